@@ -1,0 +1,58 @@
+"""One error hierarchy: every problem audiosqueeze reports is an :class:`AudiosqueezeError`.
+
+Messages quote the value that was received, so a one-line CLI message is enough to act on.
+"""
+
+from __future__ import annotations
+
+
+class AudiosqueezeError(Exception):
+    """Base class of every error raised on purpose by audiosqueeze."""
+
+
+class AudioError(AudiosqueezeError):
+    """The audio itself is unusable (base of the audio errors below)."""
+
+
+class AudioFileNotFoundError(AudioError, FileNotFoundError):
+    """The input path does not exist."""
+
+
+class EmptyAudioError(AudioError):
+    """The input decodes to zero samples."""
+
+
+class DecodeError(AudioError):
+    """The bytes are not audio, or are corrupt."""
+
+
+class UnsupportedFormatError(AudioError):
+    """The container or codec cannot be read (or written) with what is installed."""
+
+
+class InvalidAudioError(AudioError, ValueError):
+    """Samples contain NaN or infinity, or the array has an unusable shape or dtype."""
+
+
+class InvalidSampleRateError(AudioError, ValueError):
+    """The sample rate is outside what speech audio can sensibly have."""
+
+
+class TooManyChannelsError(AudioError, ValueError):
+    """More channels than audiosqueeze will down-mix (8)."""
+
+
+class OptionsError(AudiosqueezeError, ValueError):
+    """An option or argument is out of range."""
+
+
+class ModelNotFoundError(AudiosqueezeError):
+    """A model file (e.g. Silero VAD) is not on this machine; the message says how to get it."""
+
+
+class MissingDependencyError(AudiosqueezeError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class TimeMapError(AudiosqueezeError, ValueError):
+    """A time map is malformed (not monotone, or arrays of different lengths)."""

@@ -1,0 +1,57 @@
+"""Per-frame acoustic features on the analysis grid (512-sample frames, no overlap, 16 kHz).
+
+All functions take frames as a ``(n, FRAME_SAMPLES)`` float32 array and return one value per
+frame, so the streaming analyzer and an offline run compute exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .units import FRAME_SAMPLES, SAMPLE_RATE
+
+_WINDOW = np.hanning(FRAME_SAMPLES).astype(np.float32)
+_FREQS = np.fft.rfftfreq(FRAME_SAMPLES, 1.0 / SAMPLE_RATE)
+#: Band that carries most speech energy; its envelope shows syllable nuclei.
+SPEECH_BAND_HZ = (300.0, 3400.0)
+_BAND = (_FREQS >= SPEECH_BAND_HZ[0]) & (_FREQS <= SPEECH_BAND_HZ[1])
+_EPS = 1e-10
+
+
+def frames_of(samples: np.ndarray) -> np.ndarray:
+    """View ``samples`` (length a multiple of FRAME_SAMPLES) as ``(n, FRAME_SAMPLES)`` frames."""
+    return samples.reshape(-1, FRAME_SAMPLES)
+
+
+def level_db(frames: np.ndarray) -> np.ndarray:
+    """Frame RMS level in dBFS (a full-scale sine is -3 dB; digital silence is -100 dB)."""
+    return 10.0 * np.log10(np.mean(np.square(frames, dtype=np.float64), axis=1) + _EPS)
+
+
+def magnitude(frames: np.ndarray) -> np.ndarray:
+    """Hann-windowed magnitude spectrum, ``(n, FRAME_SAMPLES // 2 + 1)``."""
+    return np.abs(np.fft.rfft(frames * _WINDOW, axis=1)).astype(np.float32)
+
+
+def band_db(mag: np.ndarray) -> np.ndarray:
+    """Level of the 300-3400 Hz speech band in dB: peaks of its envelope are syllable nuclei."""
+    return 10.0 * np.log10(np.sum(np.square(mag[:, _BAND], dtype=np.float64), axis=1) + _EPS)
+
+
+def flatness(mag: np.ndarray) -> np.ndarray:
+    """Spectral flatness in the speech band, 0 (tonal/harmonic, e.g. voiced speech) .. 1 (white)."""
+    p = np.square(mag[:, _BAND], dtype=np.float64) + _EPS
+    return np.exp(np.mean(np.log(p), axis=1)) / np.mean(p, axis=1)
+
+
+def flux(mag: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """Normalised spectral flux: the share of this frame's magnitude that is new since the last.
+
+    ``sum(max(0, |X_t| - |X_t-1|)) / sum(|X_t|)`` in [0, 1]; ``previous`` is the last frame's
+    magnitude from the earlier chunk (``None`` at the start: the first frame counts as all new).
+    """
+    prev = np.empty_like(mag)
+    prev[1:] = mag[:-1]
+    prev[0] = 0.0 if previous is None else previous
+    rise = np.maximum(mag - prev, 0.0).sum(axis=1)
+    return rise / (mag.sum(axis=1) + _EPS)

@@ -1,0 +1,124 @@
+"""A monotone piecewise-linear map between compressed and original time.
+
+Knots are pairs ``(original[i], compressed[i])`` in samples, both non-decreasing. A cut is a
+flat piece (original advances, compressed does not): original times inside it map to the cut
+point, and the cut point maps back to the first sample after the cut.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import TimeMapError
+from .units import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class TimeMap:
+    """Compressed <-> original time. Public methods take and return seconds; ``*_samples``
+    variants take and return (fractional) samples. All accept scalars or arrays.
+
+    >>> tm = TimeMap.from_knots([0, 16000, 48000, 64000], [0, 16000, 16000, 32000])
+    >>> tm.to_original(1.5)  # 0.5 s after the cut
+    3.5
+    >>> tm.to_compressed(2.0)  # inside the cut: lands on the cut point
+    1.0
+    """
+
+    original: np.ndarray
+    compressed: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+
+    def __post_init__(self) -> None:
+        o, c = self.original, self.compressed
+        if o.shape != c.shape or o.ndim != 1 or len(o) < 2:
+            raise TimeMapError(f"need two 1-D knot arrays of equal length >= 2, got {o.shape} and {c.shape}")
+        if np.any(np.diff(o) < 0) or np.any(np.diff(c) < 0):
+            raise TimeMapError("time map knots must be non-decreasing")
+        if np.any((np.diff(o) == 0) & (np.diff(c) == 0)):
+            raise TimeMapError("time map has a repeated knot")
+        o.setflags(write=False)
+        c.setflags(write=False)
+
+    @classmethod
+    def from_knots(cls, original: Sequence[int], compressed: Sequence[int], sample_rate: int = SAMPLE_RATE) -> TimeMap:
+        return cls(np.asarray(original, np.int64), np.asarray(compressed, np.int64), sample_rate)
+
+    @classmethod
+    def identity(cls, num_samples: int, sample_rate: int = SAMPLE_RATE) -> TimeMap:
+        return cls.from_knots([0, num_samples], [0, num_samples], sample_rate)
+
+    @property
+    def original_samples(self) -> int:
+        return int(self.original[-1])
+
+    @property
+    def compressed_samples(self) -> int:
+        return int(self.compressed[-1])
+
+    # -- samples ---------------------------------------------------------------------------
+    def to_compressed_samples(self, t):
+        """Original sample position(s) -> compressed; positions inside a cut go to the cut."""
+        return _interp(np.asarray(t, np.float64), self.original, self.compressed)
+
+    def to_original_samples(self, t):
+        """Compressed sample position(s) -> original; a cut point maps to the sample after it."""
+        return _interp(np.asarray(t, np.float64), self.compressed, self.original)
+
+    # -- seconds ---------------------------------------------------------------------------
+    def to_compressed(self, seconds):
+        out = self.to_compressed_samples(np.asarray(seconds, np.float64) * self.sample_rate) / self.sample_rate
+        return float(out) if np.ndim(out) == 0 else out
+
+    def to_original(self, seconds):
+        out = self.to_original_samples(np.asarray(seconds, np.float64) * self.sample_rate) / self.sample_rate
+        return float(out) if np.ndim(out) == 0 else out
+
+    def remap_words(self, words: Iterable[Sequence]) -> list[tuple]:
+        """``(word, start_s, end_s, *rest)`` on compressed time -> the same on original time."""
+        words = [tuple(w) for w in words]
+        if not words:
+            return []
+        starts = self.to_original(np.array([w[1] for w in words], np.float64))
+        ends = self.to_original(np.array([w[2] for w in words], np.float64))
+        return [(w[0], float(s), float(e), *w[3:]) for w, s, e in zip(words, starts, ends)]
+
+    # -- serialisation ---------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "sample_rate": self.sample_rate,
+            "original": self.original.tolist(),
+            "compressed": self.compressed.tolist(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TimeMap:
+        try:
+            return cls.from_knots(d["original"], d["compressed"], int(d.get("sample_rate", SAMPLE_RATE)))
+        except (KeyError, TypeError, ValueError) as e:
+            if isinstance(e, TimeMapError):
+                raise
+            raise TimeMapError(f"not a time map: {e}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> TimeMap:
+        return cls.from_dict(json.loads(text))
+
+
+def _interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Linear interpolation on non-decreasing ``xs`` that may repeat (flat pieces of the map):
+    at a repeated x the right-most piece is used. Clamped outside the knots."""
+    xs_f, ys_f = xs.astype(np.float64), ys.astype(np.float64)
+    i = np.clip(np.searchsorted(xs_f, x, side="right") - 1, 0, len(xs) - 2)
+    x0, x1, y0, y1 = xs_f[i], xs_f[i + 1], ys_f[i], ys_f[i + 1]
+    width = x1 - x0
+    frac = np.divide(x - x0, width, out=np.zeros_like(x0 * x), where=width > 0)
+    out = np.clip(y0 + np.clip(frac, 0.0, 1.0) * (y1 - y0), ys_f[0], ys_f[-1])
+    return out

@@ -1,0 +1,28 @@
+"""Time is kept in integer samples; this is the one place that converts seconds and samples."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Every analysis, plan and rendered output runs at this rate (what speech models consume).
+SAMPLE_RATE = 16_000
+
+#: Analysis hop and Silero VAD window: 512 samples = 32 ms at 16 kHz.
+FRAME_SAMPLES = 512
+
+
+def to_samples(seconds, sample_rate: int = SAMPLE_RATE):
+    """Seconds -> nearest whole sample index (int, or an int64 array for array input)."""
+    out = np.rint(np.asarray(seconds, dtype=np.float64) * sample_rate).astype(np.int64)
+    return int(out) if out.ndim == 0 else out
+
+
+def to_seconds(samples, sample_rate: int = SAMPLE_RATE):
+    """Samples -> seconds (float, or a float64 array for array input)."""
+    out = np.asarray(samples, dtype=np.float64) / sample_rate
+    return float(out) if out.ndim == 0 else out
+
+
+def ms_to_samples(ms: float, sample_rate: int = SAMPLE_RATE) -> int:
+    """Milliseconds (an option value) -> whole samples."""
+    return to_samples(ms / 1000.0, sample_rate)

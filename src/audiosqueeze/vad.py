@@ -1,0 +1,191 @@
+"""Voice activity detection backends behind one small interface.
+
+Every backend is a stateful processor on the analysis grid: ``process(frames)`` takes
+``(n, FRAME_SAMPLES)`` float32 frames that follow the previous call's and returns one speech
+probability per frame; ``reset()`` starts a new stream. Chunking never changes the result.
+
+- ``silero``: Silero VAD v6, the 16 kHz sequence ONNX model, run by ONNX Runtime (no torch).
+  The model file is found, never downloaded: ``model_path=``, then ``$AUDIOSQUEEZE_SILERO_VAD``,
+  then the ``silero_vad`` package's data folder (``pip install --no-deps silero-vad``: its
+  own dependency on torch is not needed), then faster-whisper's bundled copy.
+- ``webrtc``: WebRTC's GMM VAD (``webrtcvad-wheels``), on the first 30 ms of each 32 ms frame.
+- ``energy``: no model; level above a tracked noise floor, gated by spectral flatness.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import features
+from .errors import ModelNotFoundError, OptionsError
+from .units import FRAME_SAMPLES, SAMPLE_RATE
+
+SILERO_ENV = "AUDIOSQUEEZE_SILERO_VAD"
+_SILERO_CONTEXT = 64  # samples of the previous frame the v6 model sees before each frame
+_SILERO_BATCH = 8192  # frames per ONNX run (about 4.4 minutes of audio)
+SILERO_INSTALL_HINT = (
+    "install the model without torch: pip install --no-deps 'silero-vad==6.2.3' "
+    "(or pip install 'audiosqueeze[whisper]'), or point $AUDIOSQUEEZE_SILERO_VAD at a "
+    "Silero v6 16 kHz sequence .onnx file"
+)
+
+VAD_NAMES = ("silero", "webrtc", "energy")
+
+
+def find_silero_model(model_path: str | os.PathLike | None = None) -> Path:
+    """Locate the Silero VAD v6 sequence ONNX file without importing torch or downloading."""
+    tried: list[str] = []
+    explicit = model_path or os.environ.get(SILERO_ENV)
+    if explicit:
+        p = Path(explicit)
+        if p.is_file():
+            return p
+        raise ModelNotFoundError(f"Silero VAD model {str(p)!r} does not exist")
+    for package, rel in (
+        ("silero_vad", "data/silero_vad_16k_sequence.onnx"),
+        ("faster_whisper", "assets/silero_vad_v6.onnx"),
+    ):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            tried.append(f"{package} (not installed)")
+            continue
+        p = Path(spec.origin).parent / rel
+        if p.is_file():
+            return p
+        tried.append(str(p))
+    raise ModelNotFoundError(f"Silero VAD model not found (looked in: {', '.join(tried)}); {SILERO_INSTALL_HINT}")
+
+
+@functools.lru_cache(maxsize=4)
+def _onnx_session(path: str, num_threads: int):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = num_threads
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+class SileroVAD:
+    """Silero VAD v6 through ONNX Runtime, fed whole batches of frames per ``run`` call."""
+
+    name = "silero"
+
+    def __init__(self, model_path: str | os.PathLike | None = None, num_threads: int = 1):
+        self.model_path = find_silero_model(model_path)
+        self._session = _onnx_session(str(self.model_path), int(num_threads))
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), np.float32)
+        self._c = np.zeros((1, 1, 128), np.float32)
+        self._context = np.zeros(_SILERO_CONTEXT, np.float32)
+
+    def process(self, frames: np.ndarray) -> np.ndarray:
+        if len(frames) == 0:
+            return np.zeros(0, np.float32)
+        context = np.empty((len(frames), _SILERO_CONTEXT), np.float32)
+        context[0] = self._context
+        context[1:] = frames[:-1, -_SILERO_CONTEXT:]
+        x = np.concatenate([context, frames], axis=1)
+        out = []
+        for i in range(0, len(x), _SILERO_BATCH):
+            p, self._h, self._c = self._session.run(
+                None, {"input": x[i : i + _SILERO_BATCH], "h": self._h, "c": self._c}
+            )
+            out.append(p.reshape(-1))
+        self._context = frames[-1, -_SILERO_CONTEXT:].copy()
+        return np.concatenate(out).astype(np.float32)
+
+
+class WebRTCVAD:
+    """WebRTC VAD; each 32 ms frame is judged on its first 30 ms (the longest frame it takes)."""
+
+    name = "webrtc"
+    _N = SAMPLE_RATE * 30 // 1000
+
+    def __init__(self, mode: int = 2):
+        if mode not in (0, 1, 2, 3):
+            raise OptionsError(f"webrtc_mode must be 0, 1, 2 or 3, got {mode!r}")
+        self.mode = mode
+        self.reset()
+
+    def reset(self) -> None:
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(self.mode)
+
+    def process(self, frames: np.ndarray) -> np.ndarray:
+        pcm = (np.clip(frames[:, : self._N], -1.0, 1.0) * 32767).astype("<i2")
+        is_speech = self._vad.is_speech
+        return np.fromiter(
+            (is_speech(row.tobytes(), SAMPLE_RATE) for row in pcm), dtype=np.float32, count=len(pcm)
+        )
+
+
+class EnergyVAD:
+    """Model-free fallback: speech is loud relative to the noise floor and not spectrally flat.
+
+    ``p = sigmoid((level - floor - snr_db) / 2) * sigmoid((0.4 - flatness) / 0.08)``; the floor
+    is a causal minimum tracker that rises at most ``floor_rise_db_per_s``.
+    """
+
+    name = "energy"
+
+    def __init__(self, snr_db: float = 10.0, floor_rise_db_per_s: float = 3.0):
+        self.snr_db = snr_db
+        self.tracker = NoiseFloorTracker(floor_rise_db_per_s)
+
+    def reset(self) -> None:
+        self.tracker.reset()
+
+    def process(self, frames: np.ndarray) -> np.ndarray:
+        level = features.level_db(frames)
+        flat = features.flatness(features.magnitude(frames))
+        floor = self.tracker.update(level)
+        loud = 1.0 / (1.0 + np.exp(-(level - floor - self.snr_db) / 2.0))
+        voiced = 1.0 / (1.0 + np.exp(-(0.4 - flat) / 0.08))
+        return (loud * voiced).astype(np.float32)
+
+
+class NoiseFloorTracker:
+    """Causal noise-floor estimate: ``floor_t = min(level_t, floor_t-1 + rise)`` per frame.
+
+    The floor starts at ``initial_db`` (a quiet room), so audio that opens with speech is not
+    taken for noise. Written as a running minimum of ``level_t - rise * t`` so a chunk is one
+    vectorised call.
+    """
+
+    def __init__(self, rise_db_per_s: float = 3.0, initial_db: float = -70.0):
+        self.rise = rise_db_per_s * FRAME_SAMPLES / SAMPLE_RATE
+        self.initial_db = initial_db
+        self.reset()
+
+    def reset(self) -> None:
+        self._t = 0
+        self._g = self.initial_db
+
+    def update(self, level: np.ndarray) -> np.ndarray:
+        t = self._t + np.arange(len(level), dtype=np.float64)
+        g = np.minimum.accumulate(np.concatenate([[self._g], level - self.rise * t]))[1:]
+        self._t += len(level)
+        if len(g):
+            self._g = g[-1]
+        return g + self.rise * t
+
+
+def make_vad(name: str, *, model_path=None, num_threads: int = 1, webrtc_mode: int = 2):
+    """Build a VAD backend by name: ``"silero"``, ``"webrtc"`` or ``"energy"``."""
+    if name == "silero":
+        return SileroVAD(model_path, num_threads)
+    if name == "webrtc":
+        return WebRTCVAD(webrtc_mode)
+    if name == "energy":
+        return EnergyVAD()
+    raise OptionsError(f"unknown VAD {name!r}; choose one of {', '.join(VAD_NAMES)}")
