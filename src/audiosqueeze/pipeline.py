@@ -132,7 +132,7 @@ def compress(
     >>> x = np.concatenate([tone, quiet, tone])
     >>> out = sq.compress(x, rate=1.0, sample_rate=16000, vad="energy")
     >>> round(out.stats.input_s, 2), round(out.stats.output_s, 2)
-    (5.0, 2.15)
+    (5.0, 1.87)
     """
     if tsm not in TSM_METHODS:
         raise OptionsError(f"unknown TSM method {tsm!r}; choose one of {', '.join(TSM_METHODS)}")

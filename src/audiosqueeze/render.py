@@ -1,8 +1,10 @@
 """Render: apply a :class:`~audiosqueeze.plan.Plan` to audio, and build the time map.
 
 Cuts join with a short equal-power crossfade (sine/cosine gains, so the summed power of two
-uncorrelated signals stays level and no click appears); stretched speech uses pitch-preserving
-TSM (:mod:`audiosqueeze.tsm`) and is crossfaded into the untouched audio on both sides. Every
+unrelated signals stays level and no click appears); stretched speech uses pitch-preserving
+TSM (:mod:`audiosqueeze.tsm`) and is joined to the untouched audio on both sides with an
+equal-gain (linear) crossfade, since there the two signals are nearly the same and an
+equal-power fade would lift their sum by up to 3 dB. Every
 edit yields exactly ``edit.out_samples`` samples, so the output length is known from the plan.
 """
 
@@ -44,7 +46,8 @@ def render_edit(x: np.ndarray, edit: Edit, crossfade: int, tsm: str = "wsola") -
     a, b = max(0, s - _CONTEXT), min(len(x), e + _CONTEXT)
     y = stretch(x[a:b], k, tsm, lead=s - a, trail=b - e)
     n = min(crossfade, k // 2)
-    fo, fi = equal_power(n)
+    fi = ((np.arange(n, dtype=np.float32) + 0.5) / max(n, 1)).astype(np.float32)
+    fo = 1.0 - fi
     y[:n] = x[s : s + n] * fo + y[:n] * fi
     y[k - n :] = y[k - n :] * fo + x[e - n : e] * fi
     return y

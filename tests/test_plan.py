@@ -1,0 +1,93 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from audiosqueeze.analyze import Analysis, Segment
+from audiosqueeze.errors import OptionsError
+from audiosqueeze.plan import Plan, PlanOptions, TargetNotReachedWarning, plan, plan_for_target
+
+SR = 16000
+
+
+def analysis_of(*parts):
+    """parts: (kind, seconds[, complexity]) -> a hand-made Analysis."""
+    segs, t = [], 0
+    for kind, sec, *c in parts:
+        n = int(sec * SR)
+        segs.append(Segment(kind, t, t + n, 0.9, c[0] if kind == "speech" else None,
+                            "stationary" if kind == "noise" else None))
+        t += n
+    return Analysis(tuple(segs), t, np.zeros(0), "test")
+
+
+A = analysis_of(("silence", 2.0), ("speech", 3.0, 0.1), ("noise", 1.0), ("speech", 2.0, 0.9), ("silence", 0.1))
+
+
+def test_rate_zero_is_identity():
+    p = plan(A, 0.0)
+    assert p.is_identity and p.out_samples == p.num_samples
+
+
+def test_planted_edits_at_rate_one():
+    o = PlanOptions()
+    p = plan(A, 1.0, o)
+    kinds = [(e.kind, e.segment) for e in p.edits]
+    assert kinds == [("shorten", "silence"), ("stretch", "speech"), ("shorten", "noise"),
+                     ("keep", "speech"), ("keep", "silence")]
+    assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 150 ms kept
+    assert p.edits[2].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
+    # complexity 0.1 of a 0.35 ceiling: speed 1 + 0.25 * (1 - 0.1/0.35)
+    assert p.edits[1].speed == pytest.approx(1 + 0.25 * (1 - 0.1 / 0.35), rel=1e-4)
+
+
+def test_short_pause_is_left_alone():
+    p = plan(analysis_of(("speech", 1.0, 0.9), ("silence", 0.12), ("speech", 1.0, 0.9)), 1.0)
+    assert p.is_identity
+
+
+def test_edits_are_contiguous_and_json_round_trips():
+    p = plan(A, 0.6)
+    assert p.edits[0].start == 0 and p.edits[-1].end == p.num_samples
+    assert all(a.end == b.start for a, b in zip(p.edits, p.edits[1:]))
+    back = Plan.from_dict(json.loads(p.to_json()))
+    assert back == p
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_reduction_monotone_in_rate(r1, r2):
+    lo, hi = sorted((r1, r2))
+    assert plan(A, lo).out_samples >= plan(A, hi).out_samples
+
+
+def test_target_reduction_found_and_minimal():
+    p = plan_for_target(A, 0.3)  # rate 1 gives 0.396 on this analysis
+    assert p.reduction >= 0.3
+    assert plan(A, max(0.0, p.rate - 0.01)).reduction < 0.3
+
+
+def test_target_not_reachable_warns():
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        p = plan_for_target(A, 0.95)
+    assert p.rate == 1.0 and any(issubclass(x.category, TargetNotReachedWarning) for x in w)
+
+
+@pytest.mark.parametrize(
+    ("make", "quote"),
+    [
+        (lambda: plan(A, 1.5), "1.5"),
+        (lambda: plan(A, -0.1), "-0.1"),
+        (lambda: plan_for_target(A, 1.0), "target_reduction"),
+        (lambda: PlanOptions(min_keep_pause_ms=0), "min_keep_pause_ms"),
+        (lambda: PlanOptions(max_speed=3.0), "3.0"),
+        (lambda: PlanOptions(crossfade_ms=500), "crossfade_ms"),
+        (lambda: PlanOptions(max_stretch_complexity=0), "max_stretch_complexity"),
+    ],
+)
+def test_invalid_options(make, quote):
+    with pytest.raises(OptionsError, match=quote):
+        make()

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from audiosqueeze.errors import TimeMapError
+from audiosqueeze.timemap import TimeMap
+
+# 1 s kept, 2 s cut, 1 s kept, then 2 s of input stretched into 1 s
+TM = TimeMap.from_knots([0, 16000, 48000, 64000, 96000], [0, 16000, 16000, 32000, 48000])
+
+
+@pytest.mark.parametrize(
+    ("original_s", "compressed_s"),
+    [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 1.0), (3.0, 1.0), (3.5, 1.5), (5.0, 2.5), (6.0, 3.0)],
+)
+def test_to_compressed_planted(original_s, compressed_s):
+    assert TM.to_compressed(original_s) == pytest.approx(compressed_s)
+
+
+@pytest.mark.parametrize(("compressed_s", "original_s"), [(0.5, 0.5), (1.0, 3.0), (1.5, 3.5), (2.5, 5.0), (3.0, 6.0)])
+def test_to_original_planted(compressed_s, original_s):
+    assert TM.to_original(compressed_s) == pytest.approx(original_s)
+
+
+def test_vectorised_and_clamped():
+    out = TM.to_original(np.array([-1.0, 0.25, 99.0]))
+    assert out.tolist() == pytest.approx([0.0, 0.25, 6.0])
+
+
+def test_remap_words():
+    words = [("hello", 0.1, 0.4, 0.9), ("world", 1.1, 1.5, 0.8)]
+    assert TM.remap_words(words) == [("hello", pytest.approx(0.1), pytest.approx(0.4), 0.9),
+                                     ("world", pytest.approx(3.1), pytest.approx(3.5), 0.8)]
+
+
+def test_json_round_trip():
+    back = TimeMap.from_json(TM.to_json())
+    assert np.array_equal(back.original, TM.original) and np.array_equal(back.compressed, TM.compressed)
+
+
+@pytest.mark.parametrize(
+    ("orig", "comp", "quote"),
+    [([0, 10, 5], [0, 10, 20], "non-decreasing"), ([0], [0], "length >= 2"), ([0, 10, 10], [0, 5, 5], "repeated")],
+)
+def test_invalid_maps(orig, comp, quote):
+    with pytest.raises(TimeMapError, match=quote):
+        TimeMap.from_knots(orig, comp)
+
+
+def test_from_dict_rejects_garbage():
+    with pytest.raises(TimeMapError, match="not a time map"):
+        TimeMap.from_dict({"original": [0, 1]})
+
+
+@st.composite
+def maps(draw):
+    """Random maps made of keep / cut / stretch pieces, like the renderer builds them."""
+    orig, comp = [0], [0]
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["keep", "cut", "stretch"]))
+        n = draw(st.integers(10, 5000))
+        if kind == "keep":
+            orig.append(orig[-1] + n)
+            comp.append(comp[-1] + n)
+        elif kind == "cut":
+            orig.append(orig[-1] + n)
+            comp.append(comp[-1])
+            orig.append(orig[-1] + 10)  # a kept tail after each cut
+            comp.append(comp[-1] + 10)
+        else:
+            orig.append(orig[-1] + n)
+            comp.append(comp[-1] + max(1, int(n / draw(st.floats(1.0, 2.0)))))
+    return TimeMap.from_knots(orig, comp)
+
+
+@given(maps(), st.lists(st.floats(0, 1), min_size=1, max_size=50))
+def test_monotone_and_round_trips(tm, fracs):
+    c = np.sort(np.array(fracs) * tm.compressed_samples)
+    o = tm.to_original_samples(c)
+    assert np.all(np.diff(o) >= 0)  # monotone
+    assert np.all((o >= 0) & (o <= tm.original_samples))  # every compressed sample has a source
+    assert np.allclose(tm.to_compressed_samples(o), c, atol=1.0)  # round trip within one sample
+
+
+@given(maps())
+def test_kept_samples_round_trip(tm):
+    # every knot of the original that starts a kept/stretched piece maps there and back exactly
+    for i in range(len(tm.original) - 1):
+        if tm.compressed[i + 1] > tm.compressed[i]:
+            o = np.linspace(tm.original[i], tm.original[i + 1] - 1, 7)
+            back = tm.to_original_samples(tm.to_compressed_samples(o))
+            assert np.allclose(back, o, atol=1.0)
