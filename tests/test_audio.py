@@ -148,7 +148,12 @@ def test_unsupported_format_without_pyav(tmp_path, monkeypatch):
     [
         (np.zeros(10, np.float32), None, InvalidSampleRateError, "needs sample_rate"),
         (np.zeros(10, np.float32), 10_000_000, InvalidSampleRateError, "10000000"),
-        (np.zeros((2, 16000), np.float32).T.copy().T, 16000, TooManyChannelsError, "16000 channels"),
+        (
+            np.zeros((2, 16000), np.float32).T.copy().T,
+            16000,
+            TooManyChannelsError,
+            "16000 channels",
+        ),
         (np.array([1, np.inf], np.float32), 16000, InvalidAudioError, "infinite"),
         (np.zeros(0, np.float32), 16000, EmptyAudioError, "zero samples"),
         (np.zeros((2, 2, 2), np.float32), 16000, InvalidAudioError, r"\(2, 2, 2\)"),

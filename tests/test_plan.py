@@ -18,13 +18,23 @@ def analysis_of(*parts):
     segs, t = [], 0
     for kind, sec, *c in parts:
         n = int(sec * SR)
-        segs.append(Segment(kind, t, t + n, 0.9, c[0] if kind == "speech" else None,
-                            "stationary" if kind == "noise" else None))
+        segs.append(
+            Segment(
+                kind,
+                t,
+                t + n,
+                0.9,
+                c[0] if kind == "speech" else None,
+                "stationary" if kind == "noise" else None,
+            )
+        )
         t += n
     return Analysis(tuple(segs), t, np.zeros(0), "test")
 
 
-A = analysis_of(("silence", 2.0), ("speech", 3.0, 0.1), ("noise", 1.0), ("speech", 2.0, 0.9), ("silence", 0.1))
+A = analysis_of(
+    ("silence", 2.0), ("speech", 3.0, 0.1), ("noise", 1.0), ("speech", 2.0, 0.9), ("silence", 0.1)
+)
 
 
 def test_rate_zero_is_identity():
@@ -36,8 +46,13 @@ def test_planted_edits_at_rate_one():
     o = PlanOptions()
     p = plan(A, 1.0, o)
     kinds = [(e.kind, e.segment) for e in p.edits]
-    assert kinds == [("shorten", "silence"), ("stretch", "speech"), ("shorten", "noise"),
-                     ("keep", "speech"), ("keep", "silence")]
+    assert kinds == [
+        ("shorten", "silence"),
+        ("stretch", "speech"),
+        ("shorten", "noise"),
+        ("keep", "speech"),
+        ("keep", "silence"),
+    ]
     assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 150 ms kept
     assert p.edits[2].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
     # complexity 0.1 of a 0.35 ceiling: speed 1 + 0.25 * (1 - 0.1/0.35)
@@ -52,7 +67,7 @@ def test_short_pause_is_left_alone():
 def test_edits_are_contiguous_and_json_round_trips():
     p = plan(A, 0.6)
     assert p.edits[0].start == 0 and p.edits[-1].end == p.num_samples
-    assert all(a.end == b.start for a, b in zip(p.edits, p.edits[1:]))
+    assert all(a.end == b.start for a, b in zip(p.edits, p.edits[1:], strict=False))
     back = Plan.from_dict(json.loads(p.to_json()))
     assert back == p
 

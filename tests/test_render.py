@@ -12,8 +12,11 @@ def sine(n, hz=300.0, phase=0.0):
 
 
 def one_cut_plan(n, start, end, keep, crossfade=160):
-    edits = (Edit("keep", 0, start, start, "speech"), Edit("shorten", start, end, keep, "silence"),
-             Edit("keep", end, n, n - end, "speech"))
+    edits = (
+        Edit("keep", 0, start, start, "speech"),
+        Edit("shorten", start, end, keep, "silence"),
+        Edit("keep", end, n, n - end, "speech"),
+    )
     return Plan(edits, n, 1.0, crossfade)
 
 
@@ -49,7 +52,15 @@ def test_cut_keeps_untouched_samples_bit_exact():
 
 def test_identity_plan_is_bit_exact_copy():
     x = np.random.default_rng(0).normal(0, 0.1, SR).astype(np.float32)
-    p = Plan((Edit("keep", 0, SR // 2, SR // 2, "speech"), Edit("keep", SR // 2, SR, SR // 2, "silence")), SR, 0.0, 160)
+    p = Plan(
+        (
+            Edit("keep", 0, SR // 2, SR // 2, "speech"),
+            Edit("keep", SR // 2, SR, SR // 2, "silence"),
+        ),
+        SR,
+        0.0,
+        160,
+    )
     y = render(x, p)
     assert np.array_equal(y, x) and y is not x
 
@@ -57,8 +68,11 @@ def test_identity_plan_is_bit_exact_copy():
 def test_stretch_joins_smoothly_and_map_is_linear():
     x = sine(3 * SR)
     n = len(x)
-    edits = (Edit("keep", 0, SR, SR, "speech"), Edit("stretch", SR, 2 * SR, 12800, "speech"),
-             Edit("keep", 2 * SR, n, SR, "speech"))
+    edits = (
+        Edit("keep", 0, SR, SR, "speech"),
+        Edit("stretch", SR, 2 * SR, 12800, "speech"),
+        Edit("keep", 2 * SR, n, SR, "speech"),
+    )
     p = Plan(edits, n, 1.0, 160)
     y = render(x, p)
     assert len(y) == SR + 12800 + SR

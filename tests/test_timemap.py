@@ -12,13 +12,24 @@ TM = TimeMap.from_knots([0, 16000, 48000, 64000, 96000], [0, 16000, 16000, 32000
 
 @pytest.mark.parametrize(
     ("original_s", "compressed_s"),
-    [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 1.0), (3.0, 1.0), (3.5, 1.5), (5.0, 2.5), (6.0, 3.0)],
+    [
+        (0.0, 0.0),
+        (0.5, 0.5),
+        (1.0, 1.0),
+        (2.0, 1.0),
+        (3.0, 1.0),
+        (3.5, 1.5),
+        (5.0, 2.5),
+        (6.0, 3.0),
+    ],
 )
 def test_to_compressed_planted(original_s, compressed_s):
     assert TM.to_compressed(original_s) == pytest.approx(compressed_s)
 
 
-@pytest.mark.parametrize(("compressed_s", "original_s"), [(0.5, 0.5), (1.0, 3.0), (1.5, 3.5), (2.5, 5.0), (3.0, 6.0)])
+@pytest.mark.parametrize(
+    ("compressed_s", "original_s"), [(0.5, 0.5), (1.0, 3.0), (1.5, 3.5), (2.5, 5.0), (3.0, 6.0)]
+)
 def test_to_original_planted(compressed_s, original_s):
     assert TM.to_original(compressed_s) == pytest.approx(original_s)
 
@@ -30,18 +41,26 @@ def test_vectorised_and_clamped():
 
 def test_remap_words():
     words = [("hello", 0.1, 0.4, 0.9), ("world", 1.1, 1.5, 0.8)]
-    assert TM.remap_words(words) == [("hello", pytest.approx(0.1), pytest.approx(0.4), 0.9),
-                                     ("world", pytest.approx(3.1), pytest.approx(3.5), 0.8)]
+    assert TM.remap_words(words) == [
+        ("hello", pytest.approx(0.1), pytest.approx(0.4), 0.9),
+        ("world", pytest.approx(3.1), pytest.approx(3.5), 0.8),
+    ]
 
 
 def test_json_round_trip():
     back = TimeMap.from_json(TM.to_json())
-    assert np.array_equal(back.original, TM.original) and np.array_equal(back.compressed, TM.compressed)
+    assert np.array_equal(back.original, TM.original) and np.array_equal(
+        back.compressed, TM.compressed
+    )
 
 
 @pytest.mark.parametrize(
     ("orig", "comp", "quote"),
-    [([0, 10, 5], [0, 10, 20], "non-decreasing"), ([0], [0], "length >= 2"), ([0, 10, 10], [0, 5, 5], "repeated")],
+    [
+        ([0, 10, 5], [0, 10, 20], "non-decreasing"),
+        ([0], [0], "length >= 2"),
+        ([0, 10, 10], [0, 5, 5], "repeated"),
+    ],
 )
 def test_invalid_maps(orig, comp, quote):
     with pytest.raises(TimeMapError, match=quote):

@@ -15,8 +15,11 @@ def dominant_hz(x):
 @pytest.mark.parametrize("speed", [1.1, 1.25, 1.5])
 def test_exact_length_and_pitch_kept(method, speed):
     if method != "wsola":
-        pytest.importorskip({"rubberband": "pedalboard", "signalsmith": "python_stretch",
-                             "audiotsm": "audiotsm"}[method])
+        pytest.importorskip(
+            {"rubberband": "pedalboard", "signalsmith": "python_stretch", "audiotsm": "audiotsm"}[
+                method
+            ]
+        )
     x = (0.5 * np.sin(2 * np.pi * 200 * np.arange(2 * SR) / SR)).astype(np.float32)
     n_out = int(round(len(x) / speed))
     y = stretch(x, n_out, method)

@@ -131,7 +131,11 @@ def complexity(rate_hz: float, snr_db: float, flux: float) -> float:
     def ramp(x: float, easy: float, hard: float) -> float:
         return float(np.clip((x - easy) / (hard - easy), 0.0, 1.0))
 
-    c = 0.5 * ramp(rate_hz, 2.5, 5.0) + 0.3 * ramp(snr_db, 35.0, 10.0) + 0.2 * ramp(flux, 0.33, 0.45)
+    c = (
+        0.5 * ramp(rate_hz, 2.5, 5.0)
+        + 0.3 * ramp(snr_db, 35.0, 10.0)
+        + 0.2 * ramp(flux, 0.33, 0.45)
+    )
     return round(c, 4)
 
 
@@ -170,7 +174,9 @@ class Analyzer:
         self._num_samples = 0
         self._in_speech = False
         self._raw = np.zeros(self._k, bool)  # raw labels, frames [next_out - k, ...)
-        self._feats: dict[str, np.ndarray] = {k: np.zeros(0) for k in ("prob", "level", "band", "flux", "floor")}
+        self._feats: dict[str, np.ndarray] = {
+            k: np.zeros(0) for k in ("prob", "level", "band", "flux", "floor")
+        }
         self._prev_mag: np.ndarray | None = None
         self._next_out = 0
         self._open: tuple[bool, int, list[dict]] | None = None
@@ -224,7 +230,9 @@ class Analyzer:
             for k, v in new.items():
                 self._feats[k] = np.concatenate([self._feats[k], v])
             # hysteresis: on at >= speech_threshold, off below release_threshold, else hold
-            event = np.where(prob >= o.speech_threshold, 1, np.where(prob < o.release_threshold, 0, -1))
+            event = np.where(
+                prob >= o.speech_threshold, 1, np.where(prob < o.release_threshold, 0, -1)
+            )
             idx = np.where(event >= 0, np.arange(len(event)), -1)
             last = np.maximum.accumulate(idx)
             raw = np.where(last >= 0, event[np.maximum(last, 0)] == 1, self._in_speech)
@@ -250,7 +258,7 @@ class Analyzer:
     def _segment(self, labels: np.ndarray, start: int, chunk: dict) -> list[Segment]:
         closed = []
         bounds = np.concatenate([[0], np.flatnonzero(np.diff(labels)) + 1, [len(labels)]])
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             label = bool(labels[a])
             while a < b:
                 if self._open is not None and self._open[0] != label:
@@ -291,7 +299,11 @@ class Analyzer:
             c = complexity(cues["syllable_rate_hz"], cues["snr_db"], cues["spectral_flux"])
             return Segment("speech", start, end, round(float(np.mean(f["prob"])), 4), c, None, cues)
         std = float(np.std(f["level"]))
-        cues = {"level_db": round(level, 2), "level_std_db": round(std, 2), "floor_db": round(floor, 2)}
+        cues = {
+            "level_db": round(level, 2),
+            "level_std_db": round(std, 2),
+            "floor_db": round(floor, 2),
+        }
         conf = round(float(np.mean(1.0 - f["prob"])), 4)
         if level < o.silence_dbfs:
             return Segment("silence", start, end, conf, None, None, cues)
@@ -299,7 +311,9 @@ class Analyzer:
         return Segment("noise", start, end, conf, None, kind, cues)
 
 
-def analyze(src: Source | Audio, options: AnalyzeOptions | None = None, *, chunk_s: float = 30.0) -> Analysis:
+def analyze(
+    src: Source | Audio, options: AnalyzeOptions | None = None, *, chunk_s: float = 30.0
+) -> Analysis:
     """Classify ``src`` into silence / noise / speech segments (a stream run to the end)."""
     audio = src if isinstance(src, Audio) else load(src)
     analyzer = Analyzer(options)

@@ -160,7 +160,9 @@ def _to_mono(data: np.ndarray, name: str) -> np.ndarray:
     if data.ndim == 1:
         return data
     if data.ndim != 2:
-        raise InvalidAudioError(f"{name}: expected shape (samples,) or (samples, channels), got {data.shape}")
+        raise InvalidAudioError(
+            f"{name}: expected shape (samples,) or (samples, channels), got {data.shape}"
+        )
     channels = data.shape[1]
     if channels > MAX_CHANNELS:
         raise TooManyChannelsError(
@@ -234,7 +236,9 @@ def _decode_av(file) -> tuple[np.ndarray, int]:
         stream = container.streams.audio[0]
         channels = stream.codec_context.channels
         if channels > MAX_CHANNELS:
-            raise TooManyChannelsError(f"{channels} channels; at most {MAX_CHANNELS} are down-mixed")
+            raise TooManyChannelsError(
+                f"{channels} channels; at most {MAX_CHANNELS} are down-mixed"
+            )
         resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=stream.rate)
         chunks = [
             out.to_ndarray()

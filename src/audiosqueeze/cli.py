@@ -35,7 +35,10 @@ def _console():
 
 def _vad_option(f):
     return click.option(
-        "--vad", type=click.Choice(VAD_NAMES), default="silero", show_default=True,
+        "--vad",
+        type=click.Choice(VAD_NAMES),
+        default="silero",
+        show_default=True,
         help="Voice activity detector: silero (ONNX model), webrtc, or energy (no model).",
     )(f)
 
@@ -57,34 +60,68 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="Output file (.flac/.wav/.ogg) for one input, or a folder for several.")
-@click.option("--rate", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
-              help="0 = unchanged (bit-exact), 1 = most aggressive.")
-@click.option("--target-reduction", type=click.FloatRange(0.0, 1.0, max_open=True), default=None,
-              help="Instead of --rate: share of duration to remove, e.g. 0.4.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file (.flac/.wav/.ogg) for one input, or a folder for several.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="0 = unchanged (bit-exact), 1 = most aggressive.",
+)
+@click.option(
+    "--target-reduction",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=None,
+    help="Instead of --rate: share of duration to remove, e.g. 0.4.",
+)
 @_vad_option
-@click.option("--tsm", type=click.Choice(TSM_METHODS), default="wsola", show_default=True,
-              help="Time-stretch method for sped-up speech.")
-@click.option("--timemap", type=click.Path(path_type=Path), default=None,
-              help="Write the time map as JSON: a file for one input, a folder for several.")
+@click.option(
+    "--tsm",
+    type=click.Choice(TSM_METHODS),
+    default="wsola",
+    show_default=True,
+    help="Time-stretch method for sped-up speech.",
+)
+@click.option(
+    "--timemap",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the time map as JSON: a file for one input, a folder for several.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input on stdout.")
 def compress(inputs, output, rate, target_reduction, vad, tsm, timemap, as_json):
     """Compress INPUTS and write the shorter audio."""
     many = len(inputs) > 1 or output.is_dir()
     if many and not output.is_dir():
-        raise click.UsageError(f"with several inputs --output must be an existing folder, got {str(output)!r}")
+        raise click.UsageError(
+            f"with several inputs --output must be an existing folder, got {str(output)!r}"
+        )
     if timemap is not None and many and not timemap.is_dir():
-        raise click.UsageError(f"with several inputs --timemap must be an existing folder, got {str(timemap)!r}")
+        raise click.UsageError(
+            f"with several inputs --timemap must be an existing folder, got {str(timemap)!r}"
+        )
     console = _console()
     rows = []
     from rich.progress import track
 
-    items = track(inputs, description="compressing", console=console, transient=True,
-                  disable=len(inputs) < 2 or as_json)
+    items = track(
+        inputs,
+        description="compressing",
+        console=console,
+        transient=True,
+        disable=len(inputs) < 2 or as_json,
+    )
     for path in items:
         out_path = output / (path.stem + ".flac") if many else output
-        map_path = (timemap / (path.stem + ".timemap.json") if many else timemap) if timemap else None
+        map_path = (
+            (timemap / (path.stem + ".timemap.json") if many else timemap) if timemap else None
+        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", sq.TargetNotReachedWarning)
             result = sq.compress(path, rate, target_reduction=target_reduction, vad=vad, tsm=tsm)
@@ -93,8 +130,16 @@ def compress(inputs, output, rate, target_reduction, vad, tsm, timemap, as_json)
         result.save(out_path, timemap=map_path)
         s = result.stats
         if as_json:
-            click.echo(json.dumps({"input": str(path), "output": str(out_path), "rate": result.plan.rate,
-                                   **s.to_dict()}))
+            click.echo(
+                json.dumps(
+                    {
+                        "input": str(path),
+                        "output": str(out_path),
+                        "rate": result.plan.rate,
+                        **s.to_dict(),
+                    }
+                )
+            )
         rows.append((str(path), str(out_path), s))
     if not as_json:
         _stats_table(console, rows)
@@ -105,9 +150,14 @@ def _stats_table(console, rows) -> None:
 
     table = Table("input", "output", "seconds", "reduction", "gemini tokens", "whisper tokens")
     for src, dst, s in rows:
-        table.add_row(src, dst, f"{s.input_s:.2f} -> {s.output_s:.2f}", f"{s.reduction:.1%}",
-                      f"{s.tokens_before['gemini']} -> {s.tokens_after['gemini']}",
-                      f"{s.tokens_before['whisper']} -> {s.tokens_after['whisper']}")
+        table.add_row(
+            src,
+            dst,
+            f"{s.input_s:.2f} -> {s.output_s:.2f}",
+            f"{s.reduction:.1%}",
+            f"{s.tokens_before['gemini']} -> {s.tokens_after['gemini']}",
+            f"{s.tokens_before['whisper']} -> {s.tokens_after['whisper']}",
+        )
     console.print(table)
 
 
@@ -123,21 +173,39 @@ def analyze(input, vad, as_json):
         return
     from rich.table import Table
 
-    table = Table("start s", "end s", "kind", "confidence", "complexity / noise type",
-                  title=f"{input} ({a.duration_s:.2f} s, vad={a.vad})")
+    table = Table(
+        "start s",
+        "end s",
+        "kind",
+        "confidence",
+        "complexity / noise type",
+        title=f"{input} ({a.duration_s:.2f} s, vad={a.vad})",
+    )
     for s in a.segments:
         detail = f"{s.complexity:.2f}" if s.kind == "speech" else (s.noise_type or "")
-        table.add_row(f"{sq.to_seconds(s.start):.2f}", f"{sq.to_seconds(s.end):.2f}", s.kind,
-                      f"{s.confidence:.2f}", detail)
+        table.add_row(
+            f"{sq.to_seconds(s.start):.2f}",
+            f"{sq.to_seconds(s.end):.2f}",
+            s.kind,
+            f"{s.confidence:.2f}",
+            detail,
+        )
     _console().print(table)
-    click.echo(f"speech {a.seconds('speech'):.2f} s, silence {a.seconds('silence'):.2f} s, "
-               f"noise {a.seconds('noise'):.2f} s")
+    click.echo(
+        f"speech {a.seconds('speech'):.2f} s, silence {a.seconds('silence'):.2f} s, "
+        f"noise {a.seconds('noise'):.2f} s"
+    )
 
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", "models", multiple=True, type=click.Choice(list(sq.PROFILES)),
-              help="Token profile (repeatable); default: all.")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    type=click.Choice(list(sq.PROFILES)),
+    help="Token profile (repeatable); default: all.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def tokens(inputs, models, as_json):
     """Count the audio tokens each model spends on INPUTS."""
@@ -145,7 +213,10 @@ def tokens(inputs, models, as_json):
     result = {}
     for path in inputs:
         seconds = sq.load(path).duration_s
-        result[str(path)] = {"seconds": round(seconds, 3), **{m: sq.tokens(seconds, m) for m in models}}
+        result[str(path)] = {
+            "seconds": round(seconds, 3),
+            **{m: sq.tokens(seconds, m) for m in models},
+        }
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -178,14 +249,22 @@ def demo(vad, as_json):
     from rich.table import Table
 
     console = _console()
-    console.print(f"demo clip: {DEMO_FILE} ({audio.duration_s:.2f} s, Common Voice, CC0), vad={vad}")
-    console.print(f"segments: {len(analysis.segments)} (speech {analysis.seconds('speech'):.2f} s, "
-                  f"silence {analysis.seconds('silence'):.2f} s, noise {analysis.seconds('noise'):.2f} s)")
+    console.print(
+        f"demo clip: {DEMO_FILE} ({audio.duration_s:.2f} s, Common Voice, CC0), vad={vad}"
+    )
+    console.print(
+        f"segments: {len(analysis.segments)} (speech {analysis.seconds('speech'):.2f} s, "
+        f"silence {analysis.seconds('silence'):.2f} s, noise {analysis.seconds('noise'):.2f} s)"
+    )
     table = Table("rate", "seconds", "reduction", *(f"{m} tokens" for m in TABLE_PROFILES), "edits")
     for rate, s in rows:
-        table.add_row(f"{rate:.2f}", f"{s.output_s:.2f}", f"{s.reduction:.1%}",
-                      *(f"{s.tokens_after[m]}" for m in TABLE_PROFILES),
-                      ", ".join(f"{k} {v}" for k, v in s.edits.items() if v))
+        table.add_row(
+            f"{rate:.2f}",
+            f"{s.output_s:.2f}",
+            f"{s.reduction:.1%}",
+            *(f"{s.tokens_after[m]}" for m in TABLE_PROFILES),
+            ", ".join(f"{k} {v}" for k, v in s.edits.items() if v),
+        )
     console.print(table)
 
 

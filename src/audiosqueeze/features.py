@@ -14,7 +14,7 @@ _WINDOW = np.hanning(FRAME_SAMPLES).astype(np.float32)
 _FREQS = np.fft.rfftfreq(FRAME_SAMPLES, 1.0 / SAMPLE_RATE)
 #: Band that carries most speech energy; its envelope shows syllable nuclei.
 SPEECH_BAND_HZ = (300.0, 3400.0)
-_BAND = (_FREQS >= SPEECH_BAND_HZ[0]) & (_FREQS <= SPEECH_BAND_HZ[1])
+_BAND = (SPEECH_BAND_HZ[0] <= _FREQS) & (SPEECH_BAND_HZ[1] >= _FREQS)
 _EPS = 1e-10
 
 

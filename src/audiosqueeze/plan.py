@@ -38,13 +38,20 @@ class PlanOptions:
                 f"{self.min_keep_pause_ms!r} and {self.max_keep_pause_ms!r}"
             )
         if not 0 < self.min_keep_noise_ms <= self.max_keep_pause_ms:
-            raise OptionsError(f"min_keep_noise_ms must be in (0, max_keep_pause_ms], got {self.min_keep_noise_ms!r}")
+            raise OptionsError(
+                "min_keep_noise_ms must be in (0, max_keep_pause_ms], "
+                f"got {self.min_keep_noise_ms!r}"
+            )
         if not 0 <= self.crossfade_ms <= self.min_keep_noise_ms:
-            raise OptionsError(f"crossfade_ms must be in [0, min_keep_noise_ms], got {self.crossfade_ms!r}")
+            raise OptionsError(
+                f"crossfade_ms must be in [0, min_keep_noise_ms], got {self.crossfade_ms!r}"
+            )
         if not 1.0 <= self.max_speed <= 2.0:
             raise OptionsError(f"max_speed must be in [1, 2], got {self.max_speed!r}")
         if not 0.0 < self.max_stretch_complexity <= 1.0:
-            raise OptionsError(f"max_stretch_complexity must be in (0, 1], got {self.max_stretch_complexity!r}")
+            raise OptionsError(
+                f"max_stretch_complexity must be in (0, 1], got {self.max_stretch_complexity!r}"
+            )
 
     def keep_ms(self, kind: str, rate: float) -> float:
         """Longest non-speech kept whole at ``rate``; longer stretches are shortened to it."""
@@ -55,7 +62,9 @@ class PlanOptions:
         """Speed-up for speech of ``complexity`` at ``rate`` (1.0 = unchanged)."""
         if complexity > self.max_stretch_complexity:
             return 1.0
-        return 1.0 + rate * (self.max_speed - 1.0) * (1.0 - complexity / self.max_stretch_complexity)
+        return 1.0 + rate * (self.max_speed - 1.0) * (
+            1.0 - complexity / self.max_stretch_complexity
+        )
 
 
 @dataclass(frozen=True)
@@ -153,15 +162,23 @@ def plan(analysis: Analysis, rate: float = 0.5, options: PlanOptions | None = No
     options = options or PlanOptions()
     rate = _check_rate(rate)
     edits = tuple(plan_segment(s, rate, options) for s in analysis.segments)
-    return Plan(edits, analysis.num_samples, rate, ms_to_samples(options.crossfade_ms),
-                analysis.sample_rate, options)
+    return Plan(
+        edits,
+        analysis.num_samples,
+        rate,
+        ms_to_samples(options.crossfade_ms),
+        analysis.sample_rate,
+        options,
+    )
 
 
 class TargetNotReachedWarning(UserWarning):
     """``target_reduction`` is more than rate 1 gives; the rate-1 plan is returned."""
 
 
-def plan_for_target(analysis: Analysis, target_reduction: float, options: PlanOptions | None = None) -> Plan:
+def plan_for_target(
+    analysis: Analysis, target_reduction: float, options: PlanOptions | None = None
+) -> Plan:
     """The lowest-rate plan whose reduction reaches ``target_reduction`` (bisection on rate)."""
     if not 0.0 <= target_reduction < 1.0:
         raise OptionsError(f"target_reduction must be in [0, 1), got {target_reduction!r}")

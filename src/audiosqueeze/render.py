@@ -41,7 +41,9 @@ def render_edit(x: np.ndarray, edit: Edit, crossfade: int, tsm: str = "wsola") -
         head, tail = shorten_split(edit)
         h1 = crossfade // 2
         h2 = crossfade - h1
-        joined = x[s + head - h1 : s + head + h2] * fade_out + x[e - tail - h1 : e - tail + h2] * fade_in
+        joined = (
+            x[s + head - h1 : s + head + h2] * fade_out + x[e - tail - h1 : e - tail + h2] * fade_in
+        )
         return np.concatenate([x[s : s + head - h1], joined, x[e - tail + h2 : e]])
     a, b = max(0, s - _CONTEXT), min(len(x), e + _CONTEXT)
     y = stretch(x[a:b], k, tsm, lead=s - a, trail=b - e)

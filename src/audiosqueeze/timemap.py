@@ -36,7 +36,9 @@ class TimeMap:
     def __post_init__(self) -> None:
         o, c = self.original, self.compressed
         if o.shape != c.shape or o.ndim != 1 or len(o) < 2:
-            raise TimeMapError(f"need two 1-D knot arrays of equal length >= 2, got {o.shape} and {c.shape}")
+            raise TimeMapError(
+                f"need two 1-D knot arrays of equal length >= 2, got {o.shape} and {c.shape}"
+            )
         if np.any(np.diff(o) < 0) or np.any(np.diff(c) < 0):
             raise TimeMapError("time map knots must be non-decreasing")
         if np.any((np.diff(o) == 0) & (np.diff(c) == 0)):
@@ -45,7 +47,9 @@ class TimeMap:
         c.setflags(write=False)
 
     @classmethod
-    def from_knots(cls, original: Sequence[int], compressed: Sequence[int], sample_rate: int = SAMPLE_RATE) -> TimeMap:
+    def from_knots(
+        cls, original: Sequence[int], compressed: Sequence[int], sample_rate: int = SAMPLE_RATE
+    ) -> TimeMap:
         return cls(np.asarray(original, np.int64), np.asarray(compressed, np.int64), sample_rate)
 
     @classmethod
@@ -71,11 +75,17 @@ class TimeMap:
 
     # -- seconds ---------------------------------------------------------------------------
     def to_compressed(self, seconds):
-        out = self.to_compressed_samples(np.asarray(seconds, np.float64) * self.sample_rate) / self.sample_rate
+        out = (
+            self.to_compressed_samples(np.asarray(seconds, np.float64) * self.sample_rate)
+            / self.sample_rate
+        )
         return float(out) if np.ndim(out) == 0 else out
 
     def to_original(self, seconds):
-        out = self.to_original_samples(np.asarray(seconds, np.float64) * self.sample_rate) / self.sample_rate
+        out = (
+            self.to_original_samples(np.asarray(seconds, np.float64) * self.sample_rate)
+            / self.sample_rate
+        )
         return float(out) if np.ndim(out) == 0 else out
 
     def remap_words(self, words: Iterable[Sequence]) -> list[tuple]:
@@ -85,7 +95,9 @@ class TimeMap:
             return []
         starts = self.to_original(np.array([w[1] for w in words], np.float64))
         ends = self.to_original(np.array([w[2] for w in words], np.float64))
-        return [(w[0], float(s), float(e), *w[3:]) for w, s, e in zip(words, starts, ends)]
+        return [
+            (w[0], float(s), float(e), *w[3:]) for w, s, e in zip(words, starts, ends, strict=True)
+        ]
 
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -101,7 +113,9 @@ class TimeMap:
     @classmethod
     def from_dict(cls, d: dict) -> TimeMap:
         try:
-            return cls.from_knots(d["original"], d["compressed"], int(d.get("sample_rate", SAMPLE_RATE)))
+            return cls.from_knots(
+                d["original"], d["compressed"], int(d.get("sample_rate", SAMPLE_RATE))
+            )
         except (KeyError, TypeError, ValueError) as e:
             if isinstance(e, TimeMapError):
                 raise

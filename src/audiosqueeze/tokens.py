@@ -41,23 +41,33 @@ class TokenProfile:
 PROFILES: dict[str, TokenProfile] = {
     p.name: p
     for p in (
-        # "Gemini represents each second of audio as 32 tokens" (ai.google.dev/gemini-api/docs/tokens)
+        # "Gemini represents each second of audio as 32 tokens"
+        # (ai.google.dev/gemini-api/docs/tokens)
         TokenProfile("gemini", 32.0, source="Gemini API docs, 'Understand and count tokens'"),
         # Whisper: 3000 mel frames per 30-s window, conv stride 2 -> 1500 encoder frames (50 /s);
         # input is always padded to 30 s (openai/whisper whisper/audio.py: N_SAMPLES, N_FRAMES).
-        TokenProfile("whisper", 50.0, window_s=30.0, source="openai/whisper audio.py (30-s windows)"),
+        TokenProfile(
+            "whisper", 50.0, window_s=30.0, source="openai/whisper audio.py (30-s windows)"
+        ),
         # The same encoder frames without padding (what a streaming/chunked encoder sees).
-        TokenProfile("whisper-unpadded", 50.0, source="openai/whisper, 50 encoder frames per second"),
+        TokenProfile(
+            "whisper-unpadded", 50.0, source="openai/whisper, 50 encoder frames per second"
+        ),
         # OpenAI Realtime / GPT-4o audio input: user audio is 1 token per 100 ms
         # (OpenAI Realtime API guide, 'Managing costs').
-        TokenProfile("gpt-4o", 10.0, source="OpenAI Realtime API guide: 1 token per 100 ms of user audio"),
+        TokenProfile(
+            "gpt-4o", 10.0, source="OpenAI Realtime API guide: 1 token per 100 ms of user audio"
+        ),
         # Qwen2-Audio: Whisper-large-v3 encoder + 2x pooling -> one frame per 40 ms
         # (Chu et al., "Qwen2-Audio Technical Report", 2024).
         TokenProfile("qwen2-audio", 25.0, source="Qwen2-Audio technical report: 40 ms per frame"),
         # Voxtral: Whisper encoder (50 Hz) downsampled 4x -> 12.5 Hz (Mistral, "Voxtral", 2025).
         TokenProfile("voxtral", 12.5, source="Voxtral technical report: 12.5 Hz audio embeddings"),
-        # Phi-4-multimodal: audio encoder token rate 80 ms (Microsoft, "Phi-4-Mini Technical Report", 2025).
-        TokenProfile("phi-4-multimodal", 12.5, source="Phi-4-Mini technical report: 80 ms per token"),
+        # Phi-4-multimodal: audio encoder token rate 80 ms
+        # (Microsoft, "Phi-4-Mini Technical Report", 2025).
+        TokenProfile(
+            "phi-4-multimodal", 12.5, source="Phi-4-Mini technical report: 80 ms per token"
+        ),
     )
 }
 
@@ -69,7 +79,9 @@ def profile(model: str | TokenProfile) -> TokenProfile:
     try:
         return PROFILES[model]
     except KeyError:
-        raise OptionsError(f"unknown token profile {model!r}; known: {', '.join(PROFILES)}") from None
+        raise OptionsError(
+            f"unknown token profile {model!r}; known: {', '.join(PROFILES)}"
+        ) from None
 
 
 def tokens(src, model: str | TokenProfile = "gemini") -> int:
@@ -97,4 +109,6 @@ def _seconds(src) -> float:
         from .audio import load
 
         return load(src).duration_s
-    raise OptionsError(f"cannot count tokens of {type(src).__name__!r}; pass seconds, audio or a path")
+    raise OptionsError(
+        f"cannot count tokens of {type(src).__name__!r}; pass seconds, audio or a path"
+    )

@@ -69,7 +69,9 @@ def _fit(y: np.ndarray, out_samples: int) -> np.ndarray:
     return np.pad(y, (0, out_samples - len(y)), mode="edge" if len(y) else "constant")
 
 
-def stretch(x: np.ndarray, out_samples: int, method: str = "wsola", lead: int = 0, trail: int = 0) -> np.ndarray:
+def stretch(
+    x: np.ndarray, out_samples: int, method: str = "wsola", lead: int = 0, trail: int = 0
+) -> np.ndarray:
     """Time-scale the core of ``x`` (without ``lead``/``trail`` context) to ``out_samples``."""
     if method == "wsola":
         return wsola(x, out_samples, lead, trail)
@@ -95,7 +97,9 @@ def stretch(x: np.ndarray, out_samples: int, method: str = "wsola", lead: int = 
             audiotsm_wsola(1, speed=speed).run(ArrayReader(core[None, :]), writer)
             y = writer.data[0]
         else:
-            raise OptionsError(f"unknown TSM method {method!r}; choose one of {', '.join(TSM_METHODS)}")
+            raise OptionsError(
+                f"unknown TSM method {method!r}; choose one of {', '.join(TSM_METHODS)}"
+            )
     except ImportError as e:
         raise MissingDependencyError(
             f"TSM method {method!r} needs an optional package ({e.name}); "

@@ -58,7 +58,9 @@ def find_silero_model(model_path: str | os.PathLike | None = None) -> Path:
         if p.is_file():
             return p
         tried.append(str(p))
-    raise ModelNotFoundError(f"Silero VAD model not found (looked in: {', '.join(tried)}); {SILERO_INSTALL_HINT}")
+    raise ModelNotFoundError(
+        f"Silero VAD model not found (looked in: {', '.join(tried)}); {SILERO_INSTALL_HINT}"
+    )
 
 
 @functools.lru_cache(maxsize=4)

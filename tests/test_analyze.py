@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+from conftest import needs_silero, silence, tone
+
+import audiosqueeze as sq
+from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze, complexity
+from audiosqueeze.errors import OptionsError
+
+SR = 16000
+
+
+def energy(**kw):
+    return AnalyzeOptions(vad="energy", **kw)
+
+
+def test_planted_tone_silence_tone():
+    x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
+    a = analyze(sq.Audio(x), energy())
+    assert [s.kind for s in a.segments] == ["speech", "silence", "speech"]
+    # boundaries within one frame plus the 64 ms speech pad of the planted ones
+    assert a.segments[1].start == pytest.approx(SR + 1024, abs=512)
+    assert a.segments[1].end == pytest.approx(3 * SR - 1024, abs=512)
+    assert a.segments[-1].end == len(x)
+    assert a.seconds("silence") == pytest.approx(2.0 - 0.128, abs=0.07)
+
+
+def test_noise_types():
+    rng = np.random.default_rng(0)
+    hiss = rng.normal(0, 0.01, 2 * SR).astype(np.float32)  # steady: stationary
+    bursts = np.concatenate(
+        [rng.normal(0, 0.05, SR // 4) if i % 2 else np.zeros(SR // 4) for i in range(8)]
+    )
+    x = np.concatenate([tone(1.0), hiss, tone(1.0), bursts.astype(np.float32), tone(1.0)])
+    a = analyze(sq.Audio(x), energy())
+    noise = [s for s in a.segments if s.kind == "noise"]
+    assert [s.noise_type for s in noise] == ["stationary", "nonstationary"]
+
+
+def test_segments_cover_input_and_intervals_shape():
+    x = np.concatenate([silence(0.5), tone(2.0), silence(0.7)])
+    a = analyze(sq.Audio(x), energy())
+    assert a.segments[0].start == 0 and a.segments[-1].end == len(x)
+    assert all(p.end == q.start for p, q in zip(a.segments, a.segments[1:], strict=False))
+    iv = a.intervals("speech")
+    assert iv.shape == (1, 2) and iv.dtype == np.int64
+
+
+def test_long_runs_split_at_max_segment():
+    a = analyze(sq.Audio(silence(25.0)), energy(max_segment_ms=10_000))
+    assert [s.kind for s in a.segments] == ["silence"] * 3
+    assert max(s.num_samples for s in a.segments) <= 10 * SR
+
+
+@pytest.mark.parametrize("chunk", [1, 511, 512, 4000, 100_000])
+def test_streaming_equals_offline(chunk):
+    rng = np.random.default_rng(3)
+    x = np.concatenate(
+        [tone(1.3), silence(0.9), rng.normal(0, 0.02, SR).astype(np.float32), tone(0.8)]
+    )
+    offline = analyze(sq.Audio(x), energy()).segments
+    an = Analyzer(energy())
+    got = []
+    for i in range(0, len(x), chunk):
+        got += an.push(x[i : i + chunk])
+    got += an.flush()
+    assert tuple(got) == offline
+
+
+def test_reset_starts_over():
+    an = Analyzer(energy())
+    x = np.concatenate([tone(1.0), silence(1.0)])
+    first = an.push(x) + an.flush()
+    an.reset()
+    assert an.push(x) + an.flush() == first
+
+
+def test_complexity_cues():
+    assert complexity(2.0, 40.0, 0.30) == 0.0  # slow, clean, steady: easiest
+    assert complexity(6.0, 5.0, 0.50) == 1.0  # fast, noisy, changing: hardest
+    assert 0.0 < complexity(3.5, 25.0, 0.40) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("kw", "quote"),
+    [
+        ({"vad": "nope"}, "'nope'"),
+        ({"speech_threshold": 0.2, "release_threshold": 0.3}, "0.3"),
+        ({"min_speech_ms": -1}, "-1"),
+        ({"max_segment_ms": 10}, "10"),
+    ],
+)
+def test_invalid_options(kw, quote):
+    with pytest.raises(OptionsError, match=quote):
+        AnalyzeOptions(**kw)
+
+
+@needs_silero
+def test_silero_on_real_speech(real_clips):
+    for clip in real_clips:
+        a = analyze(clip["abs"])
+        speech = a.seconds("speech")
+        assert 0.5 * a.duration_s < speech <= a.duration_s, clip["id"]
+        for s in a.segments:
+            assert 0.0 <= s.confidence <= 1.0
+            if s.kind == "speech":
+                assert 0.0 <= s.complexity <= 1.0
+                assert set(s.cues) >= {"syllable_rate_hz", "snr_db", "spectral_flux"}
+
+
+@needs_silero
+def test_silero_finds_inserted_pause(real_clips):
+    clip = sq.load(real_clips[0]["abs"]).samples
+    half = len(clip) // 2
+    x = np.concatenate([clip[:half], silence(3.0), clip[half:]])
+    a = analyze(sq.Audio(x))
+    long_gaps = [s for s in a.segments if s.kind != "speech" and s.num_samples > 2 * SR]
+    assert len(long_gaps) == 1
+    assert long_gaps[0].start <= half + SR // 4 and long_gaps[0].end >= half + 3 * SR - SR // 4

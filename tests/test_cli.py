@@ -1,0 +1,120 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import needs_silero, silence, tone
+
+from audiosqueeze.cli import main
+
+
+@pytest.fixture
+def clip(tmp_path):
+    p = tmp_path / "in.wav"
+    sf.write(p, np.concatenate([tone(1.0), silence(2.0), tone(1.0)]), 16000)
+    return p
+
+
+def test_compress_writes_audio_timemap_and_json(clip, tmp_path, capsys):
+    out, tm = tmp_path / "out.flac", tmp_path / "map.json"
+    assert (
+        main(
+            [
+                "compress",
+                str(clip),
+                "-o",
+                str(out),
+                "--rate",
+                "1",
+                "--vad",
+                "energy",
+                "--timemap",
+                str(tm),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    row = json.loads(capsys.readouterr().out)
+    assert row["input_s"] == 4.0 and row["output_s"] < 2.5
+    assert sf.info(out).frames == round(row["output_s"] * 16000)
+    assert json.loads(tm.read_text())["compressed"][-1] == sf.info(out).frames
+
+
+def test_compress_many_into_folder(clip, tmp_path, capsys):
+    other = tmp_path / "two.wav"
+    other.write_bytes(clip.read_bytes())
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    assert main(["compress", str(clip), str(other), "-o", str(outdir), "--vad", "energy"]) == 0
+    assert sorted(p.name for p in outdir.iterdir()) == ["in.flac", "two.flac"]
+    assert "reduction" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "quote"),
+    [
+        (["compress", "/no/such.wav", "-o", "x.flac"], 1, "error: no such file: '/no/such.wav'"),
+        (["compress", "IN", "-o", "x.flac", "--rate", "2"], 2, "2"),
+        (["compress", "IN", "IN", "-o", "notadir.flac"], 2, "existing folder"),
+        (["tokens", "IN", "--model", "gpt-9"], 2, "gpt-9"),
+    ],
+)
+def test_bad_usage_is_one_line_and_nonzero(args, code, quote, clip, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = [str(clip) if a == "IN" else a for a in args]
+    assert main(args) == code
+    err = capsys.readouterr().err
+    assert quote in err and "Traceback" not in err
+    assert not (tmp_path / "x.flac").exists()
+
+
+def test_not_audio_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("hello")
+    assert main(["compress", str(bad), "-o", str(tmp_path / "o.flac")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "not a readable audio file" in err[0]
+
+
+def test_analyze_json(clip, capsys):
+    assert main(["analyze", str(clip), "--vad", "energy", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [s["kind"] for s in d["segments"]] == ["speech", "silence", "speech"]
+
+
+def test_tokens_json(clip, capsys):
+    assert main(["tokens", str(clip), "--model", "gemini", "--model", "whisper", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[str(clip)] == {
+        "seconds": 4.0,
+        "gemini": 128,
+        "whisper": 1500,
+    }
+
+
+@needs_silero
+def test_demo_prints_table(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "demo_common_voice_en_73.flac" in out and "1.00" in out and "gemini" in out
+
+
+@needs_silero
+def test_demo_json_reduction_grows_with_rate(capsys):
+    assert main(["demo", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["rate"] for r in rows] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    red = [r["reduction"] for r in rows]
+    assert red[0] == 0.0 and red == sorted(red) and red[-1] > 0.2
+
+
+def test_entry_point_help():
+    r = subprocess.run(
+        [sys.executable, "-m", "audiosqueeze.cli", "compress", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--target-reduction" in r.stdout and "--timemap" in r.stdout

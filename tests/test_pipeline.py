@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+from conftest import needs_silero, silence, tone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import audiosqueeze as sq
+
+SR = 16000
+
+
+@st.composite
+def synthetic(draw):
+    """Tone ('speech'), silence and hiss pieces in random order and length."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["tone", "silence", "hiss"]))
+        sec = draw(st.floats(0.05, 2.0))
+        if kind == "tone":
+            parts.append(tone(sec, freq=draw(st.floats(120, 400))))
+        elif kind == "silence":
+            parts.append(silence(sec))
+        else:
+            parts.append(rng.normal(0, 0.01, int(sec * SR)).astype(np.float32))
+    return np.concatenate(parts)
+
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(synthetic(), st.sampled_from([8000, 16000, 22050, 44100]))
+def test_rate_zero_is_bit_exact(x, rate):
+    expected = sq.load(x, sample_rate=rate).samples
+    out = sq.compress(x, 0.0, sample_rate=rate, vad="energy")
+    assert np.array_equal(out.audio, expected)
+    assert out.stats.reduction == 0.0
+
+
+@FAST
+@given(synthetic(), st.floats(0, 1))
+def test_never_longer_and_map_consistent(x, rate):
+    out = sq.compress(x, rate, sample_rate=SR, vad="energy")
+    n_in, n_out = len(x), len(out.audio)
+    assert n_out <= n_in
+    assert n_out == out.plan.out_samples == out.timemap.compressed_samples
+    assert out.timemap.original_samples == n_in
+    assert np.all(np.isfinite(out.audio)) and np.abs(out.audio).max() <= 1.0 + 1e-3
+    c = np.arange(0, n_out, max(1, n_out // 200))
+    o = out.timemap.to_original_samples(c)
+    assert np.all(np.diff(o) >= 0) and o.min() >= 0 and o.max() <= n_in
+    assert np.allclose(out.timemap.to_compressed_samples(o), c, atol=1.0)
+
+
+def test_kept_samples_are_covered_and_unchanged():
+    x = np.concatenate([tone(1.0), silence(3.0), tone(1.0)])
+    out = sq.compress(
+        x, 1.0, sample_rate=SR, vad="energy", plan_options=sq.PlanOptions(max_speed=1.0)
+    )  # cuts only, no stretch
+    for edit in out.plan.edits:
+        if edit.kind == "keep":
+            o = np.arange(edit.start, edit.end)
+            c = np.rint(out.timemap.to_compressed_samples(o)).astype(int)
+            assert np.array_equal(out.audio[c], x[o])  # each kept sample sits where the map says
+            assert np.allclose(out.timemap.to_original_samples(c), o)
+
+
+@needs_silero
+@pytest.mark.parametrize("rate", [0.25, 0.5, 0.75, 1.0])
+def test_real_clips_valid_at_each_rate(real_clips, rate):
+    for clip in real_clips:
+        out = sq.compress(clip["abs"], rate)
+        assert 0 < len(out.audio) <= round(clip["duration_s"] * SR) + 1
+        assert out.audio.dtype == np.float32 and np.all(np.isfinite(out.audio))
+        assert out.stats.tokens_after["gemini"] <= out.stats.tokens_before["gemini"]
+
+
+@needs_silero
+def test_reduction_monotone_in_rate_on_real_clips(real_clips):
+    for clip in real_clips:
+        audio = sq.load(clip["abs"])
+        lengths = [len(sq.compress(audio, r).audio) for r in np.linspace(0, 1, 9)]
+        assert all(a >= b for a, b in zip(lengths, lengths[1:], strict=False)), (
+            clip["id"],
+            lengths,
+        )
+
+
+@needs_silero
+def test_target_reduction_on_real_clip(real_clips):
+    out = sq.compress(real_clips[0]["abs"], target_reduction=0.08)  # rate 1 gives 0.12 on this clip
+    assert out.stats.reduction >= 0.08
+    assert out.plan.rate < 1.0
+
+
+def test_save_audio_and_timemap(tmp_path):
+    x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
+    out = sq.compress(x, 0.8, sample_rate=SR, vad="energy")
+    out.save(tmp_path / "o.flac", timemap=tmp_path / "m.json")
+    back = sq.load(tmp_path / "o.flac")
+    assert back.num_samples == len(out.audio)
+    tm = sq.TimeMap.from_json((tmp_path / "m.json").read_text())
+    assert tm.compressed_samples == len(out.audio)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "o.flac"]
+
+
+def test_unknown_tsm_rejected():
+    with pytest.raises(sq.OptionsError, match="'magic'"):
+        sq.compress(silence(1.0), 0.5, sample_rate=SR, vad="energy", tsm="magic")

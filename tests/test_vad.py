@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from conftest import needs_silero, silence, tone
+
+from audiosqueeze.errors import ModelNotFoundError, OptionsError
+from audiosqueeze.features import frames_of
+from audiosqueeze.vad import EnergyVAD, NoiseFloorTracker, WebRTCVAD, find_silero_model, make_vad
+
+
+def frames(x):
+    return frames_of(x[: len(x) - len(x) % 512])
+
+
+@pytest.mark.parametrize("name", ["energy", "webrtc", pytest.param("silero", marks=needs_silero)])
+def test_chunking_does_not_change_probabilities(name, real_clips):
+    from audiosqueeze import load
+
+    f = frames(load(real_clips[0]["abs"]).samples)
+    whole = make_vad(name).process(f)
+    vad = make_vad(name)
+    parts = np.concatenate([vad.process(f[i : i + 37]) for i in range(0, len(f), 37)])
+    assert whole.shape == (len(f),)
+    assert np.array_equal(whole, parts)
+
+
+@needs_silero
+def test_silero_separates_speech_from_silence(real_clips):
+    from audiosqueeze import load
+
+    speech = load(real_clips[0]["abs"]).samples
+    p = make_vad("silero").process(frames(np.concatenate([silence(2.0), speech])))
+    assert p[:55].max() < 0.2  # 2 s of digital silence (62 frames, minus the context edge)
+    assert np.mean(p[70:] > 0.5) > 0.5
+
+
+def test_webrtc_on_tone_and_silence():
+    p = WebRTCVAD(3).process(frames(np.concatenate([silence(1.0), tone(1.0, amp=0.5)])))
+    assert p[:30].max() == 0.0
+
+
+def test_energy_vad_planted():
+    p = EnergyVAD().process(frames(np.concatenate([silence(1.0), tone(1.0)])))
+    assert p[:31].max() < 0.01 and p[35:].min() > 0.9
+
+
+def test_noise_floor_tracker_rises_slowly_and_drops_at_once():
+    tr = NoiseFloorTracker(rise_db_per_s=3.0, initial_db=-70.0)
+    floor = tr.update(np.full(int(16000 / 512 * 10), -20.0))  # 10 s of a -20 dB level
+    assert floor[-1] == pytest.approx(-70 + 3.0 * (len(floor) - 1) * 512 / 16000)
+    assert tr.update(np.array([-90.0]))[0] == -90.0
+
+
+def test_missing_model_is_a_clear_error(monkeypatch, tmp_path):
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        find_silero_model(tmp_path / "nope.onnx")
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    monkeypatch.delenv("AUDIOSQUEEZE_SILERO_VAD", raising=False)
+    with pytest.raises(ModelNotFoundError, match="pip install --no-deps"):
+        find_silero_model()
+
+
+def test_env_var_points_at_model(monkeypatch, tmp_path):
+    f = tmp_path / "m.onnx"
+    f.write_bytes(b"x")
+    monkeypatch.setenv("AUDIOSQUEEZE_SILERO_VAD", str(f))
+    assert find_silero_model() == f
+
+
+def test_unknown_vad():
+    with pytest.raises(OptionsError, match="'x'"):
+        make_vad("x")
+    with pytest.raises(OptionsError, match="webrtc_mode"):
+        WebRTCVAD(7)
