@@ -108,3 +108,38 @@ def test_save_audio_and_timemap(tmp_path):
 def test_unknown_tsm_rejected():
     with pytest.raises(sq.OptionsError, match="'magic'"):
         sq.compress(silence(1.0), 0.5, sample_rate=SR, vad="energy", tsm="magic")
+
+
+@pytest.mark.parametrize("fmt", ["flac", "wav"])
+def test_compress_file_matches_in_memory(tmp_path, fmt):
+    rng = np.random.default_rng(5)
+    x = np.concatenate(
+        [tone(1.2), silence(2.5), rng.normal(0, 0.02, SR).astype(np.float32), tone(2.0)]
+    )
+    src = tmp_path / f"in.{fmt}"
+    sq.save(src, x)
+    ref = sq.compress(src, 0.9, vad="energy")
+    ref.save(tmp_path / f"ref.{fmt}")
+    got = sq.compress_file(src, tmp_path / f"out.{fmt}", 0.9, vad="energy")
+    assert got.plan == ref.plan and got.stats == ref.stats
+    a = sq.load(tmp_path / f"ref.{fmt}").samples
+    b = sq.load(tmp_path / f"out.{fmt}").samples
+    assert np.array_equal(a, b)
+
+
+def test_compress_file_other_rate_falls_back(tmp_path):
+    import soundfile as sf
+
+    x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
+    src = tmp_path / "in44.wav"
+    sf.write(src, sq.load(x, sample_rate=SR, target_rate=44100).samples, 44100)
+    got = sq.compress_file(src, tmp_path / "o.flac", 1.0, vad="energy")
+    assert sf.info(tmp_path / "o.flac").frames == got.plan.out_samples
+
+
+def test_compress_file_bad_input_leaves_nothing(tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("nope")
+    with pytest.raises(sq.DecodeError):
+        sq.compress_file(bad, tmp_path / "o.flac")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav"]

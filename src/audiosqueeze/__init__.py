@@ -25,7 +25,7 @@ from .errors import (
     TooManyChannelsError,
     UnsupportedFormatError,
 )
-from .pipeline import Compressed, Stats, compress
+from .pipeline import Compressed, Stats, compress, compress_file
 from .plan import Edit, Plan, PlanOptions, TargetNotReachedWarning, plan, plan_for_target
 from .render import render, timemap_of
 from .timemap import TimeMap
@@ -65,6 +65,7 @@ __all__ = [
     "UnsupportedFormatError",
     "analyze",
     "compress",
+    "compress_file",
     "load",
     "plan",
     "plan_for_target",

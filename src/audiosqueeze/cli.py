@@ -124,10 +124,13 @@ def compress(inputs, output, rate, target_reduction, vad, tsm, timemap, as_json)
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", sq.TargetNotReachedWarning)
-            result = sq.compress(path, rate, target_reduction=target_reduction, vad=vad, tsm=tsm)
+            result = sq.compress_file(
+                path, out_path, rate, target_reduction=target_reduction, vad=vad, tsm=tsm
+            )
         for w in caught:
             click.echo(f"warning: {path}: {w.message}", err=True)
-        result.save(out_path, timemap=map_path)
+        if map_path is not None:
+            map_path.write_text(result.timemap.to_json())
         s = result.stats
         if as_json:
             click.echo(

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .analyze import Analysis, AnalyzeOptions, analyze
-from .audio import Audio, Source, load, save
-from .errors import OptionsError
-from .plan import Plan, PlanOptions, plan, plan_for_target
-from .render import render, timemap_of
+from .analyze import Analysis, AnalyzeOptions, Analyzer, analyze
+from .audio import WRITE_FORMATS, Audio, Source, load, save
+from .errors import AudioFileNotFoundError, OptionsError, UnsupportedFormatError
+from .plan import Edit, Plan, PlanOptions, plan, plan_for_target
+from .render import CONTEXT_SAMPLES, render, render_edit, timemap_of
 from .timemap import TimeMap
 from .tokens import token_table
 from .tsm import TSM_METHODS
-from .units import to_seconds
+from .units import SAMPLE_RATE, to_seconds
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,19 @@ def _write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _options(analyze_options: AnalyzeOptions | None, vad: str | None) -> AnalyzeOptions:
+    options = analyze_options or AnalyzeOptions()
+    if vad is not None:
+        options = AnalyzeOptions(**{**options.__dict__, "vad": vad})
+    return options
+
+
+def _make_plan(analysis: Analysis, rate, target_reduction, plan_options) -> Plan:
+    if target_reduction is not None:
+        return plan_for_target(analysis, target_reduction, plan_options)
+    return plan(analysis, rate, plan_options)
+
+
 def _stats(analysis: Analysis, p: Plan) -> Stats:
     inp, out = to_seconds(p.num_samples), to_seconds(p.out_samples)
     kinds = [e.kind for e in p.edits]
@@ -137,13 +151,87 @@ def compress(
     if tsm not in TSM_METHODS:
         raise OptionsError(f"unknown TSM method {tsm!r}; choose one of {', '.join(TSM_METHODS)}")
     audio = load(src, sample_rate=sample_rate)
-    options = analyze_options or AnalyzeOptions()
-    if vad is not None:
-        options = AnalyzeOptions(**{**options.__dict__, "vad": vad})
-    analysis = analyze(audio, options)
-    if target_reduction is not None:
-        p = plan_for_target(analysis, target_reduction, plan_options)
-    else:
-        p = plan(analysis, rate, plan_options)
+    analysis = analyze(audio, _options(analyze_options, vad))
+    p = _make_plan(analysis, rate, target_reduction, plan_options)
     samples = render(audio.samples, p, tsm)
     return Compressed(samples, audio.sample_rate, timemap_of(p), p, _stats(analysis, p), analysis)
+
+
+#: Block size of the file path: 30 s of 16 kHz audio per read.
+_BLOCK = 30 * SAMPLE_RATE
+
+
+def compress_file(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    rate: float = 0.5,
+    *,
+    target_reduction: float | None = None,
+    vad: str | None = None,
+    analyze_options: AnalyzeOptions | None = None,
+    plan_options: PlanOptions | None = None,
+    tsm: str = "wsola",
+) -> Compressed:
+    """:func:`compress` from file to file in bounded memory (long recordings).
+
+    A 16 kHz mono input is read in blocks twice: once through the streaming analyzer, once
+    edit by edit (with TSM context) while the output is written to a temporary file that is
+    renamed over ``dst`` at the end. Other inputs are first decoded and resampled in memory.
+    The decisions and samples are those of :func:`compress`; the returned ``audio`` is empty.
+    """
+    import soundfile as sf
+
+    src, dst = Path(src), Path(dst)
+    fmt = WRITE_FORMATS.get(dst.suffix.lower())
+    if fmt is None:
+        raise UnsupportedFormatError(
+            f"cannot write {str(dst)!r}: use one of {sorted(WRITE_FORMATS)}"
+        )
+    if not dst.parent.is_dir():
+        raise AudioFileNotFoundError(f"output folder {str(dst.parent)!r} does not exist")
+    if tsm not in TSM_METHODS:
+        raise OptionsError(f"unknown TSM method {tsm!r}; choose one of {', '.join(TSM_METHODS)}")
+    try:
+        info = sf.info(str(src))
+        streamable = info.samplerate == 16000 and info.channels == 1 and info.frames > 0
+    except Exception:  # not readable by soundfile: let load() decode it and report errors
+        streamable = False
+    if not streamable:
+        out = compress(
+            src,
+            rate,
+            target_reduction=target_reduction,
+            vad=vad,
+            analyze_options=analyze_options,
+            plan_options=plan_options,
+            tsm=tsm,
+        )
+        out.save(dst)
+        return out
+    analyzer = Analyzer(_options(analyze_options, vad))
+    for block in sf.blocks(str(src), blocksize=_BLOCK, dtype="float32"):
+        if not np.all(np.isfinite(block)):
+            load(block, sample_rate=16000)  # raises the same error as the in-memory path
+        analyzer.push(block)
+    analyzer.flush()
+    analysis = analyzer.result()
+    p = _make_plan(analysis, rate, target_reduction, plan_options)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    os.close(fd)
+    try:
+        with sf.SoundFile(str(src)) as fin, sf.SoundFile(tmp, "w", 16000, 1, format=fmt) as fout:
+            for edit in p.edits:
+                a = max(0, edit.start - CONTEXT_SAMPLES)
+                b = min(analysis.num_samples, edit.end + CONTEXT_SAMPLES)
+                fin.seek(a)
+                window = fin.read(b - a, dtype="float32")
+                local = Edit(
+                    edit.kind, edit.start - a, edit.end - a, edit.out_samples, edit.segment
+                )
+                fout.write(render_edit(window, local, p.crossfade_samples, tsm))
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    empty = np.zeros(0, np.float32)
+    return Compressed(empty, 16000, timemap_of(p), p, _stats(analysis, p), analysis)

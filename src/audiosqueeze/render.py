@@ -16,7 +16,8 @@ from .plan import Edit, Plan
 from .timemap import TimeMap
 from .tsm import WSOLA_FRAME, WSOLA_TOLERANCE, stretch
 
-_CONTEXT = WSOLA_FRAME + WSOLA_TOLERANCE  # real audio handed to TSM beyond each stretched edge
+#: Real audio handed to TSM beyond each stretched edge (and read around each edit).
+CONTEXT_SAMPLES = WSOLA_FRAME + WSOLA_TOLERANCE
 
 
 def equal_power(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +46,7 @@ def render_edit(x: np.ndarray, edit: Edit, crossfade: int, tsm: str = "wsola") -
             x[s + head - h1 : s + head + h2] * fade_out + x[e - tail - h1 : e - tail + h2] * fade_in
         )
         return np.concatenate([x[s : s + head - h1], joined, x[e - tail + h2 : e]])
-    a, b = max(0, s - _CONTEXT), min(len(x), e + _CONTEXT)
+    a, b = max(0, s - CONTEXT_SAMPLES), min(len(x), e + CONTEXT_SAMPLES)
     y = stretch(x[a:b], k, tsm, lead=s - a, trail=b - e)
     n = min(crossfade, k // 2)
     fi = ((np.arange(n, dtype=np.float32) + 0.5) / max(n, 1)).astype(np.float32)
