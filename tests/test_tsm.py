@@ -21,6 +21,7 @@ def test_exact_length_and_pitch_kept(method, speed):
             ]
         )
     x = (0.5 * np.sin(2 * np.pi * 200 * np.arange(2 * SR) / SR)).astype(np.float32)
+    x.setflags(write=False)  # as Audio.samples are
     n_out = int(round(len(x) / speed))
     y = stretch(x, n_out, method)
     assert len(y) == n_out and y.dtype == np.float32

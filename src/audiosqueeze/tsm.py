@@ -75,7 +75,9 @@ def stretch(
     """Time-scale the core of ``x`` (without ``lead``/``trail`` context) to ``out_samples``."""
     if method == "wsola":
         return wsola(x, out_samples, lead, trail)
-    core = np.ascontiguousarray(x[lead : len(x) - trail], dtype=np.float32)
+    core = np.array(
+        x[lead : len(x) - trail], dtype=np.float32
+    )  # writable copy: some bindings insist
     speed = len(core) / out_samples
     try:
         if method == "rubberband":
