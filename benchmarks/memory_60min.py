@@ -38,7 +38,7 @@ print(json.dumps({"mode": mode, "seconds": dt, "peak_mb": peak_mb,
 
 
 def build(root: Path, minutes: float, path: Path) -> float:
-    rows = [json.loads(line) for line in open(root / "manifest.jsonl")]
+    rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     rows = [r for r in rows if r["dataset"] == "librispeech"]
     target = int(minutes * 60 * 16000)
     written = 0

@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="also write the numbers here")
     args = ap.parse_args()
     root = Path(args.data)
-    rows = [json.loads(line) for line in open(root / "manifest.jsonl")]
+    rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     if args.limit:
         per = defaultdict(list)
         for r in rows:

@@ -51,7 +51,7 @@ def main() -> None:
 
     norm = EnglishTextNormalizer()
     root = Path(args.data)
-    rows = [json.loads(line) for line in open(root / "manifest.jsonl")]
+    rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     half = args.clips // 2
     picks = [r for r in rows if r["split"] in ("dev-clean", "train-clean-5")][:half]
     picks += [r for r in rows if r["split"] == "cv-valid-dev"][: args.clips - half]
