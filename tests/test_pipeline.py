@@ -143,3 +143,19 @@ def test_compress_file_bad_input_leaves_nothing(tmp_path):
     with pytest.raises(sq.DecodeError):
         sq.compress_file(bad, tmp_path / "o.flac")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav"]
+
+
+def test_compress_file_reports_progress(tmp_path):
+    x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
+    sq.save(tmp_path / "in.flac", x)
+    seen = []
+    sq.compress_file(
+        tmp_path / "in.flac",
+        tmp_path / "o.flac",
+        1.0,
+        vad="energy",
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    assert seen[0] == ("analyze", len(x), len(x))
+    assert [s for s, _, _ in seen[1:]] == ["render"] * (len(seen) - 1)
+    assert seen[-1] == ("render", len(x), len(x))

@@ -139,6 +139,22 @@ def save(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE
     return path
 
 
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file renamed over it when complete."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise AudioFileNotFoundError(f"output folder {str(path.parent)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _check_rate(rate: int, what: str) -> None:
     if not isinstance(rate, (int, np.integer)) or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise InvalidSampleRateError(

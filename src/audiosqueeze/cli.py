@@ -108,42 +108,50 @@ def compress(inputs, output, rate, target_reduction, vad, tsm, timemap, as_json)
         )
     console = _console()
     rows = []
-    from rich.progress import track
+    from rich.progress import Progress
 
-    items = track(
-        inputs,
-        description="compressing",
-        console=console,
-        transient=True,
-        disable=len(inputs) < 2 or as_json,
-    )
-    for path in items:
-        out_path = output / (path.stem + ".flac") if many else output
-        map_path = (
-            (timemap / (path.stem + ".timemap.json") if many else timemap) if timemap else None
-        )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", sq.TargetNotReachedWarning)
-            result = sq.compress_file(
-                path, out_path, rate, target_reduction=target_reduction, vad=vad, tsm=tsm
+    bar = Progress(console=console, transient=True, disable=as_json)
+    files = bar.add_task("files", total=len(inputs), visible=len(inputs) > 1)
+    stage = bar.add_task("", total=1, visible=False)
+
+    def on_progress(name: str, done: int, total: int) -> None:
+        # a single file gets a bar of its own only when it is longer than a minute
+        bar.update(stage, description=name, completed=done, total=total, visible=total > 960_000)
+
+    with bar:
+        for path in bar.track(inputs, task_id=files):
+            out_path = output / (path.stem + ".flac") if many else output
+            map_path = (
+                (timemap / (path.stem + ".timemap.json") if many else timemap) if timemap else None
             )
-        for w in caught:
-            click.echo(f"warning: {path}: {w.message}", err=True)
-        if map_path is not None:
-            map_path.write_text(result.timemap.to_json())
-        s = result.stats
-        if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "input": str(path),
-                        "output": str(out_path),
-                        "rate": result.plan.rate,
-                        **s.to_dict(),
-                    }
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", sq.TargetNotReachedWarning)
+                result = sq.compress_file(
+                    path,
+                    out_path,
+                    rate,
+                    target_reduction=target_reduction,
+                    vad=vad,
+                    tsm=tsm,
+                    progress=on_progress,
                 )
-            )
-        rows.append((str(path), str(out_path), s))
+            for w in caught:
+                click.echo(f"warning: {path}: {w.message}", err=True)
+            if map_path is not None:
+                result.timemap.save(map_path)
+            s = result.stats
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "input": str(path),
+                            "output": str(out_path),
+                            "rate": result.plan.rate,
+                            **s.to_dict(),
+                        }
+                    )
+                )
+            rows.append((str(path), str(out_path), s))
     if not as_json:
         _stats_table(console, rows)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,7 @@ class Compressed:
         both atomically."""
         out = save(path, self.audio, self.sample_rate)
         if timemap is not None:
-            _write_text_atomic(Path(timemap), self.timemap.to_json())
+            self.timemap.save(timemap)
         return out
 
     def to_dict(self) -> dict:
@@ -81,16 +82,6 @@ class Compressed:
             "timemap": self.timemap.to_dict(),
             "analysis": self.analysis.to_dict(),
         }
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _options(analyze_options: AnalyzeOptions | None, vad: str | None) -> AnalyzeOptions:
@@ -171,8 +162,12 @@ def compress_file(
     analyze_options: AnalyzeOptions | None = None,
     plan_options: PlanOptions | None = None,
     tsm: str = "wsola",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Compressed:
     """:func:`compress` from file to file in bounded memory (long recordings).
+
+    ``progress(stage, done, total)`` is called as work advances (stage ``"analyze"`` or
+    ``"render"``, counts in input samples), e.g. to drive a progress bar.
 
     A 16 kHz mono input is read in blocks twice: once through the streaming analyzer, once
     edit by edit (with TSM context) while the output is written to a temporary file that is
@@ -209,10 +204,14 @@ def compress_file(
         out.save(dst)
         return out
     analyzer = Analyzer(_options(analyze_options, vad))
+    report = progress or (lambda stage, done, total: None)
+    done = 0
     for block in sf.blocks(str(src), blocksize=_BLOCK, dtype="float32"):
         if not np.all(np.isfinite(block)):
             load(block, sample_rate=16000)  # raises the same error as the in-memory path
         analyzer.push(block)
+        done += len(block)
+        report("analyze", done, info.frames)
     analyzer.flush()
     analysis = analyzer.result()
     p = _make_plan(analysis, rate, target_reduction, plan_options)
@@ -229,6 +228,7 @@ def compress_file(
                     edit.kind, edit.start - a, edit.end - a, edit.out_samples, edit.segment
                 )
                 fout.write(render_edit(window, local, p.crossfade_samples, tsm))
+                report("render", edit.end, analysis.num_samples)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

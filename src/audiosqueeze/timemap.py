@@ -110,6 +110,12 @@ class TimeMap:
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
 
+    def save(self, path) -> None:
+        """Write the map as JSON, atomically."""
+        from .audio import write_text_atomic
+
+        write_text_atomic(path, self.to_json())
+
     @classmethod
     def from_dict(cls, d: dict) -> TimeMap:
         try:
