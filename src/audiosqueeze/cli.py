@@ -267,14 +267,16 @@ def demo(vad, as_json):
         f"segments: {len(analysis.segments)} (speech {analysis.seconds('speech'):.2f} s, "
         f"silence {analysis.seconds('silence'):.2f} s, noise {analysis.seconds('noise'):.2f} s)"
     )
-    table = Table("rate", "seconds", "reduction", *(f"{m} tokens" for m in TABLE_PROFILES), "edits")
+    table = Table(
+        "rate", "seconds", "reduction", *TABLE_PROFILES, "edits", caption="audio tokens per model"
+    )
     for rate, s in rows:
         table.add_row(
             f"{rate:.2f}",
             f"{s.output_s:.2f}",
             f"{s.reduction:.1%}",
             *(f"{s.tokens_after[m]}" for m in TABLE_PROFILES),
-            ", ".join(f"{k} {v}" for k, v in s.edits.items() if v),
+            " ".join(f"{k} {v}" for k, v in s.edits.items() if v),
         )
     console.print(table)
 
