@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable
@@ -87,7 +88,7 @@ class Compressed:
 def _options(analyze_options: AnalyzeOptions | None, vad: str | None) -> AnalyzeOptions:
     options = analyze_options or AnalyzeOptions()
     if vad is not None:
-        options = AnalyzeOptions(**{**options.__dict__, "vad": vad})
+        options = dataclasses.replace(options, vad=vad)
     return options
 
 
