@@ -75,9 +75,9 @@ def test_reset_starts_over():
 
 
 def test_complexity_cues():
-    assert complexity(2.0, 40.0, 0.30) == 0.0  # slow, clean, steady: easiest
+    assert complexity(2.0, 65.0, 0.30) == 0.0  # slow, clean, steady: easiest
     assert complexity(6.0, 5.0, 0.50) == 1.0  # fast, noisy, changing: hardest
-    assert 0.0 < complexity(3.5, 25.0, 0.40) < 1.0
+    assert 0.0 < complexity(3.0, 40.0, 0.36) < 1.0
 
 
 @pytest.mark.parametrize(
