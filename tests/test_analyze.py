@@ -116,3 +116,8 @@ def test_silero_finds_inserted_pause(real_clips):
     long_gaps = [s for s in a.segments if s.kind != "speech" and s.num_samples > 2 * SR]
     assert len(long_gaps) == 1
     assert long_gaps[0].start <= half + SR // 4 and long_gaps[0].end >= half + 3 * SR - SR // 4
+
+
+def test_floor_rise_option_reaches_the_energy_vad():
+    a = Analyzer(energy(floor_rise_db_per_s=1.0))
+    assert a.vad.tracker.rise == pytest.approx(1.0 * 512 / SR)

@@ -184,3 +184,17 @@ def test_save_rejects_unknown_extension(tmp_path):
     with pytest.raises(UnsupportedFormatError, match=r"\.xyz"):
         sq.save(tmp_path / "o.xyz", np.zeros(10, np.float32))
     assert not list(tmp_path.iterdir())
+
+
+def test_duration_from_header_without_decoding(tmp_path, monkeypatch):
+    p = write(tmp_path / "d.flac", np.zeros(24000, np.float32), 16000)
+    monkeypatch.setattr(sq.audio, "load", lambda *a, **k: pytest.fail("decoded the file"))
+    assert sq.duration_s(p) == 1.5
+    assert sq.tokens(p, "gemini") == 48
+
+
+def test_duration_of_bad_file_is_a_clear_error(tmp_path):
+    p = tmp_path / "bad.wav"
+    p.write_text("not audio")
+    with pytest.raises(DecodeError, match="bad.wav"):
+        sq.duration_s(p)

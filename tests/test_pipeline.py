@@ -162,3 +162,22 @@ def test_compress_file_reports_progress(tmp_path):
     assert seen[0] == ("analyze", len(x), len(x))
     assert [s for s, _, _ in seen[1:]] == ["render"] * (len(seen) - 1)
     assert seen[-1] == ("render", len(x), len(x))
+
+
+def test_compress_file_result_cannot_be_saved_empty(tmp_path):
+    sq.save(tmp_path / "in.flac", np.concatenate([tone(1.0), silence(2.0), tone(1.0)]))
+    got = sq.compress_file(tmp_path / "in.flac", tmp_path / "o.flac", 1.0, vad="energy")
+    with pytest.raises(sq.OptionsError, match="compress_file wrote them"):
+        got.save(tmp_path / "again.flac")
+    assert not (tmp_path / "again.flac").exists()
+
+
+def test_reusing_an_analysis_gives_the_same_result():
+    x = np.concatenate([tone(1.0), silence(2.0), tone(1.5)])
+    a = sq.analyze(sq.Audio(x), sq.AnalyzeOptions(vad="energy"))
+    for rate in (0.3, 1.0):
+        fresh = sq.compress(x, rate, sample_rate=SR, vad="energy")
+        reused = sq.compress(x, rate, sample_rate=SR, analysis=a)
+        assert reused.plan == fresh.plan and np.array_equal(reused.audio, fresh.audio)
+    with pytest.raises(sq.OptionsError, match="analysis covers"):
+        sq.compress(x[:-SR], 0.5, sample_rate=SR, analysis=a)

@@ -9,7 +9,7 @@
 """
 
 from .analyze import Analysis, AnalyzeOptions, Analyzer, Segment, analyze
-from .audio import Audio, load, save
+from .audio import Audio, duration_s, load, save
 from .errors import (
     AudioError,
     AudioFileNotFoundError,
@@ -66,6 +66,7 @@ __all__ = [
     "analyze",
     "compress",
     "compress_file",
+    "duration_s",
     "load",
     "plan",
     "plan_for_target",

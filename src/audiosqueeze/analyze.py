@@ -160,7 +160,11 @@ class Analyzer:
         self.options = options or AnalyzeOptions()
         o = self.options
         self.vad = vad or make_vad(
-            o.vad, model_path=o.vad_model_path, num_threads=o.num_threads, webrtc_mode=o.webrtc_mode
+            o.vad,
+            model_path=o.vad_model_path,
+            num_threads=o.num_threads,
+            webrtc_mode=o.webrtc_mode,
+            floor_rise_db_per_s=o.floor_rise_db_per_s,
         )
         self._m = max(1, math.ceil(o.min_speech_ms / 1000 / _FRAME_S))
         self._p = round(o.speech_pad_ms / 1000 / _FRAME_S)

@@ -139,6 +139,20 @@ def save(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE
     return path
 
 
+def duration_s(src: Source) -> float:
+    """Duration in seconds; for a file soundfile reads, from its header alone (no decoding)."""
+    if isinstance(src, (str, os.PathLike)) and Path(src).is_file():
+        import soundfile as sf
+
+        try:
+            info = sf.info(str(src))
+            if info.frames > 0:
+                return info.frames / info.samplerate
+        except (sf.LibsndfileError, RuntimeError):
+            pass  # not a soundfile format: decode it, which also reports bad files properly
+    return load(src).duration_s
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file renamed over it when complete."""
     path = Path(path)

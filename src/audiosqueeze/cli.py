@@ -33,6 +33,12 @@ def _console():
     return Console(highlight=False, width=max(shutil.get_terminal_size().columns, 120))
 
 
+def _inputs_argument(f):
+    return click.argument(
+        "inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+    )(f)
+
+
 def _vad_option(f):
     return click.option(
         "--vad",
@@ -59,7 +65,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_inputs_argument
 @click.option(
     "-o",
     "--output",
@@ -209,7 +215,7 @@ def analyze(input, vad, as_json):
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_inputs_argument
 @click.option(
     "--model",
     "models",
@@ -223,7 +229,7 @@ def tokens(inputs, models, as_json):
     models = models or tuple(sq.PROFILES)
     result = {}
     for path in inputs:
-        seconds = sq.load(path).duration_s
+        seconds = sq.duration_s(path)
         result[str(path)] = {
             "seconds": round(seconds, 3),
             **{m: sq.tokens(seconds, m) for m in models},
@@ -247,12 +253,8 @@ def demo(vad, as_json):
     ref = resources.files("audiosqueeze") / "data" / DEMO_FILE
     with resources.as_file(ref) as path:
         audio = sq.load(path)
-    rows = []
-    analysis = None
-    for rate in DEMO_RATES:
-        out = sq.compress(audio, rate, vad=vad)
-        analysis = out.analysis
-        rows.append((rate, out.stats))
+    analysis = sq.analyze(audio, sq.AnalyzeOptions(vad=vad))
+    rows = [(rate, sq.compress(audio, rate, analysis=analysis).stats) for rate in DEMO_RATES]
     if as_json:
         for rate, s in rows:
             click.echo(json.dumps({"rate": rate, **s.to_dict()}))

@@ -70,6 +70,11 @@ class Compressed:
     def save(self, path: str | os.PathLike, timemap: str | os.PathLike | None = None) -> Path:
         """Write the audio (wav/flac/ogg by extension) and, optionally, the time map as JSON;
         both atomically."""
+        if len(self.audio) != self.plan.out_samples:
+            raise OptionsError(
+                "this result holds no samples (compress_file wrote them to its dst); "
+                "use compress() for audio in memory"
+            )
         out = save(path, self.audio, self.sample_rate)
         if timemap is not None:
             self.timemap.save(timemap)
@@ -124,6 +129,7 @@ def compress(
     analyze_options: AnalyzeOptions | None = None,
     plan_options: PlanOptions | None = None,
     tsm: str = "wsola",
+    analysis: Analysis | None = None,
 ) -> Compressed:
     """Shorten speech audio for a speech model.
 
@@ -131,6 +137,7 @@ def compress(
     ``rate``: 0 returns the (16 kHz) input bit-exact, 1 is the most aggressive setting.
     ``target_reduction``: instead of ``rate``, the share of duration to remove (e.g. 0.4);
     the lowest rate reaching it is used. ``vad``: "silero" (default), "webrtc" or "energy".
+    ``analysis``: an earlier ``analyze()`` of the same audio, to try several rates cheaply.
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)
@@ -143,7 +150,12 @@ def compress(
     if tsm not in TSM_METHODS:
         raise OptionsError(f"unknown TSM method {tsm!r}; choose one of {', '.join(TSM_METHODS)}")
     audio = load(src, sample_rate=sample_rate)
-    analysis = analyze(audio, _options(analyze_options, vad))
+    if analysis is None:
+        analysis = analyze(audio, _options(analyze_options, vad))
+    elif analysis.num_samples != audio.num_samples:
+        raise OptionsError(
+            f"analysis covers {analysis.num_samples} samples but the audio has {audio.num_samples}"
+        )
     p = _make_plan(analysis, rate, target_reduction, plan_options)
     samples = render(audio.samples, p, tsm)
     return Compressed(samples, audio.sample_rate, timemap_of(p), p, _stats(analysis, p), analysis)

@@ -106,9 +106,9 @@ def _seconds(src) -> float:
     if hasattr(src, "duration_s"):
         return float(src.duration_s)
     if isinstance(src, (str, os.PathLike, bytes)):
-        from .audio import load
+        from .audio import duration_s
 
-        return load(src).duration_s
+        return duration_s(src)
     raise OptionsError(
         f"cannot count tokens of {type(src).__name__!r}; pass seconds, audio or a path"
     )

@@ -182,12 +182,19 @@ class NoiseFloorTracker:
         return g + self.rise * t
 
 
-def make_vad(name: str, *, model_path=None, num_threads: int = 1, webrtc_mode: int = 2):
+def make_vad(
+    name: str,
+    *,
+    model_path=None,
+    num_threads: int = 1,
+    webrtc_mode: int = 2,
+    floor_rise_db_per_s: float = 3.0,
+):
     """Build a VAD backend by name: ``"silero"``, ``"webrtc"`` or ``"energy"``."""
     if name == "silero":
         return SileroVAD(model_path, num_threads)
     if name == "webrtc":
         return WebRTCVAD(webrtc_mode)
     if name == "energy":
-        return EnergyVAD()
+        return EnergyVAD(floor_rise_db_per_s=floor_rise_db_per_s)
     raise OptionsError(f"unknown VAD {name!r}; choose one of {', '.join(VAD_NAMES)}")
