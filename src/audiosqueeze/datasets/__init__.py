@@ -70,6 +70,7 @@ class Utterance:
     duration_s: float | None = None
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
     gaps: tuple[Gap, ...] = ()
+    parts: tuple[str, ...] = ()  #: ids of the clips a generated recording is made of
 
     def load(self) -> np.ndarray:
         """16 kHz mono float32 samples."""

@@ -1,0 +1,210 @@
+"""The evaluation harness: datasets x methods x recognisers, one JSON row per transcript.
+
+``run_bench`` transcribes every utterance after every method, scores it (see
+:mod:`audiosqueeze.evaluate`) and streams rows to ``OUT/results.jsonl`` as it goes, so an
+interrupted run keeps what it did. Transcripts are cached under ``OUT/cache`` by a hash of
+the samples and the recogniser's config, so a rerun only does new work. ``OUT/longform.json``
+describes the generated long-form recordings. :mod:`audiosqueeze.report` turns rows into
+tables and plots.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import evaluate as ev
+from .asr import Transcript, Word, load_asr
+from .audio import Audio
+from .datasets import SPLITS, Utterance, split_utterances
+from .errors import OptionsError
+from .methods import METHODS, MethodOutput, apply
+from .tokens import tokens
+from .units import SAMPLE_RATE
+
+DATASETS = ("librispeech", "commonvoice", "longform")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to run. ``limit``: at most this many utterances per dataset (manifest order);
+    ``longform_count``/``seed``: the generated long-form set."""
+
+    data: Path
+    out: Path
+    split: str = "test"
+    datasets: tuple[str, ...] = DATASETS
+    asr: tuple[str, ...] = ("whisper-tiny.en",)
+    methods: tuple[str, ...] = METHODS
+    limit: int | None = None
+    longform_count: int = 6
+    seed: int = 0
+    asr_options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.split not in SPLITS:
+            raise OptionsError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
+        for d in self.datasets:
+            if d not in DATASETS:
+                raise OptionsError(f"unknown dataset {d!r}; choose from {', '.join(DATASETS)}")
+        for m in self.methods:
+            if m not in METHODS:
+                raise OptionsError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
+        if self.limit is not None and self.limit < 1:
+            raise OptionsError(f"limit must be >= 1, got {self.limit}")
+
+
+def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
+    """The utterances of each requested dataset (long-form generated from the split's clips)."""
+    out: dict[str, list[Utterance]] = {}
+    for name in opts.datasets:
+        if name == "longform":
+            from .datasets.longform import describe, load_noises, make_longform
+
+            clips = [u for d in ("librispeech", "commonvoice")
+                     for u in split_utterances(opts.data, opts.split, d)]  # fmt: skip
+            recs = make_longform(clips, load_noises(opts.data / "noise"),
+                                 count=opts.longform_count, seed=opts.seed)  # fmt: skip
+            opts.out.mkdir(parents=True, exist_ok=True)
+            (opts.out / "longform.json").write_text(json.dumps(describe(recs), indent=1))
+            out[name] = recs
+        else:
+            out[name] = split_utterances(opts.data, opts.split, name)
+        if opts.limit is not None:
+            out[name] = out[name][: opts.limit]
+    return out
+
+
+class TranscriptCache:
+    """Transcripts on disk, keyed by sha256 of the samples and the recogniser config."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @staticmethod
+    def key(samples: np.ndarray, config: dict) -> str:
+        h = hashlib.sha256(np.ascontiguousarray(samples, "<f4").tobytes())
+        h.update(json.dumps(config, sort_keys=True).encode())
+        return h.hexdigest()
+
+    def get(self, key: str) -> tuple[Transcript, float] | None:
+        p = self.folder / key[:2] / f"{key}.json"
+        if not p.is_file():
+            return None
+        d = json.loads(p.read_text())
+        return Transcript.from_dict(d), d["seconds"]
+
+    def put(self, key: str, t: Transcript, seconds: float) -> None:
+        p = self.folder / key[:2] / f"{key}.json"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps({**t.to_dict(), "seconds": seconds}))
+        tmp.replace(p)
+
+
+def _mapped(words: Sequence[Word], out: MethodOutput) -> list[Word]:
+    tm = out.timemap
+    s = tm.to_original(np.array([w.start_s for w in words] or [0.0]))
+    e = tm.to_original(np.array([w.end_s for w in words] or [0.0]))
+    return [Word(w.text, float(a), float(b), w.probability) for w, a, b in zip(words, s, e, strict=False)]
+
+
+def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, int]:
+    """(errors inside ``edited_s`` intervals, errors outside), errors placed by word times."""
+    hyp, times = ev.word_times(words)
+    pos = ev.error_positions(ref, hyp, times)
+    inside = ev.in_intervals(np.array([t for _, t in pos]), edited_s)
+    return int(inside.sum()), int(len(pos) - inside.sum())
+
+
+def score(utt: Utterance, out: MethodOutput, t: Transcript, base: Transcript | None) -> dict:
+    """One result row's scores (no identifiers)."""
+    ref, hyp = ev.normalize(utt.text), ev.normalize(t.text)
+    c = ev.word_counts(ref, hyp, normalized=True)
+    cc = ev.char_counts(ref, hyp, normalized=True)
+    n_in = len(utt.load()) if utt.samples is not None or utt.path else 0
+    row = {
+        "input_s": round(n_in / SAMPLE_RATE, 4),
+        "output_s": round(len(out.samples) / SAMPLE_RATE, 4),
+        "gemini_before": tokens(n_in / SAMPLE_RATE, "gemini"),
+        "gemini_after": tokens(len(out.samples) / SAMPLE_RATE, "gemini"),
+        "ref": ref,
+        "hyp": hyp,
+        "words": list(c.astuple()),
+        "chars": list(cc.astuple()),
+        "loop_words": ev.loop_words(ref, hyp),
+        "method_s": round(out.seconds, 4),
+        "gaps": None,
+        "edited_s": round(float(np.sum(np.diff(out.edited, axis=1))) / SAMPLE_RATE, 4),
+        "errors_edited": None,
+        "errors_untouched": None,
+        "base_errors_edited": None,
+        "base_errors_untouched": None,
+        "ts_error_ms": None,
+    }
+    if utt.gaps:
+        ins = ev.insertions_at(ref, hyp, [g.word_index for g in utt.gaps])
+        row["gaps"] = [[g.kind, round((g.end - g.start) / SAMPLE_RATE, 3), k] for g, k in zip(utt.gaps, ins, strict=True)]
+    if out.timemap is not None and t.words:
+        mapped = _mapped(t.words, out)
+        edited_s = out.edited / SAMPLE_RATE
+        row["errors_edited"], row["errors_untouched"] = _where(ref, mapped, edited_s)
+        if base is not None and base.words:
+            row["base_errors_edited"], row["base_errors_untouched"] = _where(ref, base.words, edited_s)
+            if out.method != "none":
+                err = ev.matched_start_errors(base.words, mapped)
+                row["ts_error_ms"] = [int(round(e * 1000)) for e in err]
+    return row
+
+
+def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Run everything ``opts`` names; returns the path of ``results.jsonl``.
+
+    ``progress(label, done, total)`` is called after every transcript.
+    """
+    from .analyze import analyze
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    cache = TranscriptCache(opts.out / "cache")
+    data = load_utterances(opts)
+    methods = ("none",) + tuple(m for m in opts.methods if m != "none")
+    total = len(opts.asr) * len(methods) * sum(len(v) for v in data.values())
+    done = 0
+    results = opts.out / "results.jsonl"
+    with results.open("w", encoding="utf-8") as f:
+        for asr_name in opts.asr:
+            asr = load_asr(asr_name, **opts.asr_options)
+            for dataset, utts in data.items():
+                for utt in utts:
+                    x = utt.load()
+                    analysis = analyze(Audio(x, SAMPLE_RATE)) if any(m.startswith("sq-") for m in methods) else None
+                    base = None
+                    for m in methods:
+                        out = apply(m, x, analysis=analysis)
+                        key = cache.key(out.samples, asr.config)
+                        hit = cache.get(key)
+                        if hit is None:
+                            t0 = time.perf_counter()
+                            t = asr.transcribe(out.samples)
+                            sec = time.perf_counter() - t0
+                            cache.put(key, t, sec)
+                        else:
+                            t, sec = hit
+                        if m == "none":
+                            base = t
+                        row = {"asr": asr_name, "dataset": dataset, "split": opts.split,
+                               "id": utt.id, "method": m, "asr_s": round(sec, 4),
+                               "cached": hit is not None, "asr_config": asr.config}  # fmt: skip
+                        row.update(score(utt, out, t, base))
+                        f.write(json.dumps(row) + "\n")
+                        f.flush()
+                        done += 1
+                        if progress:
+                            progress(f"{asr_name} · {dataset} · {m}", done, total)
+    return results

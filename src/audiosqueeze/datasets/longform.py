@@ -1,0 +1,159 @@
+"""Long recordings that tempt a recogniser to hallucinate, built reproducibly from real clips.
+
+Each recording (1-3 minutes) is consecutive test utterances with a non-speech stretch of
+1-10 s before, between and after them. A stretch is one of:
+
+- ``silence``: room tone, white noise at -65 dBFS;
+- ``noise``: an excerpt of a real recording from ``noise/`` (running tap, dishes, exercise
+  bike, ...) at -30 dBFS RMS;
+- ``hum``: 50 or 60 Hz mains hum with four harmonics at -35 dBFS, over -65 dBFS hiss;
+- ``babble``: six other utterances, time-reversed (so no words can be recovered) and
+  overlapped, at -35 dBFS RMS.
+
+The reference text is the utterances' texts in order; every stretch keeps its exact position
+on the recording's timeline and the number of (normalised) reference words before it, so a
+word inserted there can be counted as a hallucination. The same seed gives the same samples.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..units import SAMPLE_RATE
+from . import Gap, Utterance
+
+KINDS = ("silence", "noise", "hum", "babble")
+_FADE = 160  # 10 ms fades at every joint, so no click is heard as a consonant
+
+
+def _db(x: np.ndarray, dbfs: float) -> np.ndarray:
+    rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) or 1.0
+    return (x * (10 ** (dbfs / 20) / rms)).astype(np.float32)
+
+
+def _fade(x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    n = min(_FADE, len(x) // 2)
+    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+    x[:n] *= ramp
+    x[len(x) - n :] *= ramp[::-1]
+    return x
+
+
+def _stretch(kind: str, n: int, rng: np.random.Generator, noises: list[np.ndarray], pool: list[Utterance]) -> np.ndarray:
+    hiss = _db(rng.standard_normal(n).astype(np.float32), -65)
+    if kind == "silence":
+        return hiss
+    if kind == "noise":
+        src = noises[rng.integers(len(noises))]
+        if len(src) < n:
+            src = np.tile(src, n // len(src) + 1)
+        a = int(rng.integers(0, len(src) - n + 1))
+        return _db(src[a : a + n], -30)
+    if kind == "hum":
+        t = np.arange(n) / SAMPLE_RATE
+        f0 = float(rng.choice([50.0, 60.0]))
+        hum = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.3)) / k for k in range(1, 6))
+        return _db(hum.astype(np.float32), -35) + hiss
+    if kind == "babble":
+        mix = np.zeros(n, np.float32)
+        for u in rng.choice(len(pool), size=6, replace=False):
+            x = pool[u].load()[::-1]
+            x = np.tile(x, n // len(x) + 1)
+            a = int(rng.integers(0, len(x) - n + 1))
+            mix += x[a : a + n]
+        return _db(mix, -35) + hiss
+    raise ValueError(f"unknown stretch kind {kind!r}")
+
+
+def load_noises(noise_dir: str | Path) -> list[np.ndarray]:
+    """The noise recordings listed in ``noise_dir/noise.jsonl`` (16 kHz mono)."""
+    from ..audio import load
+
+    noise_dir = Path(noise_dir)
+    rows = [json.loads(line) for line in (noise_dir / "noise.jsonl").read_text().splitlines() if line.strip()]
+    return [load(noise_dir.parent / r["path"]).samples for r in rows]
+
+
+def make_longform(
+    utterances: list[Utterance],
+    noises: list[np.ndarray],
+    *,
+    count: int = 6,
+    seed: int = 0,
+    min_s: float = 60.0,
+    max_s: float = 180.0,
+    min_gap_s: float = 1.0,
+    max_gap_s: float = 10.0,
+) -> list[Utterance]:
+    """``count`` recordings from ``utterances`` (taken in their order, consecutive runs, no
+    clip used twice; babble comes from clips outside the recording)."""
+    from ..evaluate import normalize
+
+    if not utterances or not noises:
+        raise ValueError("make_longform needs utterances and noise recordings")
+    rng = np.random.default_rng(seed)
+    starts = np.sort(rng.choice(len(utterances), size=count, replace=False))
+    out, used = [], set()
+    for k, first in enumerate(starts):
+        target = rng.uniform(min_s, max_s)
+        pieces: list[np.ndarray] = []
+        gaps: list[Gap] = []
+        texts: list[str] = []
+        parts: list[str] = []
+        pos = words = 0
+        i = int(first)
+        total = 0.0
+        while True:
+            kind = KINDS[int(rng.integers(len(KINDS)))]
+            n = int(rng.uniform(min_gap_s, max_gap_s) * SAMPLE_RATE)
+            pool = [u for j, u in enumerate(utterances) if j not in used and u.id not in parts]
+            pieces.append(_fade(_stretch(kind, n, rng, noises, pool or utterances)))
+            gaps.append(Gap(pos, pos + n, words, kind))
+            pos += n
+            total += n / SAMPLE_RATE
+            if total >= target or i >= len(utterances) or i in used:
+                break
+            u = utterances[i]
+            if parts and total + (u.duration_s or 0.0) + max_gap_s > max_s:
+                break
+            x = _fade(u.load())
+            pieces.append(x)
+            texts.append(u.text)
+            parts.append(u.id)
+            words += len(normalize(u.text).split())
+            used.add(i)
+            pos += len(x)
+            total += len(x) / SAMPLE_RATE
+            i += 1
+        samples = np.concatenate(pieces)
+        out.append(
+            Utterance(
+                f"longform-{seed}-{k:02d}",
+                " ".join(texts),
+                "longform",
+                "test",
+                duration_s=len(samples) / SAMPLE_RATE,
+                samples=samples,
+                gaps=tuple(gaps),
+                parts=tuple(parts),
+            )
+        )
+    return out
+
+
+def describe(recordings: list[Utterance]) -> list[dict]:
+    """JSON-ready description: ids, source clips, reference text and every stretch."""
+    return [
+        {
+            "id": r.id,
+            "duration_s": round(r.duration_s or 0.0, 3),
+            "parts": list(r.parts),
+            "text": r.text,
+            "gaps": [g.__dict__ for g in r.gaps],
+        }
+        for r in recordings
+    ]

@@ -1,0 +1,132 @@
+"""Every way of shortening audio that the benchmark compares, by name.
+
+- ``none``: the original.
+- ``speed-1.25``, ``speed-1.5``, ``speed-2.0``: the whole file sped up with FFmpeg's
+  ``atempo`` filter (pitch kept), what users do today.
+- ``trim``: FFmpeg ``silenceremove`` with unsilence's thresholds: every stretch quieter than
+  -35 dB and longer than 0.5 s is cut, leading silence too.
+- ``fw-vad``: faster-whisper's own VAD filter: ``get_speech_timestamps`` and
+  ``collect_chunks`` with their defaults (Silero v6, 2 s minimum silence, 400 ms padding).
+- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise.
+
+:func:`apply` returns the shorter samples, a :class:`TimeMap` where the method has one (ours,
+``fw-vad`` and the uniform speed-ups), the edited original intervals, and the time it took.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import MissingDependencyError, OptionsError
+from .timemap import TimeMap
+from .units import SAMPLE_RATE
+
+METHODS = (
+    "none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad",
+    "sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0",
+)  # fmt: skip
+TRIM_FILTER = (
+    "silenceremove=start_periods=1:start_threshold=-35dB:"
+    "stop_periods=-1:stop_duration=0.5:stop_threshold=-35dB"
+)
+
+
+@dataclass(frozen=True)
+class MethodOutput:
+    """``samples``: 16 kHz float32; ``timemap``: output <-> input time, or None where the
+    method gives none (``trim``); ``edited``: ``(m, 2)`` input sample intervals the method
+    changed; ``seconds``: wall time spent."""
+
+    method: str
+    samples: np.ndarray
+    timemap: TimeMap | None
+    edited: np.ndarray
+    seconds: float
+
+
+def _ffmpeg(samples: np.ndarray, audio_filter: str) -> np.ndarray:
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise MissingDependencyError("ffmpeg is not on PATH: apt-get install ffmpeg (or brew install ffmpeg)")
+    fmt = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1"]
+    cmd = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", *fmt, "-i", "pipe:0",
+           "-af", audio_filter, *fmt, "pipe:1"]  # fmt: skip
+    r = subprocess.run(cmd, input=np.asarray(samples, "<f4").tobytes(), capture_output=True, check=False)
+    if r.returncode != 0:
+        raise OptionsError(f"ffmpeg -af {audio_filter!r} failed: {r.stderr.decode(errors='replace').strip()}")
+    return np.frombuffer(r.stdout, "<f4").copy()
+
+
+def _chunks_map(chunks: list[tuple[int, int]], n: int) -> TimeMap:
+    """Time map of keeping only ``chunks`` (sorted ``[start, end)`` samples) of ``n``."""
+    o, c, out = [0], [0], 0
+    for s, e in chunks:
+        if s > o[-1]:
+            o.append(s)
+            c.append(out)
+        out += e - s
+        o.append(e)
+        c.append(out)
+    if o[-1] < n:
+        o.append(n)
+        c.append(out)
+    if len(o) < 2:
+        o, c = [0, n], [0, 0]
+    return TimeMap.from_knots(o, c)
+
+
+def _complement(chunks: list[tuple[int, int]], n: int) -> np.ndarray:
+    edges, pos = [], 0
+    for s, e in chunks:
+        if s > pos:
+            edges.append((pos, s))
+        pos = max(pos, e)
+    if pos < n:
+        edges.append((pos, n))
+    return np.asarray(edges, np.int64).reshape(-1, 2)
+
+
+def fw_vad(samples: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """faster-whisper's VAD filter with its defaults: the kept audio and the kept chunks."""
+    from .asr import require
+
+    vad = require("faster_whisper.vad", "whisper")
+    ts = vad.get_speech_timestamps(samples)
+    chunks = [(int(t["start"]), int(t["end"])) for t in ts]
+    if not chunks:
+        return np.zeros(0, np.float32), []
+    audio, _ = vad.collect_chunks(samples, ts)
+    return np.concatenate(audio).astype(np.float32), chunks
+
+
+def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
+    """Run ``method`` on 16 kHz mono ``samples`` (``analysis``: a reusable ``sq.analyze``)."""
+    n = len(samples)
+    whole = np.array([[0, n]], np.int64)
+    none = np.zeros((0, 2), np.int64)
+    t0 = time.perf_counter()
+    if method == "none":
+        out, tm, edited = samples, TimeMap.identity(n), none
+    elif method.startswith("speed-") and method in METHODS:
+        out = _ffmpeg(samples, f"atempo={method[6:]}")
+        tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
+    elif method == "trim":
+        out, tm, edited = _ffmpeg(samples, TRIM_FILTER), None, whole
+    elif method == "fw-vad":
+        out, chunks = fw_vad(samples)
+        tm, edited = _chunks_map(chunks, n), _complement(chunks, n)
+    elif method.startswith("sq-") and method in METHODS:
+        from .pipeline import compress
+
+        r = compress(samples, float(method[3:]), sample_rate=SAMPLE_RATE, analysis=analysis)
+        out, tm = r.audio, r.timemap
+        edited = np.asarray([(e.start, e.end) for e in r.plan.edits if e.kind != "keep"], np.int64)
+        edited = edited.reshape(-1, 2)
+    else:
+        raise OptionsError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    return MethodOutput(method, np.asarray(out, np.float32), tm, edited, time.perf_counter() - t0)
