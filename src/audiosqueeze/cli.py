@@ -283,6 +283,16 @@ def demo(vad, as_json):
     console.print(table)
 
 
+def _add_bench_commands() -> None:
+    from .bench_cli import bench, report
+
+    cli.add_command(bench)
+    cli.add_command(report)
+
+
+_add_bench_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into one line and an exit code."""
     try:

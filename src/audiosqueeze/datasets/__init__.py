@@ -153,7 +153,7 @@ def from_huggingface(name: str, split: str = "test", config: str | None = None, 
     from ..asr import require
     from ..audio import load
 
-    hf = require("datasets", "datasets")
+    hf = require("datasets", "hf")
     ds = hf.load_dataset(name, config, split=split)
     for i, r in enumerate(ds):
         if limit is not None and i >= limit:

@@ -1,0 +1,201 @@
+"""Turn ``results.jsonl`` rows into the published summary: tables and plots.
+
+Every number is computed from the rows, over the utterances that have a row for every
+method (so methods are always compared on the same audio). ΔWER is paired against ``none``
+with a bootstrap 95 % interval. Hallucination figures use the long-form set's planted
+non-speech stretches: words inserted there per minute of non-speech, and the share of
+stretches that produced any word.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from . import evaluate as ev
+from .errors import AudioFileNotFoundError
+from .methods import METHODS
+
+
+def load_rows(folders: Iterable[str | Path]) -> list[dict]:
+    """All rows of ``results.jsonl`` in each folder."""
+    rows = []
+    for folder in folders:
+        p = Path(folder) / "results.jsonl"
+        if not p.is_file():
+            raise AudioFileNotFoundError(f"no results.jsonl in {str(folder)!r}")
+        rows += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+    return rows
+
+
+def _sum(rows, key):
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return sum(vals) if vals else None
+
+
+def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
+    """One summary per (dataset, asr, method), ordered as :data:`METHODS`."""
+    groups: dict[tuple, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        groups[(r["dataset"], r["asr"])][r["method"]][r["id"]] = r
+    out = []
+    for (dataset, asr), by_method in sorted(groups.items()):
+        methods = [m for m in METHODS if m in by_method]
+        ids = sorted(set.intersection(*(set(by_method[m]) for m in methods)))
+        if not ids or "none" not in by_method:
+            continue
+        base = [ev.Counts(*by_method["none"][i]["words"]) for i in ids]
+        for m in methods:
+            rs = [by_method[m][i] for i in ids]
+            counts = [ev.Counts(*r["words"]) for r in rs]
+            w = ev.corpus(counts)
+            ch = ev.corpus([ev.Counts(*r["chars"]) for r in rs])
+            d, lo, hi = ev.paired_bootstrap(base, counts, resamples=resamples)
+            s = {
+                "dataset": dataset, "asr": asr, "method": m, "utterances": len(ids),
+                "input_min": sum(r["input_s"] for r in rs) / 60,
+                "output_min": sum(r["output_s"] for r in rs) / 60,
+                "gemini_before": sum(r["gemini_before"] for r in rs),
+                "gemini_after": sum(r["gemini_after"] for r in rs),
+                "wer": w.wer, "delta_wer": d, "ci_low": lo, "ci_high": hi, "cer": ch.wer,
+                "ref_words": w.ref, "sub": w.sub, "del": w.dele, "ins": w.ins,
+                "loop_words": sum(r["loop_words"] for r in rs),
+                "method_rtf": sum(r["method_s"] for r in rs) / max(sum(r["input_s"] for r in rs), 1e-9),
+                "asr_rtf": sum(r["asr_s"] for r in rs) / max(sum(r["output_s"] for r in rs), 1e-9),
+                "asr_config": rs[0]["asr_config"],
+            }  # fmt: skip
+            s["reduction"] = 1 - s["gemini_after"] / s["gemini_before"]
+            gaps = [g for r in rs for g in (r["gaps"] or ())]
+            if gaps:
+                s["nonspeech_min"] = sum(g[1] for g in gaps) / 60
+                s["gap_words"] = sum(g[2] for g in gaps)
+                s["gap_words_per_min"] = s["gap_words"] / s["nonspeech_min"]
+                s["gap_share"] = sum(g[2] > 0 for g in gaps) / len(gaps)
+                s["gaps"] = len(gaps)
+            for k in ("errors_edited", "errors_untouched", "base_errors_edited", "base_errors_untouched"):
+                s[k] = _sum(rs, k)
+            s["edited_min"] = sum(r["edited_s"] for r in rs) / 60
+            ts = [e for r in rs for e in (r["ts_error_ms"] or ())]
+            if ts:
+                s["ts_words"] = len(ts)
+                s["ts_median_ms"] = float(np.median(ts))
+                s["ts_p95_ms"] = float(np.percentile(ts, 95))
+            out.append(s)
+    return out
+
+
+def _pct(x, digits=1):
+    return "–" if x is None else f"{100 * x:.{digits}f}"
+
+
+def markdown(summary: list[dict]) -> str:
+    """Markdown tables, one per (dataset, asr)."""
+    lines = []
+    key = None
+    for s in summary:
+        if (s["dataset"], s["asr"]) != key:
+            key = (s["dataset"], s["asr"])
+            c = s["asr_config"]
+            decode = ", ".join(f"{k} {c[k]}" for k in ("compute_type", "beam_size") if k in c)
+            lines += [
+                "",
+                f"#### {s['dataset']} · {s['asr']} ({s['utterances']} recordings, "
+                f"{s['input_min']:.1f} min{'; ' + decode if decode else ''})",
+                "",
+                "| method | Gemini tokens | token reduction % | WER % | ΔWER pts [95 % CI] | CER % "
+                "| S / D / I | words in non-speech /min | non-speech stretches with words % "
+                "| loop words | errors in edited / untouched (original's) | time restore median / p95 ms |",
+                "| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
+            ]
+        dw = "0 (reference)" if s["method"] == "none" else (
+            f"{100 * s['delta_wer']:+.2f} [{100 * s['ci_low']:+.2f}, {100 * s['ci_high']:+.2f}]")  # fmt: skip
+        gw = f"{s['gap_words_per_min']:.2f}" if "gap_words_per_min" in s else "–"
+        gs = _pct(s.get("gap_share"), 0) if "gap_share" in s else "–"
+        where = "–"
+        if s["errors_edited"] is not None and s["method"] != "none":
+            where = (f"{s['errors_edited']} / {s['errors_untouched']} "
+                     f"({s['base_errors_edited']} / {s['base_errors_untouched']})")  # fmt: skip
+        ts = f"{s['ts_median_ms']:.0f} / {s['ts_p95_ms']:.0f}" if "ts_median_ms" in s else "–"
+        lines.append(
+            f"| {s['method']} | {s['gemini_before']} → {s['gemini_after']} | {_pct(s['reduction'])} "
+            f"| {_pct(s['wer'], 2)} | {dw} | {_pct(s['cer'], 2)} | {s['sub']} / {s['del']} / {s['ins']} "
+            f"| {gw} | {gs} | {s['loop_words']} | {where} | {ts} |"
+        )
+    return "\n".join(lines).lstrip() + "\n"
+
+
+def plots(summary: list[dict], folder: Path) -> list[Path]:
+    """``tradeoff-<dataset>.png`` (token reduction vs ΔWER with CI bars, a point per method)
+    and ``hallucination.png`` (words in non-speech per minute, per method and recogniser)."""
+    from .asr import require
+
+    require("matplotlib", "bench")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    asrs = sorted({s["asr"] for s in summary})
+    colors = dict(zip(asrs, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for dataset in sorted({s["dataset"] for s in summary}):
+        fig, ax = plt.subplots(figsize=(7.5, 5))
+        for asr in asrs:
+            ss = [s for s in summary if s["dataset"] == dataset and s["asr"] == asr]
+            if not ss:
+                continue
+            x = np.array([100 * s["reduction"] for s in ss])
+            y = np.array([100 * s["delta_wer"] for s in ss])
+            err = np.array([[100 * (s["delta_wer"] - s["ci_low"]) for s in ss],
+                            [100 * (s["ci_high"] - s["delta_wer"]) for s in ss]])  # fmt: skip
+            ax.errorbar(x, y, yerr=err, fmt="o", capsize=3, color=colors[asr], label=asr)
+            for s, xi, yi in zip(ss, x, y, strict=True):
+                ax.annotate(s["method"], (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":", label="+0.5 pt target")
+        ax.axvline(40, color="grey", lw=0.8, ls="--", label="40 % target")
+        ax.set_xlabel("Gemini audio tokens removed (%)")
+        ax.set_ylabel("ΔWER vs original (points, 95 % CI)")
+        ax.set_title(f"{dataset}: token reduction vs ΔWER")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        p = folder / f"tradeoff-{dataset}.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        written.append(p)
+    hall = [s for s in summary if "gap_words_per_min" in s]
+    if hall:
+        methods = [m for m in METHODS if any(s["method"] == m for s in hall)]
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        width = 0.8 / max(len(asrs), 1)
+        for k, asr in enumerate(asrs):
+            vals = {s["method"]: s["gap_words_per_min"] for s in hall if s["asr"] == asr}
+            xs = np.arange(len(methods)) + k * width
+            ax.bar(xs, [vals.get(m, 0.0) for m in methods], width, label=asr, color=colors[asr])
+        ax.set_xticks(np.arange(len(methods)) + width * (len(asrs) - 1) / 2, methods, rotation=30)
+        ax.set_ylabel("words recognised per minute of non-speech")
+        ax.set_title("Hallucinations in planted pauses and noise (long-form set)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        p = folder / "hallucination.png"
+        fig.savefig(p, dpi=110)
+        plt.close(fig)
+        written.append(p)
+    return written
+
+
+def write_report(folders: Iterable[str | Path], out: str | Path | None = None) -> list[Path]:
+    """Summarise the results in ``folders`` into ``out`` (default: the first folder):
+    ``summary.json``, ``report.md`` and the PNG plots."""
+    folders = [Path(f) for f in folders]
+    out = Path(out) if out is not None else folders[0]
+    summary = summarize(load_rows(folders))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    (out / "report.md").write_text(markdown(summary))
+    return [out / "summary.json", out / "report.md", *plots(summary, out)]
