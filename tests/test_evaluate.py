@@ -82,11 +82,11 @@ def test_insertions_at_gaps():
 
 
 def test_ngram_loops_and_loop_words():
-    words = "i think i think i think i think that is it".split()
+    words = ["i", "think", "i", "think", "i", "think", "i", "think", "that", "is", "it"]
     assert ev.ngram_loops(words) == [(2, 0, 4)]
-    assert ev.ngram_loops("no loop here at all".split()) == []
-    assert ev.ngram_loops("a a a b".split()) == [(1, 0, 3)]
-    assert ev.ngram_loops("a a b".split()) == []
+    assert ev.ngram_loops(["no", "loop", "here", "at", "all"]) == []
+    assert ev.ngram_loops(["a", "a", "a", "b"]) == [(1, 0, 3)]
+    assert ev.ngram_loops(["a", "a", "b"]) == []
     assert ev.loop_words("i think that is it", "i think i think i think that is it") == 4
     # a loop the reference itself contains is not a hallucination
     assert ev.loop_words("no no no", "no no no") == 0

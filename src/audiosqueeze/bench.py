@@ -30,6 +30,15 @@ from .units import SAMPLE_RATE
 
 DATASETS = ("librispeech", "commonvoice", "longform")
 
+#: Every row of results.jsonl has exactly these fields (None where one does not apply:
+#: ``gaps`` outside the long-form set; region errors and ``ts_error_ms`` without a time map).
+ROW_FIELDS = (
+    "asr", "dataset", "split", "id", "method", "asr_s", "cached", "asr_config",
+    "input_s", "output_s", "gemini_before", "gemini_after", "ref", "hyp", "words", "chars",
+    "loop_words", "method_s", "gaps", "edited_s", "errors_edited", "errors_untouched",
+    "base_errors_edited", "base_errors_untouched", "ts_error_ms",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class BenchOptions:
@@ -40,7 +49,7 @@ class BenchOptions:
     out: Path
     split: str = "test"
     datasets: tuple[str, ...] = DATASETS
-    asr: tuple[str, ...] = ("whisper-tiny.en",)
+    asr: tuple = ("whisper-tiny.en",)  #: names, or loaded objects with ``transcribe``
     methods: tuple[str, ...] = METHODS
     limit: int | None = None
     longform_count: int = 6
@@ -112,7 +121,10 @@ def _mapped(words: Sequence[Word], out: MethodOutput) -> list[Word]:
     tm = out.timemap
     s = tm.to_original(np.array([w.start_s for w in words] or [0.0]))
     e = tm.to_original(np.array([w.end_s for w in words] or [0.0]))
-    return [Word(w.text, float(a), float(b), w.probability) for w, a, b in zip(words, s, e, strict=False)]
+    return [
+        Word(w.text, float(a), float(b), w.probability)
+        for w, a, b in zip(words, s, e, strict=False)
+    ]
 
 
 def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, int]:
@@ -125,7 +137,8 @@ def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, 
 
 def score(utt: Utterance, out: MethodOutput, t: Transcript, base: Transcript | None) -> dict:
     """One result row's scores (no identifiers)."""
-    ref, hyp = ev.normalize(utt.text), ev.normalize(t.text)
+    ref = utt.reference if utt.reference is not None else ev.normalize(utt.text)
+    hyp = ev.normalize(t.text)
     c = ev.word_counts(ref, hyp, normalized=True)
     cc = ev.char_counts(ref, hyp, normalized=True)
     n_in = len(utt.load()) if utt.samples is not None or utt.path else 0
@@ -150,13 +163,18 @@ def score(utt: Utterance, out: MethodOutput, t: Transcript, base: Transcript | N
     }
     if utt.gaps:
         ins = ev.insertions_at(ref, hyp, [g.word_index for g in utt.gaps])
-        row["gaps"] = [[g.kind, round((g.end - g.start) / SAMPLE_RATE, 3), k] for g, k in zip(utt.gaps, ins, strict=True)]
+        row["gaps"] = [
+            [g.kind, round((g.end - g.start) / SAMPLE_RATE, 3), k]
+            for g, k in zip(utt.gaps, ins, strict=True)
+        ]
     if out.timemap is not None and t.words:
         mapped = _mapped(t.words, out)
         edited_s = out.edited / SAMPLE_RATE
         row["errors_edited"], row["errors_untouched"] = _where(ref, mapped, edited_s)
         if base is not None and base.words:
-            row["base_errors_edited"], row["base_errors_untouched"] = _where(ref, base.words, edited_s)
+            row["base_errors_edited"], row["base_errors_untouched"] = _where(
+                ref, base.words, edited_s
+            )
             if out.method != "none":
                 err = ev.matched_start_errors(base.words, mapped)
                 row["ts_error_ms"] = [int(round(e * 1000)) for e in err]
@@ -178,12 +196,17 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     done = 0
     results = opts.out / "results.jsonl"
     with results.open("w", encoding="utf-8") as f:
-        for asr_name in opts.asr:
-            asr = load_asr(asr_name, **opts.asr_options)
+        for spec in opts.asr:
+            asr = load_asr(spec, **opts.asr_options) if isinstance(spec, str) else spec
+            asr_name = asr.name
             for dataset, utts in data.items():
                 for utt in utts:
                     x = utt.load()
-                    analysis = analyze(Audio(x, SAMPLE_RATE)) if any(m.startswith("sq-") for m in methods) else None
+                    analysis = (
+                        analyze(Audio(x, SAMPLE_RATE))
+                        if any(m.startswith("sq-") for m in methods)
+                        else None
+                    )
                     base = None
                     for m in methods:
                         out = apply(m, x, analysis=analysis)

@@ -24,24 +24,61 @@ def _names(allowed):
 
 
 @click.command()
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), envvar=DATA_ENV,
-              help=f"Data folder with manifest.jsonl and noise/ (default: ${DATA_ENV}).")
-@click.option("--split", type=click.Choice(["dev", "test"]), default="test", show_default=True,
-              help="Fixed split: tune on dev, publish test.")
-@click.option("--datasets", default=",".join(DATASETS), show_default=True,
-              callback=_names(DATASETS), help="Comma-separated datasets.")
-@click.option("--asr", default="whisper-tiny.en", show_default=True, callback=_names(()),
-              help="Comma-separated recognisers: whisper-tiny.en, whisper-base, pocketsphinx, "
-                   "hama, faster-whisper:DIR, transformers:DIR, openai.")
-@click.option("--methods", default=",".join(METHODS), show_default=True,
-              callback=_names(METHODS), help="Comma-separated methods (none is always run).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="At most this many recordings per dataset (manifest order).")
-@click.option("--longform-count", type=click.IntRange(min=1), default=6, show_default=True,
-              help="Long-form recordings to generate.")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=DATA_ENV,
+    help=f"Data folder with manifest.jsonl and noise/ (default: ${DATA_ENV}).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test"]),
+    default="test",
+    show_default=True,
+    help="Fixed split: tune on dev, publish test.",
+)
+@click.option(
+    "--datasets",
+    default=",".join(DATASETS),
+    show_default=True,
+    callback=_names(DATASETS),
+    help="Comma-separated datasets.",
+)
+@click.option(
+    "--asr",
+    default="whisper-tiny.en",
+    show_default=True,
+    callback=_names(()),
+    help="Comma-separated recognisers: whisper-tiny.en, whisper-base, pocketsphinx, "
+    "hama, faster-whisper:DIR, transformers:DIR, openai.",
+)
+@click.option(
+    "--methods",
+    default=",".join(METHODS),
+    show_default=True,
+    callback=_names(METHODS),
+    help="Comma-separated methods (none is always run).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most this many recordings per dataset (manifest order).",
+)
+@click.option(
+    "--longform-count",
+    type=click.IntRange(min=1),
+    default=6,
+    show_default=True,
+    help="Long-form recordings to generate.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the long-form set.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for results.jsonl, cache/, report.md and plots.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for results.jsonl, cache/, report.md and plots.",
+)
 @click.option("--no-report", is_flag=True, help="Only write results.jsonl.")
 def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out, no_report):
     """Measure tokens, WER and hallucinations: datasets x methods x recognisers.
@@ -54,7 +91,13 @@ def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out,
       audiosqueeze bench --data DATA --datasets librispeech --asr hama,pocketsphinx \\
           --methods none,speed-1.25,sq-0.5 --limit 20 --out results-small/
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from .bench import BenchOptions, run_bench
     from .datasets import data_root
@@ -63,7 +106,12 @@ def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out,
         data=data_root(data), out=out, split=split, datasets=datasets, asr=asr,
         methods=methods, limit=limit, longform_count=longform_count, seed=seed,
     )  # fmt: skip
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task("loading", total=None)
 
@@ -84,9 +132,15 @@ def _report(folders, out) -> None:
 
 
 @click.command()
-@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write (default: the first folder).")
+@click.argument(
+    "folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write (default: the first folder).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary rows as JSON lines.")
 def report(folders, out, as_json):
     """Re-render report.md, summary.json and the plots from results.jsonl in FOLDERS

@@ -127,8 +127,15 @@ def alignment(ref: str, hyp: str):
         from types import SimpleNamespace
 
         n = len(hyp.split())
-        return [SimpleNamespace(type="insert", ref_start_idx=0, ref_end_idx=0,
-                                hyp_start_idx=0, hyp_end_idx=n)] if n else []
+        return (
+            [
+                SimpleNamespace(
+                    type="insert", ref_start_idx=0, ref_end_idx=0, hyp_start_idx=0, hyp_end_idx=n
+                )
+            ]
+            if n
+            else []
+        )
     return o.alignments[0]
 
 
@@ -146,7 +153,9 @@ def insertions_at(ref: str, hyp: str, positions: Sequence[int]) -> list[int]:
     return [at.get(p, 0) for p in positions]
 
 
-def ngram_loops(words: Sequence[str], *, max_n: int = 4, min_repeats: int = 3) -> list[tuple[int, int, int]]:
+def ngram_loops(
+    words: Sequence[str], *, max_n: int = 4, min_repeats: int = 3
+) -> list[tuple[int, int, int]]:
     """Runs where one n-gram (n <= ``max_n``) repeats back to back at least ``min_repeats``
     times, as ``(n, start, repeats)``; the shortest n explaining a run wins.
 
@@ -158,7 +167,10 @@ def ngram_loops(words: Sequence[str], *, max_n: int = 4, min_repeats: int = 3) -
         found = None
         for n in range(1, max_n + 1):
             reps = 1
-            while words[i + reps * n : i + (reps + 1) * n] == words[i : i + n] and i + (reps + 1) * n <= m:
+            while (
+                words[i + reps * n : i + (reps + 1) * n] == words[i : i + n]
+                and i + (reps + 1) * n <= m
+            ):
                 reps += 1
             if reps >= min_repeats:
                 found = (n, i, reps)

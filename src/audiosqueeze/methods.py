@@ -52,13 +52,19 @@ class MethodOutput:
 def _ffmpeg(samples: np.ndarray, audio_filter: str) -> np.ndarray:
     exe = shutil.which("ffmpeg")
     if exe is None:
-        raise MissingDependencyError("ffmpeg is not on PATH: apt-get install ffmpeg (or brew install ffmpeg)")
+        raise MissingDependencyError(
+            "ffmpeg is not on PATH: apt-get install ffmpeg (or brew install ffmpeg)"
+        )
     fmt = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "1"]
     cmd = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", *fmt, "-i", "pipe:0",
            "-af", audio_filter, *fmt, "pipe:1"]  # fmt: skip
-    r = subprocess.run(cmd, input=np.asarray(samples, "<f4").tobytes(), capture_output=True, check=False)
+    r = subprocess.run(
+        cmd, input=np.asarray(samples, "<f4").tobytes(), capture_output=True, check=False
+    )
     if r.returncode != 0:
-        raise OptionsError(f"ffmpeg -af {audio_filter!r} failed: {r.stderr.decode(errors='replace').strip()}")
+        raise OptionsError(
+            f"ffmpeg -af {audio_filter!r} failed: {r.stderr.decode(errors='replace').strip()}"
+        )
     return np.frombuffer(r.stdout, "<f4").copy()
 
 

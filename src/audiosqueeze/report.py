@@ -37,6 +37,10 @@ def _sum(rows, key):
     return sum(vals) if vals else None
 
 
+def _ratio(rows, num, den):
+    return sum(r[num] for r in rows) / max(sum(r[den] for r in rows), 1e-9)
+
+
 def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
     """One summary per (dataset, asr, method), ordered as :data:`METHODS`."""
     groups: dict[tuple, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
@@ -64,8 +68,8 @@ def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
                 "wer": w.wer, "delta_wer": d, "ci_low": lo, "ci_high": hi, "cer": ch.wer,
                 "ref_words": w.ref, "sub": w.sub, "del": w.dele, "ins": w.ins,
                 "loop_words": sum(r["loop_words"] for r in rs),
-                "method_rtf": sum(r["method_s"] for r in rs) / max(sum(r["input_s"] for r in rs), 1e-9),
-                "asr_rtf": sum(r["asr_s"] for r in rs) / max(sum(r["output_s"] for r in rs), 1e-9),
+                "method_rtf": _ratio(rs, "method_s", "input_s"),
+                "asr_rtf": _ratio(rs, "asr_s", "output_s"),
                 "asr_config": rs[0]["asr_config"],
             }  # fmt: skip
             s["reduction"] = 1 - s["gemini_after"] / s["gemini_before"]
@@ -76,7 +80,12 @@ def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
                 s["gap_words_per_min"] = s["gap_words"] / s["nonspeech_min"]
                 s["gap_share"] = sum(g[2] > 0 for g in gaps) / len(gaps)
                 s["gaps"] = len(gaps)
-            for k in ("errors_edited", "errors_untouched", "base_errors_edited", "base_errors_untouched"):
+            for k in (
+                "errors_edited",
+                "errors_untouched",
+                "base_errors_edited",
+                "base_errors_untouched",
+            ):
                 s[k] = _sum(rs, k)
             s["edited_min"] = sum(r["edited_s"] for r in rs) / 60
             ts = [e for r in rs for e in (r["ts_error_ms"] or ())]
@@ -106,13 +115,16 @@ def markdown(summary: list[dict]) -> str:
                 f"#### {s['dataset']} · {s['asr']} ({s['utterances']} recordings, "
                 f"{s['input_min']:.1f} min{'; ' + decode if decode else ''})",
                 "",
-                "| method | Gemini tokens | token reduction % | WER % | ΔWER pts [95 % CI] | CER % "
-                "| S / D / I | words in non-speech /min | non-speech stretches with words % "
-                "| loop words | errors in edited / untouched (original's) | time restore median / p95 ms |",
+                "| method | Gemini tokens | token reduction % | WER % | ΔWER pts [95 % CI] "
+                "| CER % | S / D / I | words in non-speech /min "
+                "| non-speech stretches with words % | loop words "
+                "| errors in edited / untouched (original's) | time restore median / p95 ms |",
                 "| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
             ]
-        dw = "0 (reference)" if s["method"] == "none" else (
-            f"{100 * s['delta_wer']:+.2f} [{100 * s['ci_low']:+.2f}, {100 * s['ci_high']:+.2f}]")  # fmt: skip
+        lo, hi = 100 * s["ci_low"], 100 * s["ci_high"]
+        dw = f"{100 * s['delta_wer']:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+        if s["method"] == "none":
+            dw = "0 (reference)"
         gw = f"{s['gap_words_per_min']:.2f}" if "gap_words_per_min" in s else "–"
         gs = _pct(s.get("gap_share"), 0) if "gap_share" in s else "–"
         where = "–"
@@ -121,8 +133,9 @@ def markdown(summary: list[dict]) -> str:
                      f"({s['base_errors_edited']} / {s['base_errors_untouched']})")  # fmt: skip
         ts = f"{s['ts_median_ms']:.0f} / {s['ts_p95_ms']:.0f}" if "ts_median_ms" in s else "–"
         lines.append(
-            f"| {s['method']} | {s['gemini_before']} → {s['gemini_after']} | {_pct(s['reduction'])} "
-            f"| {_pct(s['wer'], 2)} | {dw} | {_pct(s['cer'], 2)} | {s['sub']} / {s['del']} / {s['ins']} "
+            f"| {s['method']} | {s['gemini_before']} → {s['gemini_after']} "
+            f"| {_pct(s['reduction'])} | {_pct(s['wer'], 2)} | {dw} | {_pct(s['cer'], 2)} "
+            f"| {s['sub']} / {s['del']} / {s['ins']} "
             f"| {gw} | {gs} | {s['loop_words']} | {where} | {ts} |"
         )
     return "\n".join(lines).lstrip() + "\n"
@@ -155,7 +168,9 @@ def plots(summary: list[dict], folder: Path) -> list[Path]:
                             [100 * (s["ci_high"] - s["delta_wer"]) for s in ss]])  # fmt: skip
             ax.errorbar(x, y, yerr=err, fmt="o", capsize=3, color=colors[asr], label=asr)
             for s, xi, yi in zip(ss, x, y, strict=True):
-                ax.annotate(s["method"], (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+                ax.annotate(
+                    s["method"], (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7
+                )
         ax.axhline(0, color="grey", lw=0.8)
         ax.axhline(0.5, color="grey", lw=0.8, ls=":", label="+0.5 pt target")
         ax.axvline(40, color="grey", lw=0.8, ls="--", label="40 % target")

@@ -38,7 +38,9 @@ class TransformersASR:
             kw["generate_kwargs"] = {"language": "en", "task": "transcribe"}
         out = self._pipe({"raw": samples, "sampling_rate": 16000}, **kw)
         words = tuple(
-            Word(c["text"].strip(), float(c["timestamp"][0] or 0.0), float(c["timestamp"][1] or 0.0))
+            Word(
+                c["text"].strip(), float(c["timestamp"][0] or 0.0), float(c["timestamp"][1] or 0.0)
+            )
             for c in out.get("chunks", ())
         )
         return Transcript(out["text"].strip(), words)

@@ -46,6 +46,7 @@ class OpenAIASR:
             **(kw if verbose else {}),
         )
         words = tuple(
-            Word(w.word.strip(), float(w.start), float(w.end)) for w in (getattr(r, "words", None) or ())
+            Word(w.word.strip(), float(w.start), float(w.end))
+            for w in (getattr(r, "words", None) or ())
         )
         return Transcript(r.text.strip(), words)

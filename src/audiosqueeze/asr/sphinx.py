@@ -34,7 +34,13 @@ class PocketsphinxASR:
             if _FILLER.match(seg.word):
                 continue
             text = re.sub(r"\(\d+\)$", "", seg.word)  # alternative pronunciations: word(2)
-            words.append(Word(text, round(seg.start_frame * _FRAME_S, 3), round((seg.end_frame + 1) * _FRAME_S, 3)))
+            words.append(
+                Word(
+                    text,
+                    round(seg.start_frame * _FRAME_S, 3),
+                    round((seg.end_frame + 1) * _FRAME_S, 3),
+                )
+            )
         return Transcript(" ".join(w.text for w in words), tuple(words))
 
 

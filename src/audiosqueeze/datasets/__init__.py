@@ -71,6 +71,9 @@ class Utterance:
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
     gaps: tuple[Gap, ...] = ()
     parts: tuple[str, ...] = ()  #: ids of the clips a generated recording is made of
+    #: normalised reference, where normalising ``text`` as a whole would differ from
+    #: normalising its parts (the normaliser joins number words across clip boundaries)
+    reference: str | None = None
 
     def load(self) -> np.ndarray:
         """16 kHz mono float32 samples."""
@@ -92,7 +95,9 @@ def data_root(data: str | os.PathLike | None = None) -> Path:
     return root
 
 
-def from_manifest(root: str | os.PathLike, subsets: tuple[str, ...] | None = None) -> list[Utterance]:
+def from_manifest(
+    root: str | os.PathLike, subsets: tuple[str, ...] | None = None
+) -> list[Utterance]:
     """Clips of ``root/manifest.jsonl`` (only the ``subsets`` given, if any), in file order."""
     root = Path(root)
     manifest = root / "manifest.jsonl"
@@ -124,7 +129,10 @@ def from_librispeech(root: str | os.PathLike, subset: str | None = None) -> list
             uid, _, text = line.strip().partition(" ")
             if not uid:
                 continue
-            audio = next((p for p in (trans.parent / f"{uid}{e}" for e in (".flac", ".wav")) if p.is_file()), None)
+            audio = next(
+                (p for p in (trans.parent / f"{uid}{e}" for e in (".flac", ".wav")) if p.is_file()),
+                None,
+            )
             if audio is not None:
                 out.append(Utterance(uid, text, "librispeech", name, audio))
     return sorted(out, key=lambda u: u.id)
@@ -142,11 +150,15 @@ def from_commonvoice(root: str | os.PathLike, split: str = "test") -> list[Utter
         for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
             clip = root / "clips" / r["path"]
             if clip.is_file():
-                out.append(Utterance(Path(r["path"]).stem, r["sentence"], "commonvoice", split, clip))
+                out.append(
+                    Utterance(Path(r["path"]).stem, r["sentence"], "commonvoice", split, clip)
+                )
     return out
 
 
-def from_huggingface(name: str, split: str = "test", config: str | None = None, *, limit: int | None = None) -> Iterator[Utterance]:
+def from_huggingface(
+    name: str, split: str = "test", config: str | None = None, *, limit: int | None = None
+) -> Iterator[Utterance]:
     """Utterances of a Hugging Face dataset already on this machine (``datasets`` installed;
     the hub is not contacted unless the user's own ``datasets`` settings allow it). The text
     column is the first of ``text``, ``sentence``, ``transcription``, ``normalized_text``."""
@@ -158,7 +170,9 @@ def from_huggingface(name: str, split: str = "test", config: str | None = None, 
     for i, r in enumerate(ds):
         if limit is not None and i >= limit:
             return
-        key = next((k for k in ("text", "sentence", "transcription", "normalized_text") if k in r), None)
+        key = next(
+            (k for k in ("text", "sentence", "transcription", "normalized_text") if k in r), None
+        )
         if key is None:
             raise OptionsError(f"dataset {name!r} has no text column among {sorted(r)}")
         a = r["audio"]

@@ -43,7 +43,9 @@ def _fade(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _stretch(kind: str, n: int, rng: np.random.Generator, noises: list[np.ndarray], pool: list[Utterance]) -> np.ndarray:
+def _stretch(
+    kind: str, n: int, rng: np.random.Generator, noises: list[np.ndarray], pool: list[Utterance]
+) -> np.ndarray:
     hiss = _db(rng.standard_normal(n).astype(np.float32), -65)
     if kind == "silence":
         return hiss
@@ -74,7 +76,11 @@ def load_noises(noise_dir: str | Path) -> list[np.ndarray]:
     from ..audio import load
 
     noise_dir = Path(noise_dir)
-    rows = [json.loads(line) for line in (noise_dir / "noise.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (noise_dir / "noise.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     return [load(noise_dir.parent / r["path"]).samples for r in rows]
 
 
@@ -103,6 +109,7 @@ def make_longform(
         pieces: list[np.ndarray] = []
         gaps: list[Gap] = []
         texts: list[str] = []
+        norms: list[str] = []
         parts: list[str] = []
         pos = words = 0
         i = int(first)
@@ -124,7 +131,8 @@ def make_longform(
             pieces.append(x)
             texts.append(u.text)
             parts.append(u.id)
-            words += len(normalize(u.text).split())
+            norms.append(normalize(u.text))
+            words += len(norms[-1].split())
             used.add(i)
             pos += len(x)
             total += len(x) / SAMPLE_RATE
@@ -140,6 +148,7 @@ def make_longform(
                 samples=samples,
                 gaps=tuple(gaps),
                 parts=tuple(parts),
+                reference=" ".join(n for n in norms if n),
             )
         )
     return out
@@ -153,6 +162,7 @@ def describe(recordings: list[Utterance]) -> list[dict]:
             "duration_s": round(r.duration_s or 0.0, 3),
             "parts": list(r.parts),
             "text": r.text,
+            "reference": r.reference,
             "gaps": [g.__dict__ for g in r.gaps],
         }
         for r in recordings

