@@ -87,3 +87,8 @@ def test_report_cli_merges_folders(tmp_path):
     text = (tmp_path / "m" / "report.md").read_text()
     assert "librispeech · fake" in text and "librispeech · other" in text
     assert main(["report", str(tmp_path / "missing")]) == 1
+    import gzip
+
+    (b / "results.jsonl").rename(b / "old.jsonl")
+    (b / "results.jsonl.gz").write_bytes(gzip.compress((b / "old.jsonl").read_bytes()))
+    assert len(load_rows([b])) == len(rows)

@@ -22,13 +22,19 @@ from .methods import METHODS
 
 
 def load_rows(folders: Iterable[str | Path]) -> list[dict]:
-    """All rows of ``results.jsonl`` in each folder."""
+    """All rows of ``results.jsonl`` (or ``results.jsonl.gz``) in each folder."""
+    import gzip
+
     rows = []
     for folder in folders:
         p = Path(folder) / "results.jsonl"
-        if not p.is_file():
-            raise AudioFileNotFoundError(f"no results.jsonl in {str(folder)!r}")
-        rows += [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+        if p.is_file():
+            text = p.read_text(encoding="utf-8")
+        elif p.with_suffix(".jsonl.gz").is_file():
+            text = gzip.decompress(p.with_suffix(".jsonl.gz").read_bytes()).decode("utf-8")
+        else:
+            raise AudioFileNotFoundError(f"no results.jsonl(.gz) in {str(folder)!r}")
+        rows += [json.loads(line) for line in text.splitlines() if line]
     return rows
 
 
