@@ -129,7 +129,7 @@ def test_score_counts_words_planted_in_gaps():
         ),
     )
     t = Transcript("thank you red green you blue black")
-    row = score(u, apply("none", x), t, None)
+    row = score(u, len(x), apply("none", x), t, None)
     assert [g[2] for g in row["gaps"]] == [2, 1, 0]
     assert [g[0] for g in row["gaps"]] == ["noise", "hum", "silence"]
     assert row["words"] == [4, 4, 0, 0, 3]

@@ -135,13 +135,15 @@ def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, 
     return int(inside.sum()), int(len(pos) - inside.sum())
 
 
-def score(utt: Utterance, out: MethodOutput, t: Transcript, base: Transcript | None) -> dict:
-    """One result row's scores (no identifiers)."""
+def score(
+    utt: Utterance, n_in: int, out: MethodOutput, t: Transcript, base: Transcript | None
+) -> dict:
+    """One result row's scores (no identifiers): ``n_in`` input samples became ``out``, which
+    ``t`` transcribes; ``base`` is the transcript of the original audio, if known."""
     ref = utt.reference if utt.reference is not None else ev.normalize(utt.text)
     hyp = ev.normalize(t.text)
     c = ev.word_counts(ref, hyp, normalized=True)
     cc = ev.char_counts(ref, hyp, normalized=True)
-    n_in = len(utt.load()) if utt.samples is not None or utt.path else 0
     row = {
         "input_s": round(n_in / SAMPLE_RATE, 4),
         "output_s": round(len(out.samples) / SAMPLE_RATE, 4),
@@ -224,7 +226,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
                         row = {"asr": asr_name, "dataset": dataset, "split": opts.split,
                                "id": utt.id, "method": m, "asr_s": round(sec, 4),
                                "cached": hit is not None, "asr_config": asr.config}  # fmt: skip
-                        row.update(score(utt, out, t, base))
+                        row.update(score(utt, len(x), out, t, base))
                         f.write(json.dumps(row) + "\n")
                         f.flush()
                         done += 1
