@@ -185,3 +185,28 @@ def _has_ffmpeg():
     import shutil
 
     return shutil.which("ffmpeg") is not None
+
+
+def test_external_datasets_by_spec(tmp_path, monkeypatch):
+    """librispeech:DIR, commonvoice:DIR:TSV and hf:NAME go to their readers."""
+    import sys
+    import types
+
+    from audiosqueeze.bench import load_utterances
+
+    chapter = tmp_path / "ls" / "test-clean" / "1" / "2"
+    chapter.mkdir(parents=True)
+    sf.write(chapter / "1-2-0000.flac", np.zeros(1600, np.float32), 16000)
+    (chapter / "1-2.trans.txt").write_text("1-2-0000 HELLO\n")
+    (tmp_path / "cv" / "clips").mkdir(parents=True)
+    sf.write(tmp_path / "cv" / "clips" / "a.flac", np.zeros(1600, np.float32), 16000)
+    (tmp_path / "cv" / "dev.tsv").write_text("path\tsentence\na.flac\tHi.\n")
+    rows = [{"id": "h", "text": "yo", "audio": {"array": np.zeros(800), "sampling_rate": 8000}}]
+    fake = types.SimpleNamespace(load_dataset=lambda name, config, split: rows)
+    monkeypatch.setitem(sys.modules, "datasets", fake)
+    specs = (f"librispeech:{tmp_path / 'ls'}", f"commonvoice:{tmp_path / 'cv'}:dev", "hf:x/y")
+    opts = BenchOptions(data=tmp_path, out=tmp_path / "o", datasets=specs)
+    got = load_utterances(opts)
+    assert [[u.id for u in got[s]] for s in specs] == [["1-2-0000"], ["a"], ["h"]]
+    with pytest.raises(OptionsError, match="'tedlium'"):
+        BenchOptions(data=tmp_path, out=tmp_path, datasets=("tedlium",))

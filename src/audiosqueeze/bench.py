@@ -29,6 +29,9 @@ from .tokens import tokens
 from .units import SAMPLE_RATE
 
 DATASETS = ("librispeech", "commonvoice", "longform")
+#: Datasets from elsewhere: ``librispeech:DIR`` (a LibriSpeech folder), ``commonvoice:DIR[:TSV]``
+#: (a Common Voice folder; TSV defaults to the split name) and ``hf:NAME[:CONFIG[:SPLIT]]``.
+EXTERNAL = ("librispeech", "commonvoice", "hf")
 
 #: Every row of results.jsonl has exactly these fields (None where one does not apply:
 #: ``gaps`` outside the long-form set; region errors and ``ts_error_ms`` without a time map).
@@ -60,8 +63,11 @@ class BenchOptions:
         if self.split not in SPLITS:
             raise OptionsError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
         for d in self.datasets:
-            if d not in DATASETS:
-                raise OptionsError(f"unknown dataset {d!r}; choose from {', '.join(DATASETS)}")
+            if d not in DATASETS and d.split(":")[0] not in EXTERNAL:
+                raise OptionsError(
+                    f"unknown dataset {d!r}; choose from {', '.join(DATASETS)}, "
+                    "librispeech:DIR, commonvoice:DIR[:TSV] or hf:NAME[:CONFIG[:SPLIT]]"
+                )
         for m in self.methods:
             if m not in METHODS:
                 raise OptionsError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
@@ -83,11 +89,26 @@ def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
             opts.out.mkdir(parents=True, exist_ok=True)
             (opts.out / "longform.json").write_text(json.dumps(describe(recs), indent=1))
             out[name] = recs
+        elif ":" in name:
+            out[name] = _external(name, opts.split)
         else:
             out[name] = split_utterances(opts.data, opts.split, name)
         if opts.limit is not None:
             out[name] = out[name][: opts.limit]
     return out
+
+
+def _external(spec: str, split: str) -> list[Utterance]:
+    from .datasets import from_commonvoice, from_huggingface, from_librispeech
+
+    kind, _, rest = spec.partition(":")
+    if kind == "librispeech":
+        return from_librispeech(rest)
+    if kind == "commonvoice":
+        folder, _, tsv = rest.partition(":")
+        return from_commonvoice(folder, tsv or split)
+    name, config, hf_split = (rest.split(":") + [None, None])[:3]
+    return list(from_huggingface(name, hf_split or split, config or None))
 
 
 class TranscriptCache:

@@ -41,8 +41,9 @@ def _names(allowed):
     "--datasets",
     default=",".join(DATASETS),
     show_default=True,
-    callback=_names(DATASETS),
-    help="Comma-separated datasets.",
+    callback=_names(()),
+    help="Comma-separated datasets: librispeech, commonvoice, longform (from --data), or "
+    "librispeech:DIR, commonvoice:DIR[:TSV], hf:NAME[:CONFIG[:SPLIT]].",
 )
 @click.option(
     "--asr",
