@@ -120,3 +120,30 @@ def test_matched_start_errors_planted_shift():
     err = ev.matched_start_errors(orig, mapped)
     assert np.allclose(sorted(err), [0.0, 0.05])  # "mat" does not match "sat"
     assert len(ev.matched_start_errors([], mapped)) == 0
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_words = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_words, _words)
+def test_counts_add_up(ref, hyp):
+    c = ev.word_counts(" ".join(ref), " ".join(hyp), normalized=True)
+    assert c.hits + c.sub + c.dele == len(ref)
+    assert c.hits + c.sub + c.ins == len(hyp)
+    at = ev.insertions_at(" ".join(ref), " ".join(hyp), list(range(len(ref) + 1)))
+    assert sum(at) == c.ins
+
+
+@settings(max_examples=200, deadline=None)
+@given(_words)
+def test_loops_are_real_and_disjoint(words):
+    end = -1
+    for n, start, reps in ev.ngram_loops(words):
+        assert start > end and reps >= 3
+        gram = words[start : start + n]
+        assert all(words[start + k * n : start + (k + 1) * n] == gram for k in range(reps))
+        end = start + n * reps - 1
