@@ -147,3 +147,10 @@ def test_loops_are_real_and_disjoint(words):
         gram = words[start : start + n]
         assert all(words[start + k * n : start + (k + 1) * n] == gram for k in range(reps))
         end = start + n * reps - 1
+
+
+def test_long_phrase_loops_are_found():
+    """A Whisper loop seen in the long-form results: a 5-word phrase said five times."""
+    hyp = "the boy answered " + "i have raised it up " * 5 + "sadly"
+    assert ev.ngram_loops(hyp.split()) == [(5, 3, 5)]
+    assert ev.loop_words("the boy answered sadly", hyp) == 20

@@ -154,7 +154,7 @@ def insertions_at(ref: str, hyp: str, positions: Sequence[int]) -> list[int]:
 
 
 def ngram_loops(
-    words: Sequence[str], *, max_n: int = 4, min_repeats: int = 3
+    words: Sequence[str], *, max_n: int = 8, min_repeats: int = 3
 ) -> list[tuple[int, int, int]]:
     """Runs where one n-gram (n <= ``max_n``) repeats back to back at least ``min_repeats``
     times, as ``(n, start, repeats)``; the shortest n explaining a run wins.
