@@ -46,6 +46,15 @@ def real_clips(shared_data) -> list[dict]:
     return [{**r, "abs": str(shared_data / r["path"])} for r in picks]
 
 
+def has_module(name: str) -> bool:
+    """Whether ``name`` imports (an optional extra is installed)."""
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
 def silero_available() -> bool:
     from audiosqueeze.errors import ModelNotFoundError
     from audiosqueeze.vad import find_silero_model

