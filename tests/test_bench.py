@@ -202,3 +202,20 @@ def test_external_datasets_by_spec(tmp_path, monkeypatch):
     assert [[u.id for u in got[s]] for s in specs] == [["1-2-0000"], ["a"], ["h"]]
     with pytest.raises(OptionsError, match="'tedlium'"):
         BenchOptions(data=tmp_path, out=tmp_path, datasets=("tedlium",))
+
+
+@needs_silero
+def test_methods_run_once_for_several_recognisers(planted, tmp_path, monkeypatch):
+    import audiosqueeze.bench as bench
+
+    calls = []
+    real = bench.apply
+    monkeypatch.setattr(bench, "apply", lambda m, x, **kw: calls.append(m) or real(m, x, **kw))
+    a, b = FakeASR(), FakeASR()
+    b.name, b.config = "fake2", {"backend": "fake2"}
+    opts = BenchOptions(data=planted, out=tmp_path / "o", asr=(a, b), methods=("none", "sq-0.5"),
+                        datasets=("librispeech",))  # fmt: skip
+    rows = [json.loads(line) for line in run_bench(opts).read_text().splitlines()]
+    assert len(calls) == 2 * 2  # 2 utterances x 2 methods, shared by both recognisers
+    assert (a.calls, b.calls) == (4, 4)
+    assert [r["asr"] for r in rows] == ["fake", "fake", "fake2", "fake2"] * 2

@@ -204,9 +204,23 @@ def score(
     return row
 
 
+def _transcribe(cache: TranscriptCache, asr, samples: np.ndarray) -> tuple[Transcript, float, bool]:
+    """(transcript, seconds it took, whether it came from the cache)."""
+    key = cache.key(samples, asr.config)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit[0], hit[1], True
+    t0 = time.perf_counter()
+    t = asr.transcribe(samples)
+    sec = time.perf_counter() - t0
+    cache.put(key, t, sec)
+    return t, sec, False
+
+
 def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Run everything ``opts`` names; returns the path of ``results.jsonl``.
 
+    Each recording is processed by every method once, then heard by every recogniser.
     ``progress(label, done, total)`` is called after every transcript.
     """
     from .analyze import analyze
@@ -214,43 +228,30 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     opts.out.mkdir(parents=True, exist_ok=True)
     cache = TranscriptCache(opts.out / "cache")
     data = load_utterances(opts)
+    asrs = [load_asr(a, **opts.asr_options) if isinstance(a, str) else a for a in opts.asr]
     methods = ("none",) + tuple(m for m in opts.methods if m != "none")
-    total = len(opts.asr) * len(methods) * sum(len(v) for v in data.values())
+    ours = any(m.startswith("sq-") for m in methods)
+    total = len(asrs) * len(methods) * sum(len(v) for v in data.values())
     done = 0
     results = opts.out / "results.jsonl"
     with results.open("w", encoding="utf-8") as f:
-        for spec in opts.asr:
-            asr = load_asr(spec, **opts.asr_options) if isinstance(spec, str) else spec
-            asr_name = asr.name
-            for dataset, utts in data.items():
-                for utt in utts:
-                    x = utt.load()
-                    analysis = (
-                        analyze(Audio(x, SAMPLE_RATE))
-                        if any(m.startswith("sq-") for m in methods)
-                        else None
-                    )
+        for dataset, utts in data.items():
+            for utt in utts:
+                x = utt.load()
+                analysis = analyze(Audio(x, SAMPLE_RATE)) if ours else None
+                outputs = [apply(m, x, analysis=analysis) for m in methods]
+                for asr in asrs:
                     base = None
-                    for m in methods:
-                        out = apply(m, x, analysis=analysis)
-                        key = cache.key(out.samples, asr.config)
-                        hit = cache.get(key)
-                        if hit is None:
-                            t0 = time.perf_counter()
-                            t = asr.transcribe(out.samples)
-                            sec = time.perf_counter() - t0
-                            cache.put(key, t, sec)
-                        else:
-                            t, sec = hit
-                        if m == "none":
-                            base = t
-                        row = {"asr": asr_name, "dataset": dataset, "split": opts.split,
-                               "id": utt.id, "method": m, "asr_s": round(sec, 4),
-                               "cached": hit is not None, "asr_config": asr.config}  # fmt: skip
+                    for out in outputs:
+                        t, sec, cached = _transcribe(cache, asr, out.samples)
+                        base = t if out.method == "none" else base
+                        row = {"asr": asr.name, "dataset": dataset, "split": opts.split,
+                               "id": utt.id, "method": out.method, "asr_s": round(sec, 4),
+                               "cached": cached, "asr_config": asr.config}  # fmt: skip
                         row.update(score(utt, len(x), out, t, base))
                         f.write(json.dumps(row) + "\n")
                         f.flush()
                         done += 1
                         if progress:
-                            progress(f"{asr_name} · {dataset} · {m}", done, total)
+                            progress(f"{asr.name} · {dataset} · {out.method}", done, total)
     return results
