@@ -227,8 +227,8 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
 
     opts.out.mkdir(parents=True, exist_ok=True)
     cache = TranscriptCache(opts.out / "cache")
-    data = load_utterances(opts)
     asrs = [load_asr(a, **opts.asr_options) if isinstance(a, str) else a for a in opts.asr]
+    data = load_utterances(opts)
     methods = ("none",) + tuple(m for m in opts.methods if m != "none")
     ours = any(m.startswith("sq-") for m in methods)
     total = len(asrs) * len(methods) * sum(len(v) for v in data.values())
