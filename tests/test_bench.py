@@ -196,6 +196,8 @@ def test_external_datasets_by_spec(tmp_path, monkeypatch):
     rows = [{"id": "h", "text": "yo", "audio": {"array": np.zeros(800), "sampling_rate": 8000}}]
     fake = types.SimpleNamespace(load_dataset=lambda name, config, split: rows)
     monkeypatch.setitem(sys.modules, "datasets", fake)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # restored after the test
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     specs = (f"librispeech:{tmp_path / 'ls'}", f"commonvoice:{tmp_path / 'cv'}:dev", "hf:x/y")
     opts = BenchOptions(data=tmp_path, out=tmp_path / "o", datasets=specs)
     got = load_utterances(opts)

@@ -1,6 +1,7 @@
 """Dataset readers on planted folders, and the fixed splits on the real data."""
 
 import json
+import os
 import sys
 import types
 
@@ -94,12 +95,14 @@ def test_huggingface_adapter_with_a_fake_datasets_module(monkeypatch):
     calls = []
 
     def load_dataset(name, config, split):
-        calls.append((name, config, split))
+        calls.append((name, config, split, os.environ.get("HF_HUB_OFFLINE")))
         return rows
 
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
     us = list(from_huggingface("someone/cv", "test"))
-    assert calls == [("someone/cv", None, "test")]
+    assert calls == [("someone/cv", None, "test", "1")]  # offline unless the user allows
     assert us[0].id == "u1" and us[0].text == "hello" and us[0].load().shape == (16000,)
 
 

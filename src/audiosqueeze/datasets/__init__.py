@@ -157,14 +157,23 @@ def from_commonvoice(root: str | os.PathLike, split: str = "test") -> list[Utter
 
 
 def from_huggingface(
-    name: str, split: str = "test", config: str | None = None, *, limit: int | None = None
+    name: str,
+    split: str = "test",
+    config: str | None = None,
+    *,
+    limit: int | None = None,
+    allow_download: bool = False,
 ) -> Iterator[Utterance]:
-    """Utterances of a Hugging Face dataset already on this machine (``datasets`` installed;
-    the hub is not contacted unless the user's own ``datasets`` settings allow it). The text
-    column is the first of ``text``, ``sentence``, ``transcription``, ``normalized_text``."""
+    """Utterances of a Hugging Face dataset (``datasets`` installed). Unless
+    ``allow_download``, ``HF_DATASETS_OFFLINE`` and ``HF_HUB_OFFLINE`` default to 1 (a value the
+    user set is kept), so only a local folder or the local cache is read. The text column is
+    the first of ``text``, ``sentence``, ``transcription``, ``normalized_text``."""
     from ..asr import require
     from ..audio import load
 
+    if not allow_download:
+        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
     hf = require("datasets", "hf")
     ds = hf.load_dataset(name, config, split=split)
     for i, r in enumerate(ds):
