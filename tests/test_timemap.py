@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from audiosqueeze.errors import TimeMapError
 from audiosqueeze.timemap import TimeMap
+from audiosqueeze.transcript import Word
 
 # 1 s kept, 2 s cut, 1 s kept, then 2 s of input stretched into 1 s
 TM = TimeMap.from_knots([0, 16000, 48000, 64000, 96000], [0, 16000, 16000, 32000, 48000])
@@ -40,11 +41,15 @@ def test_vectorised_and_clamped():
 
 
 def test_remap_words():
-    words = [("hello", 0.1, 0.4, 0.9), ("world", 1.1, 1.5, 0.8)]
-    assert TM.remap_words(words) == [
-        ("hello", pytest.approx(0.1), pytest.approx(0.4), 0.9),
-        ("world", pytest.approx(3.1), pytest.approx(3.5), 0.8),
+    words = [Word("hello", 0.1, 0.4, 0.9), Word("world", 1.1, 1.5, 0.8)]
+    got = TM.remap_words(words)
+    assert [w.text for w in got] == ["hello", "world"]
+    assert [w.probability for w in got] == [0.9, 0.8]
+    assert [(w.start_s, w.end_s) for w in got] == [
+        (pytest.approx(0.1), pytest.approx(0.4)),
+        (pytest.approx(3.1), pytest.approx(3.5)),
     ]
+    assert TM.remap_words([]) == ()
 
 
 def test_json_round_trip():

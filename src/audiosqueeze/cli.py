@@ -16,6 +16,7 @@ import click
 
 import audiosqueeze as sq
 
+from .audio import write_text_atomic
 from .tsm import TSM_METHODS
 from .vad import VAD_NAMES
 
@@ -144,7 +145,7 @@ def compress(inputs, output, rate, target_reduction, vad, tsm, timemap, as_json)
             for w in caught:
                 click.echo(f"warning: {path}: {w.message}", err=True)
             if map_path is not None:
-                result.timemap.save(map_path)
+                write_text_atomic(map_path, result.timemap.to_json())
             s = result.stats
             if as_json:
                 click.echo(
@@ -284,7 +285,7 @@ def demo(vad, as_json):
 
 
 def _add_bench_commands() -> None:
-    from .bench_cli import bench, report
+    from .bench.cli import bench, report
 
     cli.add_command(bench)
     cli.add_command(report)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .asr import Word, require
+from .deps import require
+from .transcript import Word
 
 
 @functools.lru_cache(maxsize=1)

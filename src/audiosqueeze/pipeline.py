@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .analyze import Analysis, AnalyzeOptions, Analyzer, analyze
-from .audio import WRITE_FORMATS, Audio, Source, load, save
+from .audio import WRITE_FORMATS, Audio, Source, load, save, write_text_atomic
 from .errors import AudioFileNotFoundError, OptionsError, UnsupportedFormatError
 from .plan import Edit, Plan, PlanOptions, plan, plan_for_target
 from .render import CONTEXT_SAMPLES, render, render_edit, timemap_of
@@ -77,7 +77,7 @@ class Compressed:
             )
         out = save(path, self.audio, self.sample_rate)
         if timemap is not None:
-            self.timemap.save(timemap)
+            write_text_atomic(timemap, self.timemap.to_json())
         return out
 
     def to_dict(self) -> dict:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .errors import TimeMapError
+from .transcript import Word
 from .units import SAMPLE_RATE
 
 
@@ -88,16 +89,24 @@ class TimeMap:
         )
         return float(out) if np.ndim(out) == 0 else out
 
-    def remap_words(self, words: Iterable[Sequence]) -> list[tuple]:
-        """``(word, start_s, end_s, *rest)`` on compressed time -> the same on original time."""
-        words = [tuple(w) for w in words]
+    def remap_words(self, words: Iterable[Word]) -> tuple[Word, ...]:
+        """Timed :class:`~audiosqueeze.transcript.Word` s on compressed time -> the same words
+        on original time (one vectorised pass; text and probability unchanged).
+
+        >>> from audiosqueeze.transcript import Word
+        >>> tm = TimeMap.from_knots([0, 16000, 48000, 64000], [0, 16000, 16000, 32000])
+        >>> tm.remap_words([Word("hi", 1.25, 1.5)])
+        (Word(text='hi', start_s=3.25, end_s=3.5, probability=None),)
+        """
+        words = tuple(words)
         if not words:
-            return []
-        starts = self.to_original(np.array([w[1] for w in words], np.float64))
-        ends = self.to_original(np.array([w[2] for w in words], np.float64))
-        return [
-            (w[0], float(s), float(e), *w[3:]) for w, s, e in zip(words, starts, ends, strict=True)
-        ]
+            return ()
+        starts = self.to_original(np.array([w.start_s for w in words], np.float64))
+        ends = self.to_original(np.array([w.end_s for w in words], np.float64))
+        return tuple(
+            replace(w, start_s=float(a), end_s=float(b))
+            for w, a, b in zip(words, starts, ends, strict=True)
+        )
 
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -109,12 +118,6 @@ class TimeMap:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
-
-    def save(self, path) -> None:
-        """Write the map as JSON, atomically."""
-        from .audio import write_text_atomic
-
-        write_text_atomic(path, self.to_json())
 
     @classmethod
     def from_dict(cls, d: dict) -> TimeMap:

@@ -19,45 +19,18 @@ name                        model                                               
 Nothing is downloaded: Whisper names resolve to a directory the user gives, an environment
 variable, or a registry package that ships the weights (see :mod:`audiosqueeze.asr.whisper`).
 
->>> t = Transcript("hello world", (Word("hello", 0.0, 0.4, 0.9), Word("world", 0.5, 0.9, 0.8)))
->>> Transcript.from_dict(t.to_dict()) == t
-True
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from ..deps import require
 from ..errors import OptionsError
-
-
-@dataclass(frozen=True)
-class Word:
-    """One recognised word; times in seconds on the timeline of the audio transcribed."""
-
-    text: str
-    start_s: float
-    end_s: float
-    probability: float | None = None
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What a recogniser heard: the text and, where the backend gives them, timed words."""
-
-    text: str
-    words: tuple[Word, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict:
-        return {"text": self.text, "words": [list(w.__dict__.values()) for w in self.words]}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Transcript:
-        return cls(d["text"], tuple(Word(*w) for w in d.get("words", ())))
+from ..transcript import Transcript, Word
 
 
 class ASR(Protocol):
@@ -115,20 +88,6 @@ def transcribe(samples: np.ndarray, asr: str | ASR = "whisper-tiny.en") -> Trans
     """Transcribe 16 kHz mono float32 ``samples`` with ``asr`` (a name or a loaded ASR)."""
     model = load_asr(asr) if isinstance(asr, str) else asr
     return model.transcribe(np.ascontiguousarray(samples, np.float32))
-
-
-def require(module: str, extra: str):
-    """Import ``module`` or raise :class:`MissingDependencyError` with the install hint."""
-    import importlib
-
-    from ..errors import MissingDependencyError
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise MissingDependencyError(
-            f"{module!r} is not installed: pip install 'audiosqueeze[{extra}]'"
-        ) from e
 
 
 __all__ = ["ASR", "ASR_NAMES", "Transcript", "Word", "load_asr", "require", "transcribe"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Transcript, Word, require
+from ..deps import require
+from ..transcript import Transcript, Word
 from .sphinx import _version
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..deps import require
 from ..errors import ModelNotFoundError
-from . import Transcript, Word, require
+from ..transcript import Transcript, Word
 
 
 class TransformersASR:

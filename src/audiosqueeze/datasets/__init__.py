@@ -168,8 +168,8 @@ def from_huggingface(
     ``allow_download``, ``HF_DATASETS_OFFLINE`` and ``HF_HUB_OFFLINE`` default to 1 (a value the
     user set is kept), so only a local folder or the local cache is read. The text column is
     the first of ``text``, ``sentence``, ``transcription``, ``normalized_text``."""
-    from ..asr import require
     from ..audio import load
+    from ..deps import require
 
     if not allow_download:
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import MissingDependencyError, OptionsError
-from .timemap import TimeMap
-from .units import SAMPLE_RATE
+from ..errors import MissingDependencyError, OptionsError
+from ..timemap import TimeMap
+from ..units import SAMPLE_RATE
 
 METHODS = (
     "none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad",
@@ -99,7 +99,7 @@ def _complement(chunks: list[tuple[int, int]], n: int) -> np.ndarray:
 
 def fw_vad(samples: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """faster-whisper's VAD filter with its defaults: the kept audio and the kept chunks."""
-    from .asr import require
+    from ..deps import require
 
     vad = require("faster_whisper.vad", "whisper")
     ts = vad.get_speech_timestamps(samples)
@@ -127,7 +127,7 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
         out, chunks = fw_vad(samples)
         tm, edited = _chunks_map(chunks, n), _complement(chunks, n)
     elif method.startswith("sq-") and method in METHODS:
-        from .pipeline import compress
+        from ..pipeline import compress
 
         r = compress(samples, float(method[3:]), sample_rate=SAMPLE_RATE, analysis=analysis)
         out, tm = r.audio, r.timemap

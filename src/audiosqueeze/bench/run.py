@@ -19,14 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import evaluate as ev
-from .asr import Transcript, Word, load_asr
-from .audio import Audio
-from .datasets import SPLITS, Utterance, split_utterances
-from .errors import OptionsError
+from .. import evaluate as ev
+from ..asr import load_asr
+from ..audio import Audio
+from ..datasets import SPLITS, Utterance, split_utterances
+from ..errors import OptionsError
+from ..tokens import tokens
+from ..transcript import Transcript, Word
+from ..units import SAMPLE_RATE
 from .methods import METHODS, MethodOutput, apply
-from .tokens import tokens
-from .units import SAMPLE_RATE
 
 DATASETS = ("librispeech", "commonvoice", "longform")
 #: Datasets from elsewhere: ``librispeech:DIR`` (a LibriSpeech folder), ``commonvoice:DIR[:TSV]``
@@ -80,7 +81,7 @@ def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
     out: dict[str, list[Utterance]] = {}
     for name in opts.datasets:
         if name == "longform":
-            from .datasets.longform import describe, load_noises, make_longform
+            from ..datasets.longform import describe, load_noises, make_longform
 
             clips = [u for d in ("librispeech", "commonvoice")
                      for u in split_utterances(opts.data, opts.split, d)]  # fmt: skip
@@ -99,7 +100,7 @@ def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
 
 
 def _external(spec: str, split: str) -> list[Utterance]:
-    from .datasets import from_commonvoice, from_huggingface, from_librispeech
+    from ..datasets import from_commonvoice, from_huggingface, from_librispeech
 
     kind, _, rest = spec.partition(":")
     if kind == "librispeech":
@@ -136,16 +137,6 @@ class TranscriptCache:
         tmp = p.with_suffix(".tmp")
         tmp.write_text(json.dumps({**t.to_dict(), "seconds": seconds}))
         tmp.replace(p)
-
-
-def _mapped(words: Sequence[Word], out: MethodOutput) -> list[Word]:
-    tm = out.timemap
-    s = tm.to_original(np.array([w.start_s for w in words] or [0.0]))
-    e = tm.to_original(np.array([w.end_s for w in words] or [0.0]))
-    return [
-        Word(w.text, float(a), float(b), w.probability)
-        for w, a, b in zip(words, s, e, strict=False)
-    ]
 
 
 def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, int]:
@@ -191,7 +182,7 @@ def score(
             for g, k in zip(utt.gaps, ins, strict=True)
         ]
     if out.timemap is not None and t.words:
-        mapped = _mapped(t.words, out)
+        mapped = out.timemap.remap_words(t.words)
         edited_s = out.edited / SAMPLE_RATE
         row["errors_edited"], row["errors_untouched"] = _where(ref, mapped, edited_s)
         if base is not None and base.words:
@@ -223,7 +214,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     Each recording is processed by every method once, then heard by every recogniser.
     ``progress(label, done, total)`` is called after every transcript.
     """
-    from .analyze import analyze
+    from ..analyze import analyze
 
     opts.out.mkdir(parents=True, exist_ok=True)
     cache = TranscriptCache(opts.out / "cache")

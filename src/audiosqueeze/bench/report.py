@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import evaluate as ev
-from .errors import AudioFileNotFoundError
+from .. import evaluate as ev
+from ..errors import AudioFileNotFoundError
 from .methods import METHODS
 
 
@@ -150,7 +150,7 @@ def markdown(summary: list[dict]) -> str:
 def plots(summary: list[dict], folder: Path) -> list[Path]:
     """``tradeoff-<dataset>.png`` (token reduction vs ΔWER with CI bars, a point per method)
     and ``hallucination.png`` (words in non-speech per minute, per method and recogniser)."""
-    from .asr import require
+    from ..deps import require
 
     require("matplotlib", "bench")
     import matplotlib

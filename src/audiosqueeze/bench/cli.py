@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from .bench import DATASETS
-from .datasets import DATA_ENV
+from ..datasets import DATA_ENV
 from .methods import METHODS
+from .run import DATASETS
 
 
 def _names(allowed):
@@ -100,8 +100,8 @@ def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out,
         TimeRemainingColumn,
     )
 
-    from .bench import BenchOptions, run_bench
-    from .datasets import data_root
+    from ..datasets import data_root
+    from .run import BenchOptions, run_bench
 
     opts = BenchOptions(
         data=data_root(data), out=out, split=split, datasets=datasets, asr=asr,

@@ -1,0 +1,29 @@
+"""The evaluation harness: datasets x methods x recognisers, scored and reported.
+
+- :mod:`~audiosqueeze.bench.run`: ``run_bench`` (one JSON row per transcript, a transcript cache);
+- :mod:`~audiosqueeze.bench.methods`: every compared way of shortening audio, by name;
+- :mod:`~audiosqueeze.bench.report`: tables and plots from result rows;
+- :mod:`~audiosqueeze.bench.cli`: the ``audiosqueeze bench`` and ``report`` commands.
+
+It sits around the core and is never imported by it.
+"""
+
+from .run import (
+    DATASETS,
+    ROW_FIELDS,
+    BenchOptions,
+    TranscriptCache,
+    load_utterances,
+    run_bench,
+    score,
+)
+
+__all__ = [
+    "DATASETS",
+    "ROW_FIELDS",
+    "BenchOptions",
+    "TranscriptCache",
+    "load_utterances",
+    "run_bench",
+    "score",
+]
