@@ -8,7 +8,9 @@ base, whose two halves of ``model.bin`` are joined once into ``$AUDIOSQUEEZE_CAC
 ``~/.cache/audiosqueeze``). ``faster-whisper:DIR`` uses DIR. Nothing is ever downloaded.
 
 Decoding is pinned so runs are reproducible, and the settings are in ``config``: int8,
-beam 5, ``language="en"``, no VAD filter, word timestamps on, 1 CPU thread by default.
+beam 5, ``language="en"``, no VAD filter, word timestamps on, 1 CPU thread by default. A
+recording is transcribed as one file, the way users call it: faster-whisper's long-form
+decoding over 30-s windows with ``condition_on_previous_text`` on (its default).
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class FasterWhisperASR:
         cpu_threads: int = 1,
         device: str = "cpu",
         word_timestamps: bool = True,
+        condition_on_previous_text: bool = True,
     ) -> None:
         fw = require("faster_whisper", "whisper")
         path = find_whisper_model(name, model_dir)
@@ -137,6 +140,7 @@ class FasterWhisperASR:
             "language": "en",
             "vad_filter": False,
             "word_timestamps": word_timestamps,
+            "condition_on_previous_text": condition_on_previous_text,
             "device": device,
         }
         self._model = fw.WhisperModel(
@@ -153,6 +157,7 @@ class FasterWhisperASR:
             beam_size=c["beam_size"],
             vad_filter=False,
             word_timestamps=c["word_timestamps"],
+            condition_on_previous_text=c["condition_on_previous_text"],
         )
         segments = list(segments)
         text = " ".join(s.text.strip() for s in segments).strip()

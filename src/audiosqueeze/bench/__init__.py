@@ -10,6 +10,7 @@ It sits around the core and is never imported by it.
 
 from .run import (
     DATASETS,
+    DEFAULT_DATASETS,
     ROW_FIELDS,
     BenchOptions,
     TranscriptCache,
@@ -20,6 +21,7 @@ from .run import (
 
 __all__ = [
     "DATASETS",
+    "DEFAULT_DATASETS",
     "ROW_FIELDS",
     "BenchOptions",
     "TranscriptCache",

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..datasets import DATA_ENV
-from .methods import METHODS
-from .run import DATASETS
+from .methods import DEFAULT_METHODS, METHODS
+from .run import DEFAULT_DATASETS
 
 
 def _names(allowed):
@@ -35,15 +35,16 @@ def _names(allowed):
     type=click.Choice(["dev", "test"]),
     default="test",
     show_default=True,
-    help="Fixed split: tune on dev, publish test.",
+    help="Fixed split: tune on dev, publish test (nonspeech: its manifest's halves).",
 )
 @click.option(
     "--datasets",
-    default=",".join(DATASETS),
+    default=",".join(DEFAULT_DATASETS),
     show_default=True,
     callback=_names(()),
-    help="Comma-separated datasets: librispeech, commonvoice, longform (from --data), or "
-    "librispeech:DIR, commonvoice:DIR[:TSV], hf:NAME[:CONFIG[:SPLIT]].",
+    help="Comma-separated datasets: librispeech, commonvoice, longform, nonspeech, "
+    "longform-hard (from --data), or librispeech:DIR, commonvoice:DIR[:TSV], "
+    "hf:NAME[:CONFIG[:SPLIT]].",
 )
 @click.option(
     "--asr",
@@ -55,7 +56,7 @@ def _names(allowed):
 )
 @click.option(
     "--methods",
-    default=",".join(METHODS),
+    default=",".join(DEFAULT_METHODS),
     show_default=True,
     callback=_names(METHODS),
     help="Comma-separated methods (none is always run).",
@@ -71,7 +72,7 @@ def _names(allowed):
     type=click.IntRange(min=1),
     default=6,
     show_default=True,
-    help="Long-form recordings to generate.",
+    help="Recordings to generate for longform and for longform-hard.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the long-form set.")
 @click.option(

@@ -7,7 +7,10 @@
   -35 dB and longer than 0.5 s is cut, leading silence too.
 - ``fw-vad``: faster-whisper's own VAD filter: ``get_speech_timestamps`` and
   ``collect_chunks`` with their defaults (Silero v6, 2 s minimum silence, 400 ms padding).
-- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise.
+- ours (:mod:`audiosqueeze.bench.ours`): ``sq-0.25`` ... ``sq-1.0`` (:func:`audiosqueeze.compress`
+  at that rate, defaults otherwise), ``sq-default`` (every default), ``sq-default-skip`` (no
+  call where the library finds no speech) and the pause-treatment ablation ``sq-nsgain0``,
+  ``sq-nsgain-15``, ``sq-nsgain-30``, ``sq-roomtone``.
 
 :func:`apply` returns the shorter samples, a :class:`TimeMap` where the method has one (ours,
 ``fw-vad`` and the uniform speed-ups), the edited original intervals, and the time it took.
@@ -25,11 +28,13 @@ import numpy as np
 from ..errors import MissingDependencyError, OptionsError
 from ..timemap import TimeMap
 from ..units import SAMPLE_RATE
+from .ours import OURS, RATES, run_ours
 
-METHODS = (
-    "none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad",
-    "sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0",
-)  # fmt: skip
+BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
+#: Every method, in report order.
+METHODS = BASELINES + OURS
+#: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
+DEFAULT_METHODS = BASELINES + RATES
 TRIM_FILTER = (
     "silenceremove=start_periods=1:start_threshold=-35dB:"
     "stop_periods=-1:stop_duration=0.5:stop_threshold=-35dB"
@@ -126,13 +131,14 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
     elif method == "fw-vad":
         out, chunks = fw_vad(samples)
         tm, edited = _chunks_map(chunks, n), _complement(chunks, n)
-    elif method.startswith("sq-") and method in METHODS:
-        from ..pipeline import compress
-
-        r = compress(samples, float(method[3:]), sample_rate=SAMPLE_RATE, analysis=analysis)
-        out, tm = r.audio, r.timemap
-        edited = np.asarray([(e.start, e.end) for e in r.plan.edits if e.kind != "keep"], np.int64)
+    elif method in OURS:
+        r = run_ours(method, samples, analysis=analysis)
+        edits = r.result.plan.edits
+        edited = np.asarray([(e.start, e.end) for e in edits if e.kind != "keep"], np.int64)
         edited = edited.reshape(-1, 2)
+        tm = r.result.timemap if not r.skipped else _chunks_map([], n)
+        sec = time.perf_counter() - t0
+        return MethodOutput(method, r.samples, tm, edited, sec, r.no_speech, r.skipped)
     else:
         raise OptionsError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     return MethodOutput(method, np.asarray(out, np.float32), tm, edited, time.perf_counter() - t0)

@@ -4,8 +4,14 @@
 :mod:`audiosqueeze.evaluate`) and streams rows to ``OUT/results.jsonl`` as it goes, so an
 interrupted run keeps what it did. Transcripts are cached under ``OUT/cache`` by a hash of
 the samples and the recogniser's config, so a rerun only does new work. ``OUT/longform.json``
-describes the generated long-form recordings. :mod:`audiosqueeze.report` turns rows into
-tables and plots.
+describes the generated long-form recordings (``OUT/longform-hard.json`` the harder set).
+:mod:`audiosqueeze.bench.report` turns rows into tables and plots.
+
+Datasets: ``librispeech``, ``commonvoice`` (the manifest's fixed splits), ``longform``
+(generated from them), ``nonspeech`` (the non-speech clips' own dev/test half, every
+reference empty) and ``longform-hard`` (10-60 s stretches of that half's non-speech clips
+between utterances, room tone at the end; see
+:func:`~audiosqueeze.datasets.longform.make_hard_longform`).
 """
 
 from __future__ import annotations
@@ -27,20 +33,23 @@ from ..errors import OptionsError
 from ..tokens import tokens
 from ..transcript import Transcript, Word
 from ..units import SAMPLE_RATE
-from .methods import METHODS, MethodOutput, apply
+from .methods import DEFAULT_METHODS, METHODS, MethodOutput, apply
 
-DATASETS = ("librispeech", "commonvoice", "longform")
+DATASETS = ("librispeech", "commonvoice", "longform", "nonspeech", "longform-hard")
+#: What ``bench`` runs when no ``--datasets`` is given (those of the first evaluation).
+DEFAULT_DATASETS = ("librispeech", "commonvoice", "longform")
 #: Datasets from elsewhere: ``librispeech:DIR`` (a LibriSpeech folder), ``commonvoice:DIR[:TSV]``
 #: (a Common Voice folder; TSV defaults to the split name) and ``hf:NAME[:CONFIG[:SPLIT]]``.
 EXTERNAL = ("librispeech", "commonvoice", "hf")
 
 #: Every row of results.jsonl has exactly these fields (None where one does not apply:
-#: ``gaps`` outside the long-form set; region errors and ``ts_error_ms`` without a time map).
+#: ``gaps`` outside the long-form sets; region errors and ``ts_error_ms`` without a time map;
+#: ``category`` outside the non-speech set; ``no_speech`` for methods other than ours).
 ROW_FIELDS = (
     "asr", "dataset", "split", "id", "method", "asr_s", "cached", "asr_config",
     "input_s", "output_s", "gemini_before", "gemini_after", "ref", "hyp", "words", "chars",
     "loop_words", "method_s", "gaps", "edited_s", "errors_edited", "errors_untouched",
-    "base_errors_edited", "base_errors_untouched", "ts_error_ms",
+    "base_errors_edited", "base_errors_untouched", "ts_error_ms", "category", "no_speech",
 )  # fmt: skip
 
 
@@ -52,9 +61,9 @@ class BenchOptions:
     data: Path
     out: Path
     split: str = "test"
-    datasets: tuple[str, ...] = DATASETS
+    datasets: tuple[str, ...] = DEFAULT_DATASETS
     asr: tuple = ("whisper-tiny.en",)  #: names, or loaded objects with ``transcribe``
-    methods: tuple[str, ...] = METHODS
+    methods: tuple[str, ...] = DEFAULT_METHODS
     limit: int | None = None
     longform_count: int = 6
     seed: int = 0
@@ -90,6 +99,12 @@ def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
             opts.out.mkdir(parents=True, exist_ok=True)
             (opts.out / "longform.json").write_text(json.dumps(describe(recs), indent=1))
             out[name] = recs
+        elif name == "nonspeech":
+            from ..datasets.nonspeech import from_nonspeech
+
+            out[name] = from_nonspeech(opts.data, opts.split)
+        elif name == "longform-hard":
+            out[name] = _hard_longform(opts)
         elif ":" in name:
             out[name] = _external(name, opts.split)
         else:
@@ -97,6 +112,21 @@ def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
         if opts.limit is not None:
             out[name] = out[name][: opts.limit]
     return out
+
+
+def _hard_longform(opts: BenchOptions) -> list[Utterance]:
+    from ..datasets.longform import describe, make_hard_longform
+    from ..datasets.nonspeech import from_nonspeech
+
+    clips = [u for d in ("librispeech", "commonvoice")
+             for u in split_utterances(opts.data, opts.split, d)]  # fmt: skip
+    nonspeech = from_nonspeech(opts.data, opts.split)
+    recs = make_hard_longform(
+        clips, nonspeech, count=opts.longform_count, seed=opts.seed, split=opts.split
+    )
+    opts.out.mkdir(parents=True, exist_ok=True)
+    (opts.out / "longform-hard.json").write_text(json.dumps(describe(recs), indent=1))
+    return recs
 
 
 def _external(spec: str, split: str) -> list[Utterance]:
@@ -174,6 +204,8 @@ def score(
         "base_errors_edited": None,
         "base_errors_untouched": None,
         "ts_error_ms": None,
+        "category": utt.category,
+        "no_speech": out.no_speech,
     }
     if utt.gaps:
         ins = ev.insertions_at(ref, hyp, [g.word_index for g in utt.gaps])
@@ -196,7 +228,10 @@ def score(
 
 
 def _transcribe(cache: TranscriptCache, asr, samples: np.ndarray) -> tuple[Transcript, float, bool]:
-    """(transcript, seconds it took, whether it came from the cache)."""
+    """(transcript, seconds it took, whether it came from the cache). Empty audio (a method
+    that kept nothing, or a call our method skips) is not sent: its transcript is empty."""
+    if len(samples) == 0:
+        return Transcript(""), 0.0, False
     key = cache.key(samples, asr.config)
     hit = cache.get(key)
     if hit is not None:

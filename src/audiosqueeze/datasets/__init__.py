@@ -8,7 +8,10 @@ Sources, each giving :class:`Utterance` objects:
 - :func:`from_librispeech`: a standard LibriSpeech directory (``*.trans.txt`` beside flacs).
 - :func:`from_commonvoice`: a Common Voice directory (``<split>.tsv`` + ``clips/``).
 - :func:`from_huggingface`: a Hugging Face ``datasets`` dataset, when installed and named.
-- :mod:`audiosqueeze.datasets.longform`: long recordings with planted pauses and noise.
+- :mod:`audiosqueeze.datasets.nonspeech`: the non-speech clips of ``nonspeech/`` (empty
+  references), with that set's own dev/test halves and categories.
+- :mod:`audiosqueeze.datasets.longform`: long recordings with planted pauses and noise, and a
+  harder set with 10-60 s stretches of real non-speech.
 
 The splits are fixed so nobody tunes on what is published (:data:`SPLITS`): *dev* is
 LibriSpeech train-clean-5, train-clean-100, dev-clean and Common Voice cv-valid-dev; *test* is
@@ -48,13 +51,16 @@ class Gap:
     """A non-speech stretch planted in a long-form recording.
 
     ``start``/``end``: samples on the original timeline; ``word_index``: how many (normalised)
-    reference words come before it; ``kind``: silence, noise, hum or babble.
+    reference words come before it; ``kind``: silence, noise, hum or babble (long-form set) or
+    environmental, music, noise, silence (harder set); ``sources``: ids of the clips it is
+    made of, where it is made of clips.
     """
 
     start: int
     end: int
     word_index: int
     kind: str
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class Utterance:
     #: normalised reference, where normalising ``text`` as a whole would differ from
     #: normalising its parts (the normaliser joins number words across clip boundaries)
     reference: str | None = None
+    #: what kind of audio a non-speech clip holds (``music``, ``near_silence``, ...)
+    category: str | None = None
 
     def load(self) -> np.ndarray:
         """16 kHz mono float32 samples."""

@@ -13,6 +13,9 @@ Each recording (1-3 minutes) is consecutive test utterances with a non-speech st
 The reference text is the utterances' texts in order; every stretch keeps its exact position
 on the recording's timeline and the number of (normalised) reference words before it, so a
 word inserted there can be counted as a hallucination. The same seed gives the same samples.
+
+:func:`make_hard_longform` builds the **harder set** (see there): 10-60 s stretches of real
+non-speech clips, and a file that always ends in 10-60 s of room tone.
 """
 
 from __future__ import annotations
@@ -163,7 +166,119 @@ def describe(recordings: list[Utterance]) -> list[dict]:
             "parts": list(r.parts),
             "text": r.text,
             "reference": r.reference,
-            "gaps": [g.__dict__ for g in r.gaps],
+            "gaps": [_gap_dict(g) for g in r.gaps],
         }
         for r in recordings
     ]
+
+
+def _gap_dict(g: Gap) -> dict:
+    d = {"start": g.start, "end": g.end, "word_index": g.word_index, "kind": g.kind}
+    if g.sources:
+        d["sources"] = list(g.sources)
+    return d
+
+
+#: Stretch kinds of the harder set and the non-speech category each is drawn from.
+HARD_KINDS = {
+    "environmental": "environmental",
+    "music": "music",
+    "noise": "stationary_noise",
+    "silence": "near_silence",
+}
+#: A harder-set stretch louder than this RMS (dBFS) is turned down to it; quieter ones keep
+#: their recorded level.
+HARD_MAX_DBFS = -30.0
+
+
+def _hard_stretch(
+    kind: str, n: int, rng: np.random.Generator, pools: dict[str, list[Utterance]]
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``n`` samples of clips of ``kind`` back to back (each faded in and out), capped level."""
+    pool = pools[HARD_KINDS[kind]]
+    order = rng.permutation(len(pool))
+    pieces, ids, got = [], [], 0
+    while got < n:
+        u = pool[order[len(ids) % len(pool)]]
+        x = _fade(u.load())[: n - got]
+        pieces.append(x)
+        ids.append(u.id)
+        got += len(x)
+    x = np.concatenate(pieces)
+    rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+    if rms > 10 ** (HARD_MAX_DBFS / 20):
+        x = _db(x, HARD_MAX_DBFS)
+    return _fade(x), tuple(ids)
+
+
+def make_hard_longform(
+    utterances: list[Utterance],
+    nonspeech: list[Utterance],
+    *,
+    count: int = 6,
+    seed: int = 0,
+    split: str = "test",
+    per_recording: tuple[int, int] = (3, 5),
+    min_gap_s: float = 10.0,
+    max_gap_s: float = 60.0,
+) -> list[Utterance]:
+    """The harder long-form set: ``count`` recordings, each ``per_recording`` consecutive
+    utterances (no clip used twice) with a 10-60 s stretch of real non-speech before,
+    between and after them, built from ``nonspeech`` clips (same split as the speech):
+
+    - before the first utterance: environmental sounds, music, stationary noise or room tone;
+    - between utterances: environmental sounds, music or stationary noise;
+    - at the end of the file: always room tone (the ``near_silence`` clips), as recordings
+      that run on after the talk ends.
+
+    A stretch is clips of its category back to back, each with 10 ms fades, turned down to
+    :data:`HARD_MAX_DBFS` if louder. Gaps keep their positions, reference word index and
+    source clip ids, so words recognised there count as hallucinations.
+    """
+    from ..evaluate import normalize
+
+    pools = {c: [u for u in nonspeech if u.category == c] for c in HARD_KINDS.values()}
+    lo, hi = per_recording
+    if not 1 <= lo <= hi or len(utterances) < count * hi or not all(pools.values()):
+        raise ValueError(
+            f"make_hard_longform needs >= {count * hi} utterances and clips of every category "
+            f"{sorted(HARD_KINDS.values())}"
+        )
+    rng = np.random.default_rng(seed)
+    step = len(utterances) // count
+    out = []
+    for k in range(count):
+        n_utts = int(rng.integers(lo, hi + 1))
+        first = k * step + int(rng.integers(0, step - n_utts + 1))
+        run = utterances[first : first + n_utts]
+        kinds = [str(rng.choice(list(HARD_KINDS)))]
+        kinds += [str(rng.choice(["environmental", "music", "noise"])) for _ in run[1:]]
+        kinds.append("silence")
+        pieces, gaps, norms, pos, words = [], [], [], 0, 0
+        for j, kind in enumerate(kinds):
+            n = int(rng.uniform(min_gap_s, max_gap_s) * SAMPLE_RATE)
+            x, ids = _hard_stretch(kind, n, rng, pools)
+            pieces.append(x)
+            gaps.append(Gap(pos, pos + n, words, kind, ids))
+            pos += n
+            if j < len(run):
+                speech = _fade(run[j].load())
+                pieces.append(speech)
+                norms.append(normalize(run[j].text))
+                words += len(norms[-1].split())
+                pos += len(speech)
+        samples = np.concatenate(pieces)
+        out.append(
+            Utterance(
+                f"longform-hard-{split}-{seed}-{k:02d}",
+                " ".join(u.text for u in run),
+                "longform-hard",
+                split,
+                duration_s=len(samples) / SAMPLE_RATE,
+                samples=samples,
+                gaps=tuple(gaps),
+                parts=tuple(u.id for u in run),
+                reference=" ".join(n for n in norms if n),
+            )
+        )
+    return out
