@@ -7,7 +7,7 @@ import pytest
 from conftest import needs_silero, silence, tone
 
 import audiosqueeze as sq
-from audiosqueeze.bench.methods import METHODS, _chunks_map, _complement, apply
+from audiosqueeze.bench.methods import DEFAULT_METHODS, METHODS, _chunks_map, _complement, apply
 from audiosqueeze.errors import OptionsError
 
 needs_ffmpeg = pytest.mark.skipif(
@@ -80,4 +80,13 @@ def test_ours_is_compress():
 def test_unknown_method():
     with pytest.raises(OptionsError, match="'speed-3'"):
         apply("speed-3", _x())
-    assert len(METHODS) == 10
+    assert len(DEFAULT_METHODS) == 10 and set(DEFAULT_METHODS) < set(METHODS)
+
+
+@needs_silero
+def test_sq_default_is_compress_with_every_default():
+    x = _x()
+    out = apply("sq-default", x)
+    ref = sq.compress(x, sample_rate=16000)
+    assert np.array_equal(out.samples, ref.audio) and not out.skipped
+    assert out.no_speech == getattr(ref.stats, "no_speech", None)

@@ -1,4 +1,5 @@
-"""Scoring: WER/CER, a paired bootstrap for ΔWER, hallucinations, and where errors fall.
+"""Scoring: WER/CER, paired bootstraps for ΔWER and for hallucination rates, hallucination
+and loop counts, and where errors fall.
 
 Texts are normalised with Whisper's English normaliser (``EnglishTextNormalizer`` from the
 ``whisper-normalizer`` package, a maintained copy of the one in openai-whisper), then scored
@@ -118,6 +119,66 @@ def paired_bootstrap(
     d = (eo[idx].sum(1) - eb[idx].sum(1)) / np.maximum(ref[idx].sum(1), 1.0)
     lo, hi = np.percentile(d, [2.5, 97.5])
     return float(delta), float(lo), float(hi)
+
+
+def _resamples(n: int, resamples: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+
+
+def bootstrap_ratio(
+    num: Sequence[float], den: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """``sum(num) / sum(den)`` over items (e.g. clips with any word over clips, or words over
+    minutes), with a 95 % percentile interval from resampling the items.
+
+    >>> bootstrap_ratio([1, 1, 1, 1], [1, 1, 1, 1])
+    (1.0, 1.0, 1.0)
+    """
+    a, b = np.asarray(num, np.float64), np.asarray(den, np.float64)
+    if len(a) != len(b) or not len(a):
+        raise ValueError(f"need two equally long non-empty lists, got {len(a)} and {len(b)}")
+    idx = _resamples(len(a), resamples, seed)
+    r = a[idx].sum(1) / np.maximum(b[idx].sum(1), 1e-12)
+    lo, hi = np.percentile(r, [2.5, 97.5])
+    return float(a.sum() / max(b.sum(), 1e-12)), float(lo), float(hi)
+
+
+def paired_bootstrap_change(
+    base: Sequence[float],
+    other: Sequence[float],
+    den: Sequence[float] | None = None,
+    *,
+    relative: bool = False,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """How ``sum(other)/sum(den)`` differs from ``sum(base)/sum(den)`` on the same items
+    (``den`` defaults to one per item), with a paired 95 % bootstrap interval.
+
+    ``relative=False``: the difference, other − base. ``relative=True``: the share of base
+    removed, ``1 − other/base`` (1.0 = all gone; NaN where base sums to 0; resamples whose
+    base sums to 0 are left out of the interval).
+
+    >>> paired_bootstrap_change([1, 1, 0, 0], [0, 0, 0, 0], relative=True)
+    (1.0, 1.0, 1.0)
+    """
+    a, b = np.asarray(base, np.float64), np.asarray(other, np.float64)
+    d = np.ones_like(a) if den is None else np.asarray(den, np.float64)
+    if not (len(a) == len(b) == len(d)) or not len(a):
+        raise ValueError(f"need equally long non-empty lists, got {len(a)}, {len(b)}, {len(d)}")
+    idx = _resamples(len(a), resamples, seed)
+    sa, sb, sd = a[idx].sum(1), b[idx].sum(1), np.maximum(d[idx].sum(1), 1e-12)
+    if relative:
+        point = 1.0 - b.sum() / a.sum() if a.sum() > 0 else float("nan")
+        ok = sa > 0
+        r = 1.0 - sb[ok] / sa[ok]
+    else:
+        point = (b.sum() - a.sum()) / max(d.sum(), 1e-12)
+        r = (sb - sa) / sd
+    if not len(r):
+        return float(point), float("nan"), float("nan")
+    lo, hi = np.percentile(r, [2.5, 97.5])
+    return float(point), float(lo), float(hi)
 
 
 def alignment(ref: str, hyp: str):

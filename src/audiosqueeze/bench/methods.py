@@ -45,13 +45,16 @@ TRIM_FILTER = (
 class MethodOutput:
     """``samples``: 16 kHz float32; ``timemap``: output <-> input time, or None where the
     method gives none (``trim``); ``edited``: ``(m, 2)`` input sample intervals the method
-    changed; ``seconds``: wall time spent."""
+    changed; ``seconds``: wall time spent; ``no_speech``: our library's no-speech flag (None
+    for the other methods); ``skipped``: the recogniser is not to be called."""
 
     method: str
     samples: np.ndarray
     timemap: TimeMap | None
     edited: np.ndarray
     seconds: float
+    no_speech: bool | None = None
+    skipped: bool = False
 
 
 def _ffmpeg(samples: np.ndarray, audio_filter: str) -> np.ndarray:

@@ -59,6 +59,8 @@ def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
         if not ids or "none" not in by_method:
             continue
         base = [ev.Counts(*by_method["none"][i]["words"]) for i in ids]
+        if not sum(c.ref for c in base):
+            continue  # no reference words (non-speech clips): see halluc.nonspeech_summary
         for m in methods:
             rs = [by_method[m][i] for i in ids]
             counts = [ev.Counts(*r["words"]) for r in rs]
@@ -212,11 +214,28 @@ def plots(summary: list[dict], folder: Path) -> list[Path]:
 
 def write_report(folders: Iterable[str | Path], out: str | Path | None = None) -> list[Path]:
     """Summarise the results in ``folders`` into ``out`` (default: the first folder):
-    ``summary.json``, ``report.md`` and the PNG plots."""
+    ``summary.json``, ``report.md`` and the PNG plots; where there are non-speech clips,
+    long-form stretches or pause-treatment variants, also ``hallucination.json`` and their
+    tables (appended to ``report.md``) and ``hallucination-<dataset>.png``."""
+    from . import halluc
+
     folders = [Path(f) for f in folders]
     out = Path(out) if out is not None else folders[0]
-    summary = summarize(load_rows(folders))
+    rows = load_rows(folders)
+    summary = summarize(rows)
+    ns, lf, tr = (
+        halluc.nonspeech_summary(rows),
+        halluc.longform_summary(rows),
+        halluc.treatment_summary(rows),
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    (out / "report.md").write_text(markdown(summary))
-    return [out / "summary.json", out / "report.md", *plots(summary, out)]
+    text = markdown(summary) if summary else ""
+    written = [out / "summary.json", out / "report.md"]
+    if ns or lf or tr:
+        hall = {"nonspeech": ns, "longform": lf, "treatment": tr}
+        (out / "hallucination.json").write_text(json.dumps(hall, indent=1))
+        text += "\n### Hallucinations\n\n" + halluc.markdown(ns, lf, tr)
+        written += [out / "hallucination.json", *halluc.plots(ns, lf, out)]
+    (out / "report.md").write_text(text)
+    return written + plots(summary, out)
