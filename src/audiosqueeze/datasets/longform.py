@@ -218,7 +218,7 @@ def make_hard_longform(
     count: int = 6,
     seed: int = 0,
     split: str = "test",
-    per_recording: tuple[int, int] = (3, 5),
+    per_recording: tuple[int, int] = (4, 6),
     min_gap_s: float = 10.0,
     max_gap_s: float = 60.0,
 ) -> list[Utterance]:
