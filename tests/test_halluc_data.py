@@ -159,7 +159,7 @@ def test_hard_longform_plants_long_stretches_where_it_says(nonspeech):
 def test_hard_longform_needs_enough_material(nonspeech):
     from audiosqueeze.datasets.longform import make_hard_longform
 
-    with pytest.raises(ValueError, match=">= 30 utterances"):
+    with pytest.raises(ValueError, match=">= 36 utterances"):
         make_hard_longform(_utts(12), nonspeech, count=6)
     with pytest.raises(ValueError, match="every category"):
         make_hard_longform(_utts(12), [u for u in nonspeech if u.category != "music"], count=2)
