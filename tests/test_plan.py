@@ -99,7 +99,12 @@ def test_target_not_reachable_warns():
         (lambda: plan_for_target(A, 1.0), "target_reduction"),
         (lambda: PlanOptions(min_keep_pause_ms=0), "min_keep_pause_ms"),
         (lambda: PlanOptions(max_speed=3.0), "3.0"),
-        (lambda: PlanOptions(crossfade_ms=500), "crossfade_ms"),
+        (lambda: PlanOptions(min_cut_ms=5000), "min_cut_ms"),
+        (lambda: PlanOptions(max_speed="1.2"), "'1.2'"),
+        (lambda: PlanOptions(min_keep_noise_ms=float("nan")), "nan"),
+        (lambda: plan(A, "0.5"), "'0.5'"),
+        (lambda: plan(A, True), "True"),
+        (lambda: plan_for_target(A, "0.5"), "'0.5'"),
         (lambda: PlanOptions(max_stretch_complexity=0), "max_stretch_complexity"),
     ],
 )
