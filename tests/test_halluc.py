@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import needs_silero, tone
+from conftest import needs_silero
 
 pytest.importorskip("jiwer", reason="bench needs the [bench] extra")
 pytest.importorskip("whisper_normalizer", reason="bench needs the [bench] extra")
@@ -69,27 +69,88 @@ def test_kept_nonspeech_spans_are_output_positions():
     assert kept_nonspeech(plan).tolist() == [[100, 150], [240, 270]]
 
 
+def _speech_noise_speech(noise_s=20.0, noise_rms=0.01):
+    """The bundled Common Voice clip (real speech), ``noise_s`` of white noise, the clip again."""
+    from importlib.resources import files
+
+    import audiosqueeze as sq
+
+    demo = sq.load(str(files("audiosqueeze") / "data" / "demo_common_voice_en_73.flac")).samples
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(int(noise_s * 16000)) * noise_rms).astype(np.float32)
+    return np.concatenate([demo, noise, demo]), len(demo)
+
+
+def _db(x):
+    return 20 * np.log10(np.sqrt(np.mean(np.asarray(x, np.float64) ** 2)))
+
+
 @needs_silero
 def test_roomtone_method_changes_only_the_kept_noise():
-    """Speech + 20 s noise + speech: sq-roomtone's output is sq-default's except the kept part
-    of the shortened noise, which is room tone at the documented level."""
+    """sq-roomtone's output is sq-default's except in the kept part of shortened non-speech,
+    which is room tone at the documented level."""
     from audiosqueeze.bench.ours import run_ours
 
-    rng = np.random.default_rng(0)
-    noise = (rng.standard_normal(20 * 16000) * 0.03).astype(np.float32)
-    x = np.concatenate([tone(2.0), noise, tone(2.0, freq=180)])
+    x, _ = _speech_noise_speech()
     base = run_ours("sq-default", x)
     treated = run_ours("sq-roomtone", x)
     spans = kept_nonspeech(base.result.plan)
     assert len(spans) >= 1 and len(base.samples) < len(x) - 15 * 16000
-    assert len(treated.samples) == len(base.samples)
+    assert len(treated.samples) == len(base.samples) and base.no_speech is False
     inside = np.zeros(len(base.samples), bool)
     for s, t in spans:
         inside[s:t] = True
-        mid = treated.samples[s + ROOM_TONE_RAMP : t - ROOM_TONE_RAMP]
-        db = 20 * np.log10(np.sqrt(np.mean(mid.astype(np.float64) ** 2)))
-        assert db == pytest.approx(ROOM_TONE_DBFS, abs=1.5)
+        assert _db(treated.samples[s + ROOM_TONE_RAMP : t - ROOM_TONE_RAMP]) == pytest.approx(
+            ROOM_TONE_DBFS, abs=1.5
+        )
     assert np.array_equal(treated.samples[~inside], base.samples[~inside])
+
+
+@needs_silero
+def test_core_contract_no_speech_flag_and_skip():
+    """What the benchmark relies on: pure noise is flagged as having no speech, and
+    sq-default-skip then sends nothing."""
+    import audiosqueeze as sq
+    from audiosqueeze.bench.methods import apply
+
+    noise = (np.random.default_rng(3).standard_normal(10 * 16000) * 0.05).astype(np.float32)
+    out = sq.compress(noise, sample_rate=16000)
+    assert out.stats.no_speech and out.stats.speech_s == 0
+    assert len(out.audio) < 0.5 * 16000 and not np.any(out.audio)  # a short digital silence
+    skip = apply("sq-default-skip", noise)
+    assert skip.skipped and len(skip.samples) == 0 and skip.no_speech
+    sent = apply("sq-default", noise)
+    assert not sent.skipped and np.array_equal(sent.samples, out.audio)
+
+
+@needs_silero
+@pytest.mark.parametrize("gain_db", [0.0, -30.0])
+def test_core_contract_speech_bit_exact_and_kept_pause_level(gain_db):
+    """Speech + 20 s noise + speech with no speech stretching: the speech comes out bit-exact
+    on both sides of the cut, and the middle of the kept noise is at its level + ``gain_db``."""
+    import audiosqueeze as sq
+
+    x, n_speech = _speech_noise_speech()
+    out = sq.compress(x, sample_rate=16000, plan_options=sq.PlanOptions(max_speed=1.0),
+                      render_options=sq.RenderOptions(nonspeech_gain_db=gain_db))  # fmt: skip
+    edits = out.plan.edits
+    assert all(e.kind in ("keep", "shorten") for e in edits)
+    y, o = out.audio, 0
+    for e in edits:  # every speech edit is a bit-exact copy at its output position
+        if e.segment == "speech":
+            assert np.array_equal(y[o : o + e.out_samples], x[e.start : e.end])
+        o += e.out_samples
+    spans = kept_nonspeech(out.plan)
+    noise_spans = [
+        (a, b) for (a, b), e in zip(spans, [e for e in edits if e.kind == "shorten" and
+                                            e.segment != "speech" and e.out_samples], strict=True)
+        if e.start >= n_speech and e.end <= n_speech + 20 * 16000
+    ]  # fmt: skip
+    assert noise_spans  # the 20 s of noise was shortened (edits wholly inside it)
+    ramp = 160
+    for a, b in noise_spans:
+        level = _db(y[a + ramp : b - ramp])
+        assert level == pytest.approx(20 * np.log10(0.01) + gain_db, abs=1.0)
 
 
 def _row(uid, method, hyp, *, dataset="nonspeech", category="music", input_s=30.0, ref="",

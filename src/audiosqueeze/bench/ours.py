@@ -60,7 +60,7 @@ def kept_nonspeech(plan) -> np.ndarray:
     """``(m, 2)`` output-sample spans holding the kept part of shortened non-speech."""
     spans, o = [], 0
     for e in plan.edits:
-        if e.kind == "shorten" and e.segment != "speech":
+        if e.kind == "shorten" and e.segment != "speech" and e.out_samples:
             spans.append((o, o + e.out_samples))
         o += e.out_samples
     return np.asarray(spans, np.int64).reshape(-1, 2)
