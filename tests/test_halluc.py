@@ -319,3 +319,18 @@ def _ffmpeg():
     import shutil
 
     return shutil.which("ffmpeg") is not None
+
+
+@needs_silero
+def test_longseg_probe_keeps_one_pause_per_long_stretch():
+    """The 20 s of noise is three 10-s analysis segments by default, each keeping its own
+    pause; sq-longseg analyses it as one segment and keeps one pause."""
+    from audiosqueeze.bench.ours import run_ours
+
+    x, n_speech = _speech_noise_speech()
+    inside = lambda r: [e for e in r.result.plan.edits if e.segment != "speech" and  # noqa: E731
+                        e.out_samples and e.start < n_speech + 20 * 16000 and e.end > n_speech]  # fmt: skip
+    default, longseg = run_ours("sq-default", x), run_ours("sq-longseg", x)
+    assert len(inside(default)) >= 2 and len(inside(longseg)) == 1
+    kept = lambda r: sum(e.out_samples for e in inside(r))  # noqa: E731
+    assert kept(longseg) < kept(default) / 1.5

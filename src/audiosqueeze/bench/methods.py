@@ -10,7 +10,8 @@
 - ours (:mod:`audiosqueeze.bench.ours`): ``sq-0.25`` ... ``sq-1.0`` (:func:`audiosqueeze.compress`
   at that rate, defaults otherwise), ``sq-default`` (every default), ``sq-default-skip`` (no
   call where the library finds no speech) and the pause-treatment ablation ``sq-nsgain0``,
-  ``sq-nsgain-15``, ``sq-nsgain-30``, ``sq-roomtone``.
+  ``sq-nsgain-15``, ``sq-nsgain-30``, ``sq-roomtone``, and ``sq-longseg`` (one kept pause per
+  long non-speech stretch).
 
 :func:`apply` returns the shorter samples, a :class:`TimeMap` where the method has one (ours,
 ``fw-vad`` and the uniform speed-ups), the edited original intervals, and the time it took.

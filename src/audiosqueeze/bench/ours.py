@@ -9,6 +9,10 @@
   ``sq-nsgain0`` / ``sq-nsgain-15`` / ``sq-nsgain-30``: ``RenderOptions(nonspeech_gain_db=)``
   of 0, -15 or -30 dB; ``sq-roomtone``: that kept part replaced, inside 10 ms ramps, by
   :data:`ROOM_TONE_DBFS` white noise (built here, on the rendered audio and its plan).
+- ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
+  (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
+  segment with one kept pause instead of one per 10-s segment (a probe of what a core change
+  would give; it has its own analysis).
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import dataclasses
 
 import numpy as np
 
-from ..errors import MissingDependencyError
-
 RATES = ("sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0")
 GAINS_DB = {"sq-nsgain0": 0.0, "sq-nsgain-15": -15.0, "sq-nsgain-30": -30.0}
-OURS = (*RATES, "sq-default", "sq-default-skip", *GAINS_DB, "sq-roomtone")
+OURS = (*RATES, "sq-default", "sq-default-skip", *GAINS_DB, "sq-roomtone", "sq-longseg")
+#: Segment length limit of ``sq-longseg`` (an hour).
+LONG_SEGMENT_MS = 3_600_000.0
 #: Level of the room tone that ``sq-roomtone`` puts in kept non-speech (white noise, RMS).
 ROOM_TONE_DBFS = -70.0
 #: Linear ramps between the recorded audio and the room tone at each end of a kept stretch.
@@ -35,25 +39,8 @@ class OursOutput:
 
     samples: np.ndarray
     result: object
-    no_speech: bool | None
+    no_speech: bool
     skipped: bool
-
-
-def _render_options(gain_db: float, *, required: bool = True):
-    """``sq.RenderOptions(nonspeech_gain_db=gain_db)``; None (or an error if ``required``)
-    where the core has no such option."""
-    import audiosqueeze as sq
-
-    cls = getattr(sq, "RenderOptions", None)
-    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else ()
-    if "nonspeech_gain_db" in names:
-        return cls(nonspeech_gain_db=gain_db)
-    if required:
-        raise MissingDependencyError(
-            "the nonspeech-gain methods need sq.RenderOptions(nonspeech_gain_db=...), "
-            "which this audiosqueeze core does not have yet"
-        )
-    return None
 
 
 def kept_nonspeech(plan) -> np.ndarray:
@@ -91,16 +78,15 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     kw = {"sample_rate": sq.SAMPLE_RATE, "analysis": analysis}
     if method in RATES:
         r = sq.compress(samples, float(method[3:]), **kw)
-    elif method in GAINS_DB:
-        r = sq.compress(samples, render_options=_render_options(GAINS_DB[method]), **kw)
-    elif method == "sq-roomtone":
-        options = _render_options(0.0, required=False)
-        if options is not None:
-            kw["render_options"] = options
-        r = sq.compress(samples, **kw)
+    elif method in GAINS_DB or method == "sq-roomtone":
+        gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
+        r = sq.compress(samples, render_options=gain, **kw)
+    elif method == "sq-longseg":
+        options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
+        r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
     else:
         r = sq.compress(samples, **kw)
-    no_speech = getattr(r.stats, "no_speech", None)
+    no_speech = bool(r.stats.no_speech)
     out = r.audio
     if method == "sq-roomtone":
         out = room_tone(out, kept_nonspeech(r.plan))
