@@ -328,8 +328,12 @@ def test_longseg_probe_keeps_one_pause_per_long_stretch():
     from audiosqueeze.bench.ours import run_ours
 
     x, n_speech = _speech_noise_speech()
-    inside = lambda r: [e for e in r.result.plan.edits if e.segment != "speech" and  # noqa: E731
-                        e.out_samples and e.start < n_speech + 20 * 16000 and e.end > n_speech]  # fmt: skip
+    end = n_speech + 20 * 16000
+
+    def inside(r):
+        return [e for e in r.result.plan.edits if e.segment != "speech" and e.out_samples
+                and e.start < end and e.end > n_speech]  # fmt: skip
+
     default, longseg = run_ours("sq-default", x), run_ours("sq-longseg", x)
     assert len(inside(default)) >= 2 and len(inside(longseg)) == 1
     kept = lambda r: sum(e.out_samples for e in inside(r))  # noqa: E731
