@@ -208,7 +208,9 @@ def test_speech_then_20s_of_noise(real_clips, shared_data):
     # speech right up to the cut is bit-exact where it was kept whole
     keep = [e for e in out.plan.edits if e.end == cut.start][0]
     if keep.kind == "keep":
-        assert np.array_equal(out.audio[before - keep.in_samples : before], x[keep.start : keep.end])
+        assert np.array_equal(
+            out.audio[before - keep.in_samples : before], x[keep.start : keep.end]
+        )
     plain = sq.compress(x, 1.0, sample_rate=SR)
     pause = slice(before + 300, before + 1300)  # inside the kept 100 ms, away from the ramps
     level = np.sqrt(np.mean(out.audio[pause] ** 2) / np.mean(plain.audio[pause] ** 2))

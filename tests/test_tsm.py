@@ -68,7 +68,10 @@ def test_tone_sequence_keeps_order_pitch_and_end(speed):
 def test_stretch_within_context_reads_only_the_core():
     rng = np.random.default_rng(0)
     core = tone_sequence([400.0, 800.0], 0.5)
-    lead, trail = rng.normal(0, 0.3, 700).astype(np.float32), rng.normal(0, 0.3, 700).astype(np.float32)
+    lead, trail = (
+        rng.normal(0, 0.3, 700).astype(np.float32),
+        rng.normal(0, 0.3, 700).astype(np.float32),
+    )
     y = stretch(np.concatenate([lead, core, trail]), 12800, lead=700, trail=700)
     assert len(y) == 12800
     assert dominant_hz(y[1000:5000]) == pytest.approx(400, abs=12)
