@@ -175,8 +175,13 @@ def test_timemap_failure_writes_neither(tmp_path, monkeypatch):
 
     monkeypatch.setattr(output.os, "replace", flaky)
     with pytest.raises(sq.PathError, match="No space"):
-        sq.compress_file(tmp_path / "in.wav", tmp_path / "o.flac", 0.5,
-                         analyze_options=ENERGY, timemap=tmp_path / "o.json")  # fmt: skip
+        sq.compress_file(
+            tmp_path / "in.wav",
+            tmp_path / "o.flac",
+            0.5,
+            analyze_options=ENERGY,
+            timemap=tmp_path / "o.json",
+        )
     assert sorted(os.listdir(tmp_path)) == ["in.wav"]
 
 
@@ -184,8 +189,13 @@ def test_outputs_follow_the_umask(tmp_path):
     sf.write(tmp_path / "in.wav", clip(), SR)
     old = os.umask(0o022)
     try:
-        sq.compress_file(tmp_path / "in.wav", tmp_path / "o.flac", 0.5, analyze_options=ENERGY,
-                         timemap=tmp_path / "o.json")  # fmt: skip
+        sq.compress_file(
+            tmp_path / "in.wav",
+            tmp_path / "o.flac",
+            0.5,
+            analyze_options=ENERGY,
+            timemap=tmp_path / "o.json",
+        )
     finally:
         os.umask(old)
     for name in ("o.flac", "o.json"):
@@ -227,7 +237,7 @@ def test_cli_reads_stdin_and_writes_raw_pcm_to_stdout(tmp_path):
             "energy",
             "--rate",
             "1",
-        ],  # fmt: skip
+        ],
         input=data,
         capture_output=True,
         timeout=60,
@@ -254,7 +264,7 @@ def test_cli_stdout_flac_and_stream_command(tmp_path):
             "energy",
         ],
         capture_output=True,
-        timeout=60,  # fmt: skip
+        timeout=60,
     )
     assert r.returncode == 0 and r.stdout[:4] == b"fLaC"
     r = subprocess.run(
@@ -270,7 +280,7 @@ def test_cli_stdout_flac_and_stream_command(tmp_path):
             "-o",
             str(tmp_path / "s.flac"),
             "--json",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -324,8 +334,11 @@ def test_kill_9_leaves_nothing_and_the_next_run_cleans_up(tmp_path):
     sf.write(tmp_path / "in.wav", x, SR)
     out, tm = tmp_path / "out" / "o.flac", tmp_path / "out" / "o.json"
     out.parent.mkdir()
-    p = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(tmp_path / "in.wav"), str(out),
-                          str(tm)], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    p = subprocess.Popen(
+        [sys.executable, "-c", KILL_CHILD, str(tmp_path / "in.wav"), str(out), str(tm)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert p.stdout.readline().strip() == "writing"  # mid-write
     p.send_signal(signal.SIGKILL)
     p.wait(10)

@@ -114,8 +114,13 @@ def test_invalid_options(make, quote):
 
 
 def test_kept_pause_sits_next_to_speech():
-    a = analysis_of(("silence", 3.0), ("speech", 2.0, 0.9), ("silence", 2.0),
-                    ("speech", 1.0, 0.9), ("noise", 4.0))  # fmt: skip
+    a = analysis_of(
+        ("silence", 3.0),
+        ("speech", 2.0, 0.9),
+        ("silence", 2.0),
+        ("speech", 1.0, 0.9),
+        ("noise", 4.0),
+    )
     p = plan(a, 1.0)
     lead, mid, trail = p.edits[0], p.edits[2], p.edits[4]
     keep = int(PlanOptions().min_keep_pause_ms * SR / 1000)
@@ -142,8 +147,14 @@ def test_leading_nonspeech_split_in_pieces_keeps_only_the_last_piece():
     assert p.edits[1].head == 0  # the end of the noise, next to the speech, is what stays
 
 
-@given(st.lists(st.tuples(st.sampled_from(["silence", "noise", "speech"]), st.floats(0.01, 12)),
-                min_size=1, max_size=8), st.floats(0, 1))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["silence", "noise", "speech"]), st.floats(0.01, 12)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.floats(0, 1),
+)
 def test_streaming_planner_equals_offline_plan(parts, rate):
     from audiosqueeze.plan import Planner
 

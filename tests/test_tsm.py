@@ -60,8 +60,10 @@ def test_tone_sequence_keeps_order_pitch_and_end(speed):
     y = stretch(x, n_out)
     assert len(y) == n_out
     quarter = n_out // 4
-    got = [dominant_hz(y[i * quarter + quarter // 4 : (i + 1) * quarter - quarter // 4])
-           for i in range(4)]  # fmt: skip
+    got = [
+        dominant_hz(y[i * quarter + quarter // 4 : (i + 1) * quarter - quarter // 4])
+        for i in range(4)
+    ]
     assert got == pytest.approx(freqs, abs=12)
 
 
