@@ -183,3 +183,35 @@ def test_reusing_an_analysis_gives_the_same_result():
         assert reused.plan == fresh.plan and np.array_equal(reused.audio, fresh.audio)
     with pytest.raises(sq.OptionsError, match="covers"):
         sq.compress(x[:-SR], 0.5, sample_rate=SR, analysis=a)
+
+
+@needs_silero
+def test_pure_noise_is_flagged_and_becomes_a_short_silence(shared_data):
+    noise = sq.load(shared_data / "noise/speech_commands_background/running_tap.flac").samples
+    out = sq.compress(noise[: 20 * SR], 0.5, sample_rate=SR)
+    assert out.stats.no_speech and out.no_speech and out.stats.to_dict()["no_speech"]
+    assert len(out.audio) == 1600 and not out.audio.any()
+    assert sq.compress(noise[: 20 * SR], 0.0, sample_rate=SR).stats.no_speech  # flagged at 0 too
+
+
+@needs_silero
+def test_speech_then_20s_of_noise(real_clips, shared_data):
+    speech = sq.load(real_clips[0]["abs"]).samples
+    noise = sq.load(shared_data / "noise/speech_commands_background/running_tap.flac").samples
+    x = np.concatenate([speech, 0.3 * noise[: 20 * SR], speech])
+    ro = sq.RenderOptions(nonspeech_gain_db=-30)
+    out = sq.compress(x, 1.0, sample_rate=SR, render_options=ro)
+    assert not out.no_speech and out.stats.noise_s >= 15
+    cut = max(out.plan.edits, key=lambda e: e.in_samples - e.out_samples)
+    assert cut.kind == "shorten" and cut.segment == "noise" and cut.out_samples == 1600
+    before = sum(e.out_samples for e in out.plan.edits if e.end <= cut.start)
+    # speech right up to the cut is bit-exact where it was kept whole
+    keep = [e for e in out.plan.edits if e.end == cut.start][0]
+    if keep.kind == "keep":
+        assert np.array_equal(
+            out.audio[before - keep.in_samples : before], x[keep.start : keep.end]
+        )
+    plain = sq.compress(x, 1.0, sample_rate=SR)
+    pause = slice(before + 300, before + 1300)  # inside the kept 100 ms, away from the ramps
+    level = np.sqrt(np.mean(out.audio[pause] ** 2) / np.mean(plain.audio[pause] ** 2))
+    assert level == pytest.approx(10 ** (-30 / 20), rel=0.01)

@@ -86,3 +86,54 @@ def test_timemap_of_cut():
     assert tm.compressed_samples == 2 * SR + 2400 and tm.original_samples == 3 * SR
     assert tm.to_compressed(1.5) == pytest.approx((SR + 1200) / SR)  # inside the cut -> cut point
     assert tm.to_original((SR + 1200) / SR) == pytest.approx((2 * SR - 1200) / SR)
+
+
+def test_lead_and_trail_keep_the_side_next_to_speech_with_fades():
+    x = np.random.default_rng(2).normal(0, 0.1, 4 * SR).astype(np.float32)
+    edits = (
+        Edit("shorten", 0, SR, 2400, "noise", 0),  # opens the recording: keep its end
+        Edit("keep", SR, 3 * SR, 2 * SR, "speech"),
+        Edit("shorten", 3 * SR, 4 * SR, 1600, "noise", 1600),  # closes it: keep its start
+    )
+    y = render(x, Plan(edits, 4 * SR, 1.0), RenderOptions(crossfade_ms=10))
+    assert len(y) == 2400 + 2 * SR + 1600
+    fade = 160
+    assert np.array_equal(y[fade:2400], x[SR - 2400 + fade : SR])  # the end of the lead, as is
+    assert abs(y[0]) < abs(x[SR - 2400]) * 0.02 + 1e-6  # faded in from silence
+    assert np.array_equal(y[2400 : 2400 + 2 * SR], x[SR : 3 * SR])  # speech untouched
+    tail = y[2400 + 2 * SR :]
+    assert np.array_equal(tail[: 1600 - fade], x[3 * SR : 3 * SR + 1600 - fade])
+    assert abs(tail[-1]) < 0.02 * 0.5
+
+
+def test_nonspeech_gain_attenuates_only_the_kept_pause():
+    rng = np.random.default_rng(3)
+    speech = sine(SR, hz=220)
+    noise = rng.normal(0, 0.1, 20 * SR).astype(np.float32)
+    x = np.concatenate([speech, noise, speech])
+    keep = 2400
+    edits = (
+        Edit("keep", 0, SR, SR, "speech"),
+        Edit("shorten", SR, 21 * SR, keep, "noise", keep // 2),
+        Edit("keep", 21 * SR, 22 * SR, SR, "speech"),
+    )
+    p = Plan(edits, len(x), 1.0)
+    plain = render(x, p, RenderOptions())
+    quiet = render(x, p, RenderOptions(nonspeech_gain_db=-30))
+    assert np.array_equal(quiet[:SR], x[:SR]) and np.array_equal(quiet[-SR:], x[-SR:])
+    mid = slice(SR + 400, SR + keep - 400)  # away from the ramps at both ends
+    ratio = np.sqrt(np.mean(quiet[mid] ** 2) / np.mean(plain[mid] ** 2))
+    assert ratio == pytest.approx(10 ** (-30 / 20), rel=1e-3)
+
+
+def test_mute_is_digital_silence_of_the_planned_length():
+    x = np.random.default_rng(4).normal(0, 0.1, SR).astype(np.float32)
+    y = render(x, Plan((Edit("mute", 0, SR, 1600, "noise"),), SR, 0.5))
+    assert len(y) == 1600 and not y.any()
+
+
+def test_gain_out_of_range_is_rejected():
+    from audiosqueeze.errors import OptionsError
+
+    with pytest.raises(OptionsError, match="nonspeech_gain_db"):
+        RenderOptions(nonspeech_gain_db=6)

@@ -94,7 +94,7 @@ def cli() -> None:
     "-o",
     "--output",
     required=True,
-    type=click.Path(path_type=Path, allow_dash=True),
+    type=click.Path(allow_dash=True),
     help="Output file (.flac/.wav/.ogg/.opus), a folder for several inputs, or - for stdout.",
 )
 @_rate_option
@@ -136,7 +136,9 @@ def compress(
     inputs, output, rate, target_reduction, vad, tsm, timemap, fmt, skip_no_speech, as_json
 ):
     """Compress INPUTS (files, or - for stdin) and write the shorter audio."""
-    to_stdout = str(output) == "-"
+    if not output:
+        raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
+    to_stdout, output = output == "-", Path(output)
     many = len(inputs) > 1 or (not to_stdout and output.is_dir())
     if many and (to_stdout or not output.is_dir()):
         raise click.UsageError(

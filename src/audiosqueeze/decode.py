@@ -165,7 +165,8 @@ def _path_input(src) -> Input:
         raise EmptyAudioError(f"{name!r} is empty (0 bytes)")
     with _open_path(path, name):
         pass  # readable?
-    return _file_input(lambda: str(path), name, path.suffix.lower())
+    # opened by Python, not by name, so names that are not valid UTF-8 work too
+    return _file_input(lambda: open(path, "rb"), name, path.suffix.lower())
 
 
 def _open_path(path: Path, name: str):
@@ -200,13 +201,14 @@ def _bytes_input(raw: bytes, name: str, suffix: str) -> Input:
     return _file_input(lambda: io.BytesIO(raw), name, suffix)
 
 
-def _file_input(opener: Callable[[], object], name: str, suffix: str) -> Input:
+def _file_input(opener: Callable[[], BinaryIO], name: str, suffix: str) -> Input:
+    """``opener()`` gives a fresh binary file object (closed by the caller) for each pass."""
     import soundfile as sf
 
     sf_error: Exception | None = None
     if suffix not in FFMPEG_EXTENSIONS:
         try:
-            with sf.SoundFile(opener()) as f:
+            with opener() as fh, sf.SoundFile(fh) as f:
                 rate, channels, frames = f.samplerate, f.channels, f.frames
             return _soundfile_input(opener, name, rate, channels, frames)
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
@@ -226,7 +228,7 @@ def _soundfile_input(opener, name: str, rate: int, channels: int, frames: int) -
     def blocks() -> Iterator[np.ndarray]:
         done = 0
         try:
-            with sf.SoundFile(opener()) as f:
+            with opener() as fh, sf.SoundFile(fh) as f:
                 # soundfile re-seeks after every read of a seekable file, which fails where the
                 # header holds no length; reading forward until the decoder stops needs no seek
                 f.seekable = lambda: False
@@ -260,7 +262,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
         raise DecodeError(f"{name}: not a readable audio file ({sf_error})") from None
     detail = f"{sf_error}; " if sf_error else ""
     try:
-        with av.open(opener()) as c:
+        with opener() as fh, av.open(fh) as c:
             if not c.streams.audio:
                 raise DecodeError(f"{name}: the file has no audio stream")
             s = c.streams.audio[0]
@@ -278,7 +280,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
     def blocks() -> Iterator[np.ndarray]:
         step, pending, done = BLOCK_SECONDS * rate, [], 0
         try:
-            with av.open(opener()) as c:
+            with opener() as fh, av.open(fh) as c:
                 s = c.streams.audio[0]
                 rs = av.AudioResampler(format="fltp", layout=s.layout, rate=rate)
                 for frame in c.decode(s):

@@ -81,7 +81,7 @@ def peaks(x: np.ndarray, prominence: float, distance: int) -> np.ndarray:
     cand = (starts[top] + ends[top]) // 2
     if distance > 1 and len(cand) > 1:
         keep = np.ones(len(cand), bool)
-        for i in np.argsort(x[cand], kind="stable")[::-1]:  # highest first
+        for i in np.argsort(x[cand])[::-1]:  # highest first, ties as scipy breaks them
             if keep[i]:
                 near = np.abs(cand - cand[i]) < distance
                 near[i] = False

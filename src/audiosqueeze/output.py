@@ -152,7 +152,7 @@ class Outputs:
                 raise OptionsError(f"the time map and the audio cannot both be {str(audio_path)!r}")
         self.sample_rate = sample_rate
         self._temps: list[_Temp] = []
-        self._file = None
+        self._file = self._fh = None
 
     def __enter__(self) -> Outputs:
         import soundfile as sf
@@ -162,8 +162,9 @@ class Outputs:
             self._temps.append(_Temp(self.timemap_path))
         container, subtype = ENCODINGS[self.format]
         try:
+            self._fh = open(self._temps[0].path, "r+b")  # by Python: any file name works
             self._file = sf.SoundFile(
-                self._temps[0].path, "w", self.sample_rate, 1, format=container, subtype=subtype
+                self._fh, "w", self.sample_rate, 1, format=container, subtype=subtype
             )
         except (sf.LibsndfileError, RuntimeError) as e:
             self.abort()
@@ -177,6 +178,7 @@ class Outputs:
     def commit(self, timemap_json: str | None = None) -> None:
         """Finish the audio, write the time map, and rename both into place."""
         self._file.close()
+        self._fh.close()
         if self.timemap_path is not None:
             if timemap_json is None:
                 raise OptionsError("a time map path was given but no time map to write")
@@ -195,6 +197,8 @@ class Outputs:
         if self._file is not None and not self._file.closed:
             with contextlib.suppress(Exception):
                 self._file.close()
+        if self._fh is not None:
+            self._fh.close()
         for t in self._temps:
             t.remove()
         self._temps = []

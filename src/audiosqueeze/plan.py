@@ -189,9 +189,9 @@ class Planner:
                 out.append(self._nonspeech(last, "trail"))
             else:
                 out += self._one(last)
-        if self._held is not None:  # the stream ended without speech
-            n = self._held.num_samples
-            out.append(self._edit("mute", self._held, min(n, ms_to_samples(NO_SPEECH_MS))))
+        if self._held is not None:  # the stream ended without speech: all of it was held
+            n = min(self._held.end, ms_to_samples(NO_SPEECH_MS))
+            out.append(self._edit("mute", self._held, n))
             self._held = None
         return out
 
