@@ -63,6 +63,8 @@ def test_markdown_and_files(tmp_path):
     paths = write_report([tmp_path], tmp_path / "rep")
     names = sorted(p.name for p in paths)
     assert names == [
+        "hallucination-longform.png",  # the long-form rows' planted stretches
+        "hallucination.json",
         "hallucination.png",
         "report.md",
         "summary.json",
