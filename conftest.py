@@ -24,9 +24,7 @@ def _missing(modules) -> list[str]:
     return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
-collect_ignore = [
-    str(PKG / rel) for rel, (module, _) in IMPORT_NEEDS.items() if _missing([module])
-]
+collect_ignore = [str(PKG / rel) for rel, (module, _) in IMPORT_NEEDS.items() if _missing([module])]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,13 +4,13 @@ give; the stream's time map and latency are what the docs say."""
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import needs_silero, silence, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
 from audiosqueeze.render import CONTEXT_SAMPLES
-from audiosqueeze.streamcli import chunks_of, run_stream
+from audiosqueeze.streamcli import Latency, chunks_of, run_stream
+from conftest import needs_silero, silence, tone
 
 SR = 16000
 ENERGY = sq.AnalyzeOptions(vad="energy")
@@ -128,7 +128,8 @@ def test_timemap_grows_with_the_output():
 def test_latency_is_bounded_by_segment_lookahead_and_context():
     x = planted(3)
     o = ENERGY
-    lat, n = run_stream(sq.Stream(1.0, analyze_options=o), chunks_of([x], 320))
+    waits, n = run_stream(sq.Stream(1.0, analyze_options=o), chunks_of([x], 320))
+    lat = Latency.of(waits)
     ref = sq.compress(x, 1.0, sample_rate=SR, analyze_options=o)
     assert n == len(ref.audio)
     segs = [seg.num_samples / SR for seg in ref.analysis.segments]

@@ -65,7 +65,8 @@ def run_stream(
     chunk_rate: int = SAMPLE_RATE,
 ) -> tuple[Latency, int]:
     """Push ``chunks`` (at ``chunk_rate``) through ``stream``; ``pace`` > 0 sleeps so input
-    arrives at ``pace`` x real time. Returns the latency of the output and the output length."""
+    arrives at ``pace`` x real time. Returns the seconds each probed output sample waited (one
+    probe per :data:`PROBE_STEP` output samples) and the output length."""
     arrived, emitted = [], []  # per output chunk: 16 kHz input samples received, output end
     t0, sent, out = time.perf_counter(), 0, 0
     for chunk in chunks:
@@ -90,11 +91,11 @@ def run_stream(
             sink(y)
     tm = stream.timemap
     if tm is None or not out:
-        return Latency.of(np.zeros(0)), out
+        return np.zeros(0), out
     probes = np.arange(0, out, PROBE_STEP)
     idx = np.searchsorted(np.asarray(emitted), probes, side="right")  # chunk that returned it
     waits = (np.asarray(arrived)[idx] - tm.to_original_samples(probes)) / SAMPLE_RATE
-    return Latency.of(np.maximum(waits, 0.0)), out
+    return np.maximum(waits, 0.0), out
 
 
 @click.command()
@@ -163,7 +164,8 @@ def stream(input, output, rate, chunk_ms, fast, input_rate, vad, as_json):
                 stdout.flush()
         else:
             sink = files.write if out_file else None
-        lat, n_out = run_stream(s, chunks_of(blocks, size), sink, 0.0 if fast else 1.0, rate_in)
+        waits, n_out = run_stream(s, chunks_of(blocks, size), sink, 0.0 if fast else 1.0, rate_in)
+        lat = Latency.of(waits)
         if out_file:
             files.commit()
     wall = time.perf_counter() - t0
