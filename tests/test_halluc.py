@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import soundfile as sf
+
 from conftest import needs_silero
 
 pytest.importorskip("jiwer", reason="bench needs the [bench] extra")

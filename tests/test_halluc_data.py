@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import tone
 
 from audiosqueeze.datasets import Utterance
 from audiosqueeze.datasets.nonspeech import CATEGORIES, from_nonspeech, nonspeech_folder
 from audiosqueeze.errors import AudioFileNotFoundError, OptionsError
+from conftest import tone
 
 #: A planted level per category, so every stretch can be traced back to its category.
 LEVEL = {"stationary_noise": 0.02, "environmental": 0.03, "music": 0.2, "near_silence": 0.001}
