@@ -213,6 +213,7 @@ def _lf_rows():
             words = [10, 9, 1, 0, g1 + g2] if m != "sq-default" else [10, 10, 0, 0, 0]
             rows.append(_row(f"lf{i}", m, "x", dataset="longform-hard", ref="r", category=None,
                              input_s=90.0, words=words, gaps=gaps))  # fmt: skip
+            rows[-1]["parts_cut"] = [0.9 if (m, i) == ("sq-nsgain0", 1) else 0.1]
     return rows
 
 
@@ -226,6 +227,8 @@ def test_longform_summary_counts_stretch_words_and_speech_wer():
     assert lf["none"]["speech_wer"] == pytest.approx(0.1)
     assert lf["sq-default"]["speech_delta_wer"][0] == pytest.approx(-0.1)
     assert lf["none"]["gap_share"] == 0.75 and lf["sq-default"]["gap_share"] == 0.0
+    assert (lf["sq-nsgain0"]["utterances_cut"], lf["none"]["utterances_cut"]) == (1, 0)
+    assert lf["none"]["utterances"] == 2
     tr = halluc.treatment_summary(_lf_rows(), resamples=200)
     assert [(s["method"], s["against"]) for s in tr] == [("sq-default", "sq-nsgain0")]
     assert tr[0]["delta_wer"][0] == pytest.approx(-0.1) and tr[0]["inserted"] == [1, 0]
@@ -339,3 +342,20 @@ def test_longseg_probe_keeps_one_pause_per_long_stretch():
     assert len(inside(default)) >= 2 and len(inside(longseg)) == 1
     kept = lambda r: sum(e.out_samples for e in inside(r))  # noqa: E731
     assert kept(longseg) < kept(default) / 1.5
+
+
+def test_parts_cut_measures_planted_utterances_cut_out():
+    from audiosqueeze.bench.run import _parts_cut
+    from audiosqueeze.datasets import Gap
+    from audiosqueeze.timemap import TimeMap
+
+    gaps = (
+        Gap(0, 16000, 0, "music"),
+        Gap(48000, 64000, 3, "noise"),
+        Gap(96000, 112000, 6, "silence"),
+    )
+    # the method cut [20000, 40000) (inside the first utterance) and [50000, 60000) (a stretch)
+    tm = TimeMap.from_knots([0, 20000, 40000, 50000, 60000, 112000],
+                            [0, 20000, 20000, 30000, 30000, 82000])  # fmt: skip
+    assert _parts_cut(gaps, tm) == [0.625, 0.0]
+    assert _parts_cut(gaps, TimeMap.identity(112000)) == [0.0, 0.0]

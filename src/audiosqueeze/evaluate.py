@@ -289,6 +289,32 @@ def in_intervals(t: np.ndarray, intervals: np.ndarray) -> np.ndarray:
     return (i >= 0) & (t < intervals[np.maximum(i, 0), 1])
 
 
+def flat_spans(original: np.ndarray, compressed: np.ndarray) -> np.ndarray:
+    """``(m, 2)`` spans of ``original`` (time-map knots) where ``compressed`` does not move:
+    what a cut removed.
+
+    >>> flat_spans(np.array([0, 10, 30, 40]), np.array([0, 10, 10, 20])).tolist()
+    [[10, 30]]
+    """
+    o, c = np.asarray(original), np.asarray(compressed)
+    flat = (np.diff(o) > 0) & (np.diff(c) == 0)
+    return np.stack([o[:-1][flat], o[1:][flat]], axis=1).astype(np.int64).reshape(-1, 2)
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> int:
+    """Total length shared by two sets of sorted, disjoint ``(m, 2)`` intervals.
+
+    >>> overlap(np.array([[0, 10], [20, 30]]), np.array([[5, 25]]))
+    10
+    """
+    a, b = np.asarray(a).reshape(-1, 2), np.asarray(b).reshape(-1, 2)
+    if not len(a) or not len(b):
+        return 0
+    lo = np.maximum(a[:, None, 0], b[None, :, 0])
+    hi = np.minimum(a[:, None, 1], b[None, :, 1])
+    return int(np.clip(hi - lo, 0, None).sum())
+
+
 def matched_start_errors(reference: Sequence[Word], mapped: Sequence[Word]) -> np.ndarray:
     """|start difference| in seconds of the words two transcripts agree on (aligned by
     normalised spelling): restored timestamps vs those recognised on the original."""

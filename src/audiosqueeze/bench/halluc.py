@@ -144,10 +144,19 @@ def longform_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
                 "speech_wer": ev.corpus(sc).wer,
                 "speech_delta_wer": _ci(ev.paired_bootstrap(base_sc, sc, **kw)),
                 "by_kind": {k: _kind_wpm(rs, k) for k in kinds},
+                "utterances": sum(len(r["gaps"]) - 1 for r in rs),
+                "utterances_cut": _cut(rs),
                 "asr_config": rs[0]["asr_config"],
             }  # fmt: skip
             out.append(s)
     return out
+
+
+def _cut(rs: list[dict]) -> int | None:
+    """Planted utterances more than half cut out (None where a method gives no time map)."""
+    if any(r.get("parts_cut") is None for r in rs):
+        return None
+    return sum(f > 0.5 for r in rs for f in r["parts_cut"])
 
 
 def _kind_wpm(rs: list[dict], kind: str) -> float:
@@ -245,21 +254,21 @@ def markdown(ns: list[dict], lf: list[dict], tr: list[dict]) -> str:
             f"{ss[0]['input_min']:.1f} min, {ss[0]['nonspeech_min']:.1f} min planted non-speech "
             f"in {ss[0]['stretches']} stretches)", "",
             "| method | token reduction % | words in non-speech /min [CI] | removed vs none % [CI] "
-            "| stretches with words % | loop words | speech WER % | speech ΔWER pts [CI] | "
+            "| stretches with words % | loop words | utterances cut | speech WER % "
+            "| speech ΔWER pts [CI] | "
             + " | ".join(f"{k} /min" for k in kinds) + " |",
-            "| --- | ---: | --- | --- | ---: | ---: | ---: | --- |" + " ---: |" * len(kinds),
+            "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- |" + " ---: |" * len(kinds),
         ]  # fmt: skip
         for s in ss:
-            dw = (
-                "0 (reference)"
-                if s["method"] == "none"
-                else _signed(s["speech_delta_wer"], digits=2)
-            )
+            ref = s["method"] == "none"
+            dw = "0 (reference)" if ref else _signed(s["speech_delta_wer"], digits=2)
+            removed = "(reference)" if ref else _pct(s["gap_wpm_removed"], 0)
+            n_cut = s["utterances_cut"]
+            cut = "–" if n_cut is None else f"{n_cut} of {s['utterances']}"
             lines.append(
                 f"| {s['method']} | {100 * s['reduction']:.1f} | {_num(s['gap_wpm'])} "
-                f"| {_pct(s['gap_wpm_removed'], 0) if s['method'] != 'none' else '(reference)'} "
-                f"| {100 * s['gap_share']:.0f} "
-                f"| {s['loop_words']} | {100 * s['speech_wer']:.2f} | {dw} | "
+                f"| {removed} | {100 * s['gap_share']:.0f} | {s['loop_words']} | {cut} "
+                f"| {100 * s['speech_wer']:.2f} | {dw} | "
                 + " | ".join(f"{s['by_kind'][k]:.2f}" for k in kinds) + " |"
             )  # fmt: skip
     if tr:

@@ -44,12 +44,14 @@ EXTERNAL = ("librispeech", "commonvoice", "hf")
 
 #: Every row of results.jsonl has exactly these fields (None where one does not apply:
 #: ``gaps`` outside the long-form sets; region errors and ``ts_error_ms`` without a time map;
-#: ``category`` outside the non-speech set; ``no_speech`` for methods other than ours).
+#: ``category`` outside the non-speech set; ``no_speech`` for methods other than ours;
+#: ``parts_cut`` outside the long-form sets or without a time map).
 ROW_FIELDS = (
     "asr", "dataset", "split", "id", "method", "asr_s", "cached", "asr_config",
     "input_s", "output_s", "gemini_before", "gemini_after", "ref", "hyp", "words", "chars",
     "loop_words", "method_s", "gaps", "edited_s", "errors_edited", "errors_untouched",
     "base_errors_edited", "base_errors_untouched", "ts_error_ms", "category", "no_speech",
+    "parts_cut",
 )  # fmt: skip
 
 
@@ -177,6 +179,15 @@ def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, 
     return int(inside.sum()), int(len(pos) - inside.sum())
 
 
+def _parts_cut(gaps, timemap) -> list[float]:
+    """Share of each planted utterance (the audio between two stretches) that the method cut
+    out: where its time map is flat. A kept utterance gives 0 (or a little: the clip's own
+    leading and trailing silence may be shortened); a missed one gives near 1."""
+    cut = ev.flat_spans(timemap.original, timemap.compressed)
+    parts = [(a.end, b.start) for a, b in zip(gaps[:-1], gaps[1:], strict=True) if b.start > a.end]
+    return [round(ev.overlap(cut, np.array([p])) / (p[1] - p[0]), 3) for p in parts]
+
+
 def score(
     utt: Utterance, n_in: int, out: MethodOutput, t: Transcript, base: Transcript | None
 ) -> dict:
@@ -206,6 +217,7 @@ def score(
         "ts_error_ms": None,
         "category": utt.category,
         "no_speech": out.no_speech,
+        "parts_cut": None,
     }
     if utt.gaps:
         ins = ev.insertions_at(ref, hyp, [g.word_index for g in utt.gaps])
@@ -213,6 +225,8 @@ def score(
             [g.kind, round((g.end - g.start) / SAMPLE_RATE, 3), k]
             for g, k in zip(utt.gaps, ins, strict=True)
         ]
+        if out.timemap is not None:
+            row["parts_cut"] = _parts_cut(utt.gaps, out.timemap)
     if out.timemap is not None and t.words:
         mapped = out.timemap.remap_words(t.words)
         edited_s = out.edited / SAMPLE_RATE
