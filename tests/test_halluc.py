@@ -359,3 +359,15 @@ def test_parts_cut_measures_planted_utterances_cut_out():
                             [0, 20000, 20000, 30000, 30000, 82000])  # fmt: skip
     assert _parts_cut(gaps, tm) == [0.625, 0.0]
     assert _parts_cut(gaps, TimeMap.identity(112000)) == [0.0, 0.0]
+
+
+def test_treatment_summary_counts_insertions_on_speech():
+    rows = []
+    for i in range(3):
+        for m, words in (("sq-nsgain0", [10, 9, 1, 0, 2]), ("sq-nsgain-30", [10, 10, 0, 0, 0])):
+            rows.append(_row(f"u{i}", m, "a b c", dataset="librispeech", ref="a", category=None,
+                             words=words))  # fmt: skip
+    (s,) = halluc.treatment_summary(rows, resamples=200)
+    assert s["method"] == "sq-nsgain-30" and s["against"] == "sq-nsgain0"
+    assert s["delta_wer"][0] == pytest.approx(-0.3) and s["wer"] == 0.0
+    assert s["any_words"] == [3, 0] and s["inserted"] == [6, 0]

@@ -167,8 +167,8 @@ def _kind_wpm(rs: list[dict], kind: str) -> float:
 def treatment_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
     """Each treated variant against :data:`UNTREATED`, per (dataset, asr): ΔWER with a paired
     interval where references have words (speech WER on long-form sets), and the change of
-    the share of items with any word and of words inserted (all of them on non-speech clips,
-    those in the stretches on long-form sets)."""
+    the number of items with inserted words and of inserted words (on long-form sets, those
+    in the planted stretches; on non-speech clips every word is one)."""
     out = []
     for (dataset, asr), by_method in sorted(_groups(rows).items()):
         if UNTREATED not in by_method:
@@ -179,7 +179,7 @@ def treatment_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
             b = [by_method[m][i] for i in ids]
             gaps = bool(a and a[0].get("gaps"))
             counts = _speech_counts if gaps else (lambda r: ev.Counts(*r["words"]))
-            ins = (lambda r: _gap_words(r)[0]) if gaps else _nwords
+            ins = (lambda r: _gap_words(r)[0]) if gaps else (lambda r: r["words"][4])
             config = b[0]["asr_config"] if b else None
             s = {"dataset": dataset, "asr": asr, "method": m, "against": UNTREATED,
                  "recordings": len(ids), "asr_config": config}  # fmt: skip
