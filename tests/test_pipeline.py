@@ -77,6 +77,7 @@ def test_real_clips_valid_at_each_rate(real_clips, rate):
         assert out.stats.tokens_after["gemini"] <= out.stats.tokens_before["gemini"]
 
 
+@pytest.mark.slow
 @needs_silero
 def test_reduction_monotone_in_rate_on_real_clips(real_clips):
     for clip in real_clips:
