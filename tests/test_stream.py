@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
+from audiosqueeze.cli.stream import Latency, chunks_of, run_stream
 from audiosqueeze.render import CONTEXT_SAMPLES
-from audiosqueeze.streamcli import Latency, chunks_of, run_stream
 from conftest import needs_silero, silence, tone
 
 SR = 16000

@@ -78,7 +78,8 @@ class Input:
 def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
     """Float or integer PCM -> float32 (integers scaled to [-1, 1))."""
     if a.dtype.kind == "f":
-        return a.astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused by the sample check
+            return a.astype(np.float32, copy=False)
     if a.dtype.kind in "iu" and a.dtype.itemsize <= 8:
         info = np.iinfo(a.dtype)
         mid = (int(info.max) + int(info.min) + 1) / 2.0

@@ -20,9 +20,9 @@ import numpy as np
 
 import audiosqueeze as sq
 
-from .decode import open_input
-from .units import SAMPLE_RATE, ms_to_samples
-from .vad import VAD_NAMES
+from ..decode import open_input
+from ..units import SAMPLE_RATE, ms_to_samples
+from ..vad import VAD_NAMES
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -139,10 +139,10 @@ def run_stream(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
 def stream(input, output, rate, chunk_ms, fast, input_rate, vad, as_json):
     """Compress INPUT (a file, or - for stdin) through the real-time Stream and report latency."""
-    from .cli import _stdin, shown
-    from .output import Outputs
+    from ..output import Outputs
+    from .common import shown, stdin
 
-    src = _stdin() if str(input) == "-" else input
+    src = stdin() if str(input) == "-" else input
     if input_rate is not None:
         if str(input) != "-":
             raise click.UsageError("--input-rate is for raw PCM on stdin (INPUT = -)")
