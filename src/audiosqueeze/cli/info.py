@@ -102,9 +102,7 @@ def demo(vad, as_json):
     from rich.table import Table
 
     out = console()
-    out.print(
-        f"demo clip: {DEMO_FILE} ({audio.duration_s:.2f} s, Common Voice, CC0), vad={vad}"
-    )
+    out.print(f"demo clip: {DEMO_FILE} ({audio.duration_s:.2f} s, Common Voice, CC0), vad={vad}")
     out.print(
         f"segments: {len(analysis.segments)} (speech {analysis.seconds('speech'):.2f} s, "
         f"silence {analysis.seconds('silence'):.2f} s, noise {analysis.seconds('noise'):.2f} s)"
