@@ -294,6 +294,15 @@ def _add_bench_commands() -> None:
 _add_bench_commands()
 
 
+def _add_server_commands() -> None:
+    from .server.cli import add_commands
+
+    add_commands(cli)
+
+
+_add_server_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into one line and an exit code."""
     try:
