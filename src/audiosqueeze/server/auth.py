@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from .errors import ApiError
 from .keys import ANONYMOUS, Principal, verify
@@ -95,3 +96,8 @@ def require_admin(request: Request) -> Principal:
     if not principal.admin:
         raise ApiError(403, "this needs the admin key")
     return principal
+
+
+#: Endpoint parameter types: ``principal: KeyDep`` / ``admin: AdminDep``.
+KeyDep = Annotated[Principal, Depends(require_key)]
+AdminDep = Annotated[Principal, Depends(require_admin)]

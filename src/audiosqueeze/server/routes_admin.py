@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from .. import __version__
-from .auth import require_admin
-from .keys import Principal, create_key, list_keys, revoke_key
+from .auth import AdminDep
+from .keys import create_key, list_keys, revoke_key
 
 router = APIRouter()
 
@@ -43,19 +43,19 @@ def healthz(request: Request) -> dict:
 
 
 @router.post("/v1/keys", status_code=201, tags=["keys"])
-def create(body: NewKey, request: Request, admin: Principal = Depends(require_admin)) -> dict:
+def create(body: NewKey, request: Request, admin: AdminDep) -> dict:
     """Create a key; the answer is the only place the key ever appears."""
     row, key = create_key(request.app.state.engine, body.name)
     return {**key_json(row), "key": key}
 
 
 @router.get("/v1/keys", tags=["keys"])
-def index(request: Request, admin: Principal = Depends(require_admin)) -> dict:
+def index(request: Request, admin: AdminDep) -> dict:
     return {"data": [key_json(r) for r in list_keys(request.app.state.engine)]}
 
 
 @router.delete("/v1/keys/{key_id}", tags=["keys"])
-def revoke(key_id: int, request: Request, admin: Principal = Depends(require_admin)) -> dict:
+def revoke(key_id: int, request: Request, admin: AdminDep) -> dict:
     """Revoke a key (404 if there is none with that id)."""
     from ..errors import OptionsError
     from .errors import ApiError

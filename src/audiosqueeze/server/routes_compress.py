@@ -16,15 +16,14 @@ from __future__ import annotations
 import base64
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 import audiosqueeze as sq
 
-from .auth import require_key
+from .auth import KeyDep
 from .errors import ApiError
 from .inputs import Upload, choice, number, read_upload
-from .keys import Principal
 from .usage import usage_of
 from .work import FORMATS, CompressJob, compress, encode, run_cpu
 
@@ -96,9 +95,7 @@ async def compress_upload(request: Request, upload: Upload) -> Response:
 
 
 @router.post("/v1/compress", tags=["compress"])
-async def compress_endpoint(
-    request: Request, principal: Principal = Depends(require_key)
-) -> Response:
+async def compress_endpoint(request: Request, principal: KeyDep) -> Response:
     """Compress speech audio (multipart ``file``, a raw audio body, or ScaleDown JSON)."""
     limit = request.app.state.config.max_upload_bytes
     upload = await read_upload(request, limit, allow_json=True)

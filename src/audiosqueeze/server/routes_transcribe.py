@@ -16,18 +16,17 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 import audiosqueeze as sq
 
 from ..transcript import Word
-from .auth import require_key
+from .auth import KeyDep
 from .backends import Heard, LocalBackend, TranscribeRequest, UpstreamBackend
 from .errors import ApiError
 from .formats import RESPONSE_FORMATS, srt, verbose, vtt
 from .inputs import Upload, choice, number, read_upload
-from .keys import Principal
 from .routes_compress import job_of
 from .usage import usage_of
 from .work import CompressJob, compress_audio, encode, load_audio, run_cpu
@@ -177,7 +176,7 @@ def render(result: Result, p: Params) -> Response:
 
 
 @router.post("/v1/audio/transcriptions", tags=["transcription"])
-async def transcriptions(request: Request, principal: Principal = Depends(require_key)) -> Response:
+async def transcriptions(request: Request, principal: KeyDep) -> Response:
     """OpenAI-compatible transcription of compressed audio, times mapped back."""
     state = request.app.state
     upload = await read_upload(request, state.config.max_upload_bytes, allow_json=False)
