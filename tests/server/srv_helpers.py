@@ -46,8 +46,9 @@ def speechlike(seconds: float, freq: float = 180.0) -> np.ndarray:
 
 def clip(pause_s: float = 3.0) -> np.ndarray:
     """1 s of 'speech', ``pause_s`` of silence, 1 s of 'speech' (the energy VAD cuts the pause)."""
-    return np.concatenate([speechlike(1.0), np.zeros(int(pause_s * 16000), np.float32),
-                           speechlike(1.0, 230.0)])
+    return np.concatenate(
+        [speechlike(1.0), np.zeros(int(pause_s * 16000), np.float32), speechlike(1.0, 230.0)]
+    )
 
 
 def wav_bytes(x: np.ndarray, rate: int = 16000, fmt: str = "WAV") -> bytes:
@@ -56,12 +57,6 @@ def wav_bytes(x: np.ndarray, rate: int = 16000, fmt: str = "WAV") -> bytes:
     b = io.BytesIO()
     sf.write(b, x, rate, format=fmt, subtype="PCM_16" if fmt in ("WAV", "FLAC") else None)
     return b.getvalue()
-
-
-
-
-
-
 
 
 def config(tmp_path, **kw) -> ServerConfig:
@@ -94,9 +89,6 @@ def postgres_url() -> str:
     except Exception as exc:  # the server is not up: say so
         pytest.skip(f"PostgreSQL at ${PG_ENV} does not answer: {exc}")
     return url
-
-
-
 
 
 def free_port() -> socket.socket:

@@ -50,16 +50,20 @@ def test_multipart_returns_the_library_result_as_audio(tmp_path, wav):
 
 def test_rate_zero_is_bit_exact(tmp_path, wav):
     with client(tmp_path, auth=False) as c:
-        r = c.post("/v1/compress?rate=0&format=wav", content=wav,
-                   headers={"content-type": "audio/wav"})
+        r = c.post(
+            "/v1/compress?rate=0&format=wav", content=wav, headers={"content-type": "audio/wav"}
+        )
     assert r.status_code == 200
     assert r.content[44:] == wav[44:]  # same PCM payload after the header
 
 
 def test_raw_body_json_response_carries_timemap_and_stats(tmp_path, wav):
     with client(tmp_path, auth=False) as c:
-        r = c.post("/v1/compress?rate=1&response=json&model=gpt-4o", content=wav,
-                   headers={"content-type": "application/octet-stream"})
+        r = c.post(
+            "/v1/compress?rate=1&response=json&model=gpt-4o",
+            content=wav,
+            headers={"content-type": "application/octet-stream"},
+        )
     assert r.status_code == 200, r.text
     body = r.json()
     tm = sq.TimeMap.from_dict(body["timemap"])
@@ -76,8 +80,11 @@ def test_raw_body_json_response_carries_timemap_and_stats(tmp_path, wav):
 
 
 def test_scaledown_shaped_json_body(tmp_path, wav):
-    payload = {"audio": base64.b64encode(wav).decode(), "model": "gemini",
-               "scaledown": {"rate": 0.0}}
+    payload = {
+        "audio": base64.b64encode(wav).decode(),
+        "model": "gemini",
+        "scaledown": {"rate": 0.0},
+    }
     with client(tmp_path, auth=False) as c:
         r = c.post("/v1/compress", json=payload)
         r1 = c.post("/v1/compress", json={**payload, "scaledown": {"rate": 1.0}})
@@ -89,8 +96,11 @@ def test_scaledown_shaped_json_body(tmp_path, wav):
 
 def test_target_reduction(tmp_path, wav):
     with client(tmp_path, auth=False) as c:
-        r = c.post("/v1/compress?target_reduction=0.3&response=json", content=wav,
-                   headers={"content-type": "audio/wav"})
+        r = c.post(
+            "/v1/compress?target_reduction=0.3&response=json",
+            content=wav,
+            headers={"content-type": "audio/wav"},
+        )
     assert r.status_code == 200
     assert r.json()["reduction"] >= 0.3
 
@@ -98,8 +108,9 @@ def test_target_reduction(tmp_path, wav):
 @pytest.mark.parametrize("fmt", ["flac", "wav", "ogg", "opus"])
 def test_every_output_format_decodes(tmp_path, wav, fmt):
     with client(tmp_path, auth=False) as c:
-        r = c.post(f"/v1/compress?format={fmt}&rate=1", content=wav,
-                   headers={"content-type": "audio/wav"})
+        r = c.post(
+            f"/v1/compress?format={fmt}&rate=1", content=wav, headers={"content-type": "audio/wav"}
+        )
     assert r.status_code == 200
     x, rate = sf.read(io.BytesIO(r.content))
     out_s = float(r.headers["x-audiosqueeze-seconds-out"])
@@ -111,8 +122,9 @@ def test_44k_stereo_input_is_downmixed_and_resampled(tmp_path):
     mono = (0.2 * np.sin(2 * np.pi * 200 * t) * (t % 2.5 < 1.0)).astype(np.float32)
     stereo44 = wav_bytes(np.stack([mono, mono], axis=1), 44100)
     with client(tmp_path, auth=False) as c:
-        r = c.post("/v1/compress?response=json", content=stereo44,
-                   headers={"content-type": "audio/wav"})
+        r = c.post(
+            "/v1/compress?response=json", content=stereo44, headers={"content-type": "audio/wav"}
+        )
     assert r.status_code == 200 and r.json()["seconds_in"] == pytest.approx(5.0)
 
 

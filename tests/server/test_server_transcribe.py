@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from srv_helpers import FakeASR, client, create_app, config, live_server
+from srv_helpers import FakeASR, client, config, create_app, live_server
 
 import audiosqueeze as sq
 from audiosqueeze.transcript import Transcript
@@ -21,8 +21,9 @@ def expected_map(wav: bytes, rate: float = 0.5) -> sq.TimeMap:
 
 
 def post(c, wav, **data):
-    return c.post("/v1/audio/transcriptions", files={"file": ("a.wav", wav, "audio/wav")},
-                  data=data)
+    return c.post(
+        "/v1/audio/transcriptions", files={"file": ("a.wav", wav, "audio/wav")}, data=data
+    )
 
 
 def test_verbose_json_maps_words_and_segments_back(tmp_path, wav):
@@ -30,8 +31,14 @@ def test_verbose_json_maps_words_and_segments_back(tmp_path, wav):
     tm = expected_map(wav, 1.0)
     d = tm.compressed_samples / 16000
     with client(tmp_path, asr=asr, auth=False) as c:
-        r = post(c, wav, model="whisper-1", response_format="verbose_json", rate="1",
-                 **{"timestamp_granularities[]": ["word", "segment"]})
+        r = post(
+            c,
+            wav,
+            model="whisper-1",
+            response_format="verbose_json",
+            rate="1",
+            **{"timestamp_granularities[]": ["word", "segment"]},
+        )
     assert r.status_code == 200, r.text
     assert asr.heard == [tm.compressed_samples]  # the recogniser heard the shorter audio
     assert float(r.headers["x-audiosqueeze-seconds-out"]) == pytest.approx(d, abs=1e-3)
@@ -140,17 +147,36 @@ def fake_upstream(received: list):
         form = await request.form()
         data = await form["file"].read()
         x, rate = sf.read(io.BytesIO(data), dtype="float32")
-        received.append({"samples": len(x), "rate": rate, "auth": request.headers.get(
-            "authorization"), "fields": {k: form.getlist(k) for k in form if k != "file"}})
+        received.append(
+            {
+                "samples": len(x),
+                "rate": rate,
+                "auth": request.headers.get("authorization"),
+                "fields": {k: form.getlist(k) for k in form if k != "file"},
+            }
+        )
         if form.get("model") == "no-such-model":
             return JSONResponse({"error": {"message": "model not found"}}, status_code=404)
         d = len(x) / rate
         return {
-            "task": "transcribe", "language": "english", "duration": d, "text": "first last",
-            "segments": [{"id": 0, "start": 0.0, "end": d, "text": "first last",
-                          "avg_logprob": -0.2, "no_speech_prob": 0.01}],
-            "words": [{"word": "first", "start": 0.0, "end": 0.4},
-                      {"word": "last", "start": d - 0.4, "end": d}],
+            "task": "transcribe",
+            "language": "english",
+            "duration": d,
+            "text": "first last",
+            "segments": [
+                {
+                    "id": 0,
+                    "start": 0.0,
+                    "end": d,
+                    "text": "first last",
+                    "avg_logprob": -0.2,
+                    "no_speech_prob": 0.01,
+                }
+            ],
+            "words": [
+                {"word": "first", "start": 0.0, "end": 0.4},
+                {"word": "last", "start": d - 0.4, "end": d},
+            ],
         }
 
     return app
@@ -162,8 +188,14 @@ def test_upstream_hears_the_shorter_audio_and_times_come_back(tmp_path, wav, mon
     tm = expected_map(wav)
     with live_server(fake_upstream(received)) as up:
         with client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
-            r = post(c, wav, model="whisper-1", response_format="verbose_json", language="en",
-                     **{"timestamp_granularities[]": "word"})
+            r = post(
+                c,
+                wav,
+                model="whisper-1",
+                response_format="verbose_json",
+                language="en",
+                **{"timestamp_granularities[]": "word"},
+            )
             missing = post(c, wav, model="no-such-model")
     assert r.status_code == 200, r.text
     got = received[0]
@@ -201,7 +233,9 @@ def test_openai_sdk_against_the_live_service(tmp_path, wav):
         sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
         with open(path, "rb") as f:
             raw = sdk.audio.transcriptions.with_raw_response.create(
-                model="whisper-1", file=f, response_format="verbose_json",
+                model="whisper-1",
+                file=f,
+                response_format="verbose_json",
                 timestamp_granularities=["word"],
             )
         v = raw.parse()

@@ -20,7 +20,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..errors import OptionsError
@@ -75,7 +75,7 @@ class UsageRecord(Base):
     error: Mapped[str | None] = mapped_column(String(300), default=None)
 
 
-def normalise_url(url: str) -> str:
+def normalise_url(url: str) -> URL:
     """``postgresql://`` means the psycopg 3 driver; anything unparseable is an OptionsError."""
     try:
         u = make_url(url)
@@ -85,7 +85,7 @@ def normalise_url(url: str) -> str:
         u = u.set(drivername="postgresql+psycopg")
     if not (u.drivername.startswith("sqlite") or u.drivername.startswith("postgresql")):
         raise OptionsError(f"database must be sqlite:/// or postgresql://, got {u.drivername!r}")
-    return u.render_as_string(hide_password=False)
+    return u
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -100,8 +100,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_engine(url: str) -> Engine:
     """The process's engine; SQLite gets WAL, FULL sync and a 30-s busy timeout."""
     url = normalise_url(url)
-    if url.startswith("sqlite"):
-        path = make_url(url).database
+    if url.drivername.startswith("sqlite"):
+        path = url.database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -110,8 +110,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic (the migrations ship in the package)."""
+def migrate(engine: Engine, revision: str = "head", *, downgrade: bool = False) -> None:
+    """Upgrade (or downgrade) the schema to ``revision`` with Alembic; the migrations ship in
+    the package."""
     from alembic import command
     from alembic.config import Config
 
@@ -119,7 +120,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        (command.downgrade if downgrade else command.upgrade)(cfg, revision)
 
 
 def utcnow() -> dt.datetime:
