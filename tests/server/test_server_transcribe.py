@@ -186,7 +186,7 @@ def test_upstream_hears_the_shorter_audio_and_times_come_back(tmp_path, wav, mon
     monkeypatch.setenv("AUDIOSQUEEZE_UPSTREAM_KEY", "upstream-secret")
     received: list = []
     tm = expected_map(wav)
-    with live_server(fake_upstream(received)) as up:
+    with live_server(fake_upstream(received)) as up:  # noqa: SIM117 (up is used below)
         with client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
             r = post(
                 c,
