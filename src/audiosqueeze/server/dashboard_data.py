@@ -1,7 +1,7 @@
 """What the dashboard shows, from the usage records: totals, per day, per model, recent requests.
 
 ``key_id=None`` with ``everyone=True`` is the admin's view of all keys; otherwise one key's own.
-Savings count only successful (200) requests. Tokens are summed in each request's own token
+Savings count only successful requests (status < 400: the page's upload answers 303). Tokens are summed in each request's own token
 profile (for ``/v1/compress`` the ``model`` asked for; for transcriptions ``whisper-unpadded``).
 """
 
@@ -42,13 +42,13 @@ def _scope(stmt, key_id: int | None, everyone: bool):
 
 
 def _ok(column):
-    return func.coalesce(func.sum(case((R.status == 200, column), else_=0)), 0)
+    return func.coalesce(func.sum(case((R.status < 400, column), else_=0)), 0)
 
 
 def totals(engine: Engine, key_id: int | None, everyone: bool) -> Totals:
     stmt = select(
         func.count(R.id),
-        func.coalesce(func.sum(case((R.status == 200, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((R.status < 400, 1), else_=0)), 0),
         _ok(R.seconds_in),
         _ok(R.seconds_out),
         _ok(R.tokens_before),

@@ -10,10 +10,18 @@
     return;
   }
   var bars = uPlot.paths.bars({ size: [0.6, 60] });
+  var day = 86400;
+  var last = d.day[d.day.length - 1];
+  var first = Math.min(d.day[0], last - 13 * day); // at least two weeks wide
+  var xRange = [first - day / 2, last + day / 2];
   var opts = {
     width: Math.max(320, el.clientWidth || 720),
     height: 240,
-    scales: { x: { time: true }, s: { auto: true }, t: { auto: true } },
+    scales: {
+      x: { time: true, range: function () { return xRange; } },
+      s: { range: function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; } },
+      t: { range: function (u, lo, hi) { return [0, Math.max(1, hi * 1.1)]; } },
+    },
     series: [
       {},
       { label: "seconds saved", scale: "s", stroke: "#2b6cb0", fill: "rgba(43,108,176,0.35)", paths: bars },
