@@ -1,8 +1,9 @@
 """What the dashboard shows, from the usage records: totals, per day, per model, recent requests.
 
 ``key_id=None`` with ``everyone=True`` is the admin's view of all keys; otherwise one key's own.
-Savings count only successful requests (status < 400: the page's upload answers 303). Tokens are summed in each request's own token
-profile (for ``/v1/compress`` the ``model`` asked for; for transcriptions ``whisper-unpadded``).
+Savings count only successful requests (status < 400: the page's upload answers 303). Tokens
+are summed in each request's own token profile (for ``/v1/compress`` the ``model`` asked for;
+for transcriptions ``whisper-unpadded``).
 """
 
 from __future__ import annotations
