@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from audiosqueeze.server import ServerConfig, create_app
 from audiosqueeze.transcript import Transcript, Word
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "admin-" + "x" * 40
 PG_ENV = "AUDIOSQUEEZE_TEST_POSTGRES_URL"
 
