@@ -6,21 +6,27 @@ and sets it) and skip with the reason when it is unset or the server does not an
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
-pytest.importorskip("fastapi", reason="the [server] extra is not installed")
-pytest.importorskip("sqlalchemy", reason="the [server] extra is not installed")
-
-from srv_helpers import ADMIN_KEY, clip, postgres_url, wav_bytes  # noqa: E402
+# Without the [server] extra the test modules are not collected (they import FastAPI and
+# SQLAlchemy at the top); test_server_extra.py then reports the skip and its reason once.
+SERVER_EXTRA = all(importlib.util.find_spec(m) for m in ("fastapi", "sqlalchemy", "alembic"))
+collect_ignore_glob = [] if SERVER_EXTRA else ["test_server_*.py"]
 
 
 @pytest.fixture(scope="session")
 def wav() -> bytes:
+    from .srv_helpers import clip, wav_bytes
+
     return wav_bytes(clip())
 
 
 @pytest.fixture
 def admin_env(monkeypatch):
+    from .srv_helpers import ADMIN_KEY
+
     monkeypatch.setenv("AUDIOSQUEEZE_ADMIN_KEY", ADMIN_KEY)
     return ADMIN_KEY
 
@@ -31,6 +37,8 @@ def engine(request, tmp_path):
     from sqlalchemy import text
 
     from audiosqueeze.server.db import make_engine, migrate
+
+    from .srv_helpers import postgres_url
 
     if request.param == "sqlite":
         e = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
-from audiosqueeze.server import ServerConfig, create_app
-from audiosqueeze.transcript import Transcript, Word
+pytest.importorskip("fastapi", reason="the [server] extra is not installed")
+pytest.importorskip("sqlalchemy", reason="the [server] extra is not installed")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from audiosqueeze.server import ServerConfig, create_app  # noqa: E402
+from audiosqueeze.transcript import Transcript, Word  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "admin-" + "x" * 40

@@ -7,12 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from srv_helpers import ADMIN_KEY, client
 
 from audiosqueeze.cli import main
 from audiosqueeze.server.auth import RateLimiter
 from audiosqueeze.server.db import ApiKey, UsageRecord, make_engine, migrate
 from audiosqueeze.server.keys import create_key, new_key, prefix_of, revoke_key, verify
+
+from .srv_helpers import ADMIN_KEY, client
 
 
 def compress(c, wav, **headers):

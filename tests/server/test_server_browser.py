@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from srv_helpers import ADMIN_KEY, FakeASR, config, create_app, live_server
+
+from .srv_helpers import ADMIN_KEY, FakeASR, config, create_app, live_server
 
 CHROMIUM = os.environ.get("AUDIOSQUEEZE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

@@ -8,9 +8,10 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from srv_helpers import client, wav_bytes
 
 import audiosqueeze as sq
+
+from .srv_helpers import client, wav_bytes
 
 
 def decode(data: bytes) -> np.ndarray:

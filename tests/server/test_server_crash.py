@@ -9,7 +9,8 @@ import importlib.util
 import sys
 
 import pytest
-from srv_helpers import REPO_ROOT, clip, wav_bytes
+
+from .srv_helpers import REPO_ROOT, clip, wav_bytes
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from srv_helpers import ADMIN_KEY, client
-
 from audiosqueeze.server.keys import create_key
+
+from .srv_helpers import ADMIN_KEY, client
 
 
 def csrf(html: str) -> str:

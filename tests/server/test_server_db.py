@@ -8,11 +8,12 @@ import asyncio
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from srv_helpers import client, config
 
 from audiosqueeze.server import create_app
 from audiosqueeze.server.db import Base, UsageRecord, make_engine, migrate, normalise_url
 from audiosqueeze.server.usage import has_record
+
+from .srv_helpers import client, config
 
 
 def records(engine) -> list[UsageRecord]:

@@ -12,7 +12,8 @@ import pytest
 import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from srv_helpers import ADMIN_KEY, FakeASR, client, clip, wav_bytes
+
+from .srv_helpers import ADMIN_KEY, FakeASR, client, clip, wav_bytes
 
 WAV = wav_bytes(clip(1.0))
 FLAC = wav_bytes(clip(1.0), fmt="FLAC")

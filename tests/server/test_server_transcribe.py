@@ -10,10 +10,11 @@ import pytest
 import soundfile as sf
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from srv_helpers import FakeASR, client, config, create_app, live_server
 
 import audiosqueeze as sq
 from audiosqueeze.transcript import Transcript
+
+from .srv_helpers import FakeASR, client, config, create_app, live_server
 
 
 def expected_map(wav: bytes, rate: float = 0.5) -> sq.TimeMap:
@@ -213,7 +214,7 @@ def test_upstream_hears_the_shorter_audio_and_times_come_back(tmp_path, wav, mon
 
 
 def test_unreachable_upstream_is_502(tmp_path, wav):
-    from srv_helpers import free_port
+    from .srv_helpers import free_port
 
     sock = free_port()  # bound, never listening: connection refused
     port = sock.getsockname()[1]

@@ -8,7 +8,8 @@ from importlib import resources
 
 import pytest
 from fastapi.testclient import TestClient
-from srv_helpers import config, create_app
+
+from .srv_helpers import config, create_app
 
 pytestmark = pytest.mark.slow
 
