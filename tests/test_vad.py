@@ -38,6 +38,15 @@ def test_webrtc_on_tone_and_silence():
     assert p[:30].max() == 0.0
 
 
+def test_webrtc_hears_real_speech(real_clips):
+    from audiosqueeze import load
+
+    speech = load(real_clips[0]["abs"]).samples
+    p = WebRTCVAD(2).process(frames(np.concatenate([silence(2.0), speech])))
+    assert p[:60].max() == 0.0  # a VAD answering 1 everywhere fails here
+    assert np.mean(p[70:]) > 0.6  # and one answering 0 everywhere fails here
+
+
 def test_energy_vad_planted():
     p = EnergyVAD().process(frames(np.concatenate([silence(1.0), tone(1.0)])))
     assert p[:31].max() < 0.01 and p[35:].min() > 0.9

@@ -1,12 +1,15 @@
 """``audiosqueeze`` command line: a thin layer over the public API.
 
 Bad input gives a one-line ``error: ...`` on stderr and exit code 1 (usage errors: 2), never a
-traceback. ``--json`` prints machine-readable output on stdout.
+traceback. ``--json`` prints machine-readable output on stdout. ``-`` reads stdin / writes
+stdout, so the tool sits in a pipe: ``ffmpeg -i talk.m4a -f flac - | audiosqueeze compress - -o -
+--format raw | ...``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from importlib import resources
@@ -16,28 +19,32 @@ import click
 
 import audiosqueeze as sq
 
-from .audio import write_text_atomic
+from .audio import ENCODINGS
+from .output import write_text_atomic
 from .tsm import TSM_METHODS
 from .vad import VAD_NAMES
 
 DEMO_FILE = "demo_common_voice_en_73.flac"
 DEMO_RATES = (0.0, 0.25, 0.5, 0.75, 1.0)
 TABLE_PROFILES = ("gemini", "whisper", "gpt-4o", "qwen2-audio", "voxtral")
+OUT_FORMATS = (*ENCODINGS, "raw")
+#: A single file gets a progress bar of its own when it is longer than this.
+BAR_MIN_S = 60.0
 
 
-def _console():
+def _console(stderr: bool = False):
     import shutil
 
     from rich.console import Console
 
     # rich assumes 80 columns when stdout is not a terminal; the tables need a little more
-    return Console(highlight=False, width=max(shutil.get_terminal_size().columns, 120))
+    width = max(shutil.get_terminal_size().columns, 120)
+    return Console(highlight=False, width=width, stderr=stderr)
 
 
-def _inputs_argument(f):
-    return click.argument(
-        "inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
-    )(f)
+def shown(path) -> str:
+    """A path as printable text (undecodable bytes replaced), for tables and messages."""
+    return click.format_filename(os.fspath(path))
 
 
 def _vad_option(f):
@@ -50,6 +57,20 @@ def _vad_option(f):
     )(f)
 
 
+def _rate_option(f):
+    return click.option(
+        "--rate",
+        type=click.FloatRange(0.0, 1.0),
+        default=0.5,
+        show_default=True,
+        help="0 = unchanged (bit-exact), 1 = most aggressive.",
+    )(f)
+
+
+def _options(vad: str, tsm: str = "wsola"):
+    return sq.AnalyzeOptions(vad=vad), sq.RenderOptions(tsm=tsm)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(sq.__version__, prog_name="audiosqueeze")
 def cli() -> None:
@@ -60,32 +81,28 @@ def cli() -> None:
       audiosqueeze demo
       audiosqueeze compress talk.flac -o short.flac --rate 0.5 --timemap map.json
       audiosqueeze compress *.wav -o out/ --target-reduction 0.3
+      ffmpeg -i talk.m4a -f flac - | audiosqueeze compress - -o - --format raw > short.pcm
+      audiosqueeze stream talk.flac -o short.flac
       audiosqueeze analyze talk.flac
       audiosqueeze tokens talk.flac --model gemini
     """
 
 
 @cli.command()
-@_inputs_argument
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "-o",
     "--output",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Output file (.flac/.wav/.ogg) for one input, or a folder for several.",
+    type=click.Path(allow_dash=True),
+    help="Output file (.flac/.wav/.ogg/.opus), a folder for several inputs, or - for stdout.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.5,
-    show_default=True,
-    help="0 = unchanged (bit-exact), 1 = most aggressive.",
-)
+@_rate_option
 @click.option(
     "--target-reduction",
     type=click.FloatRange(0.0, 1.0, max_open=True),
     default=None,
-    help="Instead of --rate: share of duration to remove, e.g. 0.4.",
+    help="Instead of --rate: share of duration to remove, e.g. 0.4 (two passes).",
 )
 @_vad_option
 @click.option(
@@ -101,72 +118,143 @@ def cli() -> None:
     default=None,
     help="Write the time map as JSON: a file for one input, a folder for several.",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUT_FORMATS),
+    default=None,
+    help="Output format (default: from the extension; flac on stdout). raw = 16 kHz "
+    "mono 16-bit PCM, streamed as it is made.",
+)
+@click.option(
+    "--skip-no-speech",
+    is_flag=True,
+    help="Write nothing for a recording in which no speech is found.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input on stdout.")
-def compress(inputs, output, rate, target_reduction, vad, tsm, timemap, as_json):
-    """Compress INPUTS and write the shorter audio."""
-    many = len(inputs) > 1 or output.is_dir()
-    if many and not output.is_dir():
+def compress(
+    inputs, output, rate, target_reduction, vad, tsm, timemap, fmt, skip_no_speech, as_json
+):
+    """Compress INPUTS (files, or - for stdin) and write the shorter audio."""
+    if not output:
+        raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
+    to_stdout, output = output == "-", Path(output)
+    many = len(inputs) > 1 or (not to_stdout and output.is_dir())
+    if many and (to_stdout or not output.is_dir()):
         raise click.UsageError(
-            f"with several inputs --output must be an existing folder, got {str(output)!r}"
+            f"with several inputs --output must be an existing folder, got {shown(output)!r}"
         )
     if timemap is not None and many and not timemap.is_dir():
         raise click.UsageError(
-            f"with several inputs --timemap must be an existing folder, got {str(timemap)!r}"
+            f"with several inputs --timemap must be an existing folder, got {shown(timemap)!r}"
         )
-    console = _console()
-    rows = []
+    if sum(str(p) == "-" for p in inputs) > 1:
+        raise click.UsageError("stdin (-) can be read only once")
+    if to_stdout and as_json:
+        raise click.UsageError("--json prints on stdout, which -o - already uses for audio")
+    if fmt == "raw" and not to_stdout:
+        raise click.UsageError("--format raw is for stdout (-o -); files get a header")
+    ao, ro = _options(vad, tsm)
+    kw = dict(target_reduction=target_reduction, analyze_options=ao, render_options=ro)
     from rich.progress import Progress
 
-    bar = Progress(console=console, transient=True, disable=as_json)
+    bar = Progress(console=_console(stderr=True), transient=True, disable=as_json or to_stdout)
     files = bar.add_task("files", total=len(inputs), visible=len(inputs) > 1)
     stage = bar.add_task("", total=1, visible=False)
 
-    def on_progress(name: str, done: int, total: int) -> None:
-        # a single file gets a bar of its own only when it is longer than a minute
-        bar.update(stage, description=name, completed=done, total=total, visible=total > 960_000)
+    def on_progress(name: str, done: float, total: float | None) -> None:
+        if total and total > BAR_MIN_S:
+            bar.update(stage, description=name, completed=done, total=total, visible=True)
 
+    rows = []
     with bar:
-        for path in bar.track(inputs, task_id=files):
-            out_path = output / (path.stem + ".flac") if many else output
+        for path in inputs:
+            src = _stdin() if str(path) == "-" else path
+            ext = "." + (fmt or "flac")
+            out_path = output / (Path(path).stem + ext) if many else output
             map_path = (
-                (timemap / (path.stem + ".timemap.json") if many else timemap) if timemap else None
+                (timemap / (Path(path).stem + ".timemap.json") if many else timemap)
+                if timemap
+                else None
             )
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", sq.TargetNotReachedWarning)
-                result = sq.compress_file(
-                    path,
-                    out_path,
-                    rate,
-                    target_reduction=target_reduction,
-                    vad=vad,
-                    tsm=tsm,
-                    progress=on_progress,
-                )
+                if to_stdout:
+                    result, written = _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
+                else:
+                    result = sq.compress_file(
+                        src,
+                        out_path,
+                        rate,
+                        timemap=map_path,
+                        format=fmt,
+                        progress=on_progress,
+                        skip_no_speech=skip_no_speech,
+                        **kw,
+                    )
+                    written = None if result.path is None else shown(result.path)
             for w in caught:
-                click.echo(f"warning: {path}: {w.message}", err=True)
-            if map_path is not None:
-                write_text_atomic(map_path, result.timemap.to_json())
-            s = result.stats
+                click.echo(f"warning: {shown(path)}: {w.message}", err=True)
             if as_json:
                 click.echo(
                     json.dumps(
                         {
-                            "input": str(path),
-                            "output": str(out_path),
+                            "input": shown(path),
+                            "output": written,
                             "rate": result.plan.rate,
-                            **s.to_dict(),
+                            **result.stats.to_dict(),
                         }
                     )
                 )
-            rows.append((str(path), str(out_path), s))
-    if not as_json:
-        _stats_table(console, rows)
+            rows.append((shown(path), written or "(no speech: skipped)", result.stats))
+            bar.advance(files)
+    if not as_json and not to_stdout:
+        _stats_table(_console(), rows)
+    elif to_stdout:
+        _stats_table(_console(stderr=True), rows)
+
+
+def _stdin():
+    stream = click.get_binary_stream("stdin")
+    if stream.isatty():
+        raise click.UsageError(
+            "stdin is a terminal: pipe audio in, e.g. ffmpeg -i talk.m4a -f flac - | "
+            "audiosqueeze compress - -o short.flac"
+        )
+    return stream
+
+
+def _to_stdout(src, rate, fmt, map_path, kw):
+    """Compress ``src`` to stdout: raw PCM as it is made, or a whole encoded file at the end."""
+    from .output import check_destination
+    from .pipeline import compress_to_sink
+
+    if map_path is not None:
+        check_destination(map_path, "time map")
+    out = click.get_binary_stream("stdout")
+    if fmt == "raw":
+        import numpy as np
+
+        def sink(y):
+            out.write((np.clip(y, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+            out.flush()
+
+        result = compress_to_sink(src, sink, rate, **kw)
+    else:
+        result = sq.compress(src, rate, **kw)
+        out.write(sq.encode(result.audio, fmt))
+        out.flush()
+    if map_path is not None:
+        write_text_atomic(map_path, result.timemap.to_json())
+    return result
 
 
 def _stats_table(console, rows) -> None:
     from rich.table import Table
 
-    table = Table("input", "output", "seconds", "reduction", "gemini tokens", "whisper tokens")
+    table = Table(
+        "input", "output", "seconds", "reduction", "gemini tokens", "whisper tokens", "speech"
+    )
     for src, dst, s in rows:
         table.add_row(
             src,
@@ -175,17 +263,18 @@ def _stats_table(console, rows) -> None:
             f"{s.reduction:.1%}",
             f"{s.tokens_before['gemini']} -> {s.tokens_after['gemini']}",
             f"{s.tokens_before['whisper']} -> {s.tokens_after['whisper']}",
+            "none found" if s.no_speech else f"{s.speech_s:.2f} s",
         )
     console.print(table)
 
 
 @cli.command()
-@click.argument("input", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("input", type=click.Path(path_type=Path, allow_dash=True))
 @_vad_option
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
 def analyze(input, vad, as_json):
     """Print the silence / noise / speech segments of INPUT."""
-    a = sq.analyze(input, sq.AnalyzeOptions(vad=vad))
+    a = sq.analyze(_stdin() if str(input) == "-" else input, sq.AnalyzeOptions(vad=vad))
     if as_json:
         click.echo(json.dumps(a.to_dict()))
         return
@@ -197,7 +286,7 @@ def analyze(input, vad, as_json):
         "kind",
         "confidence",
         "complexity / noise type",
-        title=f"{input} ({a.duration_s:.2f} s, vad={a.vad})",
+        title=f"{shown(input)} ({a.duration_s:.2f} s, vad={a.vad})",
     )
     for s in a.segments:
         detail = f"{s.complexity:.2f}" if s.kind == "speech" else (s.noise_type or "")
@@ -212,11 +301,12 @@ def analyze(input, vad, as_json):
     click.echo(
         f"speech {a.seconds('speech'):.2f} s, silence {a.seconds('silence'):.2f} s, "
         f"noise {a.seconds('noise'):.2f} s"
+        + (" (no speech found)" if not a.seconds("speech") else "")
     )
 
 
 @cli.command()
-@_inputs_argument
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--model",
     "models",
@@ -231,7 +321,7 @@ def tokens(inputs, models, as_json):
     result = {}
     for path in inputs:
         seconds = sq.duration_s(path)
-        result[str(path)] = {
+        result[shown(path)] = {
             "seconds": round(seconds, 3),
             **{m: sq.tokens(seconds, m) for m in models},
         }
@@ -284,14 +374,20 @@ def demo(vad, as_json):
     console.print(table)
 
 
-def _add_bench_commands() -> None:
+def _add_commands() -> None:
     from .bench.cli import bench, report
+    from .streamcli import stream
 
-    cli.add_command(bench)
-    cli.add_command(report)
+    for command in (bench, report, stream):
+        cli.add_command(command)
 
 
-_add_bench_commands()
+_add_commands()
+
+
+def _safe(text: str) -> str:
+    """``text`` printable on any terminal (undecodable file-name bytes shown escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _add_server_commands() -> None:
@@ -311,14 +407,28 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("aborted", err=True)
         return 130
     except click.ClickException as e:
+        e.message = _safe(e.message)
         e.show()
         return e.exit_code
     except sq.AudiosqueezeError as e:
-        click.echo(f"error: {e}", err=True)
+        click.echo(f"error: {_safe(str(e))}", err=True)
         return 1
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`); keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as e:  # a bug: one line, and the details on request
+        if os.environ.get("AUDIOSQUEEZE_DEBUG"):
+            raise
+        click.echo(
+            f"error: internal error ({type(e).__name__}: {_safe(str(e))}); "
+            "rerun with AUDIOSQUEEZE_DEBUG=1 for the traceback and please report it",
+            err=True,
+        )
+        return 70
     return 0
 
 
