@@ -8,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 import pytest
-from conftest import data_root, has_module, manifest
 
 import audiosqueeze as sq
 from audiosqueeze import asr, deps
 from audiosqueeze.asr import whisper as wh
 from audiosqueeze.errors import MissingDependencyError, ModelNotFoundError, OptionsError
+from conftest import data_root, has_module, manifest
 
 
 def _test_clips(n, max_s=8.0):

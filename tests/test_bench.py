@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from conftest import has_module, needs_silero, silence, tone
 
 pytest.importorskip("jiwer", reason="bench needs the [bench] extra")

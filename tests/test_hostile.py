@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import silence, tone
 
 import audiosqueeze as sq
 from audiosqueeze.cli import main
+from conftest import silence, tone
 
 SR = 16000
 ENERGY = sq.AnalyzeOptions(vad="energy")

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
+from conftest import needs_silero, silence, tone
 
 SR = 16000
 ENERGY = sq.AnalyzeOptions(vad="energy")

@@ -75,12 +75,12 @@ async def compress_upload(request: Request, upload: Upload) -> Response:
     note_usage(request, out, model)
     headers = audio_headers(out.stats, model)
     if response == "audio":
-        return Response(data, media_type=FORMATS[fmt][2], headers=headers)
+        return Response(data, media_type=FORMATS[fmt], headers=headers)
     s = out.stats
     body = {
         "audio": base64.b64encode(data).decode("ascii"),
         "format": fmt,
-        "media_type": FORMATS[fmt][2],
+        "media_type": FORMATS[fmt],
         "model": model,
         "tokens_before": s.tokens_before[model],
         "tokens_after": s.tokens_after[model],

@@ -16,13 +16,8 @@ import audiosqueeze as sq
 
 from .errors import ApiError
 
-#: Output formats: name -> (soundfile format, subtype, media type).
-FORMATS = {
-    "flac": ("FLAC", "PCM_16", "audio/flac"),
-    "wav": ("WAV", "PCM_16", "audio/wav"),
-    "ogg": ("OGG", "VORBIS", "audio/ogg"),
-    "opus": ("OGG", "OPUS", "audio/ogg"),
-}
+#: Output formats (those ``sq.encode`` writes): name -> media type.
+FORMATS = {"flac": "audio/flac", "wav": "audio/wav", "ogg": "audio/ogg", "opus": "audio/ogg"}
 
 
 @dataclass(frozen=True)
@@ -96,17 +91,7 @@ def compress_audio(audio: sq.Audio, job: CompressJob) -> sq.Compressed:
 
 def encode(samples: np.ndarray, fmt: str, sample_rate: int = 16000) -> bytes:
     """Samples -> bytes in ``fmt`` (flac, wav, ogg = Vorbis, opus = Opus in Ogg)."""
-    encoder = getattr(sq, "encode", None)
-    if encoder is not None:
-        return encoder(samples, format=fmt, sample_rate=sample_rate)
-    import soundfile as sf
-
-    container, subtype, _ = FORMATS[fmt]
-    buf = io.BytesIO()
-    if len(samples) == 0:  # soundfile cannot write an empty Ogg stream
-        samples = np.zeros(1, np.float32)
-    sf.write(buf, np.asarray(samples, np.float32), sample_rate, format=container, subtype=subtype)
-    return buf.getvalue()
+    return sq.encode(samples, format=fmt, sample_rate=sample_rate)
 
 
 def warm_up(vad: str) -> None:
