@@ -247,3 +247,14 @@ def test_openai_sdk_against_the_live_service(tmp_path, wav):
         tm.compressed_samples / 16000, abs=1e-3
     )
     assert re.search(r"--> 00:00:05,000\nomega", srt)
+
+
+def test_verify_with_an_upstream_listens_with_the_embedded_recogniser(tmp_path, wav):
+    received: list = []
+    verifier = LengthSensitiveASR()
+    with live_server(fake_upstream(received)) as up:  # noqa: SIM117 (up is used below)
+        with client(tmp_path, asr=verifier, auth=False, upstream_url=f"{up}/v1") as c:
+            r = post(c, wav, model="whisper-1", verify="true")
+    assert r.status_code == 200 and r.headers["x-audiosqueeze-verify"] == "fell-back"
+    assert sorted(verifier.heard)[-1] == 80000  # the verifier heard the original...
+    assert received[0]["samples"] == 80000  # ...and, the words differing, so did the upstream

@@ -28,8 +28,25 @@ from .work import warm_up
 log = logging.getLogger("audiosqueeze.server")
 
 
+def _local(config: ServerConfig, asr):
+    """(the embedded recogniser or None, why there is none)."""
+    if asr is not None:
+        return LocalBackend(asr), None
+    if config.asr == "none":
+        return None, "this server runs without a recogniser (--asr none)"
+    from ..asr import load_asr
+
+    try:
+        return LocalBackend(load_asr(config.asr)), None
+    except AudiosqueezeError as e:  # missing extra or model: serve the rest, say why
+        log.warning("embedded recogniser unavailable: %s", e)
+        return None, f"the embedded recogniser is unavailable: {e}"
+
+
 def _backend(config: ServerConfig, asr):
-    """(backend, verifier, error): the backend requests go to, and why there is none."""
+    """(backend, verifier, error): where transcriptions go, what ``verify`` listens with, and
+    why there is no backend. With an upstream, the embedded recogniser (if any) verifies."""
+    local, why = _local(config, asr)
     if config.upstream_url:
         upstream = UpstreamBackend(
             config.upstream_url,
@@ -37,18 +54,8 @@ def _backend(config: ServerConfig, asr):
             config.upstream_model,
             config.upstream_timeout_s,
         )
-        return upstream, (LocalBackend(asr) if asr is not None else None), None
-    if asr is not None:
-        return LocalBackend(asr), None, None
-    if config.asr == "none":
-        return None, None, "this server runs without a recogniser (--asr none)"
-    from ..asr import load_asr
-
-    try:
-        return LocalBackend(load_asr(config.asr)), None, None
-    except AudiosqueezeError as e:  # missing extra or model: serve the rest, say why
-        log.warning("transcription disabled: %s", e)
-        return None, None, f"transcription is unavailable: {e}"
+        return upstream, local, None
+    return local, None, why
 
 
 def create_app(config: ServerConfig | None = None, *, asr=None, engine=None) -> FastAPI:
