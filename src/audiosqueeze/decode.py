@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: More channels than this are rejected rather than silently down-mixed.
 MAX_CHANNELS = 8
 #: Seconds of audio per decoded block.
-BLOCK_SECONDS = 10
+BLOCK_SECONDS = 4
 #: Bytes read from a pipe, FIFO or file object before giving up (decoded in memory).
 MAX_PIPE_BYTES = 2 << 30
 #: Extensions that need FFmpeg (PyAV) to decode.
