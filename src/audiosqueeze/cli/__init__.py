@@ -41,6 +41,9 @@ def _add_commands() -> None:
 
     for command in (compress, analyze, tokens, demo, stream, bench, report):
         cli.add_command(command)
+    from ..server.cli import add_commands as add_server_commands  # serve, keys
+
+    add_server_commands(cli)
 
 
 _add_commands()
