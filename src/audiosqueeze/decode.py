@@ -111,6 +111,8 @@ def open_input(src: Source, sample_rate=None) -> Input:
     (``(samples,)`` or ``(samples, channels)``, which needs ``sample_rate``)."""
     from .audio import Audio
 
+    if isinstance(src, Input):
+        return src
     if isinstance(src, Audio):
         return _array_input(src.samples, src.sample_rate, src.name)
     if isinstance(src, np.ndarray):
