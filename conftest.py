@@ -17,7 +17,9 @@ DOCTEST_NEEDS = {
     "bench": (("jiwer", "whisper_normalizer"), "bench"),
 }
 #: modules that import an optional package at import time -> (that package, the extra)
-IMPORT_NEEDS: dict[str, tuple[str, str]] = {}
+IMPORT_NEEDS: dict[str, tuple[str, str]] = {
+    "server": ("fastapi", "server"),  # the service package imports FastAPI/SQLAlchemy (issue 10)
+}
 
 
 def _missing(modules) -> list[str]:

@@ -63,11 +63,11 @@ def main() -> None:
             a, g = audio[r["id"]], group(r)
             for rate in RATES:
                 t0 = time.perf_counter()  # the whole core: Stream run to the end
-                out = sq.compress(a, rate, analyze_options=opts)
+                res_c = sq.compress(a, rate, analyze_options=opts)
                 t_pr[g][rate] += time.perf_counter() - t0
-                y = out.audio
+                y = res_c.audio
                 ok = (
-                    len(y) == out.plan.out_samples == out.timemap.compressed_samples
+                    len(y) == res_c.plan.out_samples == res_c.timemap.compressed_samples
                     and len(y) <= a.num_samples
                     and np.all(np.isfinite(y))
                     and np.abs(y).max() <= 1.01

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from audiosqueeze.streamcli import Latency, chunks_of, run_stream
+from audiosqueeze.cli.stream import Latency, chunks_of, run_stream
 from audiosqueeze.units import SAMPLE_RATE
 
 CHUNK = SAMPLE_RATE // 50  # 20 ms

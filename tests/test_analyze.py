@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 
 import audiosqueeze as sq
 from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze, complexity
 from audiosqueeze.errors import OptionsError
+from conftest import needs_silero, silence, tone
 
 SR = 16000
 

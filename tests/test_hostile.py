@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import silence, tone
 
 import audiosqueeze as sq
 from audiosqueeze.cli import main
+from conftest import silence, tone
 
 SR = 16000
 ENERGY = sq.AnalyzeOptions(vad="energy")
@@ -306,12 +306,13 @@ def test_cli_stdout_flac_and_stream_command(tmp_path):
         (["compress", "-", "-", "-o", "{tmp}"], "only once"),
     ],
 )
-def test_cli_never_prints_a_traceback(tmp_path, capsys, args, quote):
+def test_cli_never_prints_a_traceback(tmp_path, capsys, monkeypatch, args, quote):
+    monkeypatch.chdir(tmp_path)  # a bug that writes into the current folder writes here
     sf.write(tmp_path / "in.wav", clip(), SR)
     code = main([a.format(tmp=tmp_path) for a in args])
     err = capsys.readouterr().err
     assert code in (1, 2) and quote in err and "Traceback" not in err, err
-    assert not (tmp_path / "o.flac").exists()
+    assert not (tmp_path / "o.flac").exists() and not (tmp_path / "in.flac").exists()
 
 
 KILL_CHILD = r"""
@@ -348,3 +349,18 @@ def test_kill_9_leaves_nothing_and_the_next_run_cleans_up(tmp_path):
     time.sleep(0.1)
     sq.compress_file(tmp_path / "in.wav", out, 0.5, timemap=tm, analyze_options=ENERGY)
     assert sorted(os.listdir(out.parent)) == ["o.flac", "o.json"]  # debris removed
+
+
+def test_stream_command_takes_raw_pcm_on_stdin_and_writes_raw_pcm():
+    x = clip()
+    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
+    r = subprocess.run(
+        [sys.executable, "-m", "audiosqueeze.cli", "stream", "-", "--input-rate", "16000",
+         "--fast", "--vad", "energy", "--rate", "1", "-o", "-"],
+        input=pcm.tobytes(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    got = np.frombuffer(r.stdout, "<i2")
+    ref = sq.compress(pcm.astype(np.float32) / 32768, 1.0, sample_rate=SR, analyze_options=ENERGY)
+    assert len(got) == len(ref.audio) < len(x)
+    assert "latency p50" in r.stderr.decode()

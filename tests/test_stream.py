@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
+from audiosqueeze.cli.stream import Latency, chunks_of, run_stream
 from audiosqueeze.render import CONTEXT_SAMPLES
-from audiosqueeze.streamcli import Latency, chunks_of, run_stream
 from conftest import needs_silero, silence, tone
 
 SR = 16000
@@ -140,3 +140,15 @@ def test_latency_is_bounded_by_segment_lookahead_and_context():
     bound = longest + lookahead + CONTEXT_SAMPLES / SR + 0.02
     assert 1.0 < lat.max <= bound
     assert 0 < lat.p50 <= lat.p99 <= lat.max
+
+
+def test_last_segment_closes_at_flush_even_when_a_split_lands_on_the_end():
+    # no look-ahead (no padding, no minimum run) and speech + 10 s of silence ending exactly on
+    # a frame and on the 10-s split: the final silence must still be planned as the last
+    o = sq.AnalyzeOptions(vad="energy", speech_pad_ms=0, min_speech_ms=0, max_segment_ms=10_000)
+    x = np.concatenate([tone(2.048), silence(9.984)])  # the silence is exactly 312 frames
+    assert len(x) % 512 == 0
+    fresh = sq.compress(x, 1.0, sample_rate=SR, analyze_options=o)
+    reused = sq.compress(x, 1.0, sample_rate=SR, analysis=fresh.analysis)
+    assert fresh.plan == reused.plan and np.array_equal(fresh.audio, reused.audio)
+    assert fresh.plan.edits[-1].head == fresh.plan.edits[-1].out_samples  # kept its start only

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 
 from audiosqueeze.errors import ModelNotFoundError, OptionsError
 from audiosqueeze.features import frames_of
 from audiosqueeze.vad import EnergyVAD, NoiseFloorTracker, WebRTCVAD, find_silero_model, make_vad
+from conftest import needs_silero, silence, tone
 
 
 def frames(x):

@@ -277,16 +277,17 @@ class Analyzer:
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             label = bool(labels[a])
             while a < b:
-                if self._open is not None and self._open[0] != label:
+                # a full segment is closed only once the next frame exists, so the recording's
+                # last segment always closes in flush() (the planner treats it as the last)
+                have = 0 if self._open is None else sum(len(c["prob"]) for c in self._open[2])
+                if self._open is not None and (self._open[0] != label or have >= self._max_frames):
                     closed.append(self._close((start + a) * FRAME_SAMPLES))
+                    have = 0
                 if self._open is None:
                     self._open = (label, start + a, [])
-                have = sum(len(c["prob"]) for c in self._open[2])
                 take = min(b - a, self._max_frames - have)
                 self._open[2].append({k: v[a : a + take] for k, v in chunk.items()})
                 a += take
-                if have + take >= self._max_frames:
-                    closed.append(self._close((start + a) * FRAME_SAMPLES))
         return closed
 
     def _close(self, end: int) -> Segment:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: More channels than this are rejected rather than silently down-mixed.
 MAX_CHANNELS = 8
 #: Seconds of audio per decoded block.
-BLOCK_SECONDS = 10
+BLOCK_SECONDS = 4
 #: Bytes read from a pipe, FIFO or file object before giving up (decoded in memory).
 MAX_PIPE_BYTES = 2 << 30
 #: Extensions that need FFmpeg (PyAV) to decode.
@@ -78,7 +78,8 @@ class Input:
 def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
     """Float or integer PCM -> float32 (integers scaled to [-1, 1))."""
     if a.dtype.kind == "f":
-        return a.astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused by the sample check
+            return a.astype(np.float32, copy=False)
     if a.dtype.kind in "iu" and a.dtype.itemsize <= 8:
         info = np.iinfo(a.dtype)
         mid = (int(info.max) + int(info.min) + 1) / 2.0
@@ -110,6 +111,8 @@ def open_input(src: Source, sample_rate=None) -> Input:
     (``(samples,)`` or ``(samples, channels)``, which needs ``sample_rate``)."""
     from .audio import Audio
 
+    if isinstance(src, Input):
+        return src
     if isinstance(src, Audio):
         return _array_input(src.samples, src.sample_rate, src.name)
     if isinstance(src, np.ndarray):

@@ -24,6 +24,7 @@ from .units import SAMPLE_RATE
 
 #: Output format by file extension.
 EXTENSIONS = {".flac": "flac", ".wav": "wav", ".ogg": "ogg", ".opus": "opus"}
+_WRITE_BLOCK = 10 * SAMPLE_RATE
 _TEMP = re.compile(r"^\.audiosqueeze-(\d+)-[0-9a-f]{8}\.part$")
 
 
@@ -172,8 +173,8 @@ class Outputs:
         return self
 
     def write(self, samples: np.ndarray) -> None:
-        if len(samples):
-            self._file.write(np.clip(samples, -1.0, 1.0))
+        for i in range(0, len(samples), _WRITE_BLOCK):  # clipped a block at a time: no copy
+            self._file.write(np.clip(samples[i : i + _WRITE_BLOCK], -1.0, 1.0))
 
     def commit(self, timemap_json: str | None = None) -> None:
         """Finish the audio, write the time map, and rename both into place."""

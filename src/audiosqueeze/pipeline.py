@@ -249,23 +249,22 @@ def compress(
     >>> round(out.stats.input_s, 2), round(out.stats.output_s, 2)
     (5.0, 1.87)
     """
-    _check(rate, target_reduction, analysis)
+    _check(rate, target_reduction, analysis)  # before opening (and so decoding) anything
     inp = open_input(src, sample_rate)
     hint = inp.frames_hint * SAMPLE_RATE // inp.rate + SAMPLE_RATE if inp.frames_hint else 0
     sink = _Collector(min(hint, 4 * 3600 * SAMPLE_RATE))
-    p, a = _run(
+    w = compress_to_sink(
         inp,
-        rate,
-        target_reduction,
-        analysis,
-        analyze_options,
-        plan_options,
-        render_options,
         sink,
-        progress,
+        rate,
+        target_reduction=target_reduction,
+        analyze_options=analyze_options,
+        plan_options=plan_options,
+        render_options=render_options,
+        analysis=analysis,
+        progress=progress,
     )
-    audio = sink.buf[: sink.n]
-    return Compressed(audio, SAMPLE_RATE, timemap_of(p), p, stats_of(a, p), a)
+    return Compressed(sink.buf[: sink.n], SAMPLE_RATE, w.timemap, w.plan, w.stats, w.analysis)
 
 
 def compress_file(
@@ -321,17 +320,18 @@ def compress_to_sink(
     analyze_options: AnalyzeOptions | None = None,
     plan_options: PlanOptions | None = None,
     render_options: RenderOptions | None = None,
+    analysis: Analysis | None = None,
     progress: Progress | None = None,
 ) -> Written:
     """:func:`compress` handing each output chunk to ``sink`` as it is made (e.g. raw PCM to
-    stdout); nothing is held. The result has no paths."""
-    _check(rate, target_reduction, None)
+    stdout, or a buffer); nothing is held here. The result has no paths."""
+    _check(rate, target_reduction, analysis)
     inp = open_input(src, sample_rate)
     p, a = _run(
         inp,
         rate,
         target_reduction,
-        None,
+        analysis,
         analyze_options,
         plan_options,
         render_options,

@@ -20,9 +20,9 @@ import numpy as np
 
 import audiosqueeze as sq
 
-from .decode import open_input
-from .units import SAMPLE_RATE, ms_to_samples
-from .vad import VAD_NAMES
+from ..decode import open_input
+from ..units import SAMPLE_RATE, ms_to_samples
+from ..vad import VAD_NAMES
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -57,38 +57,37 @@ def chunks_of(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
         yield pending
 
 
+def _paced(stream: sq.Stream, chunks, pace: float, chunk_rate: int):
+    """``stream``'s output for each chunk, then for the flush; with ``pace`` > 0 the input
+    arrives no faster than ``pace`` x real time."""
+    t0, sent = time.perf_counter(), 0
+    for chunk in chunks:
+        ahead = sent / chunk_rate / pace - (time.perf_counter() - t0) if pace else 0.0
+        if ahead > 0:
+            time.sleep(ahead)
+        yield stream.push(chunk)
+        sent += len(chunk)
+    yield stream.flush()
+
+
 def run_stream(
     stream: sq.Stream,
     chunks: Iterable[np.ndarray],
     sink=None,
     pace: float = 0.0,
     chunk_rate: int = SAMPLE_RATE,
-) -> tuple[Latency, int]:
+) -> tuple[np.ndarray, int]:
     """Push ``chunks`` (at ``chunk_rate``) through ``stream``; ``pace`` > 0 sleeps so input
     arrives at ``pace`` x real time. Returns the seconds each probed output sample waited (one
     probe per :data:`PROBE_STEP` output samples) and the output length."""
-    arrived, emitted = [], []  # per output chunk: 16 kHz input samples received, output end
-    t0, sent, out = time.perf_counter(), 0, 0
-    for chunk in chunks:
-        if pace:
-            ahead = sent / chunk_rate / pace - (time.perf_counter() - t0)
-            if ahead > 0:
-                time.sleep(ahead)
-        y = stream.push(chunk)
-        sent += len(chunk)
-        out += len(y)
+    arrived, emitted, out = [], [], 0  # per output chunk: input received, output end
+    for y in _paced(stream, chunks, pace, chunk_rate):
         if len(y):
+            out += len(y)
             arrived.append(stream.samples_in)
             emitted.append(out)
             if sink:
                 sink(y)
-    y = stream.flush()
-    out += len(y)
-    if len(y):
-        arrived.append(stream.samples_in)
-        emitted.append(out)
-        if sink:
-            sink(y)
     tm = stream.timemap
     if tm is None or not out:
         return np.zeros(0), out
@@ -139,10 +138,10 @@ def run_stream(
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
 def stream(input, output, rate, chunk_ms, fast, input_rate, vad, as_json):
     """Compress INPUT (a file, or - for stdin) through the real-time Stream and report latency."""
-    from .cli import _stdin, shown
-    from .output import Outputs
+    from ..output import Outputs
+    from .common import shown, stdin
 
-    src = _stdin() if str(input) == "-" else input
+    src = stdin() if str(input) == "-" else input
     if input_rate is not None:
         if str(input) != "-":
             raise click.UsageError("--input-rate is for raw PCM on stdin (INPUT = -)")
