@@ -63,6 +63,29 @@ def test_flac_claiming_2_36_samples_is_bounded(tmp_path):
         valid(r, len(clip()))
 
 
+#: Inputs FFmpeg would treat as playlists: each names another resource for it to open.
+PLAYLISTS = {
+    "ffconcat naming a file beside the process": b"ffconcat version 1.0\nfile here.wav\n",
+    "SDP opening RTP sockets": (
+        b"v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAYLISTS))
+def test_playlist_bytes_open_nothing_else(tmp_path, monkeypatch, name):
+    """Bytes (say, an upload) that FFmpeg reads as a playlist must not make it read a file by
+    relative path (ffconcat decoded ``here.wav`` and returned it) or open sockets (SDP waited
+    20 s on RTP); they are a DecodeError at once."""
+    pytest.importorskip("av", reason="the [formats] extra is not installed")
+    monkeypatch.chdir(tmp_path)
+    sf.write(tmp_path / "here.wav", tone(1.0), SR)
+    t0 = time.monotonic()
+    with pytest.raises(sq.DecodeError):
+        sq.load(PLAYLISTS[name])
+    assert time.monotonic() - t0 < 5.0
+
+
 @pytest.mark.parametrize("fmt", ["MP3", "OGG"])
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
 def test_truncated_compressed_files_write_what_their_plan_says(tmp_path, fmt, keep):
