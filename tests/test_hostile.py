@@ -1,6 +1,7 @@
 """Inputs a hostile (or unlucky) user hands over: each case once crashed, hung or wrote a wrong
 file; now each gives a correct result or one clear AudiosqueezeError, and leaves no debris."""
 
+import io
 import os
 import signal
 import stat
@@ -372,3 +373,42 @@ def test_kill_9_leaves_nothing_and_the_next_run_cleans_up(tmp_path):
     time.sleep(0.1)
     sq.compress_file(tmp_path / "in.wav", out, 0.5, timemap=tm, analyze_options=ENERGY)
     assert sorted(os.listdir(out.parent)) == ["o.flac", "o.json"]  # debris removed
+
+
+def unknown_length_flac(seconds: float) -> bytes:
+    """A FLAC of silence whose header says nothing about its length (as written to a pipe):
+    a few kilobytes that decode to ``seconds`` of audio."""
+    b = io.BytesIO()
+    sf.write(b, np.zeros(int(seconds * SR), np.float32), SR, format="FLAC")
+    raw = bytearray(b.getvalue())
+    raw[18:26] = (int.from_bytes(raw[18:26], "big") & ~((1 << 36) - 1)).to_bytes(8, "big")
+    return bytes(raw)
+
+
+def test_max_duration_stops_decoding_at_the_limit():
+    """600 s hidden behind an unknown-length header: refused after about 10 s are decoded,
+    never holding the 38 MB the whole would take."""
+    import tracemalloc
+
+    raw = unknown_length_flac(600.0)
+    assert len(raw) < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(sq.AudioTooLongError, match="longer than the limit of 10 s"):
+            sq.load(raw, max_duration_s=10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8e6, peak
+    assert sq.load(unknown_length_flac(10.0), max_duration_s=10).num_samples == 10 * SR
+
+
+@pytest.mark.parametrize("limit", [1.0, 2.5])
+def test_max_duration_refuses_a_longer_header_before_decoding(tmp_path, limit, monkeypatch):
+    p = tmp_path / "long.wav"
+    sf.write(p, tone(3.0), SR)
+    monkeypatch.setattr(sq.audio.Resampler, "push", lambda *a: pytest.fail("decoded"))
+    with pytest.raises(sq.AudioTooLongError, match=r"audio of 3\.00 s is longer"):
+        sq.load(p, max_duration_s=limit)
+    with pytest.raises(sq.OptionsError, match="max_duration_s"):
+        sq.load(p, max_duration_s=0)

@@ -1,9 +1,9 @@
 """Every error leaves as JSON in OpenAI's shape, with a 4xx for anything the caller got wrong.
 
 ``{"error": {"message": ..., "type": ..., "param": ..., "code": <status>}}``. Library errors
-map by class: unreadable formats 415, empty/corrupt audio and bad options 422; a missing model
-or extra is the server's fault (503). Only a bug reaches the catch-all 500, and it never
-carries a traceback.
+map by class: unreadable formats 415, audio over the length limit 413, empty/corrupt audio and
+bad options 422; a missing model or extra is the server's fault (503). Only a bug reaches the
+catch-all 500, and it never carries a traceback.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def status_of(exc: e.AudiosqueezeError) -> int:
     """The HTTP status of a library error."""
     if isinstance(exc, e.UnsupportedFormatError):
         return 415
+    if isinstance(exc, e.AudioTooLongError):
+        return 413
     if isinstance(exc, (e.MissingDependencyError, e.ModelNotFoundError)):
         return 503
     return 422
