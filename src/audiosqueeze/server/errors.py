@@ -35,14 +35,16 @@ _TYPES = {
 }
 
 
-class ApiError(Exception):
-    """An HTTP error with a message for the caller (and optional extra headers)."""
+class ApiError(StarletteHTTPException):
+    """An HTTP error with a message for the caller (and optional extra headers). An
+    ``HTTPException``, so FastAPI passes it on unchanged when it is raised while FastAPI reads
+    a body (the body limit raises it from ``receive``)."""
 
     def __init__(
         self, status: int, message: str, *, param: str | None = None, headers: dict | None = None
     ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.param, self.headers = status, message, param, headers
+        super().__init__(status, message, headers)
+        self.status, self.message, self.param = status, message, param
 
 
 def status_of(exc: e.AudiosqueezeError) -> int:

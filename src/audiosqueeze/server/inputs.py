@@ -1,7 +1,7 @@
-"""Reading hostile request bodies: a size cap (413), the content type (415) and the fields (422).
+"""Reading hostile request bodies: the content type (415) and the fields (422).
 
-The body is read once, counting bytes as they arrive, so a client that lies about (or omits)
-``Content-Length`` still stops at the cap. Multipart bodies are then parsed from that buffer.
+The size cap (413) and the idle timeout (408) are enforced while the body streams in, by
+:class:`~audiosqueeze.server.limits.BodyLimitMiddleware`, before anything here sees it.
 """
 
 from __future__ import annotations
@@ -33,30 +33,14 @@ class Upload:
     json_body: dict | None = None
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, or 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise ApiError(400, f"Content-Length must be a number, got {declared[:40]!r}")
-        if int(declared) > limit:
-            raise ApiError(413, f"request body of {int(declared)} bytes exceeds {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"request body exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 async def read_upload(request: Request, limit: int, *, allow_json: bool) -> Upload:
     """Parse a multipart form (``file`` + fields), a raw audio body (fields in the query
-    string) or, if ``allow_json``, a JSON body with base64 ``audio``."""
+    string) or, if ``allow_json``, a JSON body with base64 ``audio`` of at most ``limit``
+    bytes."""
     media = _media_type(request)
     is_raw = media.startswith(RAW_TYPES)
     if not (
@@ -68,28 +52,17 @@ async def read_upload(request: Request, limit: int, *, allow_json: bool) -> Uplo
             f"unsupported Content-Type {media or '(none)'!r}; send "
             + (accepted + " or application/json" if allow_json else accepted),
         )
-    json_limit = limit * 4 // 3 + 65536
-    body = await read_body(request, json_limit if media == "application/json" else limit)
     query = dict(request.query_params)
+    if media == "multipart/form-data":
+        return await _multipart_upload(request, query)
+    body = await request.body()
     if is_raw:
         return Upload(body, query.get("filename", "upload"), "raw", query)
-    if media == "application/json":
-        return _json_upload(body, limit, query)
-    return await _multipart_upload(request, body, query)
+    return _json_upload(body, limit, query)
 
 
-async def _multipart_upload(request: Request, body: bytes, query: dict) -> Upload:
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if sent:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    parsed = Request(request.scope, replay)
-    form = await parsed.form(max_files=4, max_fields=64, max_part_size=64 * 1024)
+async def _multipart_upload(request: Request, query: dict) -> Upload:
+    form = await request.form(max_files=4, max_fields=64, max_part_size=64 * 1024)
     try:
         files = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
         if not files:
