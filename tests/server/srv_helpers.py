@@ -126,10 +126,12 @@ def live_server(app):
         sock.close()
 
 
-def asgi_post(app, path: str, headers: dict, body_chunks, *, stall_after: int | None = None):
+def asgi_post(
+    app, path: str, headers: dict, body_chunks, *, stall_after=None, disconnect_after=None
+):
     """POST to ``app`` by hand (lifespan run), feeding ``body_chunks`` one ``receive`` at a
-    time; after ``stall_after`` chunks the client goes silent. Returns (status, body, number
-    of chunks the app asked for)."""
+    time; after ``stall_after`` chunks the client goes silent, after ``disconnect_after`` it
+    hangs up. Returns (status, body, number of chunks the app asked for)."""
     import asyncio
     import json
 
@@ -141,6 +143,8 @@ def asgi_post(app, path: str, headers: dict, body_chunks, *, stall_after: int | 
     async def receive():
         if stall_after is not None and asked[0] >= stall_after:
             await anyio.sleep_forever()
+        if disconnect_after is not None and asked[0] >= disconnect_after:
+            return {"type": "http.disconnect"}
         asked[0] += 1
         chunk = next(chunks, None)
         if chunk is None:

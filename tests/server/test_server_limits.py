@@ -75,3 +75,20 @@ def test_bodies_under_the_caps_still_work(tmp_path):
     assert asgi_post(a, "/v1/compress", {"content-type": "audio/wav"}, chunks)[0] == 200
     doc = b'{"audio": "' + base64.b64encode(wav) + b'"}'
     assert asgi_post(a, "/v1/compress", {"content-type": "application/json"}, [doc])[0] == 200
+
+
+def test_a_client_that_hangs_up_mid_body_is_a_400_record_not_a_500(tmp_path, caplog):
+    from sqlalchemy.orm import Session
+
+    from audiosqueeze.server.db import UsageRecord
+
+    a = app(tmp_path, auth=False)
+    chunks = itertools.repeat(b"x" * 100)
+    status, _, _ = asgi_post(
+        a, "/v1/compress", {"content-type": "audio/wav"}, chunks, disconnect_after=2
+    )
+    assert status == 400
+    with Session(a.state.engine) as s:
+        (record,) = s.query(UsageRecord).all()
+    assert record.status == 400 and "disconnected" in record.error
+    assert "Traceback" not in caplog.text and "unhandled error" not in caplog.text
