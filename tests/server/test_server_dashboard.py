@@ -131,3 +131,21 @@ def test_page_loads_nothing_from_elsewhere(tmp_path):
             if s.startswith("/"):
                 assert c.get(s).status_code == 200
         assert "uPlot" in c.get("/dashboard/static/vendor/uPlot.iife.min.js").text[:2000]
+
+
+def test_non_ascii_cookie_and_form_token_are_refused_not_500(tmp_path):
+    """hmac.compare_digest raises TypeError for non-ASCII str: a cookie or form token with one
+    (any client can send it) was a 500."""
+    with client(tmp_path) as c:
+        cookie = "audiosqueeze_session=1.9999999999.\xe9".encode("latin-1")
+        r = c.get("/dashboard", headers={"cookie": cookie})
+        assert r.status_code == 200 and "Log in with an API key" in r.text
+        _, key = create_key(c.app.state.engine, "k")
+        page = login(c, key)
+        assert page.status_code == 200
+        r = c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", b"RIFF", "audio/wav")},
+            data={"csrf": "é" * 64},
+        )
+        assert r.status_code == 403 and "form token" in r.text

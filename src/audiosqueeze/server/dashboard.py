@@ -29,7 +29,7 @@ from .config import ServerConfig
 from .db import ApiKey
 from .errors import ApiError, status_of
 from .inputs import read_upload
-from .keys import ADMIN, ANONYMOUS, Principal, create_key, revoke_key, verify
+from .keys import ADMIN, ANONYMOUS, Principal, create_key, revoke_key, same_secret, verify
 from .routes_compress import compress_upload
 from .usage import usage_of
 
@@ -81,7 +81,7 @@ def principal_of(request: Request) -> Principal | None:
     expiry, _, sig = rest.partition(".")
     if not (who and expiry.isdigit() and sig):
         return None
-    if not hmac.compare_digest(_sign(state.session_secret, f"{who}.{expiry}"), sig):
+    if not same_secret(_sign(state.session_secret, f"{who}.{expiry}"), sig):
         return None
     if int(expiry) < time.time():
         return None
@@ -104,7 +104,7 @@ async def _form(request: Request) -> dict:
 
 
 def _check_csrf(request: Request, token: str | None) -> None:
-    if not token or not hmac.compare_digest(token, csrf_token(request)):
+    if not token or not same_secret(token, csrf_token(request)):
         raise ApiError(403, "missing or stale form token: reload the page")
 
 
