@@ -258,3 +258,91 @@ def test_verify_with_an_upstream_listens_with_the_embedded_recogniser(tmp_path, 
     assert r.status_code == 200 and r.headers["x-audiosqueeze-verify"] == "fell-back"
     assert sorted(verifier.heard)[-1] == 80000  # the verifier heard the original...
     assert received[0]["samples"] == 80000  # ...and, the words differing, so did the upstream
+
+
+def scripted_upstream(answers: list):
+    """An upstream that answers each request with the next (status, JSON body, headers)."""
+    app = FastAPI()
+
+    @app.post("/v1/audio/transcriptions")
+    async def transcribe(request: Request):
+        await request.form()
+        status, body, headers = answers.pop(0)
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    return app
+
+
+ODD_ANSWERS = [
+    {"text": "x", "segments": 5},
+    {"text": "x", "words": {"start": 0, "end": 1}},
+    {"text": "x", "segments": [{"start": 0, "end": 1, "text": "a", "words": "oops"}]},
+    {"text": 5},
+    {"segments": []},
+    [],
+    "text",
+]
+
+
+def test_odd_upstream_answers_are_502_or_a_clean_result(tmp_path, wav):
+    """Every shape an upstream may answer: a 502 naming it, or a result; never a 500."""
+    odd_but_usable = {
+        "text": "x",
+        "language": {"no": "string"},
+        "segments": [
+            {"start": 0, "end": 1, "text": 7},  # a number for text
+            {"start": 0, "end": 10**400},  # an int no float holds: dropped
+            {"start": "a", "end": 1},
+        ],
+    }
+    answers = [(200, a, None) for a in [*ODD_ANSWERS, odd_but_usable, odd_but_usable]]
+    with live_server(scripted_upstream(answers)) as up:  # noqa: SIM117 (up is used below)
+        with client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
+            bad = [post(c, wav, model="whisper-1") for _ in ODD_ANSWERS]
+            srt = post(c, wav, model="whisper-1", response_format="srt")
+            verbose = post(c, wav, model="whisper-1", response_format="verbose_json")
+    assert [r.status_code for r in bad] == [502] * len(ODD_ANSWERS), [r.text for r in bad]
+    assert all("not transcription JSON" in r.json()["error"]["message"] for r in bad)
+    assert srt.status_code == 200 and srt.text.endswith("\n7\n")
+    v = verbose.json()
+    assert [s["text"] for s in v["segments"]] == ["7"] and v["language"] == "english"
+
+
+def test_words_nested_in_upstream_segments_come_back_mapped_too(tmp_path, wav):
+    """speaches and faster-whisper servers nest each segment's words in it: those times were
+    passed through on the compressed timeline."""
+    tm = expected_map(wav)
+    d = tm.compressed_samples / 16000
+    words = [
+        {"word": "first", "start": 0.1, "end": 0.4},
+        {"word": "last", "start": d - 0.4, "end": d},
+    ]
+    answer = {
+        "text": "first last",
+        "segments": [{"start": 0.0, "end": d, "text": "first last", "words": words}],
+        "words": words,
+    }
+    with live_server(scripted_upstream([(200, answer, None)])) as up:  # noqa: SIM117
+        with client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
+            r = post(
+                c,
+                wav,
+                model="whisper-1",
+                response_format="verbose_json",
+                **{"timestamp_granularities[]": ["word", "segment"]},
+            )
+    body = r.json()
+    nested = body["segments"][0]["words"]
+    assert (
+        nested
+        == body["words"]
+        == [
+            {
+                "word": w["word"],
+                "start": round(tm.to_original(w["start"]), 3),
+                "end": round(tm.to_original(w["end"]), 3),
+            }
+            for w in words
+        ]
+    )
+    assert nested[1]["start"] > 4.0  # after the removed pause: moved, not passed through

@@ -122,17 +122,46 @@ class UpstreamBackend:
             status = r.status_code if r.status_code in (400, 404, 413, 415, 422) else 502
             raise ApiError(status, f"upstream answered {r.status_code}: {message}")
         try:
-            doc = r.json()
-            text = str(doc["text"])
+            return _heard(r.json(), self.name)
         except (ValueError, KeyError, TypeError):
             raise ApiError(502, "upstream answer is not transcription JSON") from None
-        segments = [dict(s) for s in doc.get("segments") or () if _timed(s)]
-        words = [
-            Word(str(w.get("word", "")).strip(), float(w["start"]), float(w["end"]))
-            for w in doc.get("words") or ()
-            if _timed(w)
-        ]
-        return Heard(text.strip(), segments, words, doc.get("language"), self.name)
+
+
+def _heard(doc, backend: str) -> Heard:
+    """An upstream's verbose_json as a :class:`Heard`; TypeError/KeyError for any other shape.
+    Untimed segments and words are dropped; a segment's own ``words`` stay with it."""
+    if not isinstance(doc["text"], str):
+        raise TypeError("text is not a string")
+    segments = [_segment(s) for s in _items(doc, "segments") if _timed(s)]
+    words = [
+        Word(str(w.get("word", "")).strip(), float(w["start"]), float(w["end"]))
+        for w in _items(doc, "words")
+        if _timed(w)
+    ]
+    language = doc.get("language")
+    return Heard(
+        doc["text"].strip(),
+        segments,
+        words,
+        language if isinstance(language, str) else None,
+        backend,
+    )
+
+
+def _items(doc: dict, key: str) -> list:
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"{key} is not a list")
+    return value
+
+
+def _segment(s: dict) -> dict:
+    seg = {**s, "text": str(s.get("text") or "")}
+    if "words" in s:
+        seg["words"] = [dict(w) for w in _items(s, "words") if _timed(w)]
+    return seg
 
 
 def _timed(d) -> bool:
@@ -140,7 +169,7 @@ def _timed(d) -> bool:
         return (
             isinstance(d, dict) and np.isfinite(float(d["start"])) and np.isfinite(float(d["end"]))
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return False
 
 

@@ -123,14 +123,22 @@ def transcribe_upload(upload: Upload, p: Params, backend, verifier) -> tuple[Res
     return Result(heard, out.stats, audio.duration_s, len(samples) / 16000, verdict), timemap
 
 
+def remap_timed(items: list[dict], timemap: sq.TimeMap) -> list[dict]:
+    """Copies of dicts with ``start``/``end`` on the compressed timeline, moved to the original
+    one (every other field kept)."""
+    moved = timemap.remap_words(Word("", float(d["start"]), float(d["end"])) for d in items)
+    return [
+        {**d, "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
+        for d, w in zip(items, moved, strict=True)
+    ]
+
+
 def map_back(heard: Heard, timemap: sq.TimeMap) -> Heard:
-    """The same transcript with every segment and word time on the original timeline."""
-    seg_words = timemap.remap_words(
-        Word(str(s.get("text", "")), float(s["start"]), float(s["end"])) for s in heard.segments
-    )
+    """The same transcript with every time on the original timeline: segments, words, and the
+    words an upstream nests in its segments."""
     segments = [
-        {**s, "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
-        for s, w in zip(heard.segments, seg_words, strict=True)
+        {**s, "words": remap_timed(s["words"], timemap)} if "words" in s else s
+        for s in remap_timed(heard.segments, timemap)
     ]
     return dataclasses.replace(
         heard, segments=segments, words=list(timemap.remap_words(heard.words))
