@@ -209,7 +209,7 @@ def test_upstream_hears_the_shorter_audio_and_times_come_back(tmp_path, wav, mon
     assert body["words"][1]["start"] == pytest.approx(tm.to_original(d - 0.4), abs=1e-3)
     assert body["words"][1]["end"] == pytest.approx(5.0, abs=1e-3)
     assert body["segments"][0]["avg_logprob"] == -0.2  # the upstream's own fields kept
-    assert body["audiosqueeze"]["backend"].startswith("upstream:")
+    assert body["audiosqueeze"]["backend"] == "upstream"
     assert missing.status_code == 404 and "model not found" in missing.json()["error"]["message"]
 
 
@@ -346,3 +346,30 @@ def test_words_nested_in_upstream_segments_come_back_mapped_too(tmp_path, wav):
         ]
     )
     assert nested[1]["start"] > 4.0  # after the removed pause: moved, not passed through
+
+
+def test_upstream_url_and_failures_do_not_leak_to_callers(tmp_path, wav, caplog):
+    """The upstream URL (credentials, an internal host) was in /healthz, in every
+    verbose_json and in error messages; an upstream 401's message (which may quote part of the
+    server's key) or a 500's (a traceback) went to the caller. 429 is 503 with Retry-After."""
+    answers = [
+        (401, {"error": {"message": "Incorrect API key provided: sk-proj-****abcd"}}, None),
+        (500, {"error": "Traceback (most recent call last): /srv/upstream/app.py"}, None),
+        (429, {"error": {"message": "slow down"}}, {"retry-after": "7"}),
+        (400, {"error": {"message": "language 'xx' is not supported"}}, None),
+        (200, {"text": "ok", "segments": [{"start": 0, "end": 1, "text": "ok"}]}, None),
+    ]
+    with live_server(scripted_upstream(answers)) as up:  # noqa: SIM117 (up is used below)
+        url = up.replace("http://", "http://svc:hunter2@")
+        with client(tmp_path, auth=False, upstream_url=f"{url}/v1") as c:
+            health = c.get("/healthz").text
+            got = [post(c, wav, model="whisper-1") for _ in range(4)]
+            ok = post(c, wav, model="whisper-1", response_format="verbose_json")
+    seen = health + ok.text + "".join(r.text + str(r.headers) for r in got)
+    assert "hunter2" not in seen and up.split("//")[1] not in seen
+    assert [r.status_code for r in got] == [502, 502, 503, 400]
+    assert "sk-proj" not in got[0].text and "Traceback" not in got[1].text
+    assert got[2].headers["retry-after"] == "7"
+    assert "language 'xx' is not supported" in got[3].json()["error"]["message"]
+    assert ok.json()["audiosqueeze"]["backend"] == "upstream"
+    assert "sk-proj" in caplog.text and "hunter2" not in caplog.text  # the operator sees why

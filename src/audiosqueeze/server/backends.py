@@ -9,12 +9,18 @@ backend posts the compressed audio as FLAC to ``{base_url}/audio/transcriptions`
 from __future__ import annotations
 
 import inspect
+import logging
+import urllib.parse
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..transcript import Transcript, Word
 from .errors import ApiError
+
+log = logging.getLogger("audiosqueeze.server")
+#: Upstream statuses that are about the caller's own request, passed on with their message.
+CALLER_ERRORS = (400, 404, 413, 415, 422)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,10 @@ class UpstreamBackend:
         import httpx
 
         self.base_url = base_url.rstrip("/")
-        self.name = f"upstream:{self.base_url}"
+        # callers (and /healthz) see only this: the URL may name an internal host or carry
+        # credentials; the log gets it without them
+        self.name = "upstream"
+        self._where = _without_userinfo(self.base_url)
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=timeout_s)
@@ -110,21 +119,42 @@ class UpstreamBackend:
                 files={"file": ("audio.flac", flac, "audio/flac")},
             )
         except httpx.TimeoutException:
-            raise ApiError(504, f"the upstream {self.base_url} did not answer in time") from None
+            log.warning("the upstream %s did not answer in time", self._where)
+            raise ApiError(504, "the transcription upstream did not answer in time") from None
         except httpx.HTTPError as e:
-            raise ApiError(502, f"cannot reach the upstream {self.base_url}: {e}") from None
+            log.warning("cannot reach the upstream %s: %s", self._where, e)
+            raise ApiError(502, "cannot reach the transcription upstream") from None
         return self._parse(r)
 
     def _parse(self, r) -> Heard:
         if r.status_code >= 400:
-            message = _upstream_message(r)
-            # the caller's own mistakes (bad language, model) go back as they came
-            status = r.status_code if r.status_code in (400, 404, 413, 415, 422) else 502
-            raise ApiError(status, f"upstream answered {r.status_code}: {message}")
+            raise self._error(r)
         try:
             return _heard(r.json(), self.name)
         except (ValueError, KeyError, TypeError):
             raise ApiError(502, "upstream answer is not transcription JSON") from None
+
+    def _error(self, r) -> ApiError:
+        """The caller's own mistakes (bad language, model) go back as they came; anything else
+        is the server's business: logged, and answered without the upstream's words (a 401's
+        message may quote part of the server's key)."""
+        message = _upstream_message(r)
+        if r.status_code in CALLER_ERRORS:
+            return ApiError(r.status_code, f"upstream answered {r.status_code}: {message}")
+        log.warning("the upstream %s answered %s: %s", self._where, r.status_code, message)
+        if r.status_code == 429:
+            retry = r.headers.get("retry-after", "")
+            return ApiError(
+                503,
+                "the transcription upstream is rate-limiting this server; retry later",
+                headers={"Retry-After": retry} if retry.isdigit() else None,
+            )
+        return ApiError(502, f"the transcription upstream failed ({r.status_code})")
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _heard(doc, backend: str) -> Heard:
