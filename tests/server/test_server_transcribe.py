@@ -373,3 +373,38 @@ def test_upstream_url_and_failures_do_not_leak_to_callers(tmp_path, wav, caplog)
     assert "language 'xx' is not supported" in got[3].json()["error"]["message"]
     assert ok.json()["audiosqueeze"]["backend"] == "upstream"
     assert "sk-proj" in caplog.text and "hunter2" not in caplog.text  # the operator sees why
+
+
+def test_a_slow_upstream_holds_no_cpu_slot(tmp_path, wav):
+    """With one CPU slot, a transcription waiting on its upstream (up to 120 s by default) held
+    that slot, so every /v1/compress queued behind it."""
+    import threading
+
+    import anyio
+
+    release = threading.Event()
+    app = FastAPI()
+
+    @app.post("/v1/audio/transcriptions")
+    async def transcribe(request: Request):
+        await request.form()
+        await anyio.to_thread.run_sync(release.wait, 30)
+        return {"text": "late", "segments": []}
+
+    with live_server(app) as up:  # noqa: SIM117 (up is used below)
+        with client(tmp_path, auth=False, upstream_url=f"{up}/v1", compute_threads=1) as c:
+            waiting = threading.Thread(target=post, args=(c, wav), kwargs={"model": "whisper-1"})
+            waiting.start()
+            try:
+                done: list = []
+                compress = threading.Thread(
+                    target=lambda: done.append(
+                        c.post("/v1/compress", content=wav, headers={"content-type": "audio/wav"})
+                    )
+                )
+                compress.start()
+                compress.join(15)
+                assert done and done[0].status_code == 200, "compress waited for the upstream"
+            finally:
+                release.set()
+                waiting.join(30)

@@ -82,7 +82,7 @@ def create_app(config: ServerConfig | None = None, *, asr=None, engine=None) -> 
         state.session_secret = session_secret(config)
         yield
         if isinstance(state.backend, UpstreamBackend):
-            state.backend.close()
+            await state.backend.aclose()
         if engine is None:
             state.engine.dispose()
 

@@ -3,7 +3,8 @@
 Both answer a :class:`Heard` on the *compressed* timeline; the route maps it back. The local
 backend wraps any ``load_asr`` object (``transcribe(samples) -> Transcript``); the upstream
 backend posts the compressed audio as FLAC to ``{base_url}/audio/transcriptions`` asking for
-``verbose_json`` with word and segment timestamps, and keeps the upstream's segment fields.
+``verbose_json`` with word and segment timestamps, and keeps the upstream's segment fields; it
+is async, so a slow upstream holds neither a worker thread nor a CPU slot.
 """
 
 from __future__ import annotations
@@ -96,12 +97,12 @@ class UpstreamBackend:
         self._where = _without_userinfo(self.base_url)
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=timeout_s)
+        self._client = httpx.AsyncClient(headers=headers, timeout=timeout_s)
 
-    def close(self) -> None:
-        self._client.close()
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
-    def transcribe_bytes(self, flac: bytes, req: TranscribeRequest) -> Heard:
+    async def transcribe_bytes(self, flac: bytes, req: TranscribeRequest) -> Heard:
         import httpx
 
         data = {
@@ -113,7 +114,7 @@ class UpstreamBackend:
             if getattr(req, name) is not None:
                 data[name] = str(getattr(req, name))
         try:
-            r = self._client.post(
+            r = await self._client.post(
                 f"{self.base_url}/audio/transcriptions",
                 data=data,
                 files={"file": ("audio.flac", flac, "audio/flac")},
