@@ -149,3 +149,46 @@ def test_non_ascii_cookie_and_form_token_are_refused_not_500(tmp_path):
             data={"csrf": "é" * 64},
         )
         assert r.status_code == 403 and "form token" in r.text
+
+
+def test_no_database_work_on_the_event_loop(tmp_path, wav, admin_env):
+    """Every database connection is taken in a worker thread: one taken on the event loop
+    (login, key management and the upload page did that) stalls every other request while
+    SQLite waits on a lock (up to 30 s) or PostgreSQL on the network."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    on_loop: list[str] = []
+
+    def checkout(*_):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a worker thread: fine
+        on_loop.append(current)
+
+    with client(tmp_path) as c:
+        event.listen(c.app.state.engine, "checkout", checkout)
+        current = "login"
+        page = login(c, ADMIN_KEY).text
+        current = "create key"
+        made = c.post("/dashboard/keys", data={"name": "k", "csrf": csrf(page)})
+        kid = re.search(r'data-key="(\d+)"', made.text).group(1)
+        current = "upload"
+        c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", wav, "audio/wav")},
+            data={"csrf": csrf(page)},
+        )
+        current = "bad upload"
+        c.post("/dashboard/compress", files={"file": ("a.wav", b"x", "audio/wav")}, data={})
+        current = "revoke"
+        c.post(f"/dashboard/keys/{kid}/revoke", data={"csrf": csrf(page)})
+        current = "api"
+        c.post(
+            "/v1/compress",
+            content=wav,
+            headers={"x-api-key": ADMIN_KEY, "content-type": "audio/wav"},
+        )
+    assert on_loop == []

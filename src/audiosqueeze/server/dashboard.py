@@ -9,6 +9,7 @@ CSRF token derived from the session.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -16,8 +17,10 @@ import os
 import secrets
 import time
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+import anyio
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -40,6 +43,9 @@ CSP = (
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 router = APIRouter(include_in_schema=False)
+#: A text field of a posted form. The form routes are plain ``def`` (FastAPI reads the form,
+#: then runs them in a worker thread), so their database work never blocks the event loop.
+FormField = Annotated[str, Form()]
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -98,11 +104,6 @@ def csrf_token(request: Request) -> str:
     return _sign(request.app.state.session_secret, "csrf." + request.cookies.get(COOKIE, "anon"))
 
 
-async def _form(request: Request) -> dict:
-    form = await request.form(max_files=0, max_fields=8, max_part_size=4096)
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 def _check_csrf(request: Request, token: str | None) -> None:
     if not token or not same_secret(token, csrf_token(request)):
         raise ApiError(403, "missing or stale form token: reload the page")
@@ -141,8 +142,8 @@ def dashboard(request: Request, done: str | None = None) -> Response:
 
 
 @router.post("/dashboard/login")
-async def login(request: Request) -> Response:
-    key = (await _form(request)).get("key", "").strip()
+def login(request: Request, key: FormField = "") -> Response:
+    key = key.strip()
     state = request.app.state
     if state.limiter.acquire(f"login:{request.client.host if request.client else '?'}") > 0:
         return login_page(request, "too many attempts; wait a minute", 429)
@@ -174,8 +175,9 @@ def logout() -> Response:
 
 @router.post("/dashboard/compress")
 async def upload(request: Request) -> Response:
-    """The page's upload form: compress, record usage, and show the counters again."""
-    who = principal_of(request)
+    """The page's upload form: compress, record usage, and show the counters again (async for
+    the upload; its database work goes to worker threads, never the event loop)."""
+    who = await anyio.to_thread.run_sync(principal_of, request)
     if who is None:
         return login_page(request, "log in first", 401)
     usage = usage_of(request.scope)
@@ -193,31 +195,32 @@ async def upload(request: Request) -> Response:
         status = e.status if isinstance(e, ApiError) else status_of(e)
         if usage is not None:
             usage.error = str(e)[:300]
-        return page(request, who, status, error=str(e))
+        return await anyio.to_thread.run_sync(
+            functools.partial(page, request, who, status, error=str(e))
+        )
     done = usage.request_id if usage is not None else ""
     return RedirectResponse(f"/dashboard?done={done}", status_code=303)
 
 
 @router.post("/dashboard/keys")
-async def new_key(request: Request) -> Response:
+def new_key(request: Request, name: FormField = "", csrf: FormField = "") -> Response:
     who = principal_of(request)
     if who is None or not who.admin:
         raise ApiError(403, "only the admin manages keys")
-    form = await _form(request)
-    _check_csrf(request, form.get("csrf"))
+    _check_csrf(request, csrf)
     try:
-        row, key = create_key(request.app.state.engine, form.get("name", ""))
+        row, key = create_key(request.app.state.engine, name)
     except OptionsError as e:
         return page(request, who, 422, error=str(e))
     return page(request, who, 201, new_key=key, new_key_name=row.name)
 
 
 @router.post("/dashboard/keys/{key_id}/revoke")
-async def revoke(key_id: int, request: Request) -> Response:
+def revoke(key_id: int, request: Request, csrf: FormField = "") -> Response:
     who = principal_of(request)
     if who is None or not who.admin:
         raise ApiError(403, "only the admin manages keys")
-    _check_csrf(request, (await _form(request)).get("csrf"))
+    _check_csrf(request, csrf)
     try:
         revoke_key(request.app.state.engine, key_id)
     except OptionsError as e:
