@@ -192,3 +192,14 @@ def test_no_database_work_on_the_event_loop(tmp_path, wav, admin_env):
             headers={"x-api-key": ADMIN_KEY, "content-type": "audio/wav"},
         )
     assert on_loop == []
+
+
+def test_a_new_admin_key_ends_the_old_admin_sessions(tmp_path, admin_env):
+    """An admin session was just 'admin': after the admin key leaked and was replaced, a
+    cookie made with the old one stayed an admin session for its 12 hours."""
+    with client(tmp_path) as c:
+        assert 'id="keys"' in login(c, ADMIN_KEY).text
+        assert 'id="keys"' in c.get("/dashboard").text
+        c.app.state.admin_key = "rotated-" + "y" * 40  # what a restart with a new key does
+        assert "Log in with an API key" in c.get("/dashboard").text
+        assert 'id="keys"' in login(c, c.app.state.admin_key).text

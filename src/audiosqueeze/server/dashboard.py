@@ -3,8 +3,8 @@
 Server-rendered (Jinja2) with one vendored chart library (uPlot, MIT, in ``static/vendor``);
 no CDN, and a Content-Security-Policy of ``'self'`` that would block one. The login is a signed,
 expiring, HttpOnly, SameSite=Strict cookie (HMAC-SHA256 with a secret kept in the data dir);
-the key is checked again on every page, so revoking it ends its sessions. Every form carries a
-CSRF token derived from the session.
+the key is checked again on every page, so revoking it (or changing the admin key) ends its
+sessions. Every form carries a CSRF token derived from the session.
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ def make_cookie(secret: bytes, who: str, hours: float) -> str:
     return f"{payload}.{_sign(secret, payload)}"
 
 
+def admin_who(state) -> str:
+    """Who an admin session is: tied to the admin key, so a new key ends the old sessions."""
+    return "admin-" + _sign(state.session_secret, "admin-key." + state.admin_key)[:32]
+
+
 def principal_of(request: Request) -> Principal | None:
     """The logged-in principal, if the cookie is valid, unexpired and its key still active."""
     state = request.app.state
@@ -91,8 +96,8 @@ def principal_of(request: Request) -> Principal | None:
         return None
     if int(expiry) < time.time():
         return None
-    if who == "admin":
-        return ADMIN if state.admin_key else None
+    if who.startswith("admin-"):
+        return ADMIN if state.admin_key and same_secret(who, admin_who(state)) else None
     if not who.isdigit():
         return None
     with Session(state.engine) as s:
@@ -151,7 +156,9 @@ def login(request: Request, key: FormField = "") -> Response:
     if who is None:
         return login_page(request, "unknown or revoked key", 401)
     cookie = make_cookie(
-        state.session_secret, "admin" if who.admin else str(who.key_id), state.config.session_hours
+        state.session_secret,
+        admin_who(state) if who.admin else str(who.key_id),
+        state.config.session_hours,
     )
     r = RedirectResponse("/dashboard", status_code=303)
     r.set_cookie(
