@@ -408,3 +408,25 @@ def test_a_slow_upstream_holds_no_cpu_slot(tmp_path, wav):
             finally:
                 release.set()
                 waiting.join(30)
+
+
+CUE_TEXTS = ["two\n\nparagraphs", "an arrow --> inside", "AT&T <i>tags</i>", "   ", "last"]
+
+
+def test_srt_and_vtt_keep_one_cue_per_segment_whatever_the_text():
+    """A blank line in a segment's text split its cue in two, '-->' or '<' in WebVTT text is
+    syntax, and an empty segment made an empty cue."""
+    from audiosqueeze.server.formats import srt, vtt
+
+    segments = [{"start": i, "end": i + 0.5, "text": t} for i, t in enumerate(CUE_TEXTS)]
+    timing = re.compile(r"^\d\d:\d\d:\d\d[,.]\d{3} --> \d\d:\d\d:\d\d[,.]\d{3}$")
+    srt_blocks = srt(segments).strip("\n").split("\n\n")
+    assert [b.split("\n")[0] for b in srt_blocks] == ["1", "2", "3", "4"]
+    assert all(timing.match(b.split("\n")[1]) and len(b.split("\n")) == 3 for b in srt_blocks)
+    assert srt_blocks[0].endswith("\ntwo paragraphs") and srt_blocks[3].startswith(
+        "4\n00:00:04,000"
+    )
+    text = vtt(segments)
+    vtt_blocks = text.removeprefix("WEBVTT\n\n").strip("\n").split("\n\n")
+    assert len(vtt_blocks) == 4 and all(timing.match(b.split("\n")[0]) for b in vtt_blocks)
+    assert text.count("-->") == 4 and "AT&amp;T &lt;i&gt;tags&lt;/i&gt;" in text
