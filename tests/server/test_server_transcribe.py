@@ -130,6 +130,14 @@ def test_bad_fields_are_422(tmp_path, wav, data, param):
     assert r.json()["error"]["param"] == param
 
 
+def test_language_must_match_in_full(tmp_path, wav):
+    """'en\\n' passed the pattern ('$' matches before a final newline) and went to the backend."""
+    with client(tmp_path, asr=FakeASR(), auth=False) as c:  # not English-only: no check of its own
+        assert post(c, wav, model="whisper-1", language="en").status_code == 200
+        r = post(c, wav, model="whisper-1", language="en\n")
+    assert r.status_code == 422 and r.json()["error"]["param"] == "language"
+
+
 def test_no_backend_is_503_not_a_crash(tmp_path, wav):
     with client(tmp_path, auth=False) as c:  # config asr="none"
         r = post(c, wav, model="whisper-1")

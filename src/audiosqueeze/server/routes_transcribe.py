@@ -34,7 +34,7 @@ from .work import CompressJob, compress_audio, load_audio, run_cpu
 
 router = APIRouter()
 TOKEN_PROFILE = "whisper-unpadded"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,4})?")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
@@ -67,7 +67,7 @@ class Result:
 def params_of(upload: Upload, config) -> Params:
     f = upload.fields
     language = f.get("language") or None
-    if language is not None and not _LANGUAGE.match(language):
+    if language is not None and not _LANGUAGE.fullmatch(language):
         raise ApiError(
             422, f"language must be an ISO-639-1 code, got {language[:20]!r}", param="language"
         )
