@@ -56,6 +56,19 @@ def test_verbose_json_maps_words_and_segments_back(tmp_path, wav):
     assert body["audiosqueeze"]["seconds_saved"] == pytest.approx(5.0 - d, abs=1e-3)
 
 
+def test_raw_body_takes_its_granularities_from_the_query(tmp_path, wav):
+    """Fields of a raw-body request come from the query string; the repeated
+    timestamp_granularities[] was dropped there, so words never came back."""
+    with client(tmp_path, asr=FakeASR(), auth=False) as c:
+        r = c.post(
+            "/v1/audio/transcriptions?response_format=verbose_json"
+            "&timestamp_granularities[]=segment&timestamp_granularities[]=word",
+            content=wav,
+            headers={"content-type": "audio/wav"},
+        )
+    assert r.status_code == 200 and [w["word"] for w in r.json()["words"]] == ["alpha", "omega"]
+
+
 def test_segment_only_verbose_json_has_no_words(tmp_path, wav):
     with client(tmp_path, asr=FakeASR(), auth=False) as c:
         r = post(c, wav, model="whisper-1", response_format="verbose_json")

@@ -53,15 +53,18 @@ async def read_upload(request: Request, limit: int, *, allow_json: bool) -> Uplo
             + (accepted + " or application/json" if allow_json else accepted),
         )
     query = dict(request.query_params)
+    lists: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        lists.setdefault(name, []).append(value)
     if media == "multipart/form-data":
-        return await _multipart_upload(request, query)
+        return await _multipart_upload(request, query, lists)
     body = await request.body()
     if is_raw:
-        return Upload(body, query.get("filename", "upload"), "raw", query)
+        return Upload(body, query.get("filename", "upload"), "raw", query, lists)
     return _json_upload(body, limit, query)
 
 
-async def _multipart_upload(request: Request, query: dict) -> Upload:
+async def _multipart_upload(request: Request, query: dict, lists: dict) -> Upload:
     form = await request.form(max_files=4, max_fields=64, max_part_size=64 * 1024)
     try:
         files = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
@@ -70,7 +73,7 @@ async def _multipart_upload(request: Request, query: dict) -> Upload:
         if len(files) > 1:
             raise ApiError(422, "send exactly one 'file' part", param="file")
         audio = await files[0].read()
-        fields, lists = dict(query), {}
+        fields = dict(query)
         for name, value in form.multi_items():
             if isinstance(value, str):
                 fields[name] = value
