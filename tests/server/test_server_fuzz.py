@@ -172,8 +172,6 @@ def test_too_large_and_too_long(c):
         headers={"content-type": "audio/wav", "content-length": "999999999999"},
     )
     assert huge.status_code in (400, 413)
-    long = wav_bytes(np.zeros(16000 * 40, np.int16).astype(np.float32))  # 40 s > 30 s
-    assert len(long) < 200_000 or True
     r = c.post(
         "/v1/compress",
         content=wav_bytes(np.zeros(16000 * 40, np.float32), fmt="FLAC"),

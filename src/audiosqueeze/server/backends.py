@@ -46,7 +46,7 @@ class Heard:
 
 
 def _segments_from(t: Transcript, duration_s: float) -> list[dict]:
-    timed = tuple(getattr(t, "segments", ()) or ())
+    timed = t.segments
     if not timed and t.text.strip():
         start = t.words[0].start_s if t.words else 0.0
         end = t.words[-1].end_s if t.words else duration_s

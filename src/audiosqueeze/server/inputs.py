@@ -26,11 +26,8 @@ class Upload:
     """The audio and the other fields of one request, however it was sent."""
 
     audio: bytes
-    filename: str
-    kind: str  # "multipart", "raw" or "json"
     fields: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)
-    json_body: dict | None = None
 
 
 def _media_type(request: Request) -> str:
@@ -60,7 +57,7 @@ async def read_upload(request: Request, limit: int, *, allow_json: bool) -> Uplo
         return await _multipart_upload(request, query, lists)
     body = await request.body()
     if is_raw:
-        return Upload(body, query.get("filename", "upload"), "raw", query, lists)
+        return Upload(body, query, lists)
     return _json_upload(body, limit, query)
 
 
@@ -78,7 +75,7 @@ async def _multipart_upload(request: Request, query: dict, lists: dict) -> Uploa
             if isinstance(value, str):
                 fields[name] = value
                 lists.setdefault(name, []).append(value)
-        return Upload(audio, files[0].filename or "upload", "multipart", fields, lists)
+        return Upload(audio, fields, lists)
     finally:
         await form.close()
 
@@ -111,7 +108,7 @@ def _json_upload(body: bytes, limit: int, query: dict) -> Upload:
             if name in scaledown and scaledown[name] is not None:
                 fields[name] = _scalar(scaledown[name], f"scaledown.{name}")
     fields.setdefault("response", "json")
-    return Upload(audio, str(doc.get("filename") or "upload"), "json", fields, json_body=doc)
+    return Upload(audio, fields)
 
 
 def _scalar(value, name: str) -> str:

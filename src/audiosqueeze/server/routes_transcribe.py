@@ -109,7 +109,7 @@ def _normalised(text: str) -> list[str]:
 
 def prepare(upload: Upload, p: Params, verifier) -> Result:
     """Decode, compress and (with ``verify``) compare: the CPU-bound part of a request."""
-    audio = load_audio(upload.audio, upload.filename, p.job.max_audio_s)
+    audio = load_audio(upload.audio, p.job.max_audio_s)
     out = compress_audio(audio, p.job)
     samples, timemap, verdict = out.audio, out.timemap, None
     if p.verify:
@@ -212,5 +212,5 @@ async def transcriptions(request: Request, principal: KeyDep) -> Response:
         usage.seconds_in, usage.seconds_out = result.seconds_in, result.seconds_out
         usage.tokens_before = sq.tokens(result.seconds_in, TOKEN_PROFILE)
         usage.tokens_after = sq.tokens(result.seconds_out, TOKEN_PROFILE)
-        usage.no_speech = bool(getattr(result.stats, "no_speech", False))
+        usage.no_speech = result.stats.no_speech
     return render(result, p)

@@ -32,14 +32,14 @@ async def run_cpu(limiter: anyio.CapacityLimiter, fn, *args):
     return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
-def load_audio(raw: bytes, name: str, max_audio_s: float) -> sq.Audio:
+def load_audio(raw: bytes, max_audio_s: float) -> sq.Audio:
     """Decode an upload to 16 kHz mono, never past ``max_audio_s`` (library errors, this
     one included, become 413/415/422 in the handler)."""
     return sq.load(raw, max_duration_s=max_audio_s)
 
 
-def compress(raw: bytes, name: str, job: CompressJob) -> sq.Compressed:
-    audio = load_audio(raw, name, job.max_audio_s)
+def compress(raw: bytes, job: CompressJob) -> sq.Compressed:
+    audio = load_audio(raw, job.max_audio_s)
     return compress_audio(audio, job)
 
 
@@ -48,11 +48,6 @@ def compress_audio(audio: sq.Audio, job: CompressJob) -> sq.Compressed:
     if job.target_reduction is not None:
         return sq.compress(audio, target_reduction=job.target_reduction, analyze_options=options)
     return sq.compress(audio, job.rate, analyze_options=options)
-
-
-def encode(samples: np.ndarray, fmt: str, sample_rate: int = 16000) -> bytes:
-    """Samples -> bytes in ``fmt`` (flac, wav, ogg = Vorbis, opus = Opus in Ogg)."""
-    return sq.encode(samples, format=fmt, sample_rate=sample_rate)
 
 
 def warm_up(vad: str) -> None:
