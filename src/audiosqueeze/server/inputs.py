@@ -83,7 +83,7 @@ async def _multipart_upload(request: Request, query: dict, lists: dict) -> Uploa
 def _json_upload(body: bytes, limit: int, query: dict) -> Upload:
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # deep nesting: recursion
         raise ApiError(422, f"body is not valid JSON ({e})") from None
     if not isinstance(doc, dict):
         raise ApiError(422, f"JSON body must be an object, got {type(doc).__name__}")
