@@ -203,3 +203,26 @@ def test_a_new_admin_key_ends_the_old_admin_sessions(tmp_path, admin_env):
         c.app.state.admin_key = "rotated-" + "y" * 40  # what a restart with a new key does
         assert "Log in with an API key" in c.get("/dashboard").text
         assert 'id="keys"' in login(c, c.app.state.admin_key).text
+
+
+def test_forms_posted_from_another_site_are_refused(tmp_path, admin_env):
+    """Login CSRF: a page elsewhere could post its own key to /dashboard/login and log the
+    visitor into the attacker's account (the form has no token: there is no session yet)."""
+    evil = {"origin": "https://evil.example"}
+    with client(tmp_path) as c:
+        _, key = create_key(c.app.state.engine, "attacker")
+        r = c.post("/dashboard/login", data={"key": key}, headers=evil)
+        assert r.status_code == 403 and "audiosqueeze_session" not in r.headers.get(
+            "set-cookie", ""
+        )
+        r = c.post("/dashboard/login", data={"key": key}, headers={"origin": "null"})
+        assert r.status_code == 403
+        page = c.post(
+            "/dashboard/login",
+            data={"key": ADMIN_KEY},
+            headers={"origin": "http://testserver"},
+            follow_redirects=True,
+        )
+        assert 'id="keys"' in page.text  # same origin (or no Origin at all) still works
+        made = c.post("/dashboard/keys", data={"name": "x", "csrf": csrf(page.text)}, headers=evil)
+        assert made.status_code == 403

@@ -4,7 +4,8 @@ Server-rendered (Jinja2) with one vendored chart library (uPlot, MIT, in ``stati
 no CDN, and a Content-Security-Policy of ``'self'`` that would block one. The login is a signed,
 expiring, HttpOnly, SameSite=Strict cookie (HMAC-SHA256 with a secret kept in the data dir);
 the key is checked again on every page, so revoking it (or changing the admin key) ends its
-sessions. Every form carries a CSRF token derived from the session.
+sessions. Every form carries a CSRF token derived from the session, and a form a browser posts
+from another origin is refused (the login form has no session to derive a token from).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import json
 import os
 import secrets
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -109,6 +111,18 @@ def csrf_token(request: Request) -> str:
     return _sign(request.app.state.session_secret, "csrf." + request.cookies.get(COOKIE, "anon"))
 
 
+def same_origin(request: Request) -> None:
+    """403 for a form a browser posts from another site. The session cookie is SameSite and
+    forms carry a token, but the login form cannot (login CSRF: a page elsewhere logs the
+    visitor in with its own key); a browser always says where a form came from."""
+    origin = request.headers.get("origin")
+    if origin is not None and urllib.parse.urlsplit(origin).netloc != request.headers.get("host"):
+        raise ApiError(403, f"a form posted from {origin[:80]!r} is refused")
+
+
+SAME_ORIGIN = [Depends(same_origin)]
+
+
 def _check_csrf(request: Request, token: str | None) -> None:
     if not token or not same_secret(token, csrf_token(request)):
         raise ApiError(403, "missing or stale form token: reload the page")
@@ -146,7 +160,7 @@ def dashboard(request: Request, done: str | None = None) -> Response:
     return page(request, who, done=(done or "")[:64])
 
 
-@router.post("/dashboard/login")
+@router.post("/dashboard/login", dependencies=SAME_ORIGIN)
 def login(request: Request, key: FormField = "") -> Response:
     key = key.strip()
     state = request.app.state
@@ -173,14 +187,14 @@ def login(request: Request, key: FormField = "") -> Response:
     return r
 
 
-@router.post("/dashboard/logout")
+@router.post("/dashboard/logout", dependencies=SAME_ORIGIN)
 def logout() -> Response:
     r = RedirectResponse("/dashboard", status_code=303)
     r.delete_cookie(COOKIE, path="/")
     return r
 
 
-@router.post("/dashboard/compress")
+@router.post("/dashboard/compress", dependencies=SAME_ORIGIN)
 async def upload(request: Request) -> Response:
     """The page's upload form: compress, record usage, and show the counters again (async for
     the upload; its database work goes to worker threads, never the event loop)."""
@@ -209,7 +223,7 @@ async def upload(request: Request) -> Response:
     return RedirectResponse(f"/dashboard?done={done}", status_code=303)
 
 
-@router.post("/dashboard/keys")
+@router.post("/dashboard/keys", dependencies=SAME_ORIGIN)
 def new_key(request: Request, name: FormField = "", csrf: FormField = "") -> Response:
     who = principal_of(request)
     if who is None or not who.admin:
@@ -222,7 +236,7 @@ def new_key(request: Request, name: FormField = "", csrf: FormField = "") -> Res
     return page(request, who, 201, new_key=key, new_key_name=row.name)
 
 
-@router.post("/dashboard/keys/{key_id}/revoke")
+@router.post("/dashboard/keys/{key_id}/revoke", dependencies=SAME_ORIGIN)
 def revoke(key_id: int, request: Request, csrf: FormField = "") -> Response:
     who = principal_of(request)
     if who is None or not who.admin:
