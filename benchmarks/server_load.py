@@ -6,8 +6,8 @@ dir unless --db is given), runs the clients, and prints p50/p99 latency, through
 status counts. Then it checks what the issue asks: no 5xx; every 200 has its usage record
 (by the x-request-id the server returned); and, with --crash-after S, the server is killed
 with SIGKILL S seconds in and restarted on the same database, and afterwards every 200 (from
-before and after the kill) must still have its record and the SQLite file must pass
-``PRAGMA integrity_check``. Exit status 1 if any check fails.
+before and after the kill) must still have its record (SQLite or PostgreSQL) and an SQLite
+file must pass ``PRAGMA integrity_check``. Exit status 1 if any check fails.
 
     taskset -c 0,1 .venv/bin/python benchmarks/server_load.py --data ../shared/data \
         --clients 50 --seconds 60
@@ -197,9 +197,18 @@ async def drive(
     return out
 
 
-def recorded_ids(db_path: Path) -> set[str]:
-    with sqlite3.connect(db_path) as c:
-        return {r[0] for r in c.execute("SELECT request_id FROM usage_records")}
+def recorded_ids(url: str) -> set[str]:
+    """Request ids with a usage record, in SQLite or PostgreSQL."""
+    from sqlalchemy import create_engine, text
+
+    from audiosqueeze.server.db import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as c:
+            return {r[0] for r in c.execute(text("SELECT request_id FROM usage_records"))}
+    finally:
+        engine.dispose()
 
 
 def integrity(db_path: Path) -> str:
@@ -303,11 +312,11 @@ def run(
         vad=vad,
         crashed=crash_after is not None,
     )
+    db_path = data_dir / "audiosqueeze.db"
+    ids = recorded_ids(db or f"sqlite:///{db_path}")
+    ok = [o.request_id for o in out if o.status == 200]
+    summary["ok_without_record"] = sum(1 for rid in ok if rid not in ids)
     if db is None:
-        db_path = data_dir / "audiosqueeze.db"
-        ids = recorded_ids(db_path)
-        ok_ids = [o.request_id for o in out if o.status == 200]
-        summary["ok_without_record"] = sum(1 for r in ok_ids if r not in ids)
         summary["integrity_check"] = integrity(db_path)
     tmp.cleanup()
     return summary
