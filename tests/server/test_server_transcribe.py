@@ -4,6 +4,8 @@ original times back, in every OpenAI response format (upstreams: test_server_ups
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -198,3 +200,41 @@ def test_srt_and_vtt_keep_one_cue_per_segment_whatever_the_text():
     vtt_blocks = text.removeprefix("WEBVTT\n\n").strip("\n").split("\n\n")
     assert len(vtt_blocks) == 4 and all(timing.match(b.split("\n")[0]) for b in vtt_blocks)
     assert text.count("-->") == 4 and "AT&amp;T &lt;i&gt;tags&lt;/i&gt;" in text
+
+
+class ConcurrencyProbeASR(FakeASR):
+    """Counts how many threads are inside ``transcribe`` at once."""
+
+    def __init__(self, thread_safe: bool) -> None:
+        super().__init__()
+        self.thread_safe = thread_safe
+        self.inside = self.most = 0
+        self.lock = threading.Lock()
+
+    def transcribe(self, samples):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(0.5)
+        with self.lock:
+            self.inside -= 1
+        return super().transcribe(samples)
+
+
+@pytest.mark.parametrize("thread_safe", [False, True])
+def test_recogniser_is_called_concurrently_only_if_it_says_it_may_be(tmp_path, wav, thread_safe):
+    """Requests in several worker threads called one recogniser object at once: a pocketsphinx
+    decoder or a transformers pipeline keeps per-utterance state in it."""
+    asr = ConcurrencyProbeASR(thread_safe)
+    with client(tmp_path, asr=asr, auth=False, compute_threads=3) as c:
+        codes: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: codes.append(post(c, wav, model="w").status_code))
+            for _ in range(3)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert codes == [200, 200, 200]
+    assert asr.most >= 2 if thread_safe else asr.most == 1

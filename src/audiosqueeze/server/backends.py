@@ -9,8 +9,10 @@ is async, so a slow upstream holds neither a worker thread nor a CPU slot.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
+import threading
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -55,10 +57,17 @@ def _segments_from(t: Transcript, duration_s: float) -> list[dict]:
 
 
 class LocalBackend:
-    """The embedded recogniser (``load_asr`` name, default Whisper tiny.en)."""
+    """The embedded recogniser (``load_asr`` name, default Whisper tiny.en).
+
+    Requests call it from several worker threads at once. Only a recogniser that says it may be
+    (``thread_safe = True``: faster-whisper's model can) is; any other (a pocketsphinx decoder,
+    a transformers pipeline, one object with state per utterance) is called by one thread at a
+    time."""
 
     def __init__(self, asr) -> None:
         self.asr = asr
+        thread_safe = getattr(asr, "thread_safe", False) is True
+        self._one_at_a_time = contextlib.nullcontext() if thread_safe else threading.Lock()
         self.name = getattr(asr, "name", type(asr).__name__)
         params = inspect.signature(asr.transcribe).parameters
         self._kwargs = {"prompt", "temperature"} & set(params)
@@ -73,7 +82,8 @@ class LocalBackend:
                 param="language",
             )
         kw = {k: getattr(req, k) for k in self._kwargs if getattr(req, k) is not None}
-        t = self.asr.transcribe(np.ascontiguousarray(samples, np.float32), **kw)
+        with self._one_at_a_time:
+            t = self.asr.transcribe(np.ascontiguousarray(samples, np.float32), **kw)
         duration_s = len(samples) / 16000
         return Heard(
             t.text.strip(),
