@@ -226,3 +226,32 @@ def test_forms_posted_from_another_site_are_refused(tmp_path, admin_env):
         assert 'id="keys"' in page.text  # same origin (or no Origin at all) still works
         made = c.post("/dashboard/keys", data={"name": "x", "csrf": csrf(page.text)}, headers=evil)
         assert made.status_code == 403
+
+
+def test_session_secret_is_whole_and_long_or_the_server_does_not_start(tmp_path, monkeypatch):
+    """Workers starting together: one created session.secret, another read it before it was
+    written and signed cookies with b'' (anyone can forge those). An empty or short secret is
+    now refused; a new file appears whole."""
+    import stat
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from audiosqueeze.errors import OptionsError
+    from audiosqueeze.server.dashboard import session_secret
+
+    from .srv_helpers import config
+
+    cfg = config(tmp_path)
+    (tmp_path / "session.secret").write_text("")
+    with pytest.raises(OptionsError, match="has 0 characters, fewer than 32"):
+        session_secret(cfg)
+    (tmp_path / "session.secret").unlink()
+    with ThreadPoolExecutor(8) as pool:
+        got = set(pool.map(lambda _: session_secret(cfg), range(8)))
+    assert len(got) == 1 and len(got.pop()) == 64
+    assert stat.S_IMODE((tmp_path / "session.secret").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if "secret" in p.name] == ["session.secret"]
+    monkeypatch.setenv("AUDIOSQUEEZE_SESSION_SECRET", "too-short")
+    with pytest.raises(OptionsError, match=r"\$AUDIOSQUEEZE_SESSION_SECRET has 9 characters"):
+        session_secret(cfg)

@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import secrets
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -40,6 +41,7 @@ from .usage import usage_of
 
 HERE = Path(__file__).parent
 COOKIE = "audiosqueeze_session"
+SESSION_SECRET_ENV = "AUDIOSQUEEZE_SESSION_SECRET"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -52,19 +54,38 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def session_secret(config: ServerConfig) -> bytes:
-    """``$AUDIOSQUEEZE_SESSION_SECRET``, else a random secret kept in ``data_dir`` (0600)."""
-    env = os.environ.get("AUDIOSQUEEZE_SESSION_SECRET")
-    if env:
-        return env.encode()
-    path = config.data_dir / "session.secret"
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    """``$AUDIOSQUEEZE_SESSION_SECRET``, else a random secret kept in ``data_dir`` (0600).
+
+    The file appears whole or not at all (written aside, then linked into place), so worker
+    processes starting together all read the one secret, never an empty file; a secret
+    shorter than 32 characters (an empty one signs cookies anyone can forge) is refused."""
+    secret = os.environ.get(SESSION_SECRET_ENV)
+    where = f"${SESSION_SECRET_ENV}"
+    if not secret:
+        path = config.data_dir / "session.secret"
+        where = str(path)
+        if not path.exists():
+            _create_secret_file(path)
+        secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise OptionsError(
+            f"the session secret in {where} has {len(secret)} characters, fewer than 32; "
+            "set a longer one (or delete the file to have a new one made)"
+        )
+    return secret.encode()
+
+
+def _create_secret_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session.secret.")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
+        os.link(tmp, path)
     except FileExistsError:
-        pass
-    return path.read_text().strip().encode()
+        pass  # another worker made it first: use that one
+    finally:
+        os.unlink(tmp)
 
 
 def mount_static(app) -> None:
