@@ -294,6 +294,15 @@ def _add_bench_commands() -> None:
 _add_bench_commands()
 
 
+def _add_corpus_commands() -> None:
+    from .corpus.cli import corpus
+
+    cli.add_command(corpus)
+
+
+_add_corpus_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into one line and an exit code."""
     try:

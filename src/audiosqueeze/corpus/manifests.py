@@ -230,7 +230,7 @@ def _file_items(files: list[Path], base: Path) -> list[Item]:
     clash = {s for s in stems if stems.count(s) > 1}
     return [
         Item(s if s not in clash else f"{s}{p.suffix}", str(p.resolve()))
-        for s, p in zip(stems, files)
+        for s, p in zip(stems, files, strict=True)
     ]
 
 

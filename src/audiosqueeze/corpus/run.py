@@ -5,7 +5,7 @@ Output folder::
 
     OUT/audio/<name>.flac            compressed audio (atomic: temp file + rename)
     OUT/timemaps/<name>.timemap.json time map back to the original timeline
-    OUT/records.jsonl                append-only log, one record per finished item (the job's memory)
+    OUT/records.jsonl                append-only log, one record per finished item
     OUT/manifest.jsonl               NeMo manifest (or recordings/supervisions.jsonl.gz for lhotse)
     OUT/summary.json                 hours in/out, tokens saved per model profile, failures
 
@@ -40,8 +40,8 @@ from .work import (
     output_paths,
     process,
     safe_name,
-    warm,
     sha256_file,
+    warm,
     write_text_atomic,
 )
 
@@ -245,8 +245,14 @@ def _is_done(record, item: Item, name: str, root: Path, options, digest: str) ->
 
 
 def _bad_record(bad: BadItem) -> dict:
-    return {"key": bad.key, "name": None, "source": bad.source, "status": "failed",
-            "error": bad.error, "meta": {}}  # fmt: skip
+    return {
+        "key": bad.key,
+        "name": None,
+        "source": bad.source,
+        "status": "failed",
+        "error": bad.error,
+        "meta": {},
+    }
 
 
 def _pool_records(tasks: list[Task], root: Path, options, jobs, _ray) -> Iterator[dict]:
@@ -295,8 +301,7 @@ def _crashed(item: Item) -> dict:
 def _ray_records(tasks: list[Task], root: Path, options, jobs, address) -> Iterator[dict]:
     from ..ray import corpus_records
 
-    for record in corpus_records(tasks, root, options, address=address, actors=jobs):
-        yield record
+    yield from corpus_records(tasks, root, options, address=address, actors=jobs)
 
 
 def _write_manifests(root: Path, final: list[dict], fmt: str) -> list[str]:
@@ -323,8 +328,9 @@ def _summarise(final: list[dict], skipped: int, processed: int, manifests, start
         input_s=round(sum(r["stats"]["input_s"] for r in ok), 3),
         output_s=round(sum(r["stats"]["output_s"] for r in ok), 3),
         tokens_saved=saved,
-        failures=[{"key": r["key"], "source": r.get("source"), "error": r.get("error")}
-                  for r in fail],  # fmt: skip
+        failures=[
+            {"key": r["key"], "source": r.get("source"), "error": r.get("error")} for r in fail
+        ],
         wall_s=round(time.perf_counter() - started, 3),
         manifests=manifests,
     )

@@ -6,6 +6,7 @@ write the same bytes. It never raises for a bad item: the error becomes the reco
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -176,10 +177,8 @@ def process(item: Item, name: str, root: str, options: CorpusOptions) -> dict:
 
 def warm(options: CorpusOptions) -> None:
     """Worker start-up: load the VAD (one ONNX session per process) before the first item."""
-    try:
+    with contextlib.suppress(sq.AudiosqueezeError):  # e.g. no Silero model: items say so
         sq.Analyzer(options.analyze_options())
-    except sq.AudiosqueezeError:
-        pass  # e.g. no Silero model: each item records the error instead
 
 
 def _compress(item: Item, audio: Path, timemap: Path, options: CorpusOptions) -> dict:
