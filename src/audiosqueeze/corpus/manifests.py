@@ -12,9 +12,10 @@ record's fields:
 A line that cannot be read becomes a :class:`BadItem` (recorded as a failure, the job goes
 on); a manifest that cannot be read at all raises :class:`ManifestError`.
 
-Outputs: a NeMo manifest (:func:`write_nemo`) or a lhotse ``RecordingSet`` (plus a
-``SupervisionSet`` with times moved onto the compressed timeline, for cut inputs)
-(:func:`write_lhotse`).
+Outputs: a NeMo manifest (:func:`write_nemo`) or lhotse manifests (:func:`write_lhotse`): a
+``RecordingSet`` of the compressed audio, a ``CutSet`` whose cuts carry the time map in
+``custom`` (lhotse's ``Recording`` has no ``custom`` field), and for inputs with supervisions
+a ``SupervisionSet`` with their times moved onto the compressed timeline.
 """
 
 from __future__ import annotations
@@ -214,9 +215,12 @@ def _lhotse_cut(obj: dict, base: Path) -> Item:
     sups = obj.get("supervisions", [])
     if not isinstance(sups, list) or not all(isinstance(s, dict) for s in sups):
         raise _Bad(f"field 'supervisions' must be a list of objects, got {_show(sups)}")
-    for s in sups:
+    for s in sups:  # lhotse keeps a supervision that sticks out of a cut: start may be < 0
         for name in ("start", "duration"):
-            _seconds(s, name, 0.0)
+            value = s.get(name, 0.0)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value) or abs(value) > MAX_SECONDS:
+                raise _Bad(f"supervision {name!r} must be a number of seconds, got {_show(value)}")
     texts = [s["text"] for s in sups if isinstance(s.get("text"), str)]
     meta = {"recording_id": rec.get("id"), "text": " ".join(texts), "supervisions": sups}
     whole = start == 0.0 and rec_duration is not None and abs(duration - rec_duration) < 1e-3
@@ -274,11 +278,9 @@ def write_nemo(path: Path, records: list[dict], root: Path) -> Path:
 
 
 def lhotse_recording(record: dict, root: Path) -> dict:
-    """A lhotse ``Recording`` dict of the compressed audio, the time map in ``custom``."""
-    stats = record["stats"]
-    n = sq.to_samples(stats["output_s"])
-    timemap = json.loads((root / record["timemap"]).read_text())
-    meta = record.get("meta") or {}
+    """A lhotse ``Recording`` dict of the compressed audio (lhotse recordings have no
+    ``custom`` field: the time map goes in the cut, see :func:`lhotse_cut`)."""
+    n = sq.to_samples(record["stats"]["output_s"])
     return {
         "id": record["key"],
         "sources": [
@@ -288,14 +290,31 @@ def lhotse_recording(record: dict, root: Path) -> dict:
         "num_samples": n,
         "duration": n / sq.SAMPLE_RATE,
         "channel_ids": [0],
+    }
+
+
+def lhotse_cut(record: dict, root: Path) -> dict:
+    """A lhotse ``MonoCut`` over the whole compressed recording; ``custom`` holds the time
+    map, the original source and duration, and the text."""
+    rec = lhotse_recording(record, root)
+    meta = record.get("meta") or {}
+    timemap_path = root / record["timemap"]
+    return {
+        "id": record["key"],
+        "start": 0.0,
+        "duration": rec["duration"],
+        "channel": 0,
+        "supervisions": lhotse_supervisions(record, root),
+        "recording": rec,
         "custom": {
             "original_source": record["source"],
-            "original_duration": stats["input_s"],
+            "original_duration": record["stats"]["input_s"],
             "original_recording_id": meta.get("recording_id"),
             "text": meta.get("text"),
-            "timemap_filepath": str((root / record["timemap"]).resolve()),
-            "timemap": timemap,
+            "timemap_filepath": str(timemap_path.resolve()),
+            "timemap": json.loads(timemap_path.read_text()),
         },
+        "type": "MonoCut",
     }
 
 
@@ -306,9 +325,11 @@ def lhotse_supervisions(record: dict, root: Path) -> list[dict]:
         return []
     tm = sq.TimeMap.from_dict(json.loads((root / record["timemap"]).read_text()))
     out = []
+    length = record["stats"]["input_s"]
     for i, s in enumerate(sups):
-        start = float(s.get("start", 0.0))
-        a, b = tm.to_compressed(start), tm.to_compressed(start + float(s.get("duration", 0.0)))
+        start, end = float(s.get("start", 0.0)), float(s.get("start", 0.0) + s.get("duration", 0.0))
+        start, end = min(max(start, 0.0), length), min(max(end, 0.0), length)  # inside the cut
+        a, b = tm.to_compressed(start), tm.to_compressed(end)
         sid = s.get("id") if isinstance(s.get("id"), str) else f"{record['key']}-{i}"
         out.append(
             {
@@ -324,10 +345,14 @@ def lhotse_supervisions(record: dict, root: Path) -> list[dict]:
 
 
 def write_lhotse(folder: Path, records: list[dict], root: Path) -> list[Path]:
-    """``recordings.jsonl.gz`` (and ``supervisions.jsonl.gz`` where there are any)."""
-    recs = [lhotse_recording(r, root) for r in records]
-    sups = [s for r in records for s in lhotse_supervisions(r, root)]
-    paths = [_write_gz(folder / "recordings.jsonl.gz", recs)]
+    """``recordings.jsonl.gz``, ``cuts.jsonl.gz`` (time maps in ``custom``) and, where the
+    input had any, ``supervisions.jsonl.gz`` on the compressed timeline."""
+    cuts = [lhotse_cut(r, root) for r in records]
+    paths = [
+        _write_gz(folder / "recordings.jsonl.gz", [c["recording"] for c in cuts]),
+        _write_gz(folder / "cuts.jsonl.gz", cuts),
+    ]
+    sups = [s for c in cuts for s in c["supervisions"]]
     if sups:
         paths.append(_write_gz(folder / "supervisions.jsonl.gz", sups))
     return paths
