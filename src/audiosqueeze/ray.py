@@ -32,7 +32,7 @@ from .corpus.work import CorpusOptions, Item, process, warm
 from .deps import require
 
 #: Columns looked for, in order, when ``column`` is not given.
-AUDIO_COLUMNS = ("bytes", "audio", "path", "audio_filepath")
+AUDIO_COLUMNS = ("bytes", "audio", "array", "path", "audio_filepath")
 _RATE_COLUMNS = ("sampling_rate", "sample_rate")
 OUTPUT_COLUMNS = ("compressed", "timemap", "stats", "input_s", "output_s", "error")
 
@@ -143,21 +143,26 @@ def compress_dataset(
     audio_format: str = "flac",
     column: str | None = None,
     keep_input: bool = False,
-    concurrency: int | None = None,
+    concurrency: int | tuple[int, int] | None = None,
     num_threads: int = 1,
     batch_size: int = 4,
 ):
     """``ds`` with every row's audio compressed (see :class:`CompressBatch` for the columns).
 
-    ``concurrency``: number of actors (default: the cluster's CPUs / ``num_threads``); each
-    reserves ``num_threads`` CPUs and runs ONNX Runtime with that many threads.
+    ``concurrency``: number of actors, or a ``(min, max)`` range the pool scales in (default:
+    1 up to the cluster's CPUs / ``num_threads``, so the read tasks upstream always find a
+    CPU: a fixed pool that takes every CPU starves them). Each actor reserves
+    ``num_threads`` CPUs and runs ONNX Runtime with that many threads.
     """
     ray = require("ray", "ray")
     require("ray.data", "ray")
     CorpusOptions(rate, target_reduction, vad, audio_format, num_threads)  # fail early
     if concurrency is None:
         cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
-        concurrency = max(1, cpus // num_threads)
+        concurrency = (1, max(1, cpus // num_threads))
+    if isinstance(concurrency, int):
+        concurrency = (concurrency, concurrency)
+    low, high = concurrency
     return ds.map_batches(
         CompressBatch,
         fn_constructor_kwargs={
@@ -171,7 +176,7 @@ def compress_dataset(
         },
         batch_size=batch_size,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=concurrency),
+        compute=ray.data.ActorPoolStrategy(min_size=low, max_size=high),
         num_cpus=num_threads,
     )
 
@@ -215,6 +220,7 @@ def corpus_records(
     try:
         if actors is None:
             actors = max(1, int(ray.cluster_resources().get("CPU", 1)) // options.num_threads)
+        actors = min(actors, len(tasks))
         rows = [{"task": json.dumps(_task(item, name))} for item, name in tasks]
         ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), max_blocks))
         ds = ds.map_batches(
