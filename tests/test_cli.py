@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import needs_silero, silence, tone
 
 from audiosqueeze.cli import main
+from conftest import needs_silero, silence, tone
 
 
 @pytest.fixture

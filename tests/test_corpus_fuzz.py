@@ -13,13 +13,13 @@ import tempfile
 from pathlib import Path
 
 import soundfile as sf
-from conftest import tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
 from audiosqueeze.corpus import BadItem, CorpusOptions, Item, ManifestError, read_input, run_corpus
 from audiosqueeze.corpus.work import process, safe_name
+from conftest import tone
 
 FIELDS = ["id", "path", "audio_filepath", "duration", "offset", "text", "sources", "recording",
           "start", "supervisions", "type", "channel", "source", "channels"]  # fmt: skip
@@ -71,7 +71,8 @@ def mutated(draw) -> dict:
     record = json.loads(json.dumps(draw(st.sampled_from(TEMPLATES))))
     for _ in range(draw(st.integers(0, 3))):
         target = draw(st.sampled_from(list(_dicts(record))))
-        key = draw(st.sampled_from(sorted(target)) | st.sampled_from(FIELDS))
+        own = st.sampled_from(sorted(target)) if target else st.nothing()
+        key = draw(own | st.sampled_from(FIELDS))
         if draw(st.booleans()):
             target.pop(key, None)
         else:

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import has_module, needs_silero
 from corpus_helpers import CORRUPT, assert_same_outputs, make_folder, pick_clips
 
 import audiosqueeze as sq
 from audiosqueeze.cli import main
 from audiosqueeze.corpus import CorpusOptions, run_corpus
+from conftest import has_module, needs_silero
 
 pytestmark = [
     needs_silero,

@@ -4,11 +4,11 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 
 import audiosqueeze as sq
 from audiosqueeze.bench.methods import METHODS, _chunks_map, _complement, apply
 from audiosqueeze.errors import OptionsError
+from conftest import needs_silero, silence, tone
 
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None, reason="ffmpeg not on PATH (apt-get install ffmpeg)"

@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
+from conftest import needs_silero, silence, tone
 
 SR = 16000
+ENERGY = sq.AnalyzeOptions(vad="energy")
 
 
 @st.composite
@@ -33,7 +34,7 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 @given(synthetic(), st.sampled_from([8000, 16000, 22050, 44100]))
 def test_rate_zero_is_bit_exact(x, rate):
     expected = sq.load(x, sample_rate=rate).samples
-    out = sq.compress(x, 0.0, sample_rate=rate, vad="energy")
+    out = sq.compress(x, 0.0, sample_rate=rate, analyze_options=ENERGY)
     assert np.array_equal(out.audio, expected)
     assert out.stats.reduction == 0.0
 
@@ -41,7 +42,7 @@ def test_rate_zero_is_bit_exact(x, rate):
 @FAST
 @given(synthetic(), st.floats(0, 1))
 def test_never_longer_and_map_consistent(x, rate):
-    out = sq.compress(x, rate, sample_rate=SR, vad="energy")
+    out = sq.compress(x, rate, sample_rate=SR, analyze_options=ENERGY)
     n_in, n_out = len(x), len(out.audio)
     assert n_out <= n_in
     assert n_out == out.plan.out_samples == out.timemap.compressed_samples
@@ -56,7 +57,7 @@ def test_never_longer_and_map_consistent(x, rate):
 def test_kept_samples_are_covered_and_unchanged():
     x = np.concatenate([tone(1.0), silence(3.0), tone(1.0)])
     out = sq.compress(
-        x, 1.0, sample_rate=SR, vad="energy", plan_options=sq.PlanOptions(max_speed=1.0)
+        x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=sq.PlanOptions(max_speed=1.0)
     )  # cuts only, no stretch
     for edit in out.plan.edits:
         if edit.kind == "keep":
@@ -76,6 +77,7 @@ def test_real_clips_valid_at_each_rate(real_clips, rate):
         assert out.stats.tokens_after["gemini"] <= out.stats.tokens_before["gemini"]
 
 
+@pytest.mark.slow
 @needs_silero
 def test_reduction_monotone_in_rate_on_real_clips(real_clips):
     for clip in real_clips:
@@ -99,7 +101,7 @@ def test_target_reduction_on_real_clip(real_clips):
 
 def test_save_audio_and_timemap(tmp_path):
     x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
-    out = sq.compress(x, 0.8, sample_rate=SR, vad="energy")
+    out = sq.compress(x, 0.8, sample_rate=SR, analyze_options=ENERGY)
     out.save(tmp_path / "o.flac", timemap=tmp_path / "m.json")
     back = sq.load(tmp_path / "o.flac")
     assert back.num_samples == len(out.audio)
@@ -110,7 +112,7 @@ def test_save_audio_and_timemap(tmp_path):
 
 def test_unknown_tsm_rejected():
     with pytest.raises(sq.OptionsError, match="'magic'"):
-        sq.compress(silence(1.0), 0.5, sample_rate=SR, vad="energy", tsm="magic")
+        sq.RenderOptions(tsm="magic")
 
 
 @pytest.mark.parametrize("fmt", ["flac", "wav"])
@@ -121,22 +123,22 @@ def test_compress_file_matches_in_memory(tmp_path, fmt):
     )
     src = tmp_path / f"in.{fmt}"
     sq.save(src, x)
-    ref = sq.compress(src, 0.9, vad="energy")
+    ref = sq.compress(src, 0.9, analyze_options=ENERGY)
     ref.save(tmp_path / f"ref.{fmt}")
-    got = sq.compress_file(src, tmp_path / f"out.{fmt}", 0.9, vad="energy")
+    got = sq.compress_file(src, tmp_path / f"out.{fmt}", 0.9, analyze_options=ENERGY)
     assert got.plan == ref.plan and got.stats == ref.stats
     a = sq.load(tmp_path / f"ref.{fmt}").samples
     b = sq.load(tmp_path / f"out.{fmt}").samples
     assert np.array_equal(a, b)
 
 
-def test_compress_file_other_rate_falls_back(tmp_path):
+def test_compress_file_resamples_other_rates(tmp_path):
     import soundfile as sf
 
     x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
     src = tmp_path / "in44.wav"
     sf.write(src, sq.load(x, sample_rate=SR, target_rate=44100).samples, 44100)
-    got = sq.compress_file(src, tmp_path / "o.flac", 1.0, vad="energy")
+    got = sq.compress_file(src, tmp_path / "o.flac", 1.0, analyze_options=ENERGY)
     assert sf.info(tmp_path / "o.flac").frames == got.plan.out_samples
 
 
@@ -149,35 +151,68 @@ def test_compress_file_bad_input_leaves_nothing(tmp_path):
 
 
 def test_compress_file_reports_progress(tmp_path):
-    x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
+    x = np.concatenate([tone(8.0), silence(8.0), tone(8.0)])
     sq.save(tmp_path / "in.flac", x)
     seen = []
     sq.compress_file(
         tmp_path / "in.flac",
         tmp_path / "o.flac",
         1.0,
-        vad="energy",
+        analyze_options=ENERGY,
         progress=lambda stage, done, total: seen.append((stage, done, total)),
     )
-    assert seen[0] == ("analyze", len(x), len(x))
-    assert [s for s, _, _ in seen[1:]] == ["render"] * (len(seen) - 1)
-    assert seen[-1] == ("render", len(x), len(x))
+    assert {s for s, _, _ in seen} == {"compress"}
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and len(done) >= 6  # one call per 4-s block
+    assert seen[-1] == ("compress", 24.0, 24.0)
 
 
-def test_compress_file_result_cannot_be_saved_empty(tmp_path):
+def test_compress_file_returns_what_it_wrote(tmp_path):
     sq.save(tmp_path / "in.flac", np.concatenate([tone(1.0), silence(2.0), tone(1.0)]))
-    got = sq.compress_file(tmp_path / "in.flac", tmp_path / "o.flac", 1.0, vad="energy")
-    with pytest.raises(sq.OptionsError, match="compress_file wrote them"):
-        got.save(tmp_path / "again.flac")
-    assert not (tmp_path / "again.flac").exists()
+    got = sq.compress_file(tmp_path / "in.flac", tmp_path / "o.flac", 1.0, analyze_options=ENERGY)
+    assert isinstance(got, sq.Written) and not hasattr(got, "audio")
+    assert got.path == tmp_path / "o.flac" and got.timemap_path is None
+    assert sq.load(got.path).num_samples == got.plan.out_samples == got.timemap.compressed_samples
 
 
 def test_reusing_an_analysis_gives_the_same_result():
     x = np.concatenate([tone(1.0), silence(2.0), tone(1.5)])
-    a = sq.analyze(sq.Audio(x), sq.AnalyzeOptions(vad="energy"))
+    a = sq.analyze(sq.Audio(x), ENERGY)
     for rate in (0.3, 1.0):
-        fresh = sq.compress(x, rate, sample_rate=SR, vad="energy")
+        fresh = sq.compress(x, rate, sample_rate=SR, analyze_options=ENERGY)
         reused = sq.compress(x, rate, sample_rate=SR, analysis=a)
         assert reused.plan == fresh.plan and np.array_equal(reused.audio, fresh.audio)
-    with pytest.raises(sq.OptionsError, match="analysis covers"):
+    with pytest.raises(sq.OptionsError, match="covers"):
         sq.compress(x[:-SR], 0.5, sample_rate=SR, analysis=a)
+
+
+@needs_silero
+def test_pure_noise_is_flagged_and_becomes_a_short_silence(shared_data):
+    noise = sq.load(shared_data / "noise/speech_commands_background/running_tap.flac").samples
+    out = sq.compress(noise[: 20 * SR], 0.5, sample_rate=SR)
+    assert out.stats.no_speech and out.no_speech and out.stats.to_dict()["no_speech"]
+    assert len(out.audio) == 1600 and not out.audio.any()
+    assert sq.compress(noise[: 20 * SR], 0.0, sample_rate=SR).stats.no_speech  # flagged at 0 too
+
+
+@needs_silero
+def test_speech_then_20s_of_noise(real_clips, shared_data):
+    speech = sq.load(real_clips[0]["abs"]).samples
+    noise = sq.load(shared_data / "noise/speech_commands_background/running_tap.flac").samples
+    x = np.concatenate([speech, 0.3 * noise[: 20 * SR], speech])
+    ro = sq.RenderOptions(nonspeech_gain_db=-30)
+    out = sq.compress(x, 1.0, sample_rate=SR, render_options=ro)
+    assert not out.no_speech and out.stats.noise_s >= 15
+    cut = max(out.plan.edits, key=lambda e: e.in_samples - e.out_samples)
+    assert cut.kind == "shorten" and cut.segment == "noise" and cut.out_samples == 1600
+    before = sum(e.out_samples for e in out.plan.edits if e.end <= cut.start)
+    # speech right up to the cut is bit-exact where it was kept whole
+    keep = [e for e in out.plan.edits if e.end == cut.start][0]
+    if keep.kind == "keep":
+        assert np.array_equal(
+            out.audio[before - keep.in_samples : before], x[keep.start : keep.end]
+        )
+    plain = sq.compress(x, 1.0, sample_rate=SR)
+    pause = slice(before + 300, before + 1300)  # inside the kept 100 ms, away from the ramps
+    level = np.sqrt(np.mean(out.audio[pause] ** 2) / np.mean(plain.audio[pause] ** 2))
+    assert level == pytest.approx(10 ** (-30 / 20), rel=0.01)

@@ -99,10 +99,71 @@ def test_target_not_reachable_warns():
         (lambda: plan_for_target(A, 1.0), "target_reduction"),
         (lambda: PlanOptions(min_keep_pause_ms=0), "min_keep_pause_ms"),
         (lambda: PlanOptions(max_speed=3.0), "3.0"),
-        (lambda: PlanOptions(crossfade_ms=500), "crossfade_ms"),
+        (lambda: PlanOptions(min_cut_ms=5000), "min_cut_ms"),
+        (lambda: PlanOptions(max_speed="1.2"), "'1.2'"),
+        (lambda: PlanOptions(min_keep_noise_ms=float("nan")), "nan"),
+        (lambda: plan(A, "0.5"), "'0.5'"),
+        (lambda: plan(A, True), "True"),
+        (lambda: plan_for_target(A, "0.5"), "'0.5'"),
         (lambda: PlanOptions(max_stretch_complexity=0), "max_stretch_complexity"),
     ],
 )
 def test_invalid_options(make, quote):
     with pytest.raises(OptionsError, match=quote):
         make()
+
+
+def test_kept_pause_sits_next_to_speech():
+    a = analysis_of(
+        ("silence", 3.0),
+        ("speech", 2.0, 0.9),
+        ("silence", 2.0),
+        ("speech", 1.0, 0.9),
+        ("noise", 4.0),
+    )
+    p = plan(a, 1.0)
+    lead, mid, trail = p.edits[0], p.edits[2], p.edits[4]
+    keep = int(PlanOptions().min_keep_pause_ms * SR / 1000)
+    assert (lead.kind, lead.out_samples, lead.head, lead.tail) == ("shorten", keep, 0, keep)
+    assert (mid.kind, mid.head, mid.tail) == ("shorten", keep // 2, keep - keep // 2)
+    noise = int(PlanOptions().min_keep_noise_ms * SR / 1000)
+    assert (trail.kind, trail.out_samples, trail.head, trail.tail) == ("shorten", noise, noise, 0)
+
+
+def test_no_speech_becomes_a_short_silence_and_rate_zero_keeps_it():
+    from audiosqueeze.plan import NO_SPEECH_MS
+
+    a = analysis_of(("noise", 10.0), ("noise", 10.0), ("silence", 3.0))
+    p = plan(a, 0.5)
+    assert [e.kind for e in p.edits] == ["shorten", "shorten", "mute"]
+    assert [e.out_samples for e in p.edits] == [0, 0, int(NO_SPEECH_MS * SR / 1000)]
+    assert plan(a, 0.0).is_identity
+
+
+def test_leading_nonspeech_split_in_pieces_keeps_only_the_last_piece():
+    a = analysis_of(("noise", 10.0), ("noise", 4.0), ("speech", 2.0, 0.9))
+    p = plan(a, 1.0)
+    assert [(e.kind, e.out_samples) for e in p.edits[:2]] == [("shorten", 0), ("shorten", 1600)]
+    assert p.edits[1].head == 0  # the end of the noise, next to the speech, is what stays
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["silence", "noise", "speech"]), st.floats(0.01, 12)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.floats(0, 1),
+)
+def test_streaming_planner_equals_offline_plan(parts, rate):
+    from audiosqueeze.plan import Planner
+
+    a = analysis_of(*[(k, s, 0.1) if k == "speech" else (k, s) for k, s in parts])
+    planner = Planner(rate)
+    edits = []
+    for seg in a.segments[:-1]:
+        edits += planner.push([seg])  # one segment at a time, as the analyzer closes them
+    edits += planner.flush(a.segments[-1:])
+    assert tuple(edits) == plan(a, rate).edits
+    assert all(x.end == y.start for x, y in zip(edits, edits[1:], strict=False))
+    assert edits[0].start == 0 and edits[-1].end == a.num_samples

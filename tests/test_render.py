@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from audiosqueeze.plan import Edit, Plan
-from audiosqueeze.render import equal_power, render, timemap_of
+from audiosqueeze.render import RenderOptions, equal_power, render, timemap_of
 
 SR = 16000
 
@@ -11,13 +11,13 @@ def sine(n, hz=300.0, phase=0.0):
     return (0.5 * np.sin(2 * np.pi * hz * np.arange(n) / SR + phase)).astype(np.float32)
 
 
-def one_cut_plan(n, start, end, keep, crossfade=160):
+def one_cut_plan(n, start, end, keep):
     edits = (
         Edit("keep", 0, start, start, "speech"),
-        Edit("shorten", start, end, keep, "silence"),
+        Edit("shorten", start, end, keep, "silence", keep // 2),
         Edit("keep", end, n, n - end, "speech"),
     )
-    return Plan(edits, n, 1.0, crossfade)
+    return Plan(edits, n, 1.0)
 
 
 def test_equal_power_gains():
@@ -44,7 +44,7 @@ def test_cut_has_no_click():
 def test_cut_keeps_untouched_samples_bit_exact():
     x = np.random.default_rng(0).normal(0, 0.1, 3 * SR).astype(np.float32)
     start, end, keep = SR, 2 * SR, 2400
-    y = render(x, one_cut_plan(len(x), start, end, keep, crossfade=160))
+    y = render(x, one_cut_plan(len(x), start, end, keep), RenderOptions(crossfade_ms=10))
     assert np.array_equal(y[: start + keep // 2 - 80], x[: start + keep // 2 - 80])
     tail = keep - keep // 2
     assert np.array_equal(y[-(len(x) - end + tail - 80) :], x[end - tail + 80 :])
@@ -59,7 +59,6 @@ def test_identity_plan_is_bit_exact_copy():
         ),
         SR,
         0.0,
-        160,
     )
     y = render(x, p)
     assert np.array_equal(y, x) and y is not x
@@ -73,7 +72,7 @@ def test_stretch_joins_smoothly_and_map_is_linear():
         Edit("stretch", SR, 2 * SR, 12800, "speech"),
         Edit("keep", 2 * SR, n, SR, "speech"),
     )
-    p = Plan(edits, n, 1.0, 160)
+    p = Plan(edits, n, 1.0)
     y = render(x, p)
     assert len(y) == SR + 12800 + SR
     assert np.abs(np.diff(y)).max() <= 1.3 * np.abs(np.diff(x)).max()
@@ -87,3 +86,54 @@ def test_timemap_of_cut():
     assert tm.compressed_samples == 2 * SR + 2400 and tm.original_samples == 3 * SR
     assert tm.to_compressed(1.5) == pytest.approx((SR + 1200) / SR)  # inside the cut -> cut point
     assert tm.to_original((SR + 1200) / SR) == pytest.approx((2 * SR - 1200) / SR)
+
+
+def test_lead_and_trail_keep_the_side_next_to_speech_with_fades():
+    x = np.random.default_rng(2).normal(0, 0.1, 4 * SR).astype(np.float32)
+    edits = (
+        Edit("shorten", 0, SR, 2400, "noise", 0),  # opens the recording: keep its end
+        Edit("keep", SR, 3 * SR, 2 * SR, "speech"),
+        Edit("shorten", 3 * SR, 4 * SR, 1600, "noise", 1600),  # closes it: keep its start
+    )
+    y = render(x, Plan(edits, 4 * SR, 1.0), RenderOptions(crossfade_ms=10))
+    assert len(y) == 2400 + 2 * SR + 1600
+    fade = 160
+    assert np.array_equal(y[fade:2400], x[SR - 2400 + fade : SR])  # the end of the lead, as is
+    assert abs(y[0]) < abs(x[SR - 2400]) * 0.02 + 1e-6  # faded in from silence
+    assert np.array_equal(y[2400 : 2400 + 2 * SR], x[SR : 3 * SR])  # speech untouched
+    tail = y[2400 + 2 * SR :]
+    assert np.array_equal(tail[: 1600 - fade], x[3 * SR : 3 * SR + 1600 - fade])
+    assert abs(tail[-1]) < 0.02 * 0.5
+
+
+def test_nonspeech_gain_attenuates_only_the_kept_pause():
+    rng = np.random.default_rng(3)
+    speech = sine(SR, hz=220)
+    noise = rng.normal(0, 0.1, 20 * SR).astype(np.float32)
+    x = np.concatenate([speech, noise, speech])
+    keep = 2400
+    edits = (
+        Edit("keep", 0, SR, SR, "speech"),
+        Edit("shorten", SR, 21 * SR, keep, "noise", keep // 2),
+        Edit("keep", 21 * SR, 22 * SR, SR, "speech"),
+    )
+    p = Plan(edits, len(x), 1.0)
+    plain = render(x, p, RenderOptions())
+    quiet = render(x, p, RenderOptions(nonspeech_gain_db=-30))
+    assert np.array_equal(quiet[:SR], x[:SR]) and np.array_equal(quiet[-SR:], x[-SR:])
+    mid = slice(SR + 400, SR + keep - 400)  # away from the ramps at both ends
+    ratio = np.sqrt(np.mean(quiet[mid] ** 2) / np.mean(plain[mid] ** 2))
+    assert ratio == pytest.approx(10 ** (-30 / 20), rel=1e-3)
+
+
+def test_mute_is_digital_silence_of_the_planned_length():
+    x = np.random.default_rng(4).normal(0, 0.1, SR).astype(np.float32)
+    y = render(x, Plan((Edit("mute", 0, SR, 1600, "noise"),), SR, 0.5))
+    assert len(y) == 1600 and not y.any()
+
+
+def test_gain_out_of_range_is_rejected():
+    from audiosqueeze.errors import OptionsError
+
+    with pytest.raises(OptionsError, match="nonspeech_gain_db"):
+        RenderOptions(nonspeech_gain_db=6)

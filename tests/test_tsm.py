@@ -42,3 +42,39 @@ def test_unknown_method():
 
     with pytest.raises(OptionsError, match="'fast'"):
         stretch(np.zeros(1000, np.float32), 800, "fast")
+
+
+def tone_sequence(freqs, seconds_each):
+    n = int(seconds_each * SR)
+    t = np.arange(n) / SR
+    return np.concatenate([0.4 * np.sin(2 * np.pi * f * t) for f in freqs]).astype(np.float32)
+
+
+@pytest.mark.parametrize("speed", [1.25, 1.6])
+def test_tone_sequence_keeps_order_pitch_and_end(speed):
+    # four tones in a row: time-stretching keeps each tone's pitch, their order, and ends on the
+    # last one; truncation (x[:n_out]) would lose the last tone, resampling would shift pitch
+    freqs = [300.0, 500.0, 700.0, 900.0]
+    x = tone_sequence(freqs, 0.5)
+    n_out = int(round(len(x) / speed))
+    y = stretch(x, n_out)
+    assert len(y) == n_out
+    quarter = n_out // 4
+    got = [
+        dominant_hz(y[i * quarter + quarter // 4 : (i + 1) * quarter - quarter // 4])
+        for i in range(4)
+    ]
+    assert got == pytest.approx(freqs, abs=12)
+
+
+def test_stretch_within_context_reads_only_the_core():
+    rng = np.random.default_rng(0)
+    core = tone_sequence([400.0, 800.0], 0.5)
+    lead, trail = (
+        rng.normal(0, 0.3, 700).astype(np.float32),
+        rng.normal(0, 0.3, 700).astype(np.float32),
+    )
+    y = stretch(np.concatenate([lead, core, trail]), 12800, lead=700, trail=700)
+    assert len(y) == 12800
+    assert dominant_hz(y[1000:5000]) == pytest.approx(400, abs=12)
+    assert dominant_hz(y[8000:12000]) == pytest.approx(800, abs=12)

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from conftest import needs_silero, silence, tone
 
 from audiosqueeze.errors import ModelNotFoundError, OptionsError
 from audiosqueeze.features import frames_of
 from audiosqueeze.vad import EnergyVAD, NoiseFloorTracker, WebRTCVAD, find_silero_model, make_vad
+from conftest import needs_silero, silence, tone
 
 
 def frames(x):
@@ -36,6 +36,15 @@ def test_silero_separates_speech_from_silence(real_clips):
 def test_webrtc_on_tone_and_silence():
     p = WebRTCVAD(3).process(frames(np.concatenate([silence(1.0), tone(1.0, amp=0.5)])))
     assert p[:30].max() == 0.0
+
+
+def test_webrtc_hears_real_speech(real_clips):
+    from audiosqueeze import load
+
+    speech = load(real_clips[0]["abs"]).samples
+    p = WebRTCVAD(2).process(frames(np.concatenate([silence(2.0), speech])))
+    assert p[:60].max() == 0.0  # a VAD answering 1 everywhere fails here
+    assert np.mean(p[70:]) > 0.6  # and one answering 0 everywhere fails here
 
 
 def test_energy_vad_planted():

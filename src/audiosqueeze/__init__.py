@@ -5,11 +5,13 @@
 1920
 
 ``sq.compress(src, rate=0.5)`` returns a :class:`Compressed` (audio, timemap, plan, stats);
-``sq.analyze(src)`` the segments; ``sq.tokens(x, model=...)`` the audio-token count.
+``sq.compress_file(src, dst)`` writes it in bounded memory; ``sq.Stream`` does it in real time
+(``push`` / ``flush``); ``sq.analyze(src)`` gives the segments; ``sq.tokens(x, model=...)`` the
+audio-token count.
 """
 
 from .analyze import Analysis, AnalyzeOptions, Analyzer, Segment, analyze
-from .audio import Audio, duration_s, load, save
+from .audio import Audio, duration_s, encode, load
 from .errors import (
     AudioError,
     AudioFileNotFoundError,
@@ -21,15 +23,20 @@ from .errors import (
     MissingDependencyError,
     ModelNotFoundError,
     OptionsError,
+    PathError,
+    TargetNotReachedWarning,
     TimeMapError,
     TooManyChannelsError,
     UnsupportedFormatError,
 )
-from .pipeline import Compressed, Stats, compress, compress_file
-from .plan import Edit, Plan, PlanOptions, TargetNotReachedWarning, plan, plan_for_target
-from .render import render, timemap_of
+from .output import save
+from .pipeline import Compressed, Stats, Written, compress, compress_file
+from .plan import Edit, Plan, PlanOptions, plan, plan_for_target
+from .render import RenderOptions, render, timemap_of
+from .stream import Stream
 from .timemap import TimeMap
 from .tokens import PROFILES, TokenProfile, token_table, tokens
+from .transcript import Transcript, Word
 from .units import SAMPLE_RATE, to_samples, to_seconds
 
 __version__ = "0.1.0"
@@ -53,20 +60,27 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "OptionsError",
+    "PathError",
     "Plan",
     "PlanOptions",
+    "RenderOptions",
     "Segment",
     "Stats",
+    "Stream",
     "TargetNotReachedWarning",
     "TimeMap",
     "TimeMapError",
     "TokenProfile",
     "TooManyChannelsError",
+    "Transcript",
     "UnsupportedFormatError",
+    "Word",
+    "Written",
     "analyze",
     "compress",
     "compress_file",
     "duration_s",
+    "encode",
     "load",
     "plan",
     "plan_for_target",

@@ -8,12 +8,13 @@ need a fixed look-ahead of ``speech_pad_ms + min_speech_ms`` (about 0.2 s by def
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import features
-from .audio import Audio, Source, load
+from . import features, validate
+from .decode import Source
 from .errors import OptionsError
 from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
@@ -40,18 +41,27 @@ class AnalyzeOptions:
     vad_model_path: str | None = None  #: explicit Silero .onnx (else found, see vad.py)
 
     def __post_init__(self) -> None:
-        if self.vad not in VAD_NAMES:
-            raise OptionsError(f"vad must be one of {VAD_NAMES}, got {self.vad!r}")
-        if not 0.0 < self.release_threshold <= self.speech_threshold < 1.0:
+        validate.choice("vad", self.vad, VAD_NAMES)
+        validate.number(
+            "speech_threshold", self.speech_threshold, 0.0, 1.0, lo_open=True, hi_open=True
+        )
+        validate.number(
+            "release_threshold", self.release_threshold, 0.0, self.speech_threshold, lo_open=True
+        )
+        validate.number("min_speech_ms", self.min_speech_ms, 0.0, 10_000.0)
+        validate.number("speech_pad_ms", self.speech_pad_ms, 0.0, 10_000.0)
+        validate.number("max_segment_ms", self.max_segment_ms, 1000.0, 3_600_000.0)
+        validate.number("silence_dbfs", self.silence_dbfs, -200.0, 0.0)
+        validate.number("stationary_max_std_db", self.stationary_max_std_db, 0.0)
+        validate.number("floor_rise_db_per_s", self.floor_rise_db_per_s, 0.0, 1000.0)
+        validate.integer("webrtc_mode", self.webrtc_mode, 0, 3)
+        validate.integer("num_threads", self.num_threads, 1, 256)
+        if self.vad_model_path is not None and not isinstance(
+            self.vad_model_path, (str, os.PathLike)
+        ):
             raise OptionsError(
-                "need 0 < release_threshold <= speech_threshold < 1, got "
-                f"{self.release_threshold!r} and {self.speech_threshold!r}"
+                f"vad_model_path must be a path or None, got {self.vad_model_path!r}"
             )
-        for name in ("min_speech_ms", "speech_pad_ms"):
-            if getattr(self, name) < 0:
-                raise OptionsError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.max_segment_ms < 1000:
-            raise OptionsError(f"max_segment_ms must be >= 1000, got {self.max_segment_ms!r}")
 
 
 @dataclass(frozen=True)
@@ -267,16 +277,17 @@ class Analyzer:
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             label = bool(labels[a])
             while a < b:
-                if self._open is not None and self._open[0] != label:
+                # a full segment is closed only once the next frame exists, so the recording's
+                # last segment always closes in flush() (the planner treats it as the last)
+                have = 0 if self._open is None else sum(len(c["prob"]) for c in self._open[2])
+                if self._open is not None and (self._open[0] != label or have >= self._max_frames):
                     closed.append(self._close((start + a) * FRAME_SAMPLES))
+                    have = 0
                 if self._open is None:
                     self._open = (label, start + a, [])
-                have = sum(len(c["prob"]) for c in self._open[2])
                 take = min(b - a, self._max_frames - have)
                 self._open[2].append({k: v[a : a + take] for k, v in chunk.items()})
                 a += take
-                if have + take >= self._max_frames:
-                    closed.append(self._close((start + a) * FRAME_SAMPLES))
         return closed
 
     def _close(self, end: int) -> Segment:
@@ -288,13 +299,11 @@ class Analyzer:
         return seg
 
     def _describe(self, speech: bool, start: int, end: int, f: dict) -> Segment:
-        from scipy.signal import find_peaks
-
         o = self.options
         level, floor = float(np.median(f["level"])), float(np.median(f["floor"]))
         if speech:
             env = np.convolve(f["band"], np.ones(3) / 3, mode="same")
-            peaks, _ = find_peaks(env, prominence=4.0, distance=3)
+            peaks = features.peaks(env, prominence=4.0, distance=3)
             dur = max(to_seconds(end - start), _FRAME_S)
             cues = {
                 "syllable_rate_hz": round(len(peaks) / dur, 3),
@@ -317,14 +326,16 @@ class Analyzer:
         return Segment("noise", start, end, conf, None, kind, cues)
 
 
-def analyze(
-    src: Source | Audio, options: AnalyzeOptions | None = None, *, chunk_s: float = 30.0
-) -> Analysis:
-    """Classify ``src`` into silence / noise / speech segments (a stream run to the end)."""
-    audio = src if isinstance(src, Audio) else load(src)
-    analyzer = Analyzer(options)
-    step = int(chunk_s * SAMPLE_RATE)
-    for i in range(0, audio.num_samples, step):
-        analyzer.push(audio.samples[i : i + step])
+def analyze(src: Source, options: AnalyzeOptions | None = None, *, sample_rate=None) -> Analysis:
+    """Classify ``src`` into silence / noise / speech segments: the input decoded block by
+    block, resampled to 16 kHz and run through an :class:`Analyzer` to the end."""
+    from .audio import Resampler
+    from .decode import open_input
+
+    inp = open_input(src, sample_rate)
+    rs, analyzer = Resampler(inp.rate, inp.name), Analyzer(options)
+    for block in inp.blocks():
+        analyzer.push(rs.push(block))
+    analyzer.push(rs.flush())
     analyzer.flush()
     return analyzer.result()

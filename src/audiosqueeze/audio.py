@@ -1,44 +1,37 @@
-"""Audio in and out: decode, validate, down-mix, resample to 16 kHz, and write atomically.
+"""Audio values: the :class:`Audio` type, incremental resampling to 16 kHz with sample checks,
+:func:`load`, :func:`duration_s` and :func:`encode`.
 
-Decoding: wav/flac/ogg/mp3 through soundfile (libsndfile); m4a/mp4/webm/opus-in-webm/aac and
-anything else FFmpeg reads through PyAV, installed with the ``[formats]`` or ``[whisper]`` extra.
-Resampling: soxr, "HQ" quality.
+Decoding lives in :mod:`audiosqueeze.decode`, writing files in :mod:`audiosqueeze.output`.
+Resampling: soxr, "HQ" quality, run incrementally (:class:`Resampler`); its output does not
+depend on how the input is chunked, so a stream and a whole file resample identically.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Union
 
 import numpy as np
 
-from .errors import (
-    AudioFileNotFoundError,
-    DecodeError,
-    EmptyAudioError,
-    InvalidAudioError,
-    InvalidSampleRateError,
-    MissingDependencyError,
-    TooManyChannelsError,
-    UnsupportedFormatError,
-)
+from . import validate
+from .decode import Source, open_input
+from .errors import InvalidAudioError, UnsupportedFormatError
 from .units import SAMPLE_RATE
 
-#: Sample rates outside this range are rejected as absurd for speech audio.
-MIN_SAMPLE_RATE = 1_000
-MAX_SAMPLE_RATE = 384_000
-#: More channels than this are rejected rather than silently down-mixed.
-MAX_CHANNELS = 8
-#: Extensions soundfile can write (output format is chosen by the extension).
-WRITE_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}
-#: Extensions that need FFmpeg (PyAV) to decode.
-FFMPEG_EXTENSIONS = {".m4a", ".mp4", ".aac", ".webm", ".opus", ".mkv", ".wma", ".amr", ".3gp"}
+#: Float samples beyond this magnitude are refused (float audio lives in [-1, 1]; a little
+#: headroom is allowed, integer PCM stored as floats is not).
+MAX_ABS_SAMPLE = 8.0
+#: Formats :func:`encode` (and the file writers) produce: container and sample encoding.
+ENCODINGS = {
+    "flac": ("FLAC", "PCM_16"),
+    "wav": ("WAV", "PCM_16"),
+    "ogg": ("OGG", "VORBIS"),
+    "opus": ("OGG", "OPUS"),
+}
 
-Source = Union[str, os.PathLike, bytes, bytearray, BinaryIO, np.ndarray, "Audio"]
+__all__ = ["Audio", "Resampler", "Source", "duration_s", "encode", "load"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +64,62 @@ class Audio:
         return self.num_samples / self.sample_rate
 
 
-def load(src: Source, sample_rate: int | None = None, target_rate: int = SAMPLE_RATE) -> Audio:
+def check_samples(x: np.ndarray, name: str, offset: int = 0, rate: int = SAMPLE_RATE) -> None:
+    """Refuse NaN, infinity and magnitudes over :data:`MAX_ABS_SAMPLE` (quoting where)."""
+    if not len(x):
+        return
+    peak = float(np.max(np.abs(x)))
+    if peak <= MAX_ABS_SAMPLE:  # NaN compares False: falls through to the checks below
+        return
+    bad = ~np.isfinite(x)
+    if bad.any():
+        at = (offset + int(np.argmax(bad))) / rate
+        raise InvalidAudioError(
+            f"{name}: {int(bad.sum())} samples are NaN or infinite (first at {at:.3f} s)"
+        )
+    raise InvalidAudioError(
+        f"{name}: samples reach {peak:g}; float audio must lie in [-1, 1] (at most "
+        f"{MAX_ABS_SAMPLE:g}); divide integer PCM stored as floats by 32768"
+    )
+
+
+class Resampler:
+    """Incremental ``rate`` -> 16 kHz resampling of mono float32 blocks, checking every sample
+    before and after (``push`` / ``flush`` / ``reset``)."""
+
+    def __init__(self, rate: int, name: str = "<stream>", target_rate: int = SAMPLE_RATE):
+        self.rate = validate.sample_rate(rate)
+        self.target_rate = validate.sample_rate(target_rate, "target_rate")
+        self.name = name
+        self.reset()
+
+    def reset(self) -> None:
+        self._stream = None
+        if self.rate != self.target_rate:
+            import soxr
+
+            self._stream = soxr.ResampleStream(
+                self.rate, self.target_rate, 1, dtype="float32", quality="HQ"
+            )
+        self._in = self._out = 0
+
+    def push(self, x: np.ndarray, last: bool = False) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        check_samples(x, self.name, self._in, self.rate)
+        self._in += len(x)
+        if self._stream is None:
+            y = x
+        else:
+            y = self._stream.resample_chunk(x, last=last)
+            check_samples(y, self.name, self._out, self.target_rate)
+        self._out += len(y)
+        return y
+
+    def flush(self) -> np.ndarray:
+        return self.push(np.zeros(0, np.float32), last=True)
+
+
+def load(src: Source, sample_rate=None, target_rate: int = SAMPLE_RATE) -> Audio:
     """Load ``src`` as mono float32 at ``target_rate``.
 
     ``src`` may be a path, raw file bytes, a binary file object, an :class:`Audio`, or a NumPy
@@ -81,202 +129,52 @@ def load(src: Source, sample_rate: int | None = None, target_rate: int = SAMPLE_
     >>> sq.load(np.zeros(44100, dtype=np.float32), sample_rate=44100).num_samples
     16000
     """
-    _check_rate(target_rate, "target_rate")
-    if isinstance(src, Audio):
-        data, rate, name = src.samples, src.sample_rate, src.name
-        source_rate = src.source_rate
-    elif isinstance(src, np.ndarray):
-        if sample_rate is None:
-            raise InvalidSampleRateError("a NumPy array needs sample_rate=..., got None")
-        data, rate, name = _array_to_float(src), int(sample_rate), "<array>"
-        source_rate = rate
-    else:
-        if sample_rate is not None:
-            raise InvalidSampleRateError(
-                f"sample_rate={sample_rate!r} applies to arrays only; files carry their own rate"
-            )
-        data, rate, name = _decode(src)
-        source_rate = rate
-    _check_rate(rate, f"sample rate of {name}")
-    mono = _to_mono(data, name)
-    if mono.shape[0] == 0:
-        raise EmptyAudioError(f"{name}: audio has zero samples")
-    if not np.all(np.isfinite(mono)):
-        bad = int(np.count_nonzero(~np.isfinite(mono)))
-        raise InvalidAudioError(f"{name}: {bad} samples are NaN or infinite")
-    if rate != target_rate:
-        import soxr
-
-        mono = soxr.resample(mono, rate, target_rate, quality="HQ").astype(np.float32, copy=False)
-    return Audio(np.ascontiguousarray(mono, dtype=np.float32), target_rate, source_rate, name)
-
-
-def save(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:
-    """Write mono samples to ``path`` (format from its extension) atomically.
-
-    The data goes to a temporary file in the same folder that is renamed over ``path`` only once
-    complete, so an interrupted run never leaves a half-written file.
-    """
-    import soundfile as sf
-
-    path = Path(path)
-    fmt = WRITE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise UnsupportedFormatError(
-            f"cannot write {str(path)!r}: extension {path.suffix!r} is not one of "
-            f"{sorted(WRITE_FORMATS)}"
-        )
-    if not path.parent.is_dir():
-        raise AudioFileNotFoundError(f"output folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            sf.write(f, np.asarray(samples, dtype=np.float32), sample_rate, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    target_rate = validate.sample_rate(target_rate, "target_rate")
+    inp = open_input(src, sample_rate)
+    if isinstance(src, Audio) and inp.rate == target_rate:
+        return src
+    rs = Resampler(inp.rate, inp.name, target_rate)
+    parts = [rs.push(b) for b in inp.blocks()] + [rs.flush()]
+    samples = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    return Audio(np.ascontiguousarray(samples, np.float32), target_rate, inp.rate, inp.name)
 
 
 def duration_s(src: Source) -> float:
-    """Duration in seconds; for a file soundfile reads, from its header alone (no decoding)."""
+    """Duration in seconds; for a file whose header states a plausible length, from the header
+    alone (no decoding), else by decoding it."""
     if isinstance(src, (str, os.PathLike)) and Path(src).is_file():
         import soundfile as sf
 
         try:
             info = sf.info(str(src))
-            if info.frames > 0:
+            if 0 < info.frames < (1 << 40):
                 return info.frames / info.samplerate
         except (sf.LibsndfileError, RuntimeError):
             pass  # not a soundfile format: decode it, which also reports bad files properly
-    return load(src).duration_s
+    if isinstance(src, Audio):
+        return src.duration_s
+    inp = open_input(src)
+    return sum(len(b) for b in inp.blocks()) / inp.rate
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file renamed over it when complete."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise AudioFileNotFoundError(f"output folder {str(path.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def encode(samples: np.ndarray, format: str = "flac", sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Mono float samples as the bytes of a ``format`` file: flac, wav (16-bit), ogg (Vorbis)
+    or opus (Ogg Opus). Samples are clipped to [-1, 1].
 
-
-def _check_rate(rate: int, what: str) -> None:
-    if not isinstance(rate, (int, np.integer)) or not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        raise InvalidSampleRateError(
-            f"{what} must be an integer in [{MIN_SAMPLE_RATE}, {MAX_SAMPLE_RATE}] Hz, got {rate!r}"
-        )
-
-
-def _array_to_float(a: np.ndarray) -> np.ndarray:
-    if a.dtype.kind == "f":
-        return a.astype(np.float32, copy=False)
-    if a.dtype.kind in "iu":
-        info = np.iinfo(a.dtype)
-        mid = (int(info.max) + int(info.min) + 1) / 2.0
-        return ((a.astype(np.float64) - mid) / (info.max - mid + 1)).astype(np.float32)
-    raise InvalidAudioError(f"unsupported sample dtype {a.dtype}; use float or integer PCM")
-
-
-def _to_mono(data: np.ndarray, name: str) -> np.ndarray:
-    if data.ndim == 1:
-        return data
-    if data.ndim != 2:
-        raise InvalidAudioError(
-            f"{name}: expected shape (samples,) or (samples, channels), got {data.shape}"
-        )
-    channels = data.shape[1]
-    if channels > MAX_CHANNELS:
-        raise TooManyChannelsError(
-            f"{name}: {channels} channels (shape {data.shape}); at most {MAX_CHANNELS} are "
-            "down-mixed. Arrays are (samples, channels): transpose a (channels, samples) array"
-        )
-    return data.mean(axis=1, dtype=np.float64).astype(np.float32)
-
-
-def _decode(src) -> tuple[np.ndarray, int, str]:
-    """Decode a path, bytes or file object with soundfile, falling back to PyAV."""
-    suffix = ""
-    if isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        name, suffix = str(path), path.suffix.lower()
-        if not path.exists():
-            raise AudioFileNotFoundError(f"no such file: {name!r}")
-        if path.is_dir():
-            raise DecodeError(f"{name!r} is a folder, not an audio file")
-        if path.stat().st_size == 0:
-            raise EmptyAudioError(f"{name!r} is empty (0 bytes)")
-        raw: bytes | None = None
-    elif isinstance(src, (bytes, bytearray, memoryview)):
-        raw, name = bytes(src), "<bytes>"
-        if not raw:
-            raise EmptyAudioError("<bytes>: zero bytes of input")
-    elif hasattr(src, "read"):
-        raw, name = src.read(), getattr(src, "name", "<file>")
-        if not raw:
-            raise EmptyAudioError(f"{name}: the file object gave zero bytes")
-        suffix = Path(str(name)).suffix.lower()
-    else:
-        raise InvalidAudioError(f"cannot load audio from {type(src).__name__!r}")
-
-    def opener():
-        return io.BytesIO(raw) if raw is not None else name
-
+    >>> import numpy as np
+    >>> encode(np.zeros(1600, np.float32), "wav")[:4]
+    b'RIFF'
+    """
     import soundfile as sf
 
-    sf_error: Exception | None = None
-    if suffix not in FFMPEG_EXTENSIONS:
-        try:
-            data, rate = sf.read(opener(), dtype="float32", always_2d=False)
-            return data, int(rate), name
-        except (sf.LibsndfileError, RuntimeError, TypeError) as e:
-            sf_error = e
+    fmt = validate.choice("format", format, tuple(ENCODINGS))
+    container, subtype = ENCODINGS[fmt]
+    x = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
+    if x.ndim != 1:
+        raise InvalidAudioError(f"encode takes mono samples, got shape {x.shape}")
+    buf = io.BytesIO()
     try:
-        return (*_decode_av(opener()), name)
-    except MissingDependencyError:
-        if sf_error is None:
-            raise UnsupportedFormatError(
-                f"{name}: {suffix or 'this'} audio needs FFmpeg through PyAV; "
-                "install it with: pip install 'audiosqueeze[formats]'"
-            ) from None
-        raise DecodeError(f"{name}: not a readable audio file ({sf_error})") from None
-    except (EmptyAudioError, TooManyChannelsError):
-        raise
-    except Exception as e:  # PyAV raises its own error types per FFmpeg error code
-        detail = f"{sf_error}; {e}" if sf_error else str(e)
-        raise DecodeError(f"{name}: not a readable audio file ({detail})") from None
-
-
-def _decode_av(file) -> tuple[np.ndarray, int]:
-    try:
-        import av
-    except ImportError as e:
-        raise MissingDependencyError("PyAV is not installed") from e
-    with av.open(file) as container:
-        if not container.streams.audio:
-            raise DecodeError("the file has no audio stream")
-        stream = container.streams.audio[0]
-        channels = stream.codec_context.channels
-        if channels > MAX_CHANNELS:
-            raise TooManyChannelsError(
-                f"{channels} channels; at most {MAX_CHANNELS} are down-mixed"
-            )
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=stream.rate)
-        chunks = [
-            out.to_ndarray()
-            for frame in container.decode(stream)
-            for out in resampler.resample(frame)
-        ]
-        chunks += [out.to_ndarray() for out in resampler.resample(None)]
-        rate = int(stream.rate)
-    if not chunks:
-        raise EmptyAudioError("the audio stream decoded to zero samples")
-    return np.concatenate(chunks, axis=1).T.astype(np.float32), rate
+        sf.write(buf, x, validate.sample_rate(sample_rate), format=container, subtype=subtype)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+        raise UnsupportedFormatError(f"cannot encode {fmt}: {e}") from None
+    return buf.getvalue()

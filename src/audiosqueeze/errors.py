@@ -1,6 +1,7 @@
 """One error hierarchy: every problem audiosqueeze reports is an :class:`AudiosqueezeError`.
 
 Messages quote the value that was received, so a one-line CLI message is enough to act on.
+Warnings live here too (:class:`AudiosqueezeWarning`).
 """
 
 from __future__ import annotations
@@ -56,3 +57,18 @@ class MissingDependencyError(AudiosqueezeError, ImportError):
 
 class TimeMapError(AudiosqueezeError, ValueError):
     """A time map is malformed (not monotone, or arrays of different lengths)."""
+
+
+class PathError(AudiosqueezeError, OSError):
+    """A path cannot be used: too long, not a regular file, not writable, or an unusable name."""
+
+
+# -- warnings ------------------------------------------------------------------------------
+
+
+class AudiosqueezeWarning(UserWarning):
+    """Base class of every warning audiosqueeze issues."""
+
+
+class TargetNotReachedWarning(AudiosqueezeWarning):
+    """``target_reduction`` is more than rate 1 gives; the rate-1 plan is used."""

@@ -1,25 +1,35 @@
-"""The public verbs: :func:`compress` runs load -> analyze -> plan -> render in one call."""
+"""The drivers of the one core (:class:`~audiosqueeze.stream.Stream`):
+
+- :func:`compress`: an input run through the stream to the end, output held in memory;
+- :func:`compress_file`: file blocks through the stream, output written straight to a file.
+
+Both take one pass over the input for ``rate``; ``target_reduction`` needs the whole analysis
+before the first edit, so it takes two (analysis, then render of the chosen plan). Inputs are
+decoded block by block (:mod:`audiosqueeze.decode`), so only the output is ever held whole.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .analyze import Analysis, AnalyzeOptions, Analyzer, analyze
-from .audio import WRITE_FORMATS, Audio, Source, load, save, write_text_atomic
-from .errors import AudioFileNotFoundError, OptionsError, UnsupportedFormatError
-from .plan import Edit, Plan, PlanOptions, plan, plan_for_target
-from .render import CONTEXT_SAMPLES, render, render_edit, timemap_of
+from . import validate
+from .analyze import Analysis, AnalyzeOptions, Analyzer
+from .audio import Resampler
+from .decode import Input, Source, open_input
+from .errors import OptionsError
+from .output import Outputs
+from .plan import Plan, PlanOptions, check_rate, plan, plan_for_target
+from .render import RenderOptions, timemap_of
+from .stream import Stream
 from .timemap import TimeMap
 from .tokens import token_table
-from .tsm import TSM_METHODS
 from .units import SAMPLE_RATE, to_seconds
+
+Progress = Callable[[str, float, "float | None"], None]
 
 
 @dataclass(frozen=True)
@@ -41,10 +51,32 @@ class Stats:
         """Share of the duration removed, 0..1."""
         return 1.0 - self.output_s / self.input_s if self.input_s else 0.0
 
+    @property
+    def no_speech(self) -> bool:
+        """No speech was found: the recording need not be sent to a speech model at all."""
+        return self.speech_s == 0
+
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
         d["reduction"] = round(self.reduction, 6)
+        d["no_speech"] = self.no_speech
         return d
+
+
+def stats_of(analysis: Analysis, p: Plan) -> Stats:
+    inp, out = to_seconds(p.num_samples), to_seconds(p.out_samples)
+    kinds = [e.kind for e in p.edits]
+    return Stats(
+        input_s=round(inp, 6),
+        output_s=round(out, 6),
+        tokens_before=token_table(inp),
+        tokens_after=token_table(out),
+        speech_s=round(analysis.seconds("speech"), 3),
+        silence_s=round(analysis.seconds("silence"), 3),
+        noise_s=round(analysis.seconds("noise"), 3),
+        segments=len(analysis.segments),
+        edits={k: kinds.count(k) for k in ("keep", "shorten", "stretch", "mute")},
+    )
 
 
 @dataclass(frozen=True)
@@ -67,18 +99,17 @@ class Compressed:
     def duration_s(self) -> float:
         return len(self.audio) / self.sample_rate
 
-    def save(self, path: str | os.PathLike, timemap: str | os.PathLike | None = None) -> Path:
-        """Write the audio (wav/flac/ogg by extension) and, optionally, the time map as JSON;
-        both atomically."""
-        if len(self.audio) != self.plan.out_samples:
-            raise OptionsError(
-                "this result holds no samples (compress_file wrote them to its dst); "
-                "use compress() for audio in memory"
-            )
-        out = save(path, self.audio, self.sample_rate)
-        if timemap is not None:
-            write_text_atomic(timemap, self.timemap.to_json())
-        return out
+    @property
+    def no_speech(self) -> bool:
+        return self.stats.no_speech
+
+    def save(self, path, timemap=None, format: str | None = None) -> Path:
+        """Write the audio (flac/wav/ogg/opus by extension, or ``format``) and, optionally, the
+        time map as JSON: both atomically, both or neither."""
+        with Outputs(path, timemap, format) as out:
+            out.write(self.audio)
+            out.commit(self.timemap.to_json())
+        return out.audio_path
 
     def to_dict(self) -> dict:
         """Everything but the samples, for ``--json`` output."""
@@ -90,161 +121,221 @@ class Compressed:
         }
 
 
-def _options(analyze_options: AnalyzeOptions | None, vad: str | None) -> AnalyzeOptions:
-    options = analyze_options or AnalyzeOptions()
-    if vad is not None:
-        options = dataclasses.replace(options, vad=vad)
-    return options
+@dataclass(frozen=True)
+class Written:
+    """What :func:`compress_file` wrote: the audio ``path`` (and ``timemap_path``; both None
+    where a recording without speech was skipped), with the time map, plan, stats and analysis
+    of the result."""
+
+    path: Path | None
+    timemap_path: Path | None
+    timemap: TimeMap
+    plan: Plan
+    stats: Stats
+    analysis: Analysis
+
+    @property
+    def no_speech(self) -> bool:
+        return self.stats.no_speech
+
+    def to_dict(self) -> dict:
+        return {
+            "path": None if self.path is None else str(self.path),
+            "timemap_path": None if self.timemap_path is None else str(self.timemap_path),
+            "stats": self.stats.to_dict(),
+            "plan": self.plan.to_dict(),
+            "timemap": self.timemap.to_dict(),
+        }
 
 
-def _make_plan(analysis: Analysis, rate, target_reduction, plan_options) -> Plan:
+def _check(rate, target_reduction, analysis) -> None:
+    check_rate(rate)
     if target_reduction is not None:
-        return plan_for_target(analysis, target_reduction, plan_options)
-    return plan(analysis, rate, plan_options)
+        validate.number("target_reduction", target_reduction, 0.0, 1.0, hi_open=True)
+    if analysis is not None and not isinstance(analysis, Analysis):
+        raise OptionsError(f"analysis must be an Analysis, got {type(analysis).__name__!r}")
 
 
-def _stats(analysis: Analysis, p: Plan) -> Stats:
-    inp, out = to_seconds(p.num_samples), to_seconds(p.out_samples)
-    kinds = [e.kind for e in p.edits]
-    return Stats(
-        input_s=round(inp, 6),
-        output_s=round(out, 6),
-        tokens_before=token_table(inp),
-        tokens_after=token_table(out),
-        speech_s=round(analysis.seconds("speech"), 3),
-        silence_s=round(analysis.seconds("silence"), 3),
-        noise_s=round(analysis.seconds("noise"), 3),
-        segments=len(analysis.segments),
-        edits={k: kinds.count(k) for k in ("keep", "shorten", "stretch")},
-    )
+def _analyze(inp: Input, options: AnalyzeOptions | None, progress: Progress) -> Analysis:
+    rs, analyzer, done = Resampler(inp.rate, inp.name), Analyzer(options), 0
+    total = inp.frames_hint / inp.rate if inp.frames_hint else None
+    for block in inp.blocks():
+        analyzer.push(rs.push(block))
+        done += len(block)
+        progress("analyze", done / inp.rate, total)
+    analyzer.push(rs.flush())
+    analyzer.flush()
+    return analyzer.result()
+
+
+def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progress):
+    """Drive a :class:`Stream` over ``inp``; ``sink`` takes each output chunk. Returns
+    ``(plan, analysis)``."""
+    report = progress or (lambda stage, done, total: None)
+    if target_reduction is not None or analysis is not None:
+        if analysis is None:
+            analysis = _analyze(inp, ao, report)
+        if target_reduction is not None:
+            p = plan_for_target(analysis, target_reduction, po)
+        else:
+            p = plan(analysis, rate, po)
+        stream = Stream.from_plan(p, sample_rate=inp.rate, render_options=ro, name=inp.name)
+    else:
+        stream = Stream(
+            rate,
+            sample_rate=inp.rate,
+            analyze_options=ao,
+            plan_options=po,
+            render_options=ro,
+            name=inp.name,
+        )
+    total = inp.frames_hint / inp.rate if inp.frames_hint else None
+    done = 0
+    for block in inp.blocks():
+        sink(stream.push(block))
+        done += len(block)
+        report("compress", done / inp.rate, total)
+    sink(stream.flush())
+    p = stream.plan()
+    a = analysis if analysis is not None else stream.analysis
+    if a.num_samples != p.num_samples:
+        raise OptionsError(
+            f"analysis covers {a.num_samples} samples but the audio has {p.num_samples}"
+        )
+    return p, a
+
+
+class _Collector:
+    """Holds the output chunks in one buffer (the output is never longer than the input)."""
+
+    def __init__(self, capacity: int):
+        self.buf = np.empty(max(capacity, 1), np.float32)
+        self.n = 0
+
+    def __call__(self, y: np.ndarray) -> None:
+        if self.n + len(y) > len(self.buf):
+            grown = np.empty(max(2 * len(self.buf), self.n + len(y)), np.float32)
+            grown[: self.n] = self.buf[: self.n]
+            self.buf = grown
+        self.buf[self.n : self.n + len(y)] = y
+        self.n += len(y)
 
 
 def compress(
-    src: Source | Audio,
+    src: Source,
     rate: float = 0.5,
     *,
     target_reduction: float | None = None,
-    vad: str | None = None,
     sample_rate: int | None = None,
     analyze_options: AnalyzeOptions | None = None,
     plan_options: PlanOptions | None = None,
-    tsm: str = "wsola",
+    render_options: RenderOptions | None = None,
     analysis: Analysis | None = None,
+    progress: Progress | None = None,
 ) -> Compressed:
     """Shorten speech audio for a speech model.
 
     ``src``: a path, bytes, file object, :class:`Audio` or NumPy array (with ``sample_rate``).
     ``rate``: 0 returns the (16 kHz) input bit-exact, 1 is the most aggressive setting.
     ``target_reduction``: instead of ``rate``, the share of duration to remove (e.g. 0.4);
-    the lowest rate reaching it is used. ``vad``: "silero" (default), "webrtc" or "energy".
-    ``analysis``: an earlier ``analyze()`` of the same audio, to try several rates cheaply.
+    the lowest rate reaching it is used. ``analysis``: an earlier ``analyze()`` of the same
+    audio, to try several rates cheaply. ``progress(stage, done_s, total_s)``: called per block.
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)
-    >>> quiet = np.zeros(48000, np.float32)
-    >>> x = np.concatenate([tone, quiet, tone])
-    >>> out = sq.compress(x, rate=1.0, sample_rate=16000, vad="energy")
+    >>> x = np.concatenate([tone, np.zeros(48000, np.float32), tone])
+    >>> energy = sq.AnalyzeOptions(vad="energy")
+    >>> out = sq.compress(x, 1.0, sample_rate=16000, analyze_options=energy)
     >>> round(out.stats.input_s, 2), round(out.stats.output_s, 2)
     (5.0, 1.87)
     """
-    if tsm not in TSM_METHODS:
-        raise OptionsError(f"unknown TSM method {tsm!r}; choose one of {', '.join(TSM_METHODS)}")
-    audio = load(src, sample_rate=sample_rate)
-    if analysis is None:
-        analysis = analyze(audio, _options(analyze_options, vad))
-    elif analysis.num_samples != audio.num_samples:
-        raise OptionsError(
-            f"analysis covers {analysis.num_samples} samples but the audio has {audio.num_samples}"
-        )
-    p = _make_plan(analysis, rate, target_reduction, plan_options)
-    samples = render(audio.samples, p, tsm)
-    return Compressed(samples, audio.sample_rate, timemap_of(p), p, _stats(analysis, p), analysis)
-
-
-#: Block size of the file path: 30 s of 16 kHz audio per read.
-_BLOCK = 30 * SAMPLE_RATE
+    _check(rate, target_reduction, analysis)  # before opening (and so decoding) anything
+    inp = open_input(src, sample_rate)
+    hint = inp.frames_hint * SAMPLE_RATE // inp.rate + SAMPLE_RATE if inp.frames_hint else 0
+    sink = _Collector(min(hint, 4 * 3600 * SAMPLE_RATE))
+    w = compress_to_sink(
+        inp,
+        sink,
+        rate,
+        target_reduction=target_reduction,
+        analyze_options=analyze_options,
+        plan_options=plan_options,
+        render_options=render_options,
+        analysis=analysis,
+        progress=progress,
+    )
+    return Compressed(sink.buf[: sink.n], SAMPLE_RATE, w.timemap, w.plan, w.stats, w.analysis)
 
 
 def compress_file(
-    src: str | os.PathLike,
-    dst: str | os.PathLike,
+    src: Source,
+    dst,
     rate: float = 0.5,
     *,
     target_reduction: float | None = None,
-    vad: str | None = None,
+    timemap=None,
+    format: str | None = None,
     analyze_options: AnalyzeOptions | None = None,
     plan_options: PlanOptions | None = None,
-    tsm: str = "wsola",
-    progress: Callable[[str, int, int], None] | None = None,
-) -> Compressed:
-    """:func:`compress` from file to file in bounded memory (long recordings).
+    render_options: RenderOptions | None = None,
+    progress: Progress | None = None,
+    skip_no_speech: bool = False,
+) -> Written:
+    """:func:`compress` from ``src`` straight into the file ``dst`` (flac/wav/ogg/opus by
+    extension, or ``format``), in bounded memory; ``timemap``: also write the time map there.
 
-    ``progress(stage, done, total)`` is called as work advances (stage ``"analyze"`` or
-    ``"render"``, counts in input samples), e.g. to drive a progress bar.
-
-    A 16 kHz mono input is read in blocks twice: once through the streaming analyzer, once
-    edit by edit (with TSM context) while the output is written to a temporary file that is
-    renamed over ``dst`` at the end. Other inputs are first decoded and resampled in memory.
-    The decisions and samples are those of :func:`compress`; the returned ``audio`` is empty.
+    Both paths are checked before any work; the audio and the time map are renamed into place
+    together at the end, so an interrupted run leaves neither (and the next run removes its
+    temporary files). ``progress(stage, done_s, total_s)`` is called per block. With
+    ``skip_no_speech``, a recording without speech is not written (``Written.path`` is None).
     """
-    import soundfile as sf
-
-    src, dst = Path(src), Path(dst)
-    fmt = WRITE_FORMATS.get(dst.suffix.lower())
-    if fmt is None:
-        raise UnsupportedFormatError(
-            f"cannot write {str(dst)!r}: use one of {sorted(WRITE_FORMATS)}"
-        )
-    if not dst.parent.is_dir():
-        raise AudioFileNotFoundError(f"output folder {str(dst.parent)!r} does not exist")
-    if tsm not in TSM_METHODS:
-        raise OptionsError(f"unknown TSM method {tsm!r}; choose one of {', '.join(TSM_METHODS)}")
-    try:
-        info = sf.info(str(src))
-        streamable = info.samplerate == 16000 and info.channels == 1 and info.frames > 0
-    except Exception:  # not readable by soundfile: let load() decode it and report errors
-        streamable = False
-    if not streamable:
-        out = compress(
-            src,
+    _check(rate, target_reduction, None)
+    with Outputs(dst, timemap, format) as out:
+        inp = open_input(src)
+        p, a = _run(
+            inp,
             rate,
-            target_reduction=target_reduction,
-            vad=vad,
-            analyze_options=analyze_options,
-            plan_options=plan_options,
-            tsm=tsm,
+            target_reduction,
+            None,
+            analyze_options,
+            plan_options,
+            render_options,
+            out.write,
+            progress,
         )
-        out.save(dst)
-        return out
-    analyzer = Analyzer(_options(analyze_options, vad))
-    report = progress or (lambda stage, done, total: None)
-    done = 0
-    for block in sf.blocks(str(src), blocksize=_BLOCK, dtype="float32"):
-        if not np.all(np.isfinite(block)):
-            load(block, sample_rate=16000)  # raises the same error as the in-memory path
-        analyzer.push(block)
-        done += len(block)
-        report("analyze", done, info.frames)
-    analyzer.flush()
-    analysis = analyzer.result()
-    p = _make_plan(analysis, rate, target_reduction, plan_options)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    os.close(fd)
-    try:
-        with sf.SoundFile(str(src)) as fin, sf.SoundFile(tmp, "w", 16000, 1, format=fmt) as fout:
-            for edit in p.edits:
-                a = max(0, edit.start - CONTEXT_SAMPLES)
-                b = min(analysis.num_samples, edit.end + CONTEXT_SAMPLES)
-                fin.seek(a)
-                window = fin.read(b - a, dtype="float32")
-                local = Edit(
-                    edit.kind, edit.start - a, edit.end - a, edit.out_samples, edit.segment
-                )
-                fout.write(render_edit(window, local, p.crossfade_samples, tsm))
-                report("render", edit.end, analysis.num_samples)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    empty = np.zeros(0, np.float32)
-    return Compressed(empty, 16000, timemap_of(p), p, _stats(analysis, p), analysis)
+        tm, stats = timemap_of(p), stats_of(a, p)
+        if skip_no_speech and stats.no_speech:
+            return Written(None, None, tm, p, stats, a)
+        out.commit(tm.to_json())
+    return Written(out.audio_path, out.timemap_path, tm, p, stats, a)
+
+
+def compress_to_sink(
+    src: Source,
+    sink: Callable[[np.ndarray], None],
+    rate: float = 0.5,
+    *,
+    target_reduction: float | None = None,
+    sample_rate: int | None = None,
+    analyze_options: AnalyzeOptions | None = None,
+    plan_options: PlanOptions | None = None,
+    render_options: RenderOptions | None = None,
+    analysis: Analysis | None = None,
+    progress: Progress | None = None,
+) -> Written:
+    """:func:`compress` handing each output chunk to ``sink`` as it is made (e.g. raw PCM to
+    stdout, or a buffer); nothing is held here. The result has no paths."""
+    _check(rate, target_reduction, analysis)
+    inp = open_input(src, sample_rate)
+    p, a = _run(
+        inp,
+        rate,
+        target_reduction,
+        analysis,
+        analyze_options,
+        plan_options,
+        render_options,
+        sink,
+        progress,
+    )
+    return Written(None, None, timemap_of(p), p, stats_of(a, p), a)

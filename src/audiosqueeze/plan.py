@@ -1,22 +1,36 @@
-"""Plan: turn an :class:`~audiosqueeze.analyze.Analysis` and a ``rate`` into ordered edits.
+"""Plan: turn analysed segments and a ``rate`` into ordered, contiguous edits.
 
 ``rate`` runs from 0 (the identity plan: output bit-exact to the input) to 1 (most aggressive).
-Non-speech longer than the kept pause is shortened to it (never removed: recognisers use pauses
-as word and sentence boundaries); easy speech (low complexity) is sped up, hard speech is kept.
-Each edit depends only on its own segment, so planning streams.
+Non-speech longer than the kept pause is shortened to it, never removed between words
+(recognisers use pauses as word and sentence boundaries); the kept pause sits next to the
+speech: both ends of a pause between speech, only the end of the non-speech that opens a
+recording, only the start of the one that closes it. Easy speech (low complexity) is sped up,
+hard speech is kept. A recording with no speech at all becomes :data:`NO_SPEECH_MS` of
+digital silence (``Stats.no_speech`` says so: the caller can skip the model entirely).
+
+The :class:`Planner` is a streaming processor: it turns each closed segment into its edit as
+soon as the segment closes, except non-speech before the first speech, which it holds (one
+segment, at most ``max_segment_ms``) until it knows whether speech follows. :func:`plan` runs
+it over a whole :class:`~audiosqueeze.analyze.Analysis`.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
+from . import validate
 from .analyze import Analysis, Segment
-from .errors import OptionsError
+from .errors import OptionsError, TargetNotReachedWarning
 from .units import SAMPLE_RATE, ms_to_samples, to_seconds
 
-EDIT_KINDS = ("keep", "shorten", "stretch")
+EDIT_KINDS = ("keep", "shorten", "stretch", "mute")
+#: What a recording without speech becomes (at rate > 0): this much digital silence.
+NO_SPEECH_MS = 100.0
+
+__all__ = ["Edit", "Plan", "PlanOptions", "Planner", "TargetNotReachedWarning", "plan"]
 
 
 @dataclass(frozen=True)
@@ -26,32 +40,26 @@ class PlanOptions:
     max_keep_pause_ms: float = 1000.0  #: kept pause just above rate 0 (longer pauses shortened)
     min_keep_pause_ms: float = 150.0  #: kept pause at rate 1
     min_keep_noise_ms: float = 100.0  #: kept noise at rate 1 (noise is where ASR hallucinates)
-    crossfade_ms: float = 10.0  #: equal-power crossfade at each cut and stretch boundary
+    min_cut_ms: float = 10.0  #: non-speech is shortened only if at least this much would go
     max_speed: float = 1.25  #: speed-up of the easiest speech at rate 1 (1.0 = never stretch)
     max_stretch_complexity: float = 0.35  #: speech above this complexity is never stretched
     min_stretch_ms: float = 400.0  #: speech segments shorter than this are never stretched
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            validate.number(f.name, getattr(self, f.name))
         if not 0 < self.min_keep_pause_ms <= self.max_keep_pause_ms:
             raise OptionsError(
                 "need 0 < min_keep_pause_ms <= max_keep_pause_ms, got "
                 f"{self.min_keep_pause_ms!r} and {self.max_keep_pause_ms!r}"
             )
-        if not 0 < self.min_keep_noise_ms <= self.max_keep_pause_ms:
-            raise OptionsError(
-                "min_keep_noise_ms must be in (0, max_keep_pause_ms], "
-                f"got {self.min_keep_noise_ms!r}"
-            )
-        if not 0 <= self.crossfade_ms <= self.min_keep_noise_ms:
-            raise OptionsError(
-                f"crossfade_ms must be in [0, min_keep_noise_ms], got {self.crossfade_ms!r}"
-            )
-        if not 1.0 <= self.max_speed <= 2.0:
-            raise OptionsError(f"max_speed must be in [1, 2], got {self.max_speed!r}")
-        if not 0.0 < self.max_stretch_complexity <= 1.0:
-            raise OptionsError(
-                f"max_stretch_complexity must be in (0, 1], got {self.max_stretch_complexity!r}"
-            )
+        validate.number(
+            "min_keep_noise_ms", self.min_keep_noise_ms, 0, self.max_keep_pause_ms, lo_open=True
+        )
+        validate.number("min_cut_ms", self.min_cut_ms, 0, 1000)
+        validate.number("max_speed", self.max_speed, 1.0, 2.0)
+        validate.number("max_stretch_complexity", self.max_stretch_complexity, 0, 1, lo_open=True)
+        validate.number("min_stretch_ms", self.min_stretch_ms, 0)
 
     def keep_ms(self, kind: str, rate: float) -> float:
         """Longest non-speech kept whole at ``rate``; longer stretches are shortened to it."""
@@ -71,8 +79,10 @@ class PlanOptions:
 class Edit:
     """Input ``[start, end)`` becomes ``out_samples`` output samples.
 
-    ``keep``: copied. ``shorten``: the middle is cut out and the two ends joined with a
-    crossfade. ``stretch``: pitch-preserving time-scale modification.
+    ``keep``: copied. ``shorten``: ``head`` samples are kept from the start and
+    ``out_samples - head`` from the end, joined with a crossfade (``out_samples`` may be 0:
+    cut entirely). ``stretch``: pitch-preserving time-scale modification. ``mute``: replaced
+    by digital silence (a recording with no speech).
     """
 
     kind: str
@@ -80,14 +90,20 @@ class Edit:
     end: int
     out_samples: int
     segment: str  #: kind of the analysed segment: silence, noise or speech
+    head: int = 0  #: shorten only: output samples taken from the start of the span
 
     @property
     def in_samples(self) -> int:
         return self.end - self.start
 
     @property
+    def tail(self) -> int:
+        """shorten only: output samples taken from the end of the span."""
+        return self.out_samples - self.head
+
+    @property
     def speed(self) -> float:
-        return self.in_samples / self.out_samples
+        return self.in_samples / self.out_samples if self.out_samples else float("inf")
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,6 @@ class Plan:
     edits: tuple[Edit, ...]
     num_samples: int
     rate: float
-    crossfade_samples: int
     sample_rate: int = SAMPLE_RATE
     options: PlanOptions = field(default_factory=PlanOptions)
 
@@ -126,62 +141,112 @@ class Plan:
 
     @classmethod
     def from_dict(cls, d: dict) -> Plan:
-        names = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        kw["edits"] = tuple(Edit(**e) for e in d["edits"])
-        kw["options"] = PlanOptions(**d.get("options", {}))
-        return cls(**kw)
+        try:
+            names = {f.name for f in fields(cls)}
+            kw = {k: v for k, v in d.items() if k in names}
+            kw["edits"] = tuple(Edit(**e) for e in d["edits"])
+            kw["options"] = PlanOptions(**d.get("options", {}))
+            return cls(**kw)
+        except (KeyError, TypeError, AttributeError) as e:
+            raise OptionsError(f"not a plan: {e}") from None
 
 
-def plan_segment(seg: Segment, rate: float, options: PlanOptions) -> Edit:
-    """The edit for one analysed segment."""
-    n = seg.num_samples
-    keep = Edit("keep", seg.start, seg.end, n, seg.kind)
-    if rate == 0.0:
-        return keep
-    if seg.kind == "speech":
-        if seg.complexity is None or n < ms_to_samples(options.min_stretch_ms):
-            return keep
-        speed = options.speed(seg.complexity, rate)
-        out = int(round(n / speed))
-        return Edit("stretch", seg.start, seg.end, out, seg.kind) if out < n else keep
-    target = ms_to_samples(options.keep_ms(seg.kind, rate))
-    if n - target <= ms_to_samples(options.crossfade_ms):
-        return keep  # too little to cut to be worth a join
-    return Edit("shorten", seg.start, seg.end, target, seg.kind)
+def check_rate(rate) -> float:
+    """``rate`` as a float in [0, 1], or an :class:`OptionsError` quoting it."""
+    return validate.number("rate", rate, 0.0, 1.0)
 
 
-def _check_rate(rate: float) -> float:
-    if not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
-        raise OptionsError(f"rate must be a number in [0, 1], got {rate!r}")
-    return float(rate)
+class Planner:
+    """Streaming planner: ``push(segments) -> edits``, ``flush(segments) -> edits``, ``reset()``.
+
+    ``flush`` takes the segments the analyzer closed at the end of the stream (its last one is
+    the recording's last segment).
+    """
+
+    def __init__(self, rate: float = 0.5, options: PlanOptions | None = None):
+        self.rate = check_rate(rate)
+        self.options = options or PlanOptions()
+        self._min_cut = ms_to_samples(self.options.min_cut_ms)
+        self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
+        self.reset()
+
+    def reset(self) -> None:
+        self._held: Segment | None = None  # non-speech before the first speech
+        self._seen_speech = False
+
+    def push(self, segments: Iterable[Segment]) -> list[Edit]:
+        out: list[Edit] = []
+        for seg in segments:
+            out += self._one(seg)
+        return out
+
+    def flush(self, segments: Iterable[Segment] = ()) -> list[Edit]:
+        segments = list(segments)
+        out = self.push(segments[:-1])
+        if segments:
+            last = segments[-1]
+            if self.rate > 0 and last.kind != "speech" and self._seen_speech:
+                out.append(self._nonspeech(last, "trail"))
+            else:
+                out += self._one(last)
+        if self._held is not None:  # the stream ended without speech: all of it was held
+            n = min(self._held.end, ms_to_samples(NO_SPEECH_MS))
+            out.append(self._edit("mute", self._held, n))
+            self._held = None
+        return out
+
+    def _one(self, seg: Segment) -> list[Edit]:
+        if self.rate == 0.0:
+            return [self._edit("keep", seg, seg.num_samples)]
+        if seg.kind == "speech":
+            out = [] if self._held is None else [self._nonspeech(self._held, "lead")]
+            self._held, self._seen_speech = None, True
+            return out + [self._speech(seg)]
+        if self._seen_speech:
+            return [self._nonspeech(seg, "middle")]
+        out = [] if self._held is None else [self._edit("shorten", self._held, 0)]
+        self._held = seg
+        return out
+
+    @staticmethod
+    def _edit(kind: str, seg: Segment, out: int, head: int = 0) -> Edit:
+        return Edit(kind, seg.start, seg.end, out, seg.kind, head)
+
+    def _speech(self, seg: Segment) -> Edit:
+        n = seg.num_samples
+        if seg.complexity is None or n < self._min_stretch:
+            return self._edit("keep", seg, n)
+        out = int(round(n / self.options.speed(seg.complexity, self.rate)))
+        return self._edit("stretch", seg, out) if out < n else self._edit("keep", seg, n)
+
+    def _nonspeech(self, seg: Segment, where: str) -> Edit:
+        n = seg.num_samples
+        target = ms_to_samples(self.options.keep_ms(seg.kind, self.rate))
+        if n - target < max(self._min_cut, 1):
+            return self._edit("keep", seg, n)
+        head = {"middle": target // 2, "lead": 0, "trail": target}[where]
+        return self._edit("shorten", seg, target, head)
 
 
 def plan(analysis: Analysis, rate: float = 0.5, options: PlanOptions | None = None) -> Plan:
-    """Edits for ``analysis`` at ``rate`` (0 = identity, 1 = most aggressive)."""
-    options = options or PlanOptions()
-    rate = _check_rate(rate)
-    edits = tuple(plan_segment(s, rate, options) for s in analysis.segments)
+    """Edits for ``analysis`` at ``rate`` (0 = identity, 1 = most aggressive): the
+    :class:`Planner` run over the whole recording."""
+    planner = Planner(rate, options)
+    edits = planner.flush(analysis.segments)
     return Plan(
-        edits,
-        analysis.num_samples,
-        rate,
-        ms_to_samples(options.crossfade_ms),
-        analysis.sample_rate,
-        options,
+        tuple(edits), analysis.num_samples, planner.rate, analysis.sample_rate, planner.options
     )
-
-
-class TargetNotReachedWarning(UserWarning):
-    """``target_reduction`` is more than rate 1 gives; the rate-1 plan is returned."""
 
 
 def plan_for_target(
     analysis: Analysis, target_reduction: float, options: PlanOptions | None = None
 ) -> Plan:
-    """The lowest-rate plan whose reduction reaches ``target_reduction`` (bisection on rate)."""
-    if not 0.0 <= target_reduction < 1.0:
-        raise OptionsError(f"target_reduction must be in [0, 1), got {target_reduction!r}")
+    """The lowest-rate plan whose reduction reaches ``target_reduction`` (bisection on rate).
+
+    Where rate 1 does not reach it, a :class:`TargetNotReachedWarning` is issued and the rate-1
+    plan is returned.
+    """
+    target_reduction = validate.number("target_reduction", target_reduction, 0.0, 1.0, hi_open=True)
     hi = plan(analysis, 1.0, options)
     if hi.reduction < target_reduction:
         warnings.warn(

@@ -18,7 +18,6 @@ exactly as the local process pool does, and return one record per item.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -93,7 +92,7 @@ class CompressBatch:
                 analyze_options=o.analyze_options(),
                 analysis=self._analyzer.result(),
             )
-            data = encode(out.audio, o.audio_format)
+            data = sq.encode(out.audio, format=o.audio_format)
             s = out.stats
             stats = json.dumps(s.to_dict())
             return data, out.timemap.to_json(), stats, s.input_s, s.output_s, ""
@@ -121,17 +120,6 @@ def _source(value, sample_rate) -> tuple:
             raise sq.InvalidSampleRateError("an array of samples needs a sampling_rate column")
         return (value, int(sample_rate))
     raise sq.OptionsError(f"cannot read audio from a {type(value).__name__} value")
-
-
-def encode(samples: np.ndarray, audio_format: str = "flac") -> bytes:
-    """Encoded 16 kHz audio bytes (``sq.encode`` where the core has it)."""
-    if hasattr(sq, "encode"):
-        return sq.encode(samples, format=audio_format, sample_rate=sq.SAMPLE_RATE)
-    import soundfile as sf
-
-    buf = io.BytesIO()
-    sf.write(buf, samples, sq.SAMPLE_RATE, format=audio_format.upper())
-    return buf.getvalue()
 
 
 def compress_dataset(

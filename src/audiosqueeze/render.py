@@ -1,23 +1,53 @@
-"""Render: apply a :class:`~audiosqueeze.plan.Plan` to audio, and build the time map.
+"""Render: apply edits to audio, one edit at a time, and build the time map.
 
 Cuts join with a short equal-power crossfade (sine/cosine gains, so the summed power of two
 unrelated signals stays level and no click appears); stretched speech uses pitch-preserving
 TSM (:mod:`audiosqueeze.tsm`) and is joined to the untouched audio on both sides with an
 equal-gain (linear) crossfade, since there the two signals are nearly the same and an
-equal-power fade would lift their sum by up to 3 dB. Every
-edit yields exactly ``edit.out_samples`` samples, so the output length is known from the plan.
+equal-power fade would lift their sum by up to 3 dB. Every edit yields exactly
+``edit.out_samples`` samples, so the output length is known from the plan.
+
+An edit needs the input from ``CONTEXT_SAMPLES`` before it to ``CONTEXT_SAMPLES`` after it
+(clipped to the recording). The :class:`Renderer` is the streaming form: it keeps just that
+window of input and renders each edit as soon as its window has arrived, so a stream, a file
+and an array give bit-identical output.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from . import validate
+from .errors import OptionsError
 from .plan import Edit, Plan
 from .timemap import TimeMap
-from .tsm import WSOLA_FRAME, WSOLA_TOLERANCE, stretch
+from .tsm import TSM_METHODS, WSOLA_FRAME, WSOLA_TOLERANCE, stretch
+from .units import ms_to_samples
 
 #: Real audio handed to TSM beyond each stretched edge (and read around each edit).
 CONTEXT_SAMPLES = WSOLA_FRAME + WSOLA_TOLERANCE
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How edits become samples."""
+
+    tsm: str = "wsola"  #: time-stretch method: wsola (ours), rubberband, signalsmith, audiotsm
+    crossfade_ms: float = 10.0  #: crossfade at each cut and at each edge of stretched speech
+    #: gain applied to the kept part of shortened non-speech (0 = as recorded); ramped in
+    #: and out over ``crossfade_ms`` so the speech on either side is untouched
+    nonspeech_gain_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        validate.choice("tsm", self.tsm, TSM_METHODS)
+        validate.number("crossfade_ms", self.crossfade_ms, 0.0, 100.0)
+        validate.number("nonspeech_gain_db", self.nonspeech_gain_db, -120.0, 0.0)
+
+    @property
+    def crossfade_samples(self) -> int:
+        return ms_to_samples(self.crossfade_ms)
 
 
 def equal_power(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -26,54 +56,183 @@ def equal_power(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(theta).astype(np.float32), np.sin(theta).astype(np.float32)
 
 
-def shorten_split(edit: Edit) -> tuple[int, int]:
-    """Samples kept from the head and the tail of a shortened edit (head + tail = out)."""
-    head = edit.out_samples // 2
-    return head, edit.out_samples - head
+def _linear(n: int) -> np.ndarray:
+    return ((np.arange(n, dtype=np.float32) + 0.5) / max(n, 1)).astype(np.float32)
 
 
-def render_edit(x: np.ndarray, edit: Edit, crossfade: int, tsm: str = "wsola") -> np.ndarray:
-    """Output samples of one edit; ``x`` is the whole input (context is read around the edit)."""
+def _shorten(x: np.ndarray, e: Edit, fade: int) -> np.ndarray:
+    s, end, head, tail = e.start, e.end, e.head, e.tail
+    if head and tail:
+        fade = min(fade, 2 * min(head, tail))
+        h1, h2 = fade // 2, fade - fade // 2
+        fo, fi = equal_power(fade)
+        joined = x[s + head - h1 : s + head + h2] * fo + x[end - tail - h1 : end - tail + h2] * fi
+        return np.concatenate([x[s : s + head - h1], joined, x[end - tail + h2 : end]])
+    y = np.array(x[end - tail : end] if tail else x[s : s + head], dtype=np.float32)
+    n = min(fade, len(y))
+    fo, fi = equal_power(n)
+    if tail:  # opens the recording: fade in from silence
+        y[:n] *= fi
+    elif head:  # closes it: fade out to silence
+        y[len(y) - n :] *= fo
+    return y
+
+
+def _gain(y: np.ndarray, e: Edit, db: float, ramp: int) -> np.ndarray:
+    """Scale ``y`` (a shortened non-speech edit) by ``db``, ramped where it meets speech."""
+    g = np.float32(10.0 ** (db / 20.0))
+    env = np.full(len(y), g, np.float32)
+    n = min(ramp, len(y) // 2) if e.head and e.tail else min(ramp, len(y))
+    down = (1.0 - _linear(n) * (1.0 - g)).astype(np.float32)  # 1 -> g
+    if e.head and n:
+        env[:n] = down
+    if e.tail and n:
+        env[len(y) - n :] = down[::-1]
+    return y * env
+
+
+def render_edit(x: np.ndarray, edit: Edit, options: RenderOptions) -> np.ndarray:
+    """Output samples of one edit; ``x`` holds the input around it (at least
+    ``CONTEXT_SAMPLES`` each side where the recording has them), ``edit`` indexes into ``x``."""
     s, e, k = edit.start, edit.end, edit.out_samples
+    fade = options.crossfade_samples
     if edit.kind == "keep":
         return x[s:e]
-    fade_out, fade_in = equal_power(crossfade)
+    if edit.kind == "mute":
+        return np.zeros(k, np.float32)
     if edit.kind == "shorten":
-        head, tail = shorten_split(edit)
-        h1 = crossfade // 2
-        h2 = crossfade - h1
-        joined = (
-            x[s + head - h1 : s + head + h2] * fade_out + x[e - tail - h1 : e - tail + h2] * fade_in
-        )
-        return np.concatenate([x[s : s + head - h1], joined, x[e - tail + h2 : e]])
+        y = _shorten(x, edit, fade)
+        if options.nonspeech_gain_db and edit.segment != "speech" and len(y):
+            y = _gain(y, edit, options.nonspeech_gain_db, fade)
+        return y
+    if edit.kind != "stretch":
+        raise OptionsError(f"unknown edit kind {edit.kind!r}")
     a, b = max(0, s - CONTEXT_SAMPLES), min(len(x), e + CONTEXT_SAMPLES)
-    y = stretch(x[a:b], k, tsm, lead=s - a, trail=b - e)
-    n = min(crossfade, k // 2)
-    fi = ((np.arange(n, dtype=np.float32) + 0.5) / max(n, 1)).astype(np.float32)
+    y = stretch(x[a:b], k, options.tsm, lead=s - a, trail=b - e)
+    n = min(fade, k // 2)
+    fi = _linear(n)
     fo = 1.0 - fi
     y[:n] = x[s : s + n] * fo + y[:n] * fi
     y[k - n :] = y[k - n :] * fo + x[e - n : e] * fi
     return y
 
 
-def timemap_of(plan: Plan) -> TimeMap:
-    """The time map a plan produces: identity on kept and stretched spans, flat across cuts."""
-    orig, comp = [0], [0]
-    o = 0
-    for edit in plan.edits:
+class TimeMapBuilder:
+    """Knots of the time map, extended edit by edit: identity on kept spans, linear across
+    stretched and muted ones, flat across what a cut removes."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._orig, self._comp, self._out = [0], [0], 0
+
+    def _knot(self, o: int, c: int) -> None:
+        if (o, c) != (self._orig[-1], self._comp[-1]):
+            self._orig.append(o)
+            self._comp.append(c)
+
+    def add(self, edit: Edit) -> None:
         if edit.kind == "shorten":
-            head, tail = shorten_split(edit)
-            orig += [edit.start + head, edit.end - tail]
-            comp += [o + head, o + head]
-        o += edit.out_samples
-        orig.append(edit.end)
-        comp.append(o)
-    return TimeMap.from_knots(orig, comp, plan.sample_rate)
+            self._knot(edit.start + edit.head, self._out + edit.head)
+            self._knot(edit.end - edit.tail, self._out + edit.head)
+        self._out += edit.out_samples
+        self._knot(edit.end, self._out)
+
+    def timemap(self, sample_rate: int) -> TimeMap | None:
+        """The map so far (``None`` before the first edit)."""
+        if len(self._orig) < 2:
+            return None
+        return TimeMap.from_knots(self._orig, self._comp, sample_rate)
 
 
-def render(samples: np.ndarray, plan: Plan, tsm: str = "wsola") -> np.ndarray:
-    """Apply ``plan`` to ``samples``; the identity plan returns the input unchanged (bit-exact)."""
-    if plan.is_identity:
-        return np.array(samples, dtype=np.float32, copy=True)
-    pieces = [render_edit(samples, edit, plan.crossfade_samples, tsm) for edit in plan.edits]
-    return np.concatenate(pieces).astype(np.float32, copy=False)
+def timemap_of(plan: Plan) -> TimeMap:
+    """The time map a plan produces."""
+    b = TimeMapBuilder()
+    for edit in plan.edits:
+        b.add(edit)
+    return b.timemap(plan.sample_rate) or TimeMap.identity(0, plan.sample_rate)
+
+
+class Renderer:
+    """Streaming render: ``push(samples)`` input, ``add(edits)`` in order, ``pull()`` the output
+    of every edit whose input window has arrived; ``pull(final=True)`` after the last input."""
+
+    def __init__(self, options: RenderOptions | None = None):
+        self.options = options or RenderOptions()
+        self.reset()
+
+    def reset(self) -> None:
+        self._buf = np.zeros(1 << 16, np.float32)
+        self._base = 0  # absolute index of _buf[0]
+        self._len = 0  # valid samples in _buf
+        self._edits: list[Edit] = []
+        self._next = 0  # index into _edits of the next edit to render
+        self._planned_to = 0  # end of the last edit added
+        self.samples_in = 0
+        self.samples_out = 0
+
+    def push(self, samples: np.ndarray) -> None:
+        n = len(samples)
+        if self._len + n > len(self._buf):
+            keep_from = self._keep_from() - self._base
+            self._buf[: self._len - keep_from] = self._buf[keep_from : self._len]
+            self._base += keep_from
+            self._len -= keep_from
+            if self._len + n > len(self._buf):
+                grown = np.zeros(max(2 * len(self._buf), self._len + n), np.float32)
+                grown[: self._len] = self._buf[: self._len]
+                self._buf = grown
+        self._buf[self._len : self._len + n] = samples
+        self._len += n
+        self.samples_in += n
+
+    def add(self, edits: list[Edit]) -> None:
+        for edit in edits:
+            if edit.start != self._planned_to:
+                raise OptionsError(f"edits must be contiguous: {edit} after {self._planned_to}")
+            self._planned_to = edit.end
+        self._edits.extend(edits)
+
+    def pull(self, final: bool = False) -> np.ndarray:
+        out = []
+        while self._next < len(self._edits):
+            edit = self._edits[self._next]
+            if not final and edit.end + CONTEXT_SAMPLES > self.samples_in:
+                break
+            a = max(0, edit.start - CONTEXT_SAMPLES)
+            b = min(self.samples_in, edit.end + CONTEXT_SAMPLES)
+            window = self._buf[a - self._base : b - self._base]
+            local = Edit(
+                edit.kind, edit.start - a, edit.end - a, edit.out_samples, edit.segment, edit.head
+            )
+            y = render_edit(window, local, self.options)
+            if len(y) != edit.out_samples:
+                raise OptionsError(
+                    f"edit {edit} needs input up to sample {edit.end}, but the stream has "
+                    f"{self.samples_in}"
+                )
+            out.append(np.array(y, dtype=np.float32, copy=True))
+            self._next += 1
+        self._edits = self._edits[self._next :]
+        self._next = 0
+        if not out:
+            return np.zeros(0, np.float32)
+        y = out[0] if len(out) == 1 else np.concatenate(out)
+        self.samples_out += len(y)
+        return y
+
+    def _keep_from(self) -> int:
+        """Absolute index of the first input sample any future edit may read."""
+        pending = self._next < len(self._edits)
+        start = self._edits[self._next].start if pending else self._planned_to
+        return max(self._base, start - CONTEXT_SAMPLES)
+
+
+def render(samples: np.ndarray, plan: Plan, options: RenderOptions | None = None) -> np.ndarray:
+    """Apply ``plan`` to 16 kHz ``samples`` in one go; the identity plan returns a copy of the
+    input (bit-exact)."""
+    r = Renderer(options)
+    r.add(list(plan.edits))
+    r.push(np.asarray(samples, np.float32))
+    return r.pull(final=True)

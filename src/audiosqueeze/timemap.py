@@ -18,7 +18,7 @@ from .transcript import Word
 from .units import SAMPLE_RATE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TimeMap:
     """Compressed <-> original time. Public methods take and return seconds; ``*_samples``
     variants take and return (fractional) samples. All accept scalars or arrays.
@@ -46,6 +46,17 @@ class TimeMap:
             raise TimeMapError("time map has a repeated knot")
         o.setflags(write=False)
         c.setflags(write=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TimeMap):
+            return NotImplemented
+        return (
+            self.sample_rate == other.sample_rate
+            and np.array_equal(self.original, other.original)
+            and np.array_equal(self.compressed, other.compressed)
+        )
+
+    __hash__ = None  # a value with array fields: compare it, do not hash it
 
     @classmethod
     def from_knots(

@@ -25,14 +25,23 @@ class Word:
 
 @dataclass(frozen=True)
 class Transcript:
-    """What a recogniser heard: the text and, where the backend gives them, timed words."""
+    """What a recogniser heard: the text and, where the backend gives them, timed words and
+    timed segments (phrases, Word-shaped: text, start_s, end_s, probability=None)."""
 
     text: str
     words: tuple[Word, ...] = field(default_factory=tuple)
+    segments: tuple[Word, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "words": [list(w.__dict__.values()) for w in self.words]}
+        d = {"text": self.text, "words": [list(w.__dict__.values()) for w in self.words]}
+        if self.segments:
+            d["segments"] = [list(s.__dict__.values()) for s in self.segments]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Transcript:
-        return cls(d["text"], tuple(Word(*w) for w in d.get("words", ())))
+        return cls(
+            d["text"],
+            tuple(Word(*w) for w in d.get("words", ())),
+            tuple(Word(*s) for s in d.get("segments", ())),
+        )

@@ -13,14 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MissingDependencyError, OptionsError
-from .units import SAMPLE_RATE
+from .units import FRAME_SAMPLES, SAMPLE_RATE
 
 TSM_METHODS = ("wsola", "rubberband", "signalsmith", "audiotsm")
 
 #: WSOLA frame (32 ms), synthesis hop (half a frame) and search tolerance (+-10 ms).
-WSOLA_FRAME = 512
+WSOLA_FRAME = FRAME_SAMPLES
 WSOLA_HOP = WSOLA_FRAME // 2
-WSOLA_TOLERANCE = 160
+WSOLA_TOLERANCE = SAMPLE_RATE // 100
 _WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WSOLA_FRAME) / WSOLA_FRAME)).astype(np.float32)
 
 

@@ -7,8 +7,9 @@ import numpy as np
 #: Every analysis, plan and rendered output runs at this rate (what speech models consume).
 SAMPLE_RATE = 16_000
 
-#: Analysis hop and Silero VAD window: 512 samples = 32 ms at 16 kHz.
-FRAME_SAMPLES = 512
+#: Analysis hop and Silero VAD window: 32 ms (512 samples at 16 kHz).
+FRAME_MS = 32
+FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
 
 
 def to_samples(seconds, sample_rate: int = SAMPLE_RATE):

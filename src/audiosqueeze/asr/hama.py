@@ -10,6 +10,7 @@ import numpy as np
 
 from ..deps import require
 from ..transcript import Transcript, Word
+from ..units import SAMPLE_RATE
 from .sphinx import _version
 
 
@@ -26,8 +27,8 @@ class HamaASR:
     def transcribe(self, samples: np.ndarray) -> Transcript:
         if len(samples) < 1600:
             return Transcript("")
-        r = self._asr(samples, 16000)
-        frame_s = len(samples) / 16000 / max(r.num_frames, 1)
+        r = self._asr(samples, SAMPLE_RATE)
+        frame_s = len(samples) / SAMPLE_RATE / max(r.num_frames, 1)
         spans = _word_spans(r.frame_token_ids)
         phones = [w.split() for w in r.word_phoneme_text.split("|") if w.strip()]
         words = []

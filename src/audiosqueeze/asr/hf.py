@@ -13,6 +13,7 @@ import numpy as np
 from ..deps import require
 from ..errors import ModelNotFoundError
 from ..transcript import Transcript, Word
+from ..units import SAMPLE_RATE
 
 
 class TransformersASR:
@@ -37,7 +38,7 @@ class TransformersASR:
         kw = {"return_timestamps": "word"}
         if self._whisper:
             kw["generate_kwargs"] = {"language": "en", "task": "transcribe"}
-        out = self._pipe({"raw": samples, "sampling_rate": 16000}, **kw)
+        out = self._pipe({"raw": samples, "sampling_rate": SAMPLE_RATE}, **kw)
         words = tuple(
             Word(
                 c["text"].strip(), float(c["timestamp"][0] or 0.0), float(c["timestamp"][1] or 0.0)

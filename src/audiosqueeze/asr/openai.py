@@ -15,6 +15,7 @@ import soundfile as sf
 from ..deps import require
 from ..errors import OptionsError
 from ..transcript import Transcript, Word
+from ..units import SAMPLE_RATE
 
 
 class OpenAIASR:
@@ -37,7 +38,7 @@ class OpenAIASR:
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         buf = io.BytesIO()
-        sf.write(buf, samples, 16000, format="WAV", subtype="PCM_16")
+        sf.write(buf, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
         verbose = self._model == "whisper-1"
         kw = {"response_format": "verbose_json", "timestamp_granularities": ["word"]}
         r = self._client.audio.transcriptions.create(

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..deps import require
 from ..transcript import Transcript, Word
+from ..units import SAMPLE_RATE
 
 _FRAME_S = 0.01  # PocketSphinx reports 10 ms frames
 _FILLER = re.compile(r"^(<.*>|\[.*\])$")
@@ -20,7 +21,7 @@ class PocketsphinxASR:
 
     def __init__(self) -> None:
         ps = require("pocketsphinx", "asr")
-        self._decoder = ps.Decoder(samprate=16000, loglevel="FATAL")
+        self._decoder = ps.Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         self.config = {"backend": "pocketsphinx", "version": _version("pocketsphinx")}
 
     def transcribe(self, samples: np.ndarray) -> Transcript:

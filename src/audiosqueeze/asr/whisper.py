@@ -143,16 +143,23 @@ class FasterWhisperASR:
             str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(
+        self, samples: np.ndarray, *, prompt: str | None = None, temperature: float | None = None
+    ) -> Transcript:
+        """Words and segments; ``prompt`` (Whisper's initial prompt) and a single decoding
+        ``temperature`` change the output, so the harness leaves them unset."""
         c = self.config
         if len(samples) == 0:
             return Transcript("")
+        extra = {} if temperature is None else {"temperature": temperature}
         segments, _ = self._model.transcribe(
             samples,
             language=c["language"],
             beam_size=c["beam_size"],
             vad_filter=False,
             word_timestamps=c["word_timestamps"],
+            initial_prompt=prompt,
+            **extra,
         )
         segments = list(segments)
         text = " ".join(s.text.strip() for s in segments).strip()
@@ -166,4 +173,7 @@ class FasterWhisperASR:
             for s in segments
             for w in (s.words or ())
         )
-        return Transcript(text, words)
+        timed = tuple(
+            Word(s.text.strip(), round(float(s.start), 3), round(float(s.end), 3)) for s in segments
+        )
+        return Transcript(text, words, timed)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import inspect
 import json
 import os
 import re
@@ -21,7 +20,7 @@ from pathlib import Path
 import audiosqueeze as sq
 
 #: Output formats a corpus job can write (by extension; soundfile writes them).
-AUDIO_FORMATS = ("flac", "wav", "ogg")
+AUDIO_FORMATS = ("flac", "wav", "ogg", "opus")
 #: Folder names under the output root.
 AUDIO_DIR, TIMEMAP_DIR = "audio", "timemaps"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -39,7 +38,7 @@ class CorpusOptions:
     rate: float = 0.5  #: 0 = unchanged, 1 = most aggressive (see ``sq.compress``)
     target_reduction: float | None = None  #: instead of ``rate``: share of duration to remove
     vad: str = "silero"  #: VAD backend: silero, webrtc or energy
-    audio_format: str = "flac"  #: format of the compressed files: flac, wav or ogg
+    audio_format: str = "flac"  #: format of the compressed files: flac, wav, ogg or opus
     num_threads: int = 1  #: ONNX Runtime threads per worker (does not change the output)
 
     def __post_init__(self) -> None:
@@ -186,8 +185,8 @@ def _compress(item: Item, audio: Path, timemap: Path, options: CorpusOptions) ->
         "target_reduction": options.target_reduction,
         "analyze_options": options.analyze_options(),
     }
-    if item.whole:
-        written = compress_file_pair(item.source, audio, timemap, options.rate, **kwargs)
+    if item.whole:  # audio and time map renamed into place together: both or neither
+        written = sq.compress_file(item.source, audio, options.rate, timemap=timemap, **kwargs)
         return written.stats.to_dict()
     samples = sq.load(item.source).samples
     first = sq.to_samples(item.offset_s)
@@ -198,19 +197,5 @@ def _compress(item: Item, audio: Path, timemap: Path, options: CorpusOptions) ->
             f"s lies outside the recording ({len(samples) / sq.SAMPLE_RATE:.3f} s)"
         )
     out = sq.compress(samples[first:last], options.rate, sample_rate=sq.SAMPLE_RATE, **kwargs)
-    out.save(audio)
-    write_text_atomic(timemap, out.timemap.to_json())
+    out.save(audio, timemap=timemap)
     return out.stats.to_dict()
-
-
-def compress_file_pair(src, dst: Path, timemap: Path, rate: float, **kwargs):
-    """``sq.compress_file(src, dst, timemap=...)``: audio and time map written atomically.
-
-    Until the core's ``compress_file`` takes ``timemap=`` the map is written right after the
-    audio; a record is only written once both exist, so a crash between them is redone.
-    """
-    if "timemap" in inspect.signature(sq.compress_file).parameters:
-        return sq.compress_file(src, dst, rate, timemap=timemap, **kwargs)
-    written = sq.compress_file(src, dst, rate, **kwargs)
-    write_text_atomic(timemap, written.timemap.to_json())
-    return written

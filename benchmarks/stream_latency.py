@@ -1,0 +1,84 @@
+"""Algorithmic latency of the real-time Stream on real clips.
+
+Each clip is pushed through ``sq.Stream`` in 20 ms chunks (as fast as possible: the latency
+measured is how much *input* had to arrive before an output sample could be returned, not the
+machine's speed). For every 10 ms of output, latency = input received when the sample was
+returned - the sample's original time (through the time map). Prints p50 / p99 / max per
+dataset, plus the same for the clips concatenated into one long recording, and the
+throughput of the streamed path (x real time on one core).
+
+    taskset -c 0 python benchmarks/stream_latency.py --data ../shared/data [--limit 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+import audiosqueeze as sq
+from audiosqueeze.cli.stream import Latency, chunks_of, run_stream
+from audiosqueeze.units import SAMPLE_RATE
+
+CHUNK = SAMPLE_RATE // 50  # 20 ms
+
+
+def measure(signals, rate, opts):
+    """Pooled latency percentiles over all ``signals`` and the x-real-time of the stream."""
+    waits, seconds, wall = [], 0.0, 0.0
+    for x in signals:
+        s = sq.Stream(rate, analyze_options=opts)
+        t0 = time.perf_counter()
+        w, _ = run_stream(s, chunks_of([x], CHUNK))
+        wall += time.perf_counter() - t0
+        seconds += len(x) / SAMPLE_RATE
+        waits.append(w)
+    lat = Latency.of(np.concatenate(waits))
+    return lat.p50, lat.p99, lat.max, seconds / wall, lat.count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
+    ap.add_argument("--split", default="dev", choices=("dev", "test"))
+    ap.add_argument("--limit", type=int, default=60, help="clips per dataset")
+    ap.add_argument("--rate", type=float, default=0.5)
+    ap.add_argument("--vad", default="silero")
+    args = ap.parse_args()
+    from audiosqueeze.datasets import split_utterances
+
+    opts = sq.AnalyzeOptions(vad=args.vad, num_threads=1)
+    root = Path(args.data)
+    print(
+        f"Stream latency, rate {args.rate}, vad {args.vad}, {CHUNK * 1000 // SAMPLE_RATE} ms "
+        f"chunks, {args.split} split, first {args.limit} clips per dataset"
+    )
+    print("| input | clips | minutes | p50 s | p99 s | max s | x real time (one core) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    every = []
+    for ds in ("librispeech", "commonvoice"):
+        clips = [u.load() for u in split_utterances(root, args.split, ds)[: args.limit]]
+        every += clips
+        p50, p99, mx, xrt, _ = measure(clips, args.rate, opts)
+        minutes = sum(len(c) for c in clips) / SAMPLE_RATE / 60
+        print(
+            f"| {ds} clips | {len(clips)} | {minutes:.1f} | {p50:.2f} | {p99:.2f} | {mx:.2f} "
+            f"| {xrt:.0f} |",
+            flush=True,
+        )
+    long = np.concatenate(every)
+    p50, p99, mx, xrt, _ = measure([long], args.rate, opts)
+    print(
+        f"| all of them as one recording | 1 | {len(long) / SAMPLE_RATE / 60:.1f} | {p50:.2f} "
+        f"| {p99:.2f} | {mx:.2f} | {xrt:.0f} |",
+        flush=True,
+    )
+    print(json.dumps({"max_segment_ms": opts.max_segment_ms}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Helpers shared by the command modules: consoles, printable paths, common options."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..vad import VAD_NAMES
+
+
+def console(stderr: bool = False):
+    import shutil
+
+    from rich.console import Console
+
+    # rich assumes 80 columns when stdout is not a terminal; the tables need a little more
+    width = max(shutil.get_terminal_size().columns, 120)
+    return Console(highlight=False, width=width, stderr=stderr)
+
+
+def shown(path) -> str:
+    """A path as printable text (undecodable bytes replaced), for tables and messages."""
+    return click.format_filename(os.fspath(path))
+
+
+def vad_option(f):
+    return click.option(
+        "--vad",
+        type=click.Choice(VAD_NAMES),
+        default="silero",
+        show_default=True,
+        help="Voice activity detector: silero (ONNX model), webrtc, or energy (no model).",
+    )(f)
+
+
+def rate_option(f):
+    return click.option(
+        "--rate",
+        type=click.FloatRange(0.0, 1.0),
+        default=0.5,
+        show_default=True,
+        help="0 = unchanged (bit-exact), 1 = most aggressive.",
+    )(f)
+
+
+def options(vad: str, tsm: str = "wsola"):
+    import audiosqueeze as sq
+
+    return sq.AnalyzeOptions(vad=vad), sq.RenderOptions(tsm=tsm)
+
+
+def stdin():
+    stream = click.get_binary_stream("stdin")
+    if stream.isatty():
+        raise click.UsageError(
+            "stdin is a terminal: pipe audio in, e.g. ffmpeg -i talk.m4a -f flac - | "
+            "audiosqueeze compress - -o short.flac"
+        )
+    return stream

@@ -1,0 +1,190 @@
+"""``audiosqueeze compress``: files, folders, stdin and stdout."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import click
+
+import audiosqueeze as sq
+
+from ..audio import ENCODINGS
+from ..output import write_text_atomic
+from ..tsm import TSM_METHODS
+from .common import console, options, rate_option, shown, stdin, vad_option
+
+OUT_FORMATS = (*ENCODINGS, "raw")
+#: A single file gets a progress bar of its own when it is longer than this.
+BAR_MIN_S = 60.0
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(allow_dash=True),
+    help="Output file (.flac/.wav/.ogg/.opus), a folder for several inputs, or - for stdout.",
+)
+@rate_option
+@click.option(
+    "--target-reduction",
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    default=None,
+    help="Instead of --rate: share of duration to remove, e.g. 0.4 (two passes).",
+)
+@vad_option
+@click.option(
+    "--tsm",
+    type=click.Choice(TSM_METHODS),
+    default="wsola",
+    show_default=True,
+    help="Time-stretch method for sped-up speech.",
+)
+@click.option(
+    "--timemap",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the time map as JSON: a file for one input, a folder for several.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUT_FORMATS),
+    default=None,
+    help="Output format (default: from the extension; flac on stdout). raw = 16 kHz "
+    "mono 16-bit PCM, streamed as it is made.",
+)
+@click.option(
+    "--skip-no-speech",
+    is_flag=True,
+    help="Write nothing for a recording in which no speech is found.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input on stdout.")
+def compress(
+    inputs, output, rate, target_reduction, vad, tsm, timemap, fmt, skip_no_speech, as_json
+):
+    """Compress INPUTS (files, or - for stdin) and write the shorter audio."""
+    if not output:
+        raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
+    to_stdout, output = output == "-", Path(output)
+    many = len(inputs) > 1 or (not to_stdout and output.is_dir())
+    if many and (to_stdout or not output.is_dir()):
+        raise click.UsageError(
+            f"with several inputs --output must be an existing folder, got {shown(output)!r}"
+        )
+    if timemap is not None and many and not timemap.is_dir():
+        raise click.UsageError(
+            f"with several inputs --timemap must be an existing folder, got {shown(timemap)!r}"
+        )
+    if sum(str(p) == "-" for p in inputs) > 1:
+        raise click.UsageError("stdin (-) can be read only once")
+    if to_stdout and as_json:
+        raise click.UsageError("--json prints on stdout, which -o - already uses for audio")
+    if fmt == "raw" and not to_stdout:
+        raise click.UsageError("--format raw is for stdout (-o -); files get a header")
+    ao, ro = options(vad, tsm)
+    kw = dict(target_reduction=target_reduction, analyze_options=ao, render_options=ro)
+    from rich.progress import Progress
+
+    bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
+    files = bar.add_task("files", total=len(inputs), visible=len(inputs) > 1)
+    stage = bar.add_task("", total=1, visible=False)
+
+    def on_progress(name: str, done: float, total: float | None) -> None:
+        if total and total > BAR_MIN_S:
+            bar.update(stage, description=name, completed=done, total=total, visible=True)
+
+    rows = []
+    with bar:
+        for path in inputs:
+            src = stdin() if str(path) == "-" else path
+            ext = "." + (fmt or "flac")
+            out_path = output / (Path(path).stem + ext) if many else output
+            map_path = (
+                (timemap / (Path(path).stem + ".timemap.json") if many else timemap)
+                if timemap
+                else None
+            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", sq.TargetNotReachedWarning)
+                if to_stdout:
+                    result, written = _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
+                else:
+                    result = sq.compress_file(
+                        src,
+                        out_path,
+                        rate,
+                        timemap=map_path,
+                        format=fmt,
+                        progress=on_progress,
+                        skip_no_speech=skip_no_speech,
+                        **kw,
+                    )
+                    written = None if result.path is None else shown(result.path)
+            for w in caught:
+                click.echo(f"warning: {shown(path)}: {w.message}", err=True)
+            if as_json:
+                click.echo(
+                    json.dumps(
+                        {
+                            "input": shown(path),
+                            "output": written,
+                            "rate": result.plan.rate,
+                            **result.stats.to_dict(),
+                        }
+                    )
+                )
+            rows.append((shown(path), written or "(no speech: skipped)", result.stats))
+            bar.advance(files)
+    if not as_json and not to_stdout:
+        _stats_table(console(), rows)
+    elif to_stdout:
+        _stats_table(console(stderr=True), rows)
+
+
+def _to_stdout(src, rate, fmt, map_path, kw):
+    """Compress ``src`` to stdout: raw PCM as it is made, or a whole encoded file at the end."""
+    from ..output import check_destination
+    from ..pipeline import compress_to_sink
+
+    if map_path is not None:
+        check_destination(map_path, "time map")
+    out = click.get_binary_stream("stdout")
+    if fmt == "raw":
+        import numpy as np
+
+        def sink(y):
+            out.write((np.clip(y, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+            out.flush()
+
+        result = compress_to_sink(src, sink, rate, **kw)
+    else:
+        result = sq.compress(src, rate, **kw)
+        out.write(sq.encode(result.audio, fmt))
+        out.flush()
+    if map_path is not None:
+        write_text_atomic(map_path, result.timemap.to_json())
+    return result
+
+
+def _stats_table(out, rows) -> None:
+    from rich.table import Table
+
+    table = Table(
+        "input", "output", "seconds", "reduction", "gemini tokens", "whisper tokens", "speech"
+    )
+    for src, dst, s in rows:
+        table.add_row(
+            src,
+            dst,
+            f"{s.input_s:.2f} -> {s.output_s:.2f}",
+            f"{s.reduction:.1%}",
+            f"{s.tokens_before['gemini']} -> {s.tokens_after['gemini']}",
+            f"{s.tokens_before['whisper']} -> {s.tokens_after['whisper']}",
+            "none found" if s.no_speech else f"{s.speech_s:.2f} s",
+        )
+    out.print(table)

@@ -1,0 +1,304 @@
+"""Decode any input into blocks of mono float32 samples at the input's own rate.
+
+Decoding goes by what the data is, not by what its header claims: files are read block by
+block until the decoder reports the real end, so an unknown length (a FLAC written to a pipe),
+a lying length (a header claiming 2**36 samples) or a truncated file gives the samples that are
+really there, in bounded memory, or a clear :class:`~audiosqueeze.errors.DecodeError`.
+
+wav/flac/ogg/mp3 are read by soundfile (libsndfile); m4a/mp4/webm/opus-in-webm/aac and anything
+else FFmpeg reads by PyAV (the ``[formats]`` extra). A path must be a regular file or a FIFO
+(read to its end like a pipe); devices and sockets are refused. :class:`Input.blocks` can be
+iterated more than once (the two passes of ``target_reduction``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Union
+
+import numpy as np
+
+from . import validate
+from .errors import (
+    AudioFileNotFoundError,
+    AudiosqueezeError,
+    DecodeError,
+    EmptyAudioError,
+    InvalidAudioError,
+    InvalidSampleRateError,
+    PathError,
+    TooManyChannelsError,
+    UnsupportedFormatError,
+)
+
+if TYPE_CHECKING:
+    from .audio import Audio
+
+#: More channels than this are rejected rather than silently down-mixed.
+MAX_CHANNELS = 8
+#: Seconds of audio per decoded block.
+BLOCK_SECONDS = 4
+#: Bytes read from a pipe, FIFO or file object before giving up (decoded in memory).
+MAX_PIPE_BYTES = 2 << 30
+#: Extensions that need FFmpeg (PyAV) to decode.
+FFMPEG_EXTENSIONS = {".m4a", ".mp4", ".aac", ".webm", ".opus", ".mkv", ".wma", ".amr", ".3gp"}
+
+Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, "Audio"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """A decodable input: its ``name`` (for messages), sample ``rate`` and a ``blocks`` factory.
+
+    ``frames_hint`` is the length the header claims, in frames at ``rate`` (``None`` where
+    unknown or absurd): for progress bars only, never trusted.
+    """
+
+    name: str
+    rate: int
+    frames_hint: int | None
+    _blocks: Callable[[], Iterator[np.ndarray]]
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Mono float32 blocks at :attr:`rate`, from the start; raises if nothing decodes."""
+        empty = True
+        for block in self._blocks():
+            if len(block):
+                empty = False
+                yield block
+        if empty:
+            raise EmptyAudioError(f"{self.name}: audio has zero samples")
+
+
+def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
+    """Float or integer PCM -> float32 (integers scaled to [-1, 1))."""
+    if a.dtype.kind == "f":
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused by the sample check
+            return a.astype(np.float32, copy=False)
+    if a.dtype.kind in "iu" and a.dtype.itemsize <= 8:
+        info = np.iinfo(a.dtype)
+        mid = (int(info.max) + int(info.min) + 1) / 2.0
+        return ((a.astype(np.float64) - mid) / (info.max - mid + 1)).astype(np.float32)
+    raise InvalidAudioError(f"{name}: unsupported sample dtype {a.dtype}; use float or integer PCM")
+
+
+def to_mono(data: np.ndarray, name: str) -> np.ndarray:
+    """``(samples,)`` or ``(samples, channels)`` -> ``(samples,)`` by averaging channels."""
+    if data.ndim == 1:
+        return data
+    if data.ndim != 2:
+        raise InvalidAudioError(
+            f"{name}: expected shape (samples,) or (samples, channels), got {data.shape}"
+        )
+    channels = data.shape[1]
+    if channels > MAX_CHANNELS or channels == 0:
+        raise TooManyChannelsError(
+            f"{name}: {channels} channels (shape {data.shape}); 1 to {MAX_CHANNELS} are "
+            "down-mixed. Arrays are (samples, channels): transpose a (channels, samples) array"
+        )
+    if channels == 1:
+        return data[:, 0]
+    return data.mean(axis=1, dtype=np.float64).astype(np.float32)
+
+
+def open_input(src: Source, sample_rate=None) -> Input:
+    """An :class:`Input` for a path, bytes, a binary file object, an ``Audio`` or an array
+    (``(samples,)`` or ``(samples, channels)``, which needs ``sample_rate``)."""
+    from .audio import Audio
+
+    if isinstance(src, Input):
+        return src
+    if isinstance(src, Audio):
+        return _array_input(src.samples, src.sample_rate, src.name)
+    if isinstance(src, np.ndarray):
+        if sample_rate is None:
+            raise InvalidSampleRateError("a NumPy array needs sample_rate=..., got None")
+        return _array_input(src, validate.sample_rate(sample_rate), "<array>")
+    if sample_rate is not None:
+        raise InvalidSampleRateError(
+            f"sample_rate={sample_rate!r} applies to arrays only; files carry their own rate"
+        )
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return _bytes_input(bytes(src), "<bytes>", "")
+    if isinstance(src, (str, os.PathLike)):
+        return _path_input(src)
+    if hasattr(src, "read"):
+        name = str(getattr(src, "name", "<file>"))
+        return _bytes_input(_read_capped(src, name), name, Path(name).suffix.lower())
+    raise InvalidAudioError(f"cannot load audio from {type(src).__name__!r}")
+
+
+def _array_input(a: np.ndarray, rate: int, name: str) -> Input:
+    if a.ndim not in (1, 2):
+        raise InvalidAudioError(
+            f"{name}: expected shape (samples,) or (samples, channels), got {a.shape}"
+        )
+    to_mono(array_to_float(a[:0], name), name)  # shape and dtype errors now, not mid-stream
+    step = BLOCK_SECONDS * rate
+
+    def blocks() -> Iterator[np.ndarray]:
+        for i in range(0, len(a), step):
+            yield to_mono(array_to_float(a[i : i + step], name), name)
+
+    return Input(name, rate, len(a), blocks)
+
+
+def _path_input(src) -> Input:
+    path = Path(src)
+    name = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise AudioFileNotFoundError(f"no such file: {name!r}") from None
+    except (OSError, ValueError) as e:
+        raise PathError(f"cannot open {name!r}: {_oserror(e)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DecodeError(f"{name!r} is a folder, not an audio file")
+    if stat.S_ISFIFO(st.st_mode):
+        with _open_path(path, name) as f:
+            return _bytes_input(_read_capped(f, name), name, path.suffix.lower())
+    if not stat.S_ISREG(st.st_mode):
+        raise PathError(f"{name!r} is not a regular file (a device or socket); give a file or '-'")
+    if st.st_size == 0:
+        raise EmptyAudioError(f"{name!r} is empty (0 bytes)")
+    with _open_path(path, name):
+        pass  # readable?
+    # opened by Python, not by name, so names that are not valid UTF-8 work too
+    return _file_input(lambda: open(path, "rb"), name, path.suffix.lower())
+
+
+def _open_path(path: Path, name: str):
+    try:
+        return open(path, "rb")  # noqa: SIM115 (the caller closes it)
+    except OSError as e:
+        raise PathError(f"cannot read {name!r}: {_oserror(e)}") from None
+
+
+def _oserror(e: Exception) -> str:
+    return e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+
+
+def _read_capped(f, name: str) -> bytes:
+    try:
+        raw = f.read(MAX_PIPE_BYTES + 1)
+    except OSError as e:
+        raise PathError(f"cannot read {name}: {_oserror(e)}") from None
+    if not isinstance(raw, (bytes, bytearray)):
+        raise InvalidAudioError(f"{name}: the file object gave {type(raw).__name__}, not bytes")
+    if len(raw) > MAX_PIPE_BYTES:
+        raise DecodeError(
+            f"{name}: more than {MAX_PIPE_BYTES >> 30} GiB from a pipe or file object; "
+            "pass a path (decoded block by block) or raw PCM through `audiosqueeze stream`"
+        )
+    if not raw:
+        raise EmptyAudioError(f"{name}: zero bytes of input")
+    return bytes(raw)
+
+
+def _bytes_input(raw: bytes, name: str, suffix: str) -> Input:
+    return _file_input(lambda: io.BytesIO(raw), name, suffix)
+
+
+def _file_input(opener: Callable[[], BinaryIO], name: str, suffix: str) -> Input:
+    """``opener()`` gives a fresh binary file object (closed by the caller) for each pass."""
+    import soundfile as sf
+
+    sf_error: Exception | None = None
+    if suffix not in FFMPEG_EXTENSIONS:
+        try:
+            with opener() as fh, sf.SoundFile(fh) as f:
+                rate, channels, frames = f.samplerate, f.channels, f.frames
+            return _soundfile_input(opener, name, rate, channels, frames)
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+            sf_error = e
+    return _av_input(opener, name, sf_error, suffix)
+
+
+def _soundfile_input(opener, name: str, rate: int, channels: int, frames: int) -> Input:
+    import soundfile as sf
+
+    rate = validate.sample_rate(rate, f"sample rate of {name}")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise TooManyChannelsError(f"{name}: {channels} channels; 1 to {MAX_CHANNELS} are read")
+    hint = frames if 0 < frames < (1 << 40) else None
+    step = BLOCK_SECONDS * rate
+
+    def blocks() -> Iterator[np.ndarray]:
+        done = 0
+        try:
+            with opener() as fh, sf.SoundFile(fh) as f:
+                # soundfile re-seeks after every read of a seekable file, which fails where the
+                # header holds no length; reading forward until the decoder stops needs no seek
+                f.seekable = lambda: False
+                while True:
+                    block = f.read(step, dtype="float32", always_2d=True)
+                    if not len(block):
+                        return
+                    done += len(block)
+                    yield to_mono(block, name)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise _corrupt(name, done / rate, e) from None
+
+    return Input(name, rate, hint, blocks)
+
+
+def _corrupt(name: str, at_s: float, e: Exception) -> DecodeError:
+    if not at_s:
+        return DecodeError(f"{name}: not a readable audio file ({e})")
+    return DecodeError(f"{name}: corrupt audio after {at_s:.2f} s ({e})")
+
+
+def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Input:
+    try:
+        import av
+    except ImportError:
+        if sf_error is None:
+            raise UnsupportedFormatError(
+                f"{name}: {suffix or 'this'} audio needs FFmpeg through PyAV; "
+                "install it with: pip install 'audiosqueeze[formats]'"
+            ) from None
+        raise DecodeError(f"{name}: not a readable audio file ({sf_error})") from None
+    detail = f"{sf_error}; " if sf_error else ""
+    try:
+        with opener() as fh, av.open(fh) as c:
+            if not c.streams.audio:
+                raise DecodeError(f"{name}: the file has no audio stream")
+            s = c.streams.audio[0]
+            rate, channels = s.rate or 0, s.codec_context.channels
+            dur = float(s.duration * s.time_base) if s.duration and s.time_base else None
+    except AudiosqueezeError:
+        raise
+    except Exception as e:  # PyAV raises one error type per FFmpeg error code
+        raise DecodeError(f"{name}: not a readable audio file ({detail}{e})") from None
+    rate = validate.sample_rate(rate, f"sample rate of {name}")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise TooManyChannelsError(f"{name}: {channels} channels; 1 to {MAX_CHANNELS} are read")
+    hint = int(dur * rate) if dur and 0 < dur < (1 << 40) / rate else None
+
+    def blocks() -> Iterator[np.ndarray]:
+        step, pending, done = BLOCK_SECONDS * rate, [], 0
+        try:
+            with opener() as fh, av.open(fh) as c:
+                s = c.streams.audio[0]
+                rs = av.AudioResampler(format="fltp", layout=s.layout, rate=rate)
+                for frame in c.decode(s):
+                    for out in rs.resample(frame):
+                        pending.append(out.to_ndarray().T)
+                        done += pending[-1].shape[0]
+                        if sum(len(p) for p in pending) >= step:
+                            yield to_mono(np.concatenate(pending).astype(np.float32), name)
+                            pending = []
+                pending += [o.to_ndarray().T for o in rs.resample(None)]
+        except AudiosqueezeError:
+            raise
+        except Exception as e:
+            raise _corrupt(name, done / rate, e) from None
+        if pending:
+            yield to_mono(np.concatenate(pending).astype(np.float32), name)
+
+    return Input(name, rate, hint, blocks)

@@ -1,0 +1,231 @@
+"""Writing results: every output path is checked before work starts, data goes to temporary
+files beside the destinations, and the audio and its time map are renamed into place together
+(both or neither).
+
+Temporary files are named ``.audiosqueeze-<pid>-<random>.part``, created with the umask's
+permissions (like any file the user writes). One left behind by a killed run is removed by the
+next run that writes into the same folder (its process is gone), so a crash leaves no debris
+that outlives the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from .audio import ENCODINGS
+from .errors import OptionsError, PathError, UnsupportedFormatError
+from .units import SAMPLE_RATE
+
+#: Output format by file extension.
+EXTENSIONS = {".flac": "flac", ".wav": "wav", ".ogg": "ogg", ".opus": "opus"}
+_WRITE_BLOCK = 10 * SAMPLE_RATE
+_TEMP = re.compile(r"^\.audiosqueeze-(\d+)-[0-9a-f]{8}\.part$")
+
+
+def format_of(path: Path, format: str | None = None) -> str:
+    """The audio format for ``path``: ``format`` if given, else from its extension."""
+    if format is not None:
+        if format not in ENCODINGS:
+            raise UnsupportedFormatError(
+                f"format must be one of {', '.join(ENCODINGS)}; got {format!r}"
+            )
+        return format
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise UnsupportedFormatError(
+            f"cannot write {str(path)!r}: extension {path.suffix!r} is not one of "
+            f"{', '.join(EXTENSIONS)} (or pass format=)"
+        )
+    return fmt
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def clean_stale(folder: Path) -> int:
+    """Remove temporary files of dead audiosqueeze processes from ``folder``; how many."""
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as it:
+        for entry in it:
+            m = _TEMP.match(entry.name)
+            if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+def check_destination(path, what: str = "output") -> Path:
+    """Check that ``path`` can be (over)written as a file, without writing it yet."""
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        raise PathError(f"{what} path must be a path, got {path!r}") from None
+    if not str(p) or str(p) == ".":
+        raise PathError(f"{what} path is empty")
+    shown = str(p)
+    try:
+        os.fsencode(shown)
+        if "\x00" in shown:
+            raise ValueError("embedded NUL")
+        folder = p.parent
+        if not folder.is_dir():
+            raise PathError(f"{what} folder {str(folder)!r} does not exist")
+        limit = os.pathconf(folder, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+        if len(os.fsencode(p.name)) > limit:
+            raise PathError(
+                f"{what} name is {len(os.fsencode(p.name))} bytes long, over this "
+                f"file system's limit of {limit}: {shown[:60]!r}..."
+            )
+        if p.is_dir():
+            raise PathError(f"{what} {shown!r} is a folder; give a file name")
+        if p.exists() and not p.is_file():
+            raise PathError(
+                f"{what} {shown!r} exists and is not a regular file; will not replace it"
+            )
+    except (UnicodeError, ValueError) as e:
+        raise PathError(f"{what} path {shown!r} cannot be used: {e}") from None
+    except PathError:
+        raise
+    except OSError as e:
+        raise PathError(f"{what} path {shown!r} cannot be used: {e.strerror or e}") from None
+    return p
+
+
+class _Temp:
+    """A temporary file beside ``dest``, created now (so an unwritable folder fails at once)."""
+
+    def __init__(self, dest: Path):
+        clean_stale(dest.parent)
+        self.dest = dest
+        name = f".audiosqueeze-{os.getpid()}-{secrets.token_hex(4)}.part"
+        self.path = dest.parent / name
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as e:
+            raise PathError(f"cannot write into {str(dest.parent)!r}: {e.strerror or e}") from None
+        os.close(fd)
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+class Outputs:
+    """The audio file (and optionally the time-map JSON) of one result, written atomically
+    together. Use as a context manager: anything raised inside removes the temporary files.
+
+    >>> import tempfile, numpy as np
+    >>> d = Path(tempfile.mkdtemp())
+    >>> with Outputs(d / "a.flac", d / "a.json") as out:
+    ...     out.write(np.zeros(1600, np.float32))
+    ...     out.commit('{"ok": true}')
+    >>> sorted(p.name for p in d.iterdir())
+    ['a.flac', 'a.json']
+    """
+
+    def __init__(
+        self,
+        audio_path,
+        timemap_path=None,
+        format: str | None = None,
+        sample_rate: int = SAMPLE_RATE,
+    ):
+        self.audio_path = check_destination(audio_path, "output")
+        self.format = format_of(self.audio_path, format)
+        self.timemap_path = None
+        if timemap_path is not None:
+            self.timemap_path = check_destination(timemap_path, "time map")
+            if os.path.abspath(self.timemap_path) == os.path.abspath(self.audio_path):
+                raise OptionsError(f"the time map and the audio cannot both be {str(audio_path)!r}")
+        self.sample_rate = sample_rate
+        self._temps: list[_Temp] = []
+        self._file = self._fh = None
+
+    def __enter__(self) -> Outputs:
+        import soundfile as sf
+
+        self._temps = [_Temp(self.audio_path)]
+        if self.timemap_path is not None:
+            self._temps.append(_Temp(self.timemap_path))
+        container, subtype = ENCODINGS[self.format]
+        try:
+            self._fh = open(self._temps[0].path, "r+b")  # by Python: any file name works
+            self._file = sf.SoundFile(
+                self._fh, "w", self.sample_rate, 1, format=container, subtype=subtype
+            )
+        except (sf.LibsndfileError, RuntimeError) as e:
+            self.abort()
+            raise UnsupportedFormatError(f"cannot write {self.format}: {e}") from None
+        return self
+
+    def write(self, samples: np.ndarray) -> None:
+        for i in range(0, len(samples), _WRITE_BLOCK):  # clipped a block at a time: no copy
+            self._file.write(np.clip(samples[i : i + _WRITE_BLOCK], -1.0, 1.0))
+
+    def commit(self, timemap_json: str | None = None) -> None:
+        """Finish the audio, write the time map, and rename both into place."""
+        self._file.close()
+        self._fh.close()
+        if self.timemap_path is not None:
+            if timemap_json is None:
+                raise OptionsError("a time map path was given but no time map to write")
+            self._temps[1].path.write_text(timemap_json, encoding="utf-8")
+            os.replace(self._temps[1].path, self.timemap_path)
+        try:
+            os.replace(self._temps[0].path, self.audio_path)
+        except OSError as e:  # keep both-or-neither: take the fresh time map back out
+            if self.timemap_path is not None:
+                with contextlib.suppress(OSError):
+                    self.timemap_path.unlink()
+            raise PathError(f"cannot write {str(self.audio_path)!r}: {e.strerror or e}") from None
+        self._temps = []
+
+    def abort(self) -> None:
+        if self._file is not None and not self._file.closed:
+            with contextlib.suppress(Exception):
+                self._file.close()
+        if self._fh is not None:
+            self._fh.close()
+        for t in self._temps:
+            t.remove()
+        self._temps = []
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.abort()
+
+
+def save(
+    path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE, format: str | None = None
+) -> Path:
+    """Write mono ``samples`` to ``path`` (format from its extension, or ``format``) atomically."""
+    with Outputs(path, format=format, sample_rate=sample_rate) as out:
+        out.write(np.asarray(samples, np.float32).reshape(-1))
+        out.commit()
+    return out.audio_path
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file renamed over it when complete."""
+    dest = check_destination(path, "output")
+    tmp = _Temp(dest)
+    try:
+        tmp.path.write_text(text, encoding="utf-8")
+        os.replace(tmp.path, dest)
+    except BaseException:
+        tmp.remove()
+        raise
+    return dest

@@ -1,0 +1,154 @@
+"""The push-based core: any chunking of the input gives the bytes compress() and compress_file()
+give; the stream's time map and latency are what the docs say."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import audiosqueeze as sq
+from audiosqueeze.cli.stream import Latency, chunks_of, run_stream
+from audiosqueeze.render import CONTEXT_SAMPLES
+from conftest import needs_silero, silence, tone
+
+SR = 16000
+ENERGY = sq.AnalyzeOptions(vad="energy")
+
+
+def run_chunked(x, cuts, **kw):
+    s = sq.Stream(**kw)
+    bounds = [0, *sorted(cuts), len(x)]
+    out = [s.push(x[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    out.append(s.flush())
+    return np.concatenate(out), s
+
+
+def planted(seed=0):
+    rng = np.random.default_rng(seed)
+    hiss = rng.normal(0, 0.01, 2 * SR).astype(np.float32)
+    return np.concatenate([silence(1.2), tone(1.5), silence(2.5), hiss, tone(2.0), silence(0.7)])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 10 * SR), max_size=12), st.sampled_from([0.0, 0.4, 1.0]))
+def test_any_chunking_is_bit_identical_to_compress(cuts, rate):
+    x = planted()
+    ref = sq.compress(x, rate, sample_rate=SR, analyze_options=ENERGY)
+    got, s = run_chunked(x, [c % len(x) for c in cuts], rate=rate, analyze_options=ENERGY)
+    assert np.array_equal(got, ref.audio)
+    assert s.plan() == ref.plan
+    assert s.timemap == ref.timemap
+
+
+@needs_silero
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_real_clips_stream_file_and_memory_agree(real_clips, tmp_path_factory, data):
+    clip = data.draw(st.sampled_from(real_clips))
+    x = sq.load(clip["abs"]).samples
+    cuts = data.draw(st.lists(st.integers(0, len(x)), max_size=8))
+    ref = sq.compress(clip["abs"], 1.0)
+    got, _ = run_chunked(x, cuts, rate=1.0)
+    assert np.array_equal(got, ref.audio)
+    d = tmp_path_factory.mktemp("o")
+    sq.compress_file(clip["abs"], d / "o.wav", 1.0)
+    sq.save(d / "ref.wav", ref.audio)
+    assert (d / "o.wav").read_bytes() == (d / "ref.wav").read_bytes()
+
+
+@needs_silero
+def test_other_input_rates_are_resampled_in_the_stream(real_clips, tmp_path):
+    x16 = sq.load(real_clips[3]["abs"]).samples
+    x44 = sq.load(x16, sample_rate=SR, target_rate=44100).samples
+    sf.write(tmp_path / "in44.wav", x44, 44100, subtype="FLOAT")
+    ref = sq.compress(tmp_path / "in44.wav", 0.7)
+    got, _ = run_chunked(x44, [1, 4410, 100_000], rate=0.7, sample_rate=44100)
+    assert np.array_equal(got, ref.audio)
+    assert ref.stats.input_s == pytest.approx(len(x16) / SR, abs=1e-3)
+
+
+def test_reset_starts_over_and_flushed_stream_refuses_input():
+    x = planted(1)
+    s = sq.Stream(1.0, analyze_options=ENERGY)
+    first = np.concatenate([s.push(x), s.flush()])
+    assert s.flush().size == 0
+    with pytest.raises(sq.OptionsError, match="reset"):
+        s.push(x)
+    s.reset()
+    again = np.concatenate([s.push(x[:5000]), s.push(x[5000:]), s.flush()])
+    assert np.array_equal(first, again)
+
+
+@pytest.mark.parametrize(
+    ("chunk", "error", "quote"),
+    [
+        ([0.1, 0.2], sq.InvalidAudioError, "'list'"),
+        (np.array([0.1, np.nan], np.float32), sq.InvalidAudioError, "NaN"),
+        (np.array([1e30], np.float32), sq.InvalidAudioError, "1e\\+30"),
+        (np.zeros((4, 9), np.float32), sq.TooManyChannelsError, "9 channels"),
+        (np.array(["x"]), sq.InvalidAudioError, "dtype"),
+    ],
+)
+def test_bad_chunks_are_clear_errors(chunk, error, quote):
+    with pytest.raises(error, match=quote):
+        sq.Stream(analyze_options=ENERGY).push(chunk)
+
+
+@pytest.mark.parametrize(
+    ("kw", "quote"),
+    [
+        ({"rate": "0.5"}, "'0.5'"),
+        ({"rate": float("nan")}, "nan"),
+        ({"sample_rate": "abc"}, "'abc'"),
+        ({"sample_rate": float("inf")}, "inf"),
+        ({"sample_rate": 16000.5}, "16000.5"),
+        ({"analyze_options": {"vad": "energy"}}, "AnalyzeOptions"),
+    ],
+)
+def test_bad_stream_options(kw, quote):
+    with pytest.raises(sq.AudiosqueezeError, match=quote):
+        sq.Stream(**kw)
+
+
+def test_timemap_grows_with_the_output():
+    x = planted(2)
+    s = sq.Stream(1.0, analyze_options=ENERGY)
+    assert s.timemap is None
+    out = 0
+    for c in chunks_of([x], 3200):
+        out += len(s.push(c))
+        tm = s.timemap
+        if tm is not None:
+            assert tm.compressed_samples >= out  # planned edits cover what has been returned
+    out += len(s.flush())
+    assert s.timemap.compressed_samples == out and s.timemap.original_samples == len(x)
+
+
+def test_latency_is_bounded_by_segment_lookahead_and_context():
+    x = planted(3)
+    o = ENERGY
+    waits, n = run_stream(sq.Stream(1.0, analyze_options=o), chunks_of([x], 320))
+    lat = Latency.of(waits)
+    ref = sq.compress(x, 1.0, sample_rate=SR, analyze_options=o)
+    assert n == len(ref.audio)
+    segs = [seg.num_samples / SR for seg in ref.analysis.segments]
+    assert ref.analysis.segments[0].kind != "speech"  # a held lead: it waits for the next one
+    longest = max(segs[0] + segs[1], *segs[1:])
+    lookahead = 2 * (o.speech_pad_ms + o.min_speech_ms - 32) / 1000
+    # nothing waits longer than its segment (plus a held lead) + look-ahead + context + 1 chunk
+    bound = longest + lookahead + CONTEXT_SAMPLES / SR + 0.02
+    assert 1.0 < lat.max <= bound
+    assert 0 < lat.p50 <= lat.p99 <= lat.max
+
+
+def test_last_segment_closes_at_flush_even_when_a_split_lands_on_the_end():
+    # no look-ahead (no padding, no minimum run) and speech + 10 s of silence ending exactly on
+    # a frame and on the 10-s split: the final silence must still be planned as the last
+    o = sq.AnalyzeOptions(vad="energy", speech_pad_ms=0, min_speech_ms=0, max_segment_ms=10_000)
+    x = np.concatenate([tone(2.048), silence(9.984)])  # the silence is exactly 312 frames
+    assert len(x) % 512 == 0
+    fresh = sq.compress(x, 1.0, sample_rate=SR, analyze_options=o)
+    reused = sq.compress(x, 1.0, sample_rate=SR, analysis=fresh.analysis)
+    assert fresh.plan == reused.plan and np.array_equal(fresh.audio, reused.audio)
+    assert fresh.plan.edits[-1].head == fresh.plan.edits[-1].out_samples  # kept its start only
