@@ -280,6 +280,11 @@ def test_cli_json_and_errors(single, tmp_path, capsys):
     assert main(["corpus", str(src / "*.flac"), "-o", str(out), "--jobs", "1", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["items"], summary["ok"], summary["failed"]) == (7, 6, 1)
+    assert main(["corpus", str(src), "-o", str(out), "--jobs", "1"]) == 0  # bar + summary
+    shown = capsys.readouterr().out
+    assert "7/7" in shown and "files/s" in shown and "saved" in shown
+    assert "7 items: 6 ok, 1 failed, 6 done earlier" in shown and "gemini" in shown
+    assert f"failed: broken: {summary['failures'][0]['error'][:30]}" in " ".join(shown.split())
     assert main(["corpus", str(tmp_path / "nothing"), "-o", str(out)]) == 1
     assert "no such file, folder or pattern" in capsys.readouterr().err
     (tmp_path / "junk.jsonl").write_bytes(CORRUPT)

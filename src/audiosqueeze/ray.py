@@ -1,9 +1,12 @@
 """audiosqueeze as a Ray Data stage (``pip install 'audiosqueeze[ray]'``).
 
->>> import ray, audiosqueeze.ray as sqr                                   # doctest: +SKIP
->>> ds = ray.data.read_binary_files("s3://bucket/calls/", include_paths=True)  # doctest: +SKIP
->>> out = sqr.compress_dataset(ds, rate=0.5)      # + compressed, timemap, stats, error columns
-... # doctest: +SKIP
+::
+
+    import ray
+    from audiosqueeze.ray import compress_dataset
+
+    ds = ray.data.read_binary_files("s3://bucket/calls/", include_paths=True)
+    out = compress_dataset(ds, rate=0.5)  # + compressed, timemap, stats, ..., error columns
 
 :class:`CompressBatch` is the callable class behind it: each actor loads the VAD (one ONNX
 session, ``num_threads`` threads) once in ``__init__`` and compresses a batch of rows per

@@ -1,7 +1,10 @@
 """Compress corpora: many files, resumable, on a local process pool or on Ray.
 
->>> from audiosqueeze.corpus import CorpusOptions, run_corpus
->>> run_corpus("clips/", "out/", CorpusOptions(rate=0.5), jobs=2)  # doctest: +SKIP
+::
+
+    from audiosqueeze.corpus import CorpusOptions, run_corpus
+
+    summary = run_corpus("clips/", "out/", CorpusOptions(rate=0.5), jobs=2)
 
 See :mod:`audiosqueeze.corpus.run` for the output folder's layout and the resume rules,
 :mod:`audiosqueeze.corpus.manifests` for the input and output manifest formats, and
