@@ -295,6 +295,17 @@ def test_cli_json_and_errors(single, tmp_path, capsys):
         assert main(["corpus", str(src), "-o", str(out), "--jobs", "1"]) == 1
     assert "another corpus job" in capsys.readouterr().err
     assert main(["corpus", str(src), "-o", str(out), "--jobs", "0"]) == 2
+    assert main(["corpus", str(src), "-o", str(src / "broken.flac")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_output_folder_inside_the_input_is_not_read_back(single, tmp_path):
+    src, _, _ = single
+    folder = tmp_path / "in"
+    shutil.copytree(src, folder)
+    for _ in range(2):  # the second run must not compress the first run's outputs
+        summary = run_corpus(folder, folder / "out", CorpusOptions(rate=RATE), jobs=1)
+        assert summary.items == 7
 
 
 def test_unknown_manifest_format_is_one_clear_error(tmp_path):

@@ -109,6 +109,7 @@ def run_corpus(
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise sq.OptionsError(f"output {str(root)!r} exists and is not a folder")
+    items = [it for it in items if not _within(it.source, root)]  # OUT inside INPUT: not input
     for sub in (root / AUDIO_DIR, root / TIMEMAP_DIR):
         sub.mkdir(parents=True, exist_ok=True)
     with _locked(root):
@@ -134,6 +135,13 @@ def run_corpus(
         summary = _summarise(final, len(done), len(tasks), manifests, started)
         write_text_atomic(root / SUMMARY, json.dumps(summary.to_dict(), indent=1) + "\n")
     return summary
+
+
+def _within(source: str, root: Path) -> bool:
+    try:
+        return bool(source) and Path(source).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a name too long...
+        return False
 
 
 def load_records(path: Path) -> dict[str, dict]:
