@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import tempfile
 import time
@@ -71,6 +72,15 @@ def ray_overhead(n: int) -> tuple[float, float]:
     return per_item, once - n * per_item
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (the pool's workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("AUDIOSQUEEZE_DATA",
@@ -93,9 +103,9 @@ def main() -> None:
         for label, kwargs in (("1 process (--jobs 1)", {"jobs": 1}),
                               ("process pool (--jobs 2)", {"jobs": 2})):  # fmt: skip
             out = Path(tmp) / label.split()[0]
-            t = time.perf_counter()
+            cpu, t = _cpu_s(), time.perf_counter()
             summary = run_corpus(src, out, options, **kwargs)
-            rows.append((label, summary.ok, time.perf_counter() - t, out))
+            rows.append((label, summary.ok, time.perf_counter() - t, out, _cpu_s() - cpu))
         from audiosqueeze.ray import connect
 
         t = time.perf_counter()
@@ -104,13 +114,17 @@ def main() -> None:
         out = Path(tmp) / "ray"
         t = time.perf_counter()
         summary = run_corpus(src, out, options, jobs=2, ray="local")
-        rows.append(("Ray, 2 CPUs (--ray --jobs 2)", summary.ok, time.perf_counter() - t, out))
+        rows.append(
+            ("Ray, 2 CPUs (--ray --jobs 2)", summary.ok, time.perf_counter() - t, out, None)
+        )
         per_item, fixed = ray_overhead(len(files))
         ray.shutdown()
-        print("\n| way | files ok | wall s | files/s | x real time |")
-        print("| --- | ---: | ---: | ---: | ---: |")
-        for label, ok, wall, _ in rows:
-            print(f"| {label} | {ok} | {wall:.2f} | {ok / wall:.2f} | {audio_s / wall:.0f} |")
+        print("\n| way | files ok | wall s | files/s | x real time | CPU s (all processes) |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for label, ok, wall, _, cpu in rows:
+            shown = "n/a (Ray workers)" if cpu is None else f"{cpu:.2f}"
+            print(f"| {label} | {ok} | {wall:.2f} | {ok / wall:.2f} | {audio_s / wall:.0f} "
+                  f"| {shown} |")  # fmt: skip
         print(f"\nRay start-up (ray.init, local, 2 CPUs; not in the Ray row): {startup:.2f} s")
         print(f"Ray overhead (same pipeline, a stage doing nothing, {len(files)} and "
               f"{2 * len(files)} items): {per_item * 1000:.1f} ms per item + {fixed:.2f} s "

@@ -273,25 +273,33 @@ def _pool_records(tasks: list[Task], root: Path, options, jobs, _ray) -> Iterato
     import multiprocessing
 
     todo = list(reversed(tasks))
-    while todo:
+    while todo:  # a new pool after a worker died; the items it held are recorded as failed
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=warm, initargs=(options,)) as ex:
             running: dict = {}
             try:
-                while todo or running:
-                    while todo and len(running) < 2 * jobs:  # a kill loses at most these
-                        item, name = todo.pop()
-                        running[ex.submit(process, item, name, str(root), options)] = item
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        running.pop(fut)
-                        yield fut.result()
+                yield from _drain(ex, todo, running, root, options, 2 * jobs)
             except BrokenProcessPool:
                 for item in running.values():  # which one crashed its worker is unknown
                     yield _crashed(item)
             except BaseException:
                 ex.shutdown(wait=False, cancel_futures=True)
                 raise
+
+
+def _drain(ex, todo: list[Task], running: dict, root: Path, options, depth: int):
+    """Keep ``depth`` items in flight (a kill loses at most these); records as they finish.
+    An item stays in ``running`` until its record is out, so a broken pool loses none."""
+    while todo or running:
+        while todo and len(running) < depth:
+            item, name = todo[-1]
+            running[ex.submit(process, item, name, str(root), options)] = item
+            todo.pop()
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            record = fut.result()
+            del running[fut]
+            yield record
 
 
 def _crashed(item: Item) -> dict:
