@@ -222,7 +222,17 @@ def corpus_records(
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=options.num_threads,
         )
-        for row in ds.iter_rows():
+        rows = ds.iter_rows()
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as e:  # an actor that kept dying, a lost node...
+                raise sq.AudiosqueezeError(
+                    f"the Ray job stopped ({type(e).__name__}: {str(e)[:300]}); the records so "
+                    "far are kept: rerun to resume"
+                ) from None
             yield json.loads(row["record"])
     finally:
         if started:

@@ -110,8 +110,11 @@ def run_corpus(
     if root.exists() and not root.is_dir():
         raise sq.OptionsError(f"output {str(root)!r} exists and is not a folder")
     items = [it for it in items if not _within(it.source, root)]  # OUT inside INPUT: not input
-    for sub in (root / AUDIO_DIR, root / TIMEMAP_DIR):
-        sub.mkdir(parents=True, exist_ok=True)
+    try:
+        for sub in (root / AUDIO_DIR, root / TIMEMAP_DIR):
+            sub.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise sq.AudiosqueezeError(f"cannot create the output folder {str(root)!r}: {e}") from None
     with _locked(root):
         _remove_partials(root)
         log = root / RECORDS
