@@ -222,7 +222,7 @@ def corpus_records(
             compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=options.num_threads,
         )
-        rows = ds.iter_rows()
+        rows = iter(ds.iter_rows())
         while True:
             try:
                 row = next(rows)
