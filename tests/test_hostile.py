@@ -412,3 +412,18 @@ def test_max_duration_refuses_a_longer_header_before_decoding(tmp_path, limit, m
         sq.load(p, max_duration_s=limit)
     with pytest.raises(sq.OptionsError, match="max_duration_s"):
         sq.load(p, max_duration_s=0)
+
+
+def test_stream_command_takes_raw_pcm_on_stdin_and_writes_raw_pcm():
+    x = clip()
+    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
+    r = subprocess.run(
+        [sys.executable, "-m", "audiosqueeze.cli", "stream", "-", "--input-rate", "16000",
+         "--fast", "--vad", "energy", "--rate", "1", "-o", "-"],
+        input=pcm.tobytes(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    got = np.frombuffer(r.stdout, "<i2")
+    ref = sq.compress(pcm.astype(np.float32) / 32768, 1.0, sample_rate=SR, analyze_options=ENERGY)
+    assert len(got) == len(ref.audio) < len(x)
+    assert "latency p50" in r.stderr.decode()
