@@ -313,3 +313,22 @@ def test_unknown_manifest_format_is_one_clear_error(tmp_path):
     p.write_text('{"wav": "a.wav"}\n')
     with pytest.raises(ManifestError, match="unknown manifest format"):
         read_input(p)
+
+
+@pytest.mark.parametrize(
+    ("kw", "quote"),
+    [
+        ({"rate": "abc"}, "'abc'"),
+        ({"rate": True}, "True"),
+        ({"rate": float("nan")}, "nan"),
+        ({"target_reduction": "0.3"}, "'0.3'"),
+        ({"num_threads": 1.5}, "1.5"),
+        ({"audio_format": "mp3"}, "'mp3'"),
+        ({"vad": "nope"}, "'nope'"),
+    ],
+)
+def test_bad_corpus_options_are_clear_errors(kw, quote):
+    from audiosqueeze.corpus.work import CorpusOptions
+
+    with pytest.raises(sq.OptionsError, match=quote):
+        CorpusOptions(**kw)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import audiosqueeze as sq
 
+from .. import validate
+
 #: Output formats a corpus job can write (by extension; soundfile writes them).
 AUDIO_FORMATS = ("flac", "wav", "ogg", "opus")
 #: Folder names under the output root.
@@ -42,17 +44,11 @@ class CorpusOptions:
     num_threads: int = 1  #: ONNX Runtime threads per worker (does not change the output)
 
     def __post_init__(self) -> None:
-        if isinstance(self.rate, bool) or not 0.0 <= float(self.rate) <= 1.0:
-            raise sq.OptionsError(f"rate must be in [0, 1], got {self.rate!r}")
-        t = self.target_reduction
-        if t is not None and not 0.0 <= float(t) < 1.0:
-            raise sq.OptionsError(f"target_reduction must be in [0, 1), got {t!r}")
-        if self.audio_format not in AUDIO_FORMATS:
-            raise sq.OptionsError(
-                f"audio_format must be one of {AUDIO_FORMATS}, got {self.audio_format!r}"
-            )
-        if not isinstance(self.num_threads, int) or self.num_threads < 1:
-            raise sq.OptionsError(f"num_threads must be an integer >= 1, got {self.num_threads!r}")
+        validate.number("rate", self.rate, 0.0, 1.0)
+        if self.target_reduction is not None:
+            validate.number("target_reduction", self.target_reduction, 0.0, 1.0, hi_open=True)
+        validate.choice("audio_format", self.audio_format, AUDIO_FORMATS)
+        validate.integer("num_threads", self.num_threads, 1, 256)
         sq.AnalyzeOptions(vad=self.vad)  # validates the VAD name
 
     def analyze_options(self) -> sq.AnalyzeOptions:
