@@ -6,8 +6,8 @@ dir unless --db is given), runs the clients, and prints p50/p99 latency, through
 status counts. Then it checks what the issue asks: no 5xx; every 200 has its usage record
 (by the x-request-id the server returned); and, with --crash-after S, the server is killed
 with SIGKILL S seconds in and restarted on the same database, and afterwards every 200 (from
-before and after the kill) must still have its record and the SQLite file must pass
-``PRAGMA integrity_check``. Exit status 1 if any check fails.
+before and after the kill) must still have its record (SQLite or PostgreSQL) and an SQLite
+file must pass ``PRAGMA integrity_check``. Exit status 1 if any check fails.
 
     taskset -c 0,1 .venv/bin/python benchmarks/server_load.py --data ../shared/data \
         --clients 50 --seconds 60
@@ -197,9 +197,18 @@ async def drive(
     return out
 
 
-def recorded_ids(db_path: Path) -> set[str]:
-    with sqlite3.connect(db_path) as c:
-        return {r[0] for r in c.execute("SELECT request_id FROM usage_records")}
+def recorded_ids(url: str) -> set[str]:
+    """Request ids with a usage record, in SQLite or PostgreSQL."""
+    from sqlalchemy import create_engine, text
+
+    from audiosqueeze.server.db import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as c:
+            return {r[0] for r in c.execute(text("SELECT request_id FROM usage_records"))}
+    finally:
+        engine.dispose()
 
 
 def integrity(db_path: Path) -> str:
@@ -244,44 +253,11 @@ def run(
     """Start a server, load it, check the records; returns the summary with its checks."""
     tmp = tempfile.TemporaryDirectory(prefix="sq-load-")
     data_dir = Path(data_dir or tmp.name)
-    port = free_port()
-    env = {**os.environ, "AUDIOSQUEEZE_DATA_DIR": str(data_dir)}
-    env.pop("AUDIOSQUEEZE_ADMIN_KEY", None)
-    common = ["--data-dir", str(data_dir)] + (["--db", db] if db else [])
-    key = subprocess.run(
-        [sys.executable, "-c", CLI, "keys", "create", "--name", "load", *common],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    server = Server(
-        [
-            "serve",
-            "--port",
-            str(port),
-            "--asr",
-            "none",
-            "--vad",
-            vad,
-            "--rate-limit",
-            "0",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            *common,
-        ],
-        env,
-        port,
-    )
-    server.start()
+    server, key = start_server(data_dir, db, vad=vad, workers=workers, threads=threads)
     try:
         out = asyncio.run(
             drive(
-                f"http://127.0.0.1:{port}",
+                f"http://127.0.0.1:{server.port}",
                 key,
                 clips,
                 bad_inputs(clips[0]),
@@ -303,14 +279,40 @@ def run(
         vad=vad,
         crashed=crash_after is not None,
     )
-    if db is None:
-        db_path = data_dir / "audiosqueeze.db"
-        ids = recorded_ids(db_path)
-        ok_ids = [o.request_id for o in out if o.status == 200]
-        summary["ok_without_record"] = sum(1 for r in ok_ids if r not in ids)
-        summary["integrity_check"] = integrity(db_path)
+    summary.update(check_records(out, data_dir, db))
     tmp.cleanup()
     return summary
+
+
+def start_server(data_dir: Path, db: str | None, **flags) -> tuple[Server, str]:
+    """Create a key and start ``audiosqueeze serve`` (auth on, no rate limit, no recogniser)."""
+    env = {**os.environ, "AUDIOSQUEEZE_DATA_DIR": str(data_dir)}
+    env.pop("AUDIOSQUEEZE_ADMIN_KEY", None)
+    common = ["--data-dir", str(data_dir)] + (["--db", db] if db else [])
+    key = subprocess.run(
+        [sys.executable, "-c", CLI, "keys", "create", "--name", "load", *common],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    port = free_port()
+    args = ["serve", "--port", str(port), "--asr", "none", "--rate-limit", "0"]
+    args += [f"--{name}={value}" for name, value in flags.items()]
+    server = Server([*args, "--log-level", "warning", *common], env, port)
+    server.start()
+    return server, key
+
+
+def check_records(out: list[Outcome], data_dir: Path, db: str | None) -> dict:
+    """Every 200 has its usage record; an SQLite file passes its integrity check."""
+    db_path = data_dir / "audiosqueeze.db"
+    ids = recorded_ids(db or f"sqlite:///{db_path}")
+    ok = [o.request_id for o in out if o.status == 200]
+    checks = {"ok_without_record": sum(1 for rid in ok if rid not in ids)}
+    if db is None:
+        checks["integrity_check"] = integrity(db_path)
+    return checks
 
 
 def main() -> int:

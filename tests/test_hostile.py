@@ -1,6 +1,7 @@
 """Inputs a hostile (or unlucky) user hands over: each case once crashed, hung or wrote a wrong
 file; now each gives a correct result or one clear AudiosqueezeError, and leaves no debris."""
 
+import io
 import os
 import signal
 import stat
@@ -61,6 +62,29 @@ def test_flac_claiming_2_36_samples_is_bounded(tmp_path):
         assert "x.flac" in str(e)
     else:  # decoded by what is really there (PyAV reads past the bad header)
         valid(r, len(clip()))
+
+
+#: Inputs FFmpeg would treat as playlists: each names another resource for it to open.
+PLAYLISTS = {
+    "ffconcat naming a file beside the process": b"ffconcat version 1.0\nfile here.wav\n",
+    "SDP opening RTP sockets": (
+        b"v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAYLISTS))
+def test_playlist_bytes_open_nothing_else(tmp_path, monkeypatch, name):
+    """Bytes (say, an upload) that FFmpeg reads as a playlist must not make it read a file by
+    relative path (ffconcat decoded ``here.wav`` and returned it) or open sockets (SDP waited
+    20 s on RTP); they are a DecodeError at once."""
+    pytest.importorskip("av", reason="the [formats] extra is not installed")
+    monkeypatch.chdir(tmp_path)
+    sf.write(tmp_path / "here.wav", tone(1.0), SR)
+    t0 = time.monotonic()
+    with pytest.raises(sq.DecodeError):
+        sq.load(PLAYLISTS[name])
+    assert time.monotonic() - t0 < 5.0
 
 
 @pytest.mark.parametrize("fmt", ["MP3", "OGG"])
@@ -349,6 +373,45 @@ def test_kill_9_leaves_nothing_and_the_next_run_cleans_up(tmp_path):
     time.sleep(0.1)
     sq.compress_file(tmp_path / "in.wav", out, 0.5, timemap=tm, analyze_options=ENERGY)
     assert sorted(os.listdir(out.parent)) == ["o.flac", "o.json"]  # debris removed
+
+
+def unknown_length_flac(seconds: float) -> bytes:
+    """A FLAC of silence whose header says nothing about its length (as written to a pipe):
+    a few kilobytes that decode to ``seconds`` of audio."""
+    b = io.BytesIO()
+    sf.write(b, np.zeros(int(seconds * SR), np.float32), SR, format="FLAC")
+    raw = bytearray(b.getvalue())
+    raw[18:26] = (int.from_bytes(raw[18:26], "big") & ~((1 << 36) - 1)).to_bytes(8, "big")
+    return bytes(raw)
+
+
+def test_max_duration_stops_decoding_at_the_limit():
+    """600 s hidden behind an unknown-length header: refused after about 10 s are decoded,
+    never holding the 38 MB the whole would take."""
+    import tracemalloc
+
+    raw = unknown_length_flac(600.0)
+    assert len(raw) < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(sq.AudioTooLongError, match="longer than the limit of 10 s"):
+            sq.load(raw, max_duration_s=10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8e6, peak
+    assert sq.load(unknown_length_flac(10.0), max_duration_s=10).num_samples == 10 * SR
+
+
+@pytest.mark.parametrize("limit", [1.0, 2.5])
+def test_max_duration_refuses_a_longer_header_before_decoding(tmp_path, limit, monkeypatch):
+    p = tmp_path / "long.wav"
+    sf.write(p, tone(3.0), SR)
+    monkeypatch.setattr(sq.audio.Resampler, "push", lambda *a: pytest.fail("decoded"))
+    with pytest.raises(sq.AudioTooLongError, match=r"audio of 3\.00 s is longer"):
+        sq.load(p, max_duration_s=limit)
+    with pytest.raises(sq.OptionsError, match="max_duration_s"):
+        sq.load(p, max_duration_s=0)
 
 
 def test_stream_command_takes_raw_pcm_on_stdin_and_writes_raw_pcm():

@@ -9,6 +9,7 @@ depend on how the input is chunked, so a stream and a whole file resample identi
 from __future__ import annotations
 
 import io
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import validate
 from .decode import Source, open_input
-from .errors import InvalidAudioError, UnsupportedFormatError
+from .errors import AudioTooLongError, InvalidAudioError, UnsupportedFormatError
 from .units import SAMPLE_RATE
 
 #: Float samples beyond this magnitude are refused (float audio lives in [-1, 1]; a little
@@ -119,11 +120,20 @@ class Resampler:
         return self.push(np.zeros(0, np.float32), last=True)
 
 
-def load(src: Source, sample_rate=None, target_rate: int = SAMPLE_RATE) -> Audio:
+def load(
+    src: Source,
+    sample_rate=None,
+    target_rate: int = SAMPLE_RATE,
+    *,
+    max_duration_s: float | None = None,
+) -> Audio:
     """Load ``src`` as mono float32 at ``target_rate``.
 
     ``src`` may be a path, raw file bytes, a binary file object, an :class:`Audio`, or a NumPy
     array of shape ``(samples,)`` or ``(samples, channels)``; an array needs ``sample_rate``.
+    With ``max_duration_s``, longer input is an :class:`AudioTooLongError`, raised as soon as
+    the header or the samples decoded so far pass it (a few kilobytes that decode to hours are
+    never held in memory).
 
     >>> import numpy as np, audiosqueeze as sq
     >>> sq.load(np.zeros(44100, dtype=np.float32), sample_rate=44100).num_samples
@@ -131,12 +141,35 @@ def load(src: Source, sample_rate=None, target_rate: int = SAMPLE_RATE) -> Audio
     """
     target_rate = validate.sample_rate(target_rate, "target_rate")
     inp = open_input(src, sample_rate)
+    max_frames = _max_frames(inp, max_duration_s)
     if isinstance(src, Audio) and inp.rate == target_rate:
         return src
     rs = Resampler(inp.rate, inp.name, target_rate)
-    parts = [rs.push(b) for b in inp.blocks()] + [rs.flush()]
+    parts, frames = [], 0
+    for block in inp.blocks():
+        frames += len(block)
+        if frames > max_frames:
+            raise AudioTooLongError(
+                f"{inp.name}: audio is longer than the limit of {max_duration_s:g} s"
+            )
+        parts.append(rs.push(block))
+    parts.append(rs.flush())
     samples = np.concatenate(parts) if len(parts) > 1 else parts[0]
     return Audio(np.ascontiguousarray(samples, np.float32), target_rate, inp.rate, inp.name)
+
+
+def _max_frames(inp, max_duration_s: float | None) -> float:
+    """Frames at the input's rate that ``max_duration_s`` allows; a header that already
+    claims more is refused here, before decoding."""
+    if max_duration_s is None:
+        return math.inf
+    limit = validate.number("max_duration_s", max_duration_s, 0, None, lo_open=True)
+    if inp.frames_hint is not None and inp.frames_hint > limit * inp.rate:
+        raise AudioTooLongError(
+            f"{inp.name}: audio of {inp.frames_hint / inp.rate:.2f} s is longer than the "
+            f"limit of {limit:g} s"
+        )
+    return limit * inp.rate
 
 
 def duration_s(src: Source) -> float:

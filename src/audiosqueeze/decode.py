@@ -47,6 +47,9 @@ BLOCK_SECONDS = 4
 MAX_PIPE_BYTES = 2 << 30
 #: Extensions that need FFmpeg (PyAV) to decode.
 FFMPEG_EXTENSIONS = {".m4a", ".mp4", ".aac", ".webm", ".opus", ".mkv", ".wma", ".amr", ".3gp"}
+#: FFmpeg may open no URL of its own: the input is always a file object we opened, and a
+#: playlist-like input (ffconcat, HLS, SDP) must not make it read local files or open sockets.
+FFMPEG_OPTIONS = {"protocol_whitelist": "none"}
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, "Audio"]
 
@@ -265,7 +268,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
         raise DecodeError(f"{name}: not a readable audio file ({sf_error})") from None
     detail = f"{sf_error}; " if sf_error else ""
     try:
-        with opener() as fh, av.open(fh) as c:
+        with opener() as fh, av.open(fh, container_options=FFMPEG_OPTIONS) as c:
             if not c.streams.audio:
                 raise DecodeError(f"{name}: the file has no audio stream")
             s = c.streams.audio[0]
@@ -283,7 +286,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
     def blocks() -> Iterator[np.ndarray]:
         step, pending, done = BLOCK_SECONDS * rate, [], 0
         try:
-            with opener() as fh, av.open(fh) as c:
+            with opener() as fh, av.open(fh, container_options=FFMPEG_OPTIONS) as c:
                 s = c.streams.audio[0]
                 rs = av.AudioResampler(format="fltp", layout=s.layout, rate=rate)
                 for frame in c.decode(s):

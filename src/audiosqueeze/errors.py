@@ -43,6 +43,10 @@ class TooManyChannelsError(AudioError, ValueError):
     """More channels than audiosqueeze will down-mix (8)."""
 
 
+class AudioTooLongError(AudioError):
+    """The input is longer than the ``max_duration_s`` the caller allowed."""
+
+
 class OptionsError(AudiosqueezeError, ValueError):
     """An option or argument is out of range."""
 

@@ -124,3 +124,62 @@ def live_server(app):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def asgi_post(
+    app, path: str, headers: dict, body_chunks, *, stall_after=None, disconnect_after=None
+):
+    """POST to ``app`` by hand (lifespan run), feeding ``body_chunks`` one ``receive`` at a
+    time; after ``stall_after`` chunks the client goes silent, after ``disconnect_after`` it
+    hangs up. Returns (status, body, number of chunks the app asked for)."""
+    import asyncio
+    import json
+
+    import anyio
+
+    chunks = iter(body_chunks)
+    asked, status, out = [0], [], []
+
+    async def receive():
+        if stall_after is not None and asked[0] >= stall_after:
+            await anyio.sleep_forever()
+        if disconnect_after is not None and asked[0] >= disconnect_after:
+            return {"type": "http.disconnect"}
+        asked[0] += 1
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif message["type"] == "http.response.body":
+            out.append(message.get("body", b""))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "state": {},
+    }
+
+    async def run():
+        async with app.router.lifespan_context(app):
+            with anyio.fail_after(20):  # a hang fails the test instead of hanging it
+                await app(scope, receive, send)
+
+    asyncio.run(run())
+    body = b"".join(out)
+    with contextlib.suppress(ValueError):
+        body = json.loads(body)
+    return status[0], body, asked[0]

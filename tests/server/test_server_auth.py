@@ -89,6 +89,21 @@ def test_rate_limiter_refills_continuously():
     assert RateLimiter(0).acquire("k") == 0.0
 
 
+def test_rate_limiter_memory_is_bounded():
+    """The login form keeps a bucket per client address: without a bound, a client that
+    changes addresses (an IPv6 /64 has 2**64) grows the dict for ever."""
+    rl = RateLimiter(60)
+    rl.max_buckets = 1000
+    for i in range(5000):
+        rl.acquire(f"login:{i}", now=i * 0.1)  # each bucket refills to full after 1 s
+    assert len(rl._buckets) <= 1000
+    for _ in range(60):
+        rl.acquire("busy", now=500.0)
+    for i in range(2000):  # buckets still refilling are kept, so their limit holds
+        rl.acquire(f"other:{i}", now=500.0 + i * 0.0001)
+    assert rl.acquire("busy", now=500.3) > 0
+
+
 def test_admin_creates_lists_and_revokes_keys_over_http(tmp_path, wav, admin_env):
     with client(tmp_path) as c:
         admin = {"authorization": f"Bearer {ADMIN_KEY}"}

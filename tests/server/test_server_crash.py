@@ -33,3 +33,15 @@ def test_kill_9_loses_no_record_of_a_200(tmp_path):
     assert s["server_errors_5xx"] == 0 and s["bad_inputs_answered_200"] == 0, s
     assert s["ok_without_record"] == 0, s
     assert s["integrity_check"] == "ok"
+
+
+def test_load_on_postgresql_records_every_200(tmp_path):
+    """The benchmark's record check covered SQLite only; with --db it checked nothing."""
+    from .srv_helpers import postgres_url
+
+    url = postgres_url()
+    bench = load_benchmark()
+    clips = [wav_bytes(clip(p), fmt="FLAC") for p in (0.5, 1.0)]
+    s = bench.run(clips, clients=3, seconds=3.0, vad="energy", db=url, data_dir=tmp_path)
+    assert s["statuses"].get("200", 0) >= 3 and s["server_errors_5xx"] == 0, s
+    assert s["ok_without_record"] == 0, s

@@ -131,3 +131,127 @@ def test_page_loads_nothing_from_elsewhere(tmp_path):
             if s.startswith("/"):
                 assert c.get(s).status_code == 200
         assert "uPlot" in c.get("/dashboard/static/vendor/uPlot.iife.min.js").text[:2000]
+
+
+def test_non_ascii_cookie_and_form_token_are_refused_not_500(tmp_path):
+    """hmac.compare_digest raises TypeError for non-ASCII str: a cookie or form token with one
+    (any client can send it) was a 500."""
+    with client(tmp_path) as c:
+        cookie = "audiosqueeze_session=1.9999999999.\xe9".encode("latin-1")
+        r = c.get("/dashboard", headers={"cookie": cookie})
+        assert r.status_code == 200 and "Log in with an API key" in r.text
+        _, key = create_key(c.app.state.engine, "k")
+        page = login(c, key)
+        assert page.status_code == 200
+        r = c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", b"RIFF", "audio/wav")},
+            data={"csrf": "é" * 64},
+        )
+        assert r.status_code == 403 and "form token" in r.text
+
+
+def test_no_database_work_on_the_event_loop(tmp_path, wav, admin_env):
+    """Every database connection is taken in a worker thread: one taken on the event loop
+    (login, key management and the upload page did that) stalls every other request while
+    SQLite waits on a lock (up to 30 s) or PostgreSQL on the network."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    on_loop: list[str] = []
+
+    def checkout(*_):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # a worker thread: fine
+        on_loop.append(current)
+
+    with client(tmp_path) as c:
+        event.listen(c.app.state.engine, "checkout", checkout)
+        current = "login"
+        page = login(c, ADMIN_KEY).text
+        current = "create key"
+        made = c.post("/dashboard/keys", data={"name": "k", "csrf": csrf(page)})
+        kid = re.search(r'data-key="(\d+)"', made.text).group(1)
+        current = "upload"
+        c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", wav, "audio/wav")},
+            data={"csrf": csrf(page)},
+        )
+        current = "bad upload"
+        c.post("/dashboard/compress", files={"file": ("a.wav", b"x", "audio/wav")}, data={})
+        current = "revoke"
+        c.post(f"/dashboard/keys/{kid}/revoke", data={"csrf": csrf(page)})
+        current = "api"
+        c.post(
+            "/v1/compress",
+            content=wav,
+            headers={"x-api-key": ADMIN_KEY, "content-type": "audio/wav"},
+        )
+    assert on_loop == []
+
+
+def test_a_new_admin_key_ends_the_old_admin_sessions(tmp_path, admin_env):
+    """An admin session was just 'admin': after the admin key leaked and was replaced, a
+    cookie made with the old one stayed an admin session for its 12 hours."""
+    with client(tmp_path) as c:
+        assert 'id="keys"' in login(c, ADMIN_KEY).text
+        assert 'id="keys"' in c.get("/dashboard").text
+        c.app.state.admin_key = "rotated-" + "y" * 40  # what a restart with a new key does
+        assert "Log in with an API key" in c.get("/dashboard").text
+        assert 'id="keys"' in login(c, c.app.state.admin_key).text
+
+
+def test_forms_posted_from_another_site_are_refused(tmp_path, admin_env):
+    """Login CSRF: a page elsewhere could post its own key to /dashboard/login and log the
+    visitor into the attacker's account (the form has no token: there is no session yet)."""
+    evil = {"origin": "https://evil.example"}
+    with client(tmp_path) as c:
+        _, key = create_key(c.app.state.engine, "attacker")
+        r = c.post("/dashboard/login", data={"key": key}, headers=evil)
+        assert r.status_code == 403 and "audiosqueeze_session" not in r.headers.get(
+            "set-cookie", ""
+        )
+        r = c.post("/dashboard/login", data={"key": key}, headers={"origin": "null"})
+        assert r.status_code == 403
+        page = c.post(
+            "/dashboard/login",
+            data={"key": ADMIN_KEY},
+            headers={"origin": "http://testserver"},
+            follow_redirects=True,
+        )
+        assert 'id="keys"' in page.text  # same origin (or no Origin at all) still works
+        made = c.post("/dashboard/keys", data={"name": "x", "csrf": csrf(page.text)}, headers=evil)
+        assert made.status_code == 403
+
+
+def test_session_secret_is_whole_and_long_or_the_server_does_not_start(tmp_path, monkeypatch):
+    """Workers starting together: one created session.secret, another read it before it was
+    written and signed cookies with b'' (anyone can forge those). An empty or short secret is
+    now refused; a new file appears whole."""
+    import stat
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from audiosqueeze.errors import OptionsError
+    from audiosqueeze.server.dashboard import session_secret
+
+    from .srv_helpers import config
+
+    cfg = config(tmp_path)
+    (tmp_path / "session.secret").write_text("")
+    with pytest.raises(OptionsError, match="has 0 characters, fewer than 32"):
+        session_secret(cfg)
+    (tmp_path / "session.secret").unlink()
+    with ThreadPoolExecutor(8) as pool:
+        got = set(pool.map(lambda _: session_secret(cfg), range(8)))
+    assert len(got) == 1 and len(got.pop()) == 64
+    assert stat.S_IMODE((tmp_path / "session.secret").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if "secret" in p.name] == ["session.secret"]
+    monkeypatch.setenv("AUDIOSQUEEZE_SESSION_SECRET", "too-short")
+    with pytest.raises(OptionsError, match=r"\$AUDIOSQUEEZE_SESSION_SECRET has 9 characters"):
+        session_secret(cfg)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from audiosqueeze.server import create_app
 from audiosqueeze.server.db import Base, UsageRecord, make_engine, migrate, normalise_url
-from audiosqueeze.server.usage import has_record
+from audiosqueeze.server.usage import has_record, storable
 
 from .srv_helpers import client, config
 
@@ -130,3 +130,22 @@ def test_a_failing_database_means_no_200(tmp_path, wav):
             conn.execute(text("DROP TABLE usage_records"))
         r = c.post("/v1/compress?rate=0", content=wav, headers={"content-type": "audio/wav"})
     assert r.status_code == 500 and r.json()["error"]["code"] == 500
+
+
+def test_caller_text_the_database_cannot_hold_is_made_storable(tmp_path, wav, engine):
+    """A NUL in the path or in a field stored in the record (PostgreSQL refuses NUL in text)
+    made the record fail, and so the request, with a 500."""
+    with client(tmp_path, engine=engine, auth=False) as c:  # no recogniser: 503
+        r = c.post(
+            "/v1/audio/transcriptions?model=whisper%001",
+            content=wav,
+            headers={"content-type": "audio/wav"},
+        )
+        missing = c.post("/v1/x%00y", content=b"")
+    assert (r.status_code, missing.status_code) == (503, 404)
+    rows = records(engine)
+    assert [(x.status, x.model, x.endpoint) for x in rows] == [
+        (503, "whisper\ufffd1", "/v1/audio/transcriptions"),
+        (404, None, "/v1/x\ufffdy"),
+    ]
+    assert storable("a\ud800b" + "c" * 100, 4) == "a?bc"

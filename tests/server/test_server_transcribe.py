@@ -1,15 +1,13 @@
 """POST /v1/audio/transcriptions: the recogniser hears the shorter audio, the caller gets
-original times back, in every OpenAI response format, through an upstream too."""
+original times back, in every OpenAI response format (upstreams: test_server_upstream.py)."""
 
 from __future__ import annotations
 
-import io
 import re
+import threading
+import time
 
 import pytest
-import soundfile as sf
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 
 import audiosqueeze as sq
 from audiosqueeze.transcript import Transcript
@@ -54,6 +52,19 @@ def test_verbose_json_maps_words_and_segments_back(tmp_path, wav):
     assert [s["end"] for s in body["segments"]] == [w["end"] for w in words]
     assert body["duration"] == pytest.approx(5.0)
     assert body["audiosqueeze"]["seconds_saved"] == pytest.approx(5.0 - d, abs=1e-3)
+
+
+def test_raw_body_takes_its_granularities_from_the_query(tmp_path, wav):
+    """Fields of a raw-body request come from the query string; the repeated
+    timestamp_granularities[] was dropped there, so words never came back."""
+    with client(tmp_path, asr=FakeASR(), auth=False) as c:
+        r = c.post(
+            "/v1/audio/transcriptions?response_format=verbose_json"
+            "&timestamp_granularities[]=segment&timestamp_granularities[]=word",
+            content=wav,
+            headers={"content-type": "audio/wav"},
+        )
+    assert r.status_code == 200 and [w["word"] for w in r.json()["words"]] == ["alpha", "omega"]
 
 
 def test_segment_only_verbose_json_has_no_words(tmp_path, wav):
@@ -130,98 +141,18 @@ def test_bad_fields_are_422(tmp_path, wav, data, param):
     assert r.json()["error"]["param"] == param
 
 
+def test_language_must_match_in_full(tmp_path, wav):
+    """'en\\n' passed the pattern ('$' matches before a final newline) and went to the backend."""
+    with client(tmp_path, asr=FakeASR(), auth=False) as c:  # not English-only: no check of its own
+        assert post(c, wav, model="whisper-1", language="en").status_code == 200
+        r = post(c, wav, model="whisper-1", language="en\n")
+    assert r.status_code == 422 and r.json()["error"]["param"] == "language"
+
+
 def test_no_backend_is_503_not_a_crash(tmp_path, wav):
     with client(tmp_path, auth=False) as c:  # config asr="none"
         r = post(c, wav, model="whisper-1")
     assert r.status_code == 503 and "--asr none" in r.json()["error"]["message"]
-
-
-# -- an OpenAI-compatible upstream ---------------------------------------------------------
-
-
-def fake_upstream(received: list):
-    """An upstream that records what it got and answers words at known compressed times."""
-    app = FastAPI()
-
-    @app.post("/v1/audio/transcriptions")
-    async def transcribe(request: Request):
-        form = await request.form()
-        data = await form["file"].read()
-        x, rate = sf.read(io.BytesIO(data), dtype="float32")
-        received.append(
-            {
-                "samples": len(x),
-                "rate": rate,
-                "auth": request.headers.get("authorization"),
-                "fields": {k: form.getlist(k) for k in form if k != "file"},
-            }
-        )
-        if form.get("model") == "no-such-model":
-            return JSONResponse({"error": {"message": "model not found"}}, status_code=404)
-        d = len(x) / rate
-        return {
-            "task": "transcribe",
-            "language": "english",
-            "duration": d,
-            "text": "first last",
-            "segments": [
-                {
-                    "id": 0,
-                    "start": 0.0,
-                    "end": d,
-                    "text": "first last",
-                    "avg_logprob": -0.2,
-                    "no_speech_prob": 0.01,
-                }
-            ],
-            "words": [
-                {"word": "first", "start": 0.0, "end": 0.4},
-                {"word": "last", "start": d - 0.4, "end": d},
-            ],
-        }
-
-    return app
-
-
-def test_upstream_hears_the_shorter_audio_and_times_come_back(tmp_path, wav, monkeypatch):
-    monkeypatch.setenv("AUDIOSQUEEZE_UPSTREAM_KEY", "upstream-secret")
-    received: list = []
-    tm = expected_map(wav)
-    with live_server(fake_upstream(received)) as up:  # noqa: SIM117 (up is used below)
-        with client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
-            r = post(
-                c,
-                wav,
-                model="whisper-1",
-                response_format="verbose_json",
-                language="en",
-                **{"timestamp_granularities[]": "word"},
-            )
-            missing = post(c, wav, model="no-such-model")
-    assert r.status_code == 200, r.text
-    got = received[0]
-    assert got["samples"] == tm.compressed_samples < 80000  # the upstream got the short audio
-    assert got["auth"] == "Bearer upstream-secret"
-    assert got["fields"]["model"] == ["whisper-1"] and got["fields"]["language"] == ["en"]
-    assert got["fields"]["response_format"] == ["verbose_json"]
-    body = r.json()
-    d = tm.compressed_samples / 16000
-    assert body["words"][1]["start"] == pytest.approx(tm.to_original(d - 0.4), abs=1e-3)
-    assert body["words"][1]["end"] == pytest.approx(5.0, abs=1e-3)
-    assert body["segments"][0]["avg_logprob"] == -0.2  # the upstream's own fields kept
-    assert body["audiosqueeze"]["backend"].startswith("upstream:")
-    assert missing.status_code == 404 and "model not found" in missing.json()["error"]["message"]
-
-
-def test_unreachable_upstream_is_502(tmp_path, wav):
-    from .srv_helpers import free_port
-
-    sock = free_port()  # bound, never listening: connection refused
-    port = sock.getsockname()[1]
-    with client(tmp_path, auth=False, upstream_url=f"http://127.0.0.1:{port}/v1") as c:
-        r = post(c, wav, model="whisper-1")
-    sock.close()
-    assert r.status_code == 502 and "cannot reach" in r.json()["error"]["message"]
 
 
 def test_openai_sdk_against_the_live_service(tmp_path, wav):
@@ -249,12 +180,61 @@ def test_openai_sdk_against_the_live_service(tmp_path, wav):
     assert re.search(r"--> 00:00:05,000\nomega", srt)
 
 
-def test_verify_with_an_upstream_listens_with_the_embedded_recogniser(tmp_path, wav):
-    received: list = []
-    verifier = LengthSensitiveASR()
-    with live_server(fake_upstream(received)) as up:  # noqa: SIM117 (up is used below)
-        with client(tmp_path, asr=verifier, auth=False, upstream_url=f"{up}/v1") as c:
-            r = post(c, wav, model="whisper-1", verify="true")
-    assert r.status_code == 200 and r.headers["x-audiosqueeze-verify"] == "fell-back"
-    assert sorted(verifier.heard)[-1] == 80000  # the verifier heard the original...
-    assert received[0]["samples"] == 80000  # ...and, the words differing, so did the upstream
+CUE_TEXTS = ["two\n\nparagraphs", "an arrow --> inside", "AT&T <i>tags</i>", "   ", "last"]
+
+
+def test_srt_and_vtt_keep_one_cue_per_segment_whatever_the_text():
+    """A blank line in a segment's text split its cue in two, '-->' or '<' in WebVTT text is
+    syntax, and an empty segment made an empty cue."""
+    from audiosqueeze.server.formats import srt, vtt
+
+    segments = [{"start": i, "end": i + 0.5, "text": t} for i, t in enumerate(CUE_TEXTS)]
+    timing = re.compile(r"^\d\d:\d\d:\d\d[,.]\d{3} --> \d\d:\d\d:\d\d[,.]\d{3}$")
+    srt_blocks = srt(segments).strip("\n").split("\n\n")
+    assert [b.split("\n")[0] for b in srt_blocks] == ["1", "2", "3", "4"]
+    assert all(timing.match(b.split("\n")[1]) and len(b.split("\n")) == 3 for b in srt_blocks)
+    assert srt_blocks[0].endswith("\ntwo paragraphs") and srt_blocks[3].startswith(
+        "4\n00:00:04,000"
+    )
+    text = vtt(segments)
+    vtt_blocks = text.removeprefix("WEBVTT\n\n").strip("\n").split("\n\n")
+    assert len(vtt_blocks) == 4 and all(timing.match(b.split("\n")[0]) for b in vtt_blocks)
+    assert text.count("-->") == 4 and "AT&amp;T &lt;i&gt;tags&lt;/i&gt;" in text
+
+
+class ConcurrencyProbeASR(FakeASR):
+    """Counts how many threads are inside ``transcribe`` at once."""
+
+    def __init__(self, thread_safe: bool) -> None:
+        super().__init__()
+        self.thread_safe = thread_safe
+        self.inside = self.most = 0
+        self.lock = threading.Lock()
+
+    def transcribe(self, samples):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(0.5)
+        with self.lock:
+            self.inside -= 1
+        return super().transcribe(samples)
+
+
+@pytest.mark.parametrize("thread_safe", [False, True])
+def test_recogniser_is_called_concurrently_only_if_it_says_it_may_be(tmp_path, wav, thread_safe):
+    """Requests in several worker threads called one recogniser object at once: a pocketsphinx
+    decoder or a transformers pipeline keeps per-utterance state in it."""
+    asr = ConcurrencyProbeASR(thread_safe)
+    with client(tmp_path, asr=asr, auth=False, compute_threads=3) as c:
+        codes: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: codes.append(post(c, wav, model="w").status_code))
+            for _ in range(3)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert codes == [200, 200, 200]
+    assert asr.most >= 2 if thread_safe else asr.most == 1

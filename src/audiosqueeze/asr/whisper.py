@@ -116,6 +116,9 @@ def find_whisper_model(name: str, model_dir: str | os.PathLike | None = None) ->
 class FasterWhisperASR:
     """Whisper via faster-whisper on CPU (or ``device="cuda"``), decoding pinned."""
 
+    #: ``transcribe`` may be called from several threads at once (CTranslate2 queues them).
+    thread_safe = True
+
     def __init__(
         self,
         name: str = "whisper-tiny.en",

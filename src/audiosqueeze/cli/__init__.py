@@ -44,6 +44,9 @@ def _add_commands() -> None:
     from ..server.cli import add_commands as add_server_commands  # serve, keys
 
     add_server_commands(cli)
+    from ..corpus.cli import corpus  # corpus (issue 11)
+
+    cli.add_command(corpus)
 
 
 _add_commands()

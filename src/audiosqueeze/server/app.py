@@ -22,6 +22,7 @@ from .auth import RateLimiter
 from .backends import LocalBackend, UpstreamBackend
 from .config import UPSTREAM_KEY_ENV, ServerConfig, admin_key
 from .db import make_engine, migrate
+from .limits import BodyLimitMiddleware
 from .usage import UsageMiddleware
 from .work import warm_up
 
@@ -81,7 +82,7 @@ def create_app(config: ServerConfig | None = None, *, asr=None, engine=None) -> 
         state.session_secret = session_secret(config)
         yield
         if isinstance(state.backend, UpstreamBackend):
-            state.backend.close()
+            await state.backend.aclose()
         if engine is None:
             state.engine.dispose()
 
@@ -93,6 +94,7 @@ def create_app(config: ServerConfig | None = None, *, asr=None, engine=None) -> 
     )
     errors.install(app)
     app.add_middleware(UsageMiddleware, engine_getter=lambda: app.state.engine)
+    app.add_middleware(BodyLimitMiddleware, config=config)
     from . import dashboard, routes_admin, routes_compress, routes_transcribe
 
     app.include_router(routes_admin.router)

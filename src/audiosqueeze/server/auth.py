@@ -21,7 +21,13 @@ from .usage import usage_of
 
 
 class RateLimiter:
-    """Token buckets per principal: ``per_minute`` requests a minute, bursts up to that."""
+    """Token buckets per principal: ``per_minute`` requests a minute, bursts up to that.
+
+    Anyone can add a bucket (the login form keeps one per client address), so once there are
+    more than :attr:`max_buckets` the full ones are dropped: a full bucket is what a new one
+    would be, so forgetting it changes nothing."""
+
+    max_buckets = 10_000
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
@@ -35,6 +41,8 @@ class RateLimiter:
         now = time.monotonic() if now is None else now
         rate = self.per_minute / 60.0
         with self._lock:
+            if len(self._buckets) >= self.max_buckets:
+                self._forget_full(now, rate)
             tokens, last = self._buckets.get(who, (float(self.per_minute), now))
             tokens = min(float(self.per_minute), tokens + (now - last) * rate)
             if tokens >= 1.0:
@@ -42,6 +50,12 @@ class RateLimiter:
                 return 0.0
             self._buckets[who] = (tokens, now)
             return (1.0 - tokens) / rate
+
+    def _forget_full(self, now: float, rate: float) -> None:
+        cap = self.per_minute
+        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * rate >= cap]
+        for k in full:
+            del self._buckets[k]
 
 
 def presented_key(request: Request) -> str | None:

@@ -38,6 +38,7 @@ class ServerConfig:
     ignored when ``upstream_url`` is set (an OpenAI-compatible ``.../v1`` base URL).
     ``rate_limit_per_minute``: requests per key per minute (0 = no limit), per process.
     ``compute_threads``: how many CPU-bound requests run at once (0 = one per core).
+    ``body_timeout_s``: how long a client may pause while sending a body before it gets 408.
     """
 
     data_dir: Path = dataclasses.field(default_factory=default_data_dir)
@@ -53,6 +54,7 @@ class ServerConfig:
     rate_limit_per_minute: int = 120
     compute_threads: int = 0
     session_hours: float = 12.0
+    body_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -66,6 +68,8 @@ class ServerConfig:
             )
         if self.compute_threads < 0:
             raise OptionsError(f"compute_threads must be >= 0, got {self.compute_threads!r}")
+        if not self.body_timeout_s > 0:
+            raise OptionsError(f"body_timeout_s must be > 0, got {self.body_timeout_s!r}")
         if self.vad not in ("silero", "webrtc", "energy"):
             raise OptionsError(f"vad must be silero, webrtc or energy, got {self.vad!r}")
 

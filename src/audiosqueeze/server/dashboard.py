@@ -3,21 +3,27 @@
 Server-rendered (Jinja2) with one vendored chart library (uPlot, MIT, in ``static/vendor``);
 no CDN, and a Content-Security-Policy of ``'self'`` that would block one. The login is a signed,
 expiring, HttpOnly, SameSite=Strict cookie (HMAC-SHA256 with a secret kept in the data dir);
-the key is checked again on every page, so revoking it ends its sessions. Every form carries a
-CSRF token derived from the session.
+the key is checked again on every page, so revoking it (or changing the admin key) ends its
+sessions. Every form carries a CSRF token derived from the session, and a form a browser posts
+from another origin is refused (the login form has no session to derive a token from).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import tempfile
 import time
+import urllib.parse
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+import anyio
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -29,34 +35,57 @@ from .config import ServerConfig
 from .db import ApiKey
 from .errors import ApiError, status_of
 from .inputs import read_upload
-from .keys import ADMIN, ANONYMOUS, Principal, create_key, revoke_key, verify
+from .keys import ADMIN, ANONYMOUS, Principal, create_key, revoke_key, same_secret, verify
 from .routes_compress import compress_upload
 from .usage import usage_of
 
 HERE = Path(__file__).parent
 COOKIE = "audiosqueeze_session"
+SESSION_SECRET_ENV = "AUDIOSQUEEZE_SESSION_SECRET"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 router = APIRouter(include_in_schema=False)
+#: A text field of a posted form. The form routes are plain ``def`` (FastAPI reads the form,
+#: then runs them in a worker thread), so their database work never blocks the event loop.
+FormField = Annotated[str, Form()]
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def session_secret(config: ServerConfig) -> bytes:
-    """``$AUDIOSQUEEZE_SESSION_SECRET``, else a random secret kept in ``data_dir`` (0600)."""
-    env = os.environ.get("AUDIOSQUEEZE_SESSION_SECRET")
-    if env:
-        return env.encode()
-    path = config.data_dir / "session.secret"
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    """``$AUDIOSQUEEZE_SESSION_SECRET``, else a random secret kept in ``data_dir`` (0600).
+
+    The file appears whole or not at all (written aside, then linked into place), so worker
+    processes starting together all read the one secret, never an empty file; a secret
+    shorter than 32 characters (an empty one signs cookies anyone can forge) is refused."""
+    secret = os.environ.get(SESSION_SECRET_ENV)
+    where = f"${SESSION_SECRET_ENV}"
+    if not secret:
+        path = config.data_dir / "session.secret"
+        where = str(path)
+        if not path.exists():
+            _create_secret_file(path)
+        secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise OptionsError(
+            f"the session secret in {where} has {len(secret)} characters, fewer than 32; "
+            "set a longer one (or delete the file to have a new one made)"
+        )
+    return secret.encode()
+
+
+def _create_secret_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session.secret.")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
+        os.link(tmp, path)
     except FileExistsError:
-        pass
-    return path.read_text().strip().encode()
+        pass  # another worker made it first: use that one
+    finally:
+        os.unlink(tmp)
 
 
 def mount_static(app) -> None:
@@ -72,6 +101,11 @@ def make_cookie(secret: bytes, who: str, hours: float) -> str:
     return f"{payload}.{_sign(secret, payload)}"
 
 
+def admin_who(state) -> str:
+    """Who an admin session is: tied to the admin key, so a new key ends the old sessions."""
+    return "admin-" + _sign(state.session_secret, "admin-key." + state.admin_key)[:32]
+
+
 def principal_of(request: Request) -> Principal | None:
     """The logged-in principal, if the cookie is valid, unexpired and its key still active."""
     state = request.app.state
@@ -81,12 +115,12 @@ def principal_of(request: Request) -> Principal | None:
     expiry, _, sig = rest.partition(".")
     if not (who and expiry.isdigit() and sig):
         return None
-    if not hmac.compare_digest(_sign(state.session_secret, f"{who}.{expiry}"), sig):
+    if not same_secret(_sign(state.session_secret, f"{who}.{expiry}"), sig):
         return None
     if int(expiry) < time.time():
         return None
-    if who == "admin":
-        return ADMIN if state.admin_key else None
+    if who.startswith("admin-"):
+        return ADMIN if state.admin_key and same_secret(who, admin_who(state)) else None
     if not who.isdigit():
         return None
     with Session(state.engine) as s:
@@ -98,13 +132,20 @@ def csrf_token(request: Request) -> str:
     return _sign(request.app.state.session_secret, "csrf." + request.cookies.get(COOKIE, "anon"))
 
 
-async def _form(request: Request) -> dict:
-    form = await request.form(max_files=0, max_fields=8, max_part_size=4096)
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+def same_origin(request: Request) -> None:
+    """403 for a form a browser posts from another site. The session cookie is SameSite and
+    forms carry a token, but the login form cannot (login CSRF: a page elsewhere logs the
+    visitor in with its own key); a browser always says where a form came from."""
+    origin = request.headers.get("origin")
+    if origin is not None and urllib.parse.urlsplit(origin).netloc != request.headers.get("host"):
+        raise ApiError(403, f"a form posted from {origin[:80]!r} is refused")
+
+
+SAME_ORIGIN = [Depends(same_origin)]
 
 
 def _check_csrf(request: Request, token: str | None) -> None:
-    if not token or not hmac.compare_digest(token, csrf_token(request)):
+    if not token or not same_secret(token, csrf_token(request)):
         raise ApiError(403, "missing or stale form token: reload the page")
 
 
@@ -140,9 +181,9 @@ def dashboard(request: Request, done: str | None = None) -> Response:
     return page(request, who, done=(done or "")[:64])
 
 
-@router.post("/dashboard/login")
-async def login(request: Request) -> Response:
-    key = (await _form(request)).get("key", "").strip()
+@router.post("/dashboard/login", dependencies=SAME_ORIGIN)
+def login(request: Request, key: FormField = "") -> Response:
+    key = key.strip()
     state = request.app.state
     if state.limiter.acquire(f"login:{request.client.host if request.client else '?'}") > 0:
         return login_page(request, "too many attempts; wait a minute", 429)
@@ -150,7 +191,9 @@ async def login(request: Request) -> Response:
     if who is None:
         return login_page(request, "unknown or revoked key", 401)
     cookie = make_cookie(
-        state.session_secret, "admin" if who.admin else str(who.key_id), state.config.session_hours
+        state.session_secret,
+        admin_who(state) if who.admin else str(who.key_id),
+        state.config.session_hours,
     )
     r = RedirectResponse("/dashboard", status_code=303)
     r.set_cookie(
@@ -165,17 +208,18 @@ async def login(request: Request) -> Response:
     return r
 
 
-@router.post("/dashboard/logout")
+@router.post("/dashboard/logout", dependencies=SAME_ORIGIN)
 def logout() -> Response:
     r = RedirectResponse("/dashboard", status_code=303)
     r.delete_cookie(COOKIE, path="/")
     return r
 
 
-@router.post("/dashboard/compress")
+@router.post("/dashboard/compress", dependencies=SAME_ORIGIN)
 async def upload(request: Request) -> Response:
-    """The page's upload form: compress, record usage, and show the counters again."""
-    who = principal_of(request)
+    """The page's upload form: compress, record usage, and show the counters again (async for
+    the upload; its database work goes to worker threads, never the event loop)."""
+    who = await anyio.to_thread.run_sync(principal_of, request)
     if who is None:
         return login_page(request, "log in first", 401)
     usage = usage_of(request.scope)
@@ -193,31 +237,32 @@ async def upload(request: Request) -> Response:
         status = e.status if isinstance(e, ApiError) else status_of(e)
         if usage is not None:
             usage.error = str(e)[:300]
-        return page(request, who, status, error=str(e))
+        return await anyio.to_thread.run_sync(
+            functools.partial(page, request, who, status, error=str(e))
+        )
     done = usage.request_id if usage is not None else ""
     return RedirectResponse(f"/dashboard?done={done}", status_code=303)
 
 
-@router.post("/dashboard/keys")
-async def new_key(request: Request) -> Response:
+@router.post("/dashboard/keys", dependencies=SAME_ORIGIN)
+def new_key(request: Request, name: FormField = "", csrf: FormField = "") -> Response:
     who = principal_of(request)
     if who is None or not who.admin:
         raise ApiError(403, "only the admin manages keys")
-    form = await _form(request)
-    _check_csrf(request, form.get("csrf"))
+    _check_csrf(request, csrf)
     try:
-        row, key = create_key(request.app.state.engine, form.get("name", ""))
+        row, key = create_key(request.app.state.engine, name)
     except OptionsError as e:
         return page(request, who, 422, error=str(e))
     return page(request, who, 201, new_key=key, new_key_name=row.name)
 
 
-@router.post("/dashboard/keys/{key_id}/revoke")
-async def revoke(key_id: int, request: Request) -> Response:
+@router.post("/dashboard/keys/{key_id}/revoke", dependencies=SAME_ORIGIN)
+def revoke(key_id: int, request: Request, csrf: FormField = "") -> Response:
     who = principal_of(request)
     if who is None or not who.admin:
         raise ApiError(403, "only the admin manages keys")
-    _check_csrf(request, (await _form(request)).get("csrf"))
+    _check_csrf(request, csrf)
     try:
         revoke_key(request.app.state.engine, key_id)
     except OptionsError as e:

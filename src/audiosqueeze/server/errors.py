@@ -1,9 +1,9 @@
 """Every error leaves as JSON in OpenAI's shape, with a 4xx for anything the caller got wrong.
 
 ``{"error": {"message": ..., "type": ..., "param": ..., "code": <status>}}``. Library errors
-map by class: unreadable formats 415, empty/corrupt audio and bad options 422; a missing model
-or extra is the server's fault (503). Only a bug reaches the catch-all 500, and it never
-carries a traceback.
+map by class: unreadable formats 415, audio over the length limit 413, empty/corrupt audio and
+bad options 422; a missing model or extra is the server's fault (503). Only a bug reaches the
+catch-all 500, and it never carries a traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .. import errors as e
 
@@ -35,20 +36,24 @@ _TYPES = {
 }
 
 
-class ApiError(Exception):
-    """An HTTP error with a message for the caller (and optional extra headers)."""
+class ApiError(StarletteHTTPException):
+    """An HTTP error with a message for the caller (and optional extra headers). An
+    ``HTTPException``, so FastAPI passes it on unchanged when it is raised while FastAPI reads
+    a body (the body limit raises it from ``receive``)."""
 
     def __init__(
         self, status: int, message: str, *, param: str | None = None, headers: dict | None = None
     ) -> None:
-        super().__init__(message)
-        self.status, self.message, self.param, self.headers = status, message, param, headers
+        super().__init__(status, message, headers)
+        self.status, self.message, self.param = status, message, param
 
 
 def status_of(exc: e.AudiosqueezeError) -> int:
     """The HTTP status of a library error."""
     if isinstance(exc, e.UnsupportedFormatError):
         return 415
+    if isinstance(exc, e.AudioTooLongError):
+        return 413
     if isinstance(exc, (e.MissingDependencyError, e.ModelNotFoundError)):
         return 503
     return 422
@@ -97,6 +102,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return error_response(422, message, ".".join(loc) or None)
 
 
+async def _disconnected(request: Request, exc: ClientDisconnect) -> JSONResponse:
+    """The client went away mid-body: no one reads this answer, but the record says 400, and
+    the log has no traceback (it is not a bug)."""
+    _note(request, 400, "the client disconnected before sending the whole body")
+    return error_response(400, "the client disconnected before sending the whole body")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s", request.url.path)
     _note(request, 500, f"internal error: {type(exc).__name__}")
@@ -108,4 +120,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(e.AudiosqueezeError, _library_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _disconnected)
     app.add_exception_handler(Exception, _unexpected)

@@ -10,6 +10,8 @@ hi
 
 from __future__ import annotations
 
+import html
+
 from ..transcript import Word
 
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
@@ -23,18 +25,33 @@ def timestamp(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _cues(segments: list[dict]) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each segment with text, its whitespace (newlines too) collapsed:
+    a blank line inside a cue would end it."""
+    cues = [(s["start"], s["end"], " ".join(str(s.get("text", "")).split())) for s in segments]
+    return [c for c in cues if c[2]]
+
+
 def srt(segments: list[dict]) -> str:
     blocks = [
-        f"{i}\n{timestamp(s['start'], ',')} --> {timestamp(s['end'], ',')}\n{s['text'].strip()}\n"
-        for i, s in enumerate(segments, 1)
+        f"{i}\n{timestamp(a, ',')} --> {timestamp(b, ',')}\n{text}\n"
+        for i, (a, b, text) in enumerate(_cues(segments), 1)
     ]
     return "\n".join(blocks)
 
 
 def vtt(segments: list[dict]) -> str:
+    """WebVTT; cue text escapes ``&``, ``<`` and ``>`` (markup there, and ``-->`` ends a cue).
+
+    >>> print(vtt([{"start": 0.0, "end": 1.0, "text": "AT&T -->"}]), end="")
+    WEBVTT
+    <BLANKLINE>
+    00:00:00.000 --> 00:00:01.000
+    AT&amp;T --&gt;
+    """
     blocks = [
-        f"{timestamp(s['start'], '.')} --> {timestamp(s['end'], '.')}\n{s['text'].strip()}\n"
-        for s in segments
+        f"{timestamp(a, '.')} --> {timestamp(b, '.')}\n{html.escape(text, quote=False)}\n"
+        for a, b, text in _cues(segments)
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 

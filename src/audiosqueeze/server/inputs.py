@@ -1,7 +1,7 @@
-"""Reading hostile request bodies: a size cap (413), the content type (415) and the fields (422).
+"""Reading hostile request bodies: the content type (415) and the fields (422).
 
-The body is read once, counting bytes as they arrive, so a client that lies about (or omits)
-``Content-Length`` still stops at the cap. Multipart bodies are then parsed from that buffer.
+The size cap (413) and the idle timeout (408) are enforced while the body streams in, by
+:class:`~audiosqueeze.server.limits.BodyLimitMiddleware`, before anything here sees it.
 """
 
 from __future__ import annotations
@@ -26,28 +26,8 @@ class Upload:
     """The audio and the other fields of one request, however it was sent."""
 
     audio: bytes
-    filename: str
-    kind: str  # "multipart", "raw" or "json"
     fields: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)
-    json_body: dict | None = None
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, or 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise ApiError(400, f"Content-Length must be a number, got {declared[:40]!r}")
-        if int(declared) > limit:
-            raise ApiError(413, f"request body of {int(declared)} bytes exceeds {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"request body exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _media_type(request: Request) -> str:
@@ -56,7 +36,8 @@ def _media_type(request: Request) -> str:
 
 async def read_upload(request: Request, limit: int, *, allow_json: bool) -> Upload:
     """Parse a multipart form (``file`` + fields), a raw audio body (fields in the query
-    string) or, if ``allow_json``, a JSON body with base64 ``audio``."""
+    string) or, if ``allow_json``, a JSON body with base64 ``audio`` of at most ``limit``
+    bytes."""
     media = _media_type(request)
     is_raw = media.startswith(RAW_TYPES)
     if not (
@@ -68,28 +49,20 @@ async def read_upload(request: Request, limit: int, *, allow_json: bool) -> Uplo
             f"unsupported Content-Type {media or '(none)'!r}; send "
             + (accepted + " or application/json" if allow_json else accepted),
         )
-    json_limit = limit * 4 // 3 + 65536
-    body = await read_body(request, json_limit if media == "application/json" else limit)
     query = dict(request.query_params)
+    lists: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        lists.setdefault(name, []).append(value)
+    if media == "multipart/form-data":
+        return await _multipart_upload(request, query, lists)
+    body = await request.body()
     if is_raw:
-        return Upload(body, query.get("filename", "upload"), "raw", query)
-    if media == "application/json":
-        return _json_upload(body, limit, query)
-    return await _multipart_upload(request, body, query)
+        return Upload(body, query, lists)
+    return _json_upload(body, limit, query)
 
 
-async def _multipart_upload(request: Request, body: bytes, query: dict) -> Upload:
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if sent:
-            return {"type": "http.request", "body": b"", "more_body": False}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    parsed = Request(request.scope, replay)
-    form = await parsed.form(max_files=4, max_fields=64, max_part_size=64 * 1024)
+async def _multipart_upload(request: Request, query: dict, lists: dict) -> Upload:
+    form = await request.form(max_files=4, max_fields=64, max_part_size=64 * 1024)
     try:
         files = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
         if not files:
@@ -97,12 +70,12 @@ async def _multipart_upload(request: Request, body: bytes, query: dict) -> Uploa
         if len(files) > 1:
             raise ApiError(422, "send exactly one 'file' part", param="file")
         audio = await files[0].read()
-        fields, lists = dict(query), {}
+        fields = dict(query)
         for name, value in form.multi_items():
             if isinstance(value, str):
                 fields[name] = value
                 lists.setdefault(name, []).append(value)
-        return Upload(audio, files[0].filename or "upload", "multipart", fields, lists)
+        return Upload(audio, fields, lists)
     finally:
         await form.close()
 
@@ -110,7 +83,7 @@ async def _multipart_upload(request: Request, body: bytes, query: dict) -> Uploa
 def _json_upload(body: bytes, limit: int, query: dict) -> Upload:
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # deep nesting: recursion
         raise ApiError(422, f"body is not valid JSON ({e})") from None
     if not isinstance(doc, dict):
         raise ApiError(422, f"JSON body must be an object, got {type(doc).__name__}")
@@ -135,7 +108,7 @@ def _json_upload(body: bytes, limit: int, query: dict) -> Upload:
             if name in scaledown and scaledown[name] is not None:
                 fields[name] = _scalar(scaledown[name], f"scaledown.{name}")
     fields.setdefault("response", "json")
-    return Upload(audio, str(doc.get("filename") or "upload"), "json", fields, json_body=doc)
+    return Upload(audio, fields)
 
 
 def _scalar(value, name: str) -> str:

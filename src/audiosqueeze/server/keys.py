@@ -55,7 +55,8 @@ def digest(key: str) -> str:
 
 
 def same_secret(a: str, b: str) -> bool:
-    """Constant-time equality of two secrets (compares their SHA-256 digests)."""
+    """Constant-time equality of two secrets of any length and any characters (compares their
+    SHA-256 digests; ``hmac.compare_digest`` itself refuses non-ASCII strings)."""
     return hmac.compare_digest(digest(a), digest(b))
 
 

@@ -7,7 +7,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from .. import __version__
+from ..errors import OptionsError
 from .auth import AdminDep
+from .errors import ApiError
 from .keys import create_key, list_keys, revoke_key
 
 router = APIRouter()
@@ -57,9 +59,6 @@ def index(request: Request, admin: AdminDep) -> dict:
 @router.delete("/v1/keys/{key_id}", tags=["keys"])
 def revoke(key_id: int, request: Request, admin: AdminDep) -> dict:
     """Revoke a key (404 if there is none with that id)."""
-    from ..errors import OptionsError
-    from .errors import ApiError
-
     if not 0 < key_id < 2**31:
         raise ApiError(404, f"no API key with id {key_id}")
     try:

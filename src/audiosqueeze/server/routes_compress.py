@@ -25,7 +25,7 @@ from .auth import KeyDep
 from .errors import ApiError
 from .inputs import Upload, choice, number, read_upload
 from .usage import usage_of
-from .work import FORMATS, CompressJob, compress, encode, run_cpu
+from .work import FORMATS, CompressJob, compress, run_cpu
 
 router = APIRouter()
 
@@ -46,7 +46,7 @@ def audio_headers(stats, model: str) -> dict[str, str]:
         "x-audiosqueeze-tokens-before": str(stats.tokens_before[model]),
         "x-audiosqueeze-tokens-after": str(stats.tokens_after[model]),
         "x-audiosqueeze-model": model,
-        "x-audiosqueeze-no-speech": str(bool(getattr(stats, "no_speech", False))).lower(),
+        "x-audiosqueeze-no-speech": str(stats.no_speech).lower(),
     }
 
 
@@ -58,7 +58,7 @@ def note_usage(request: Request, out: sq.Compressed, model: str) -> None:
     usage.model, usage.token_profile = model, model
     usage.seconds_in, usage.seconds_out = s.input_s, s.output_s
     usage.tokens_before, usage.tokens_after = s.tokens_before[model], s.tokens_after[model]
-    usage.no_speech = bool(getattr(s, "no_speech", False))
+    usage.no_speech = s.no_speech
 
 
 async def compress_upload(request: Request, upload: Upload) -> Response:
@@ -70,8 +70,8 @@ async def compress_upload(request: Request, upload: Upload) -> Response:
     fmt = choice(fields, "format", "flac", tuple(FORMATS))
     response = choice(fields, "response", "audio", ("audio", "json"))
     job = job_of(fields, state.config)
-    out = await run_cpu(state.limiter_cpu, compress, upload.audio, upload.filename, job)
-    data = await run_cpu(state.limiter_cpu, encode, out.audio, fmt)
+    out = await run_cpu(state.limiter_cpu, compress, upload.audio, job)
+    data = await run_cpu(state.limiter_cpu, sq.encode, out.audio, fmt)
     note_usage(request, out, model)
     headers = audio_headers(out.stats, model)
     if response == "audio":

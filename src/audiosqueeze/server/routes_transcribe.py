@@ -16,6 +16,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
@@ -29,11 +30,11 @@ from .formats import RESPONSE_FORMATS, srt, verbose, vtt
 from .inputs import Upload, choice, number, read_upload
 from .routes_compress import job_of
 from .usage import usage_of
-from .work import CompressJob, compress_audio, encode, load_audio, run_cpu
+from .work import CompressJob, compress_audio, load_audio, run_cpu
 
 router = APIRouter()
 TOKEN_PROFILE = "whisper-unpadded"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{2,4})?")
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 
 
@@ -48,17 +49,25 @@ class Params:
 
 @dataclass
 class Result:
-    heard: Heard
+    """The CPU part's outcome (what the backend will hear, and its time map), then what the
+    backend heard."""
+
+    samples: np.ndarray
+    timemap: sq.TimeMap
     stats: sq.Stats
     seconds_in: float
-    seconds_out: float
     verify: str | None
+    heard: Heard | None = None
+
+    @property
+    def seconds_out(self) -> float:
+        return len(self.samples) / sq.SAMPLE_RATE
 
 
 def params_of(upload: Upload, config) -> Params:
     f = upload.fields
     language = f.get("language") or None
-    if language is not None and not _LANGUAGE.match(language):
+    if language is not None and not _LANGUAGE.fullmatch(language):
         raise ApiError(
             422, f"language must be an ISO-639-1 code, got {language[:20]!r}", param="language"
         )
@@ -98,15 +107,9 @@ def _normalised(text: str) -> list[str]:
     return re.sub(r"[^\w\s']", " ", text.lower()).split()
 
 
-def _hear(backend, samples, req: TranscribeRequest) -> Heard:
-    if isinstance(backend, UpstreamBackend):
-        return backend.transcribe_bytes(encode(samples, "flac"), req)
-    return backend.transcribe(samples, req)
-
-
-def transcribe_upload(upload: Upload, p: Params, backend, verifier) -> tuple[Result, sq.TimeMap]:
-    """Decode, compress, (verify,) transcribe: the worker-thread part of a request."""
-    audio = load_audio(upload.audio, upload.filename, p.job.max_audio_s)
+def prepare(upload: Upload, p: Params, verifier) -> Result:
+    """Decode, compress and (with ``verify``) compare: the CPU-bound part of a request."""
+    audio = load_audio(upload.audio, p.job.max_audio_s)
     out = compress_audio(audio, p.job)
     samples, timemap, verdict = out.audio, out.timemap, None
     if p.verify:
@@ -119,18 +122,34 @@ def transcribe_upload(upload: Upload, p: Params, backend, verifier) -> tuple[Res
         verdict = "agreed" if same else "fell-back"
         if not same:
             samples, timemap = audio.samples, sq.TimeMap.identity(audio.num_samples)
-    heard = _hear(backend, samples, p.request)
-    return Result(heard, out.stats, audio.duration_s, len(samples) / 16000, verdict), timemap
+    return Result(samples, timemap, out.stats, audio.duration_s, verdict)
+
+
+async def hear(state, result: Result, req: TranscribeRequest) -> Heard:
+    """The backend's transcript of ``result.samples``. The embedded recogniser is CPU work (a
+    worker-pool slot); waiting on an upstream is not, so it holds no slot meanwhile."""
+    if isinstance(state.backend, UpstreamBackend):
+        flac = await run_cpu(state.limiter_cpu, sq.encode, result.samples, "flac")
+        return await state.backend.transcribe_bytes(flac, req)
+    return await run_cpu(state.limiter_cpu, state.backend.transcribe, result.samples, req)
+
+
+def remap_timed(items: list[dict], timemap: sq.TimeMap) -> list[dict]:
+    """Copies of dicts with ``start``/``end`` on the compressed timeline, moved to the original
+    one (every other field kept)."""
+    moved = timemap.remap_words(Word("", float(d["start"]), float(d["end"])) for d in items)
+    return [
+        {**d, "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
+        for d, w in zip(items, moved, strict=True)
+    ]
 
 
 def map_back(heard: Heard, timemap: sq.TimeMap) -> Heard:
-    """The same transcript with every segment and word time on the original timeline."""
-    seg_words = timemap.remap_words(
-        Word(str(s.get("text", "")), float(s["start"]), float(s["end"])) for s in heard.segments
-    )
+    """The same transcript with every time on the original timeline: segments, words, and the
+    words an upstream nests in its segments."""
     segments = [
-        {**s, "start": round(w.start_s, 3), "end": round(w.end_s, 3)}
-        for s, w in zip(heard.segments, seg_words, strict=True)
+        {**s, "words": remap_timed(s["words"], timemap)} if "words" in s else s
+        for s in remap_timed(heard.segments, timemap)
     ]
     return dataclasses.replace(
         heard, segments=segments, words=list(timemap.remap_words(heard.words))
@@ -187,13 +206,11 @@ async def transcriptions(request: Request, principal: KeyDep) -> Response:
     if state.backend is None:
         raise ApiError(503, state.backend_error or "no transcription backend is configured")
     verifier = state.backend if isinstance(state.backend, LocalBackend) else state.verifier
-    result, timemap = await run_cpu(
-        state.limiter_cpu, transcribe_upload, upload, p, state.backend, verifier
-    )
-    result.heard = map_back(result.heard, timemap)
+    result = await run_cpu(state.limiter_cpu, prepare, upload, p, verifier)
+    result.heard = map_back(await hear(state, result, p.request), result.timemap)
     if usage is not None:
         usage.seconds_in, usage.seconds_out = result.seconds_in, result.seconds_out
         usage.tokens_before = sq.tokens(result.seconds_in, TOKEN_PROFILE)
         usage.tokens_after = sq.tokens(result.seconds_out, TOKEN_PROFILE)
-        usage.no_speech = bool(getattr(result.stats, "no_speech", False))
+        usage.no_speech = result.stats.no_speech
     return render(result, p)

@@ -49,10 +49,10 @@ class Usage:
             created_at=now,
             day=now.date(),
             key_id=self.key_id,
-            principal=self.principal,
-            endpoint=endpoint[:64],
-            model=(self.model or None) and self.model[:64],
-            token_profile=self.token_profile,
+            principal=storable(self.principal, 32),
+            endpoint=storable(endpoint, 64),
+            model=storable(self.model or None, 64),
+            token_profile=storable(self.token_profile, 32),
             seconds_in=self.seconds_in,
             seconds_out=self.seconds_out,
             tokens_before=self.tokens_before,
@@ -60,8 +60,16 @@ class Usage:
             no_speech=self.no_speech,
             status=status,
             latency_ms=round((time.perf_counter() - self.started) * 1000.0, 3),
-            error=self.error if status >= 400 else None,
+            error=storable(self.error, 300) if status >= 400 else None,
         )
+
+
+def storable(text: str | None, size: int) -> str | None:
+    """Caller-supplied text (a path, a model name) as every database stores it: no NUL byte
+    (PostgreSQL refuses one), no lone surrogate (not UTF-8), at most ``size`` characters."""
+    if text is None:
+        return None
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")[:size]
 
 
 def write_record(engine: Engine, record: UsageRecord) -> None:

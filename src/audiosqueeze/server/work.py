@@ -6,15 +6,12 @@ Everything here is plain synchronous code over the public API; the routes call i
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import anyio
 import numpy as np
 
 import audiosqueeze as sq
-
-from .errors import ApiError
 
 #: Output formats (those ``sq.encode`` writes): name -> media type.
 FORMATS = {"flac": "audio/flac", "wav": "audio/wav", "ogg": "audio/ogg", "opus": "audio/ogg"}
@@ -35,50 +32,14 @@ async def run_cpu(limiter: anyio.CapacityLimiter, fn, *args):
     return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
 
 
-def probe_seconds(raw: bytes) -> float | None:
-    """The duration a header declares (soundfile formats, else FFmpeg's), without decoding."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(io.BytesIO(raw))
-        if info.samplerate > 0 and info.frames > 0:
-            return info.frames / info.samplerate
-    except Exception:  # not a soundfile format, or corrupt: load() reports it properly
-        pass
-    try:
-        import av
-
-        with av.open(io.BytesIO(raw)) as container:
-            if container.duration:
-                return container.duration / 1_000_000
-    except Exception:  # PyAV missing or unreadable: load() reports it
-        pass
-    return None
+def load_audio(raw: bytes, max_audio_s: float) -> sq.Audio:
+    """Decode an upload to 16 kHz mono, never past ``max_audio_s`` (library errors, this
+    one included, become 413/415/422 in the handler)."""
+    return sq.load(raw, max_duration_s=max_audio_s)
 
 
-def check_length(raw: bytes, max_audio_s: float) -> None:
-    """413 for audio whose header declares more than ``max_audio_s`` (a decompression bomb)."""
-    seconds = probe_seconds(raw)
-    if seconds is not None and seconds > max_audio_s:
-        raise ApiError(
-            413, f"audio of {seconds:.0f} s is longer than the limit of {max_audio_s:.0f} s"
-        )
-
-
-def load_audio(raw: bytes, name: str, max_audio_s: float) -> sq.Audio:
-    """Decode an upload to 16 kHz mono (library errors become 415/422 in the handler)."""
-    check_length(raw, max_audio_s)
-    audio = sq.load(raw)
-    if audio.duration_s > max_audio_s:
-        raise ApiError(
-            413,
-            f"audio of {audio.duration_s:.0f} s is longer than the limit of {max_audio_s:.0f} s",
-        )
-    return audio
-
-
-def compress(raw: bytes, name: str, job: CompressJob) -> sq.Compressed:
-    audio = load_audio(raw, name, job.max_audio_s)
+def compress(raw: bytes, job: CompressJob) -> sq.Compressed:
+    audio = load_audio(raw, job.max_audio_s)
     return compress_audio(audio, job)
 
 
@@ -87,11 +48,6 @@ def compress_audio(audio: sq.Audio, job: CompressJob) -> sq.Compressed:
     if job.target_reduction is not None:
         return sq.compress(audio, target_reduction=job.target_reduction, analyze_options=options)
     return sq.compress(audio, job.rate, analyze_options=options)
-
-
-def encode(samples: np.ndarray, fmt: str, sample_rate: int = 16000) -> bytes:
-    """Samples -> bytes in ``fmt`` (flac, wav, ogg = Vorbis, opus = Opus in Ogg)."""
-    return sq.encode(samples, format=fmt, sample_rate=sample_rate)
 
 
 def warm_up(vad: str) -> None:
