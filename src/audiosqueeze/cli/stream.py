@@ -23,6 +23,7 @@ import audiosqueeze as sq
 from ..decode import open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
+from .common import rate_option
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -107,13 +108,7 @@ def run_stream(
     help="Write the compressed audio: a file (.flac/.wav/.ogg/.opus) or - for raw "
     "16 kHz 16-bit PCM on stdout.",
 )
-@click.option(
-    "--rate",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.5,
-    show_default=True,
-    help="0 = unchanged (bit-exact), 1 = most aggressive.",
-)
+@rate_option
 @click.option(
     "--chunk-ms",
     type=click.FloatRange(1.0, 10_000.0),

@@ -7,6 +7,7 @@ import time
 
 import click
 
+from ..cli.common import rate_option
 from ..vad import VAD_NAMES
 from .run import MANIFEST_FORMATS, run_corpus
 from .work import AUDIO_FORMATS, CorpusOptions
@@ -15,13 +16,7 @@ from .work import AUDIO_FORMATS, CorpusOptions
 @click.command()
 @click.argument("source", metavar="INPUT")
 @click.option("-o", "--output", required=True, help="Output folder (created; a rerun resumes).")
-@click.option(
-    "--rate",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.5,
-    show_default=True,
-    help="0 = unchanged (bit-exact), 1 = most aggressive.",
-)
+@rate_option
 @click.option(
     "--target-reduction",
     type=click.FloatRange(0.0, 1.0, max_open=True),
