@@ -115,3 +115,26 @@ def test_kept_samples_round_trip(tm):
             o = np.linspace(tm.original[i], tm.original[i + 1] - 1, 7)
             back = tm.to_original_samples(tm.to_compressed_samples(o))
             assert np.allclose(back, o, atol=1.0)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.one_of(
+    json_values.map(lambda v: __import__("json").dumps(v)),
+    st.fixed_dictionaries({"original": json_values, "compressed": json_values,
+                           "sample_rate": json_values}).map(lambda d: __import__("json").dumps(d)),
+    st.text(max_size=40),
+))  # fmt: skip
+def test_from_json_of_anything_is_a_time_map_or_a_time_map_error(text):
+    try:
+        tm = TimeMap.from_json(text)
+    except TimeMapError:
+        return
+    assert tm.original_samples >= 0 and len(tm.original) == len(tm.compressed) >= 2

@@ -40,6 +40,8 @@ class TimeMap:
             raise TimeMapError(
                 f"need two 1-D knot arrays of equal length >= 2, got {o.shape} and {c.shape}"
             )
+        if o[0] != 0 or c[0] != 0:
+            raise TimeMapError(f"a time map starts at (0, 0), got ({o[0]}, {c[0]})")
         if np.any(np.diff(o) < 0) or np.any(np.diff(c) < 0):
             raise TimeMapError("time map knots must be non-decreasing")
         if np.any((np.diff(o) == 0) & (np.diff(c) == 0)):
@@ -136,14 +138,20 @@ class TimeMap:
             return cls.from_knots(
                 d["original"], d["compressed"], int(d.get("sample_rate", SAMPLE_RATE))
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as e:
             if isinstance(e, TimeMapError):
                 raise
             raise TimeMapError(f"not a time map: {e}") from None
 
     @classmethod
     def from_json(cls, text: str) -> TimeMap:
-        return cls.from_dict(json.loads(text))
+        try:
+            d = json.loads(text)
+        except (TypeError, ValueError) as e:  # JSONDecodeError is a ValueError
+            raise TimeMapError(f"not a time map: {e}") from None
+        if not isinstance(d, dict):
+            raise TimeMapError(f"not a time map: expected a JSON object, got {type(d).__name__}")
+        return cls.from_dict(d)
 
 
 def _interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
