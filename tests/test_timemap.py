@@ -65,6 +65,8 @@ def test_json_round_trip():
         ([0, 10, 5], [0, 10, 20], "non-decreasing"),
         ([0], [0], "length >= 2"),
         ([0, 10, 10], [0, 5, 5], "repeated"),
+        ([-5, 10], [0, 5], "starts at"),
+        ([0, 10], [3, 5], "starts at"),
     ],
 )
 def test_invalid_maps(orig, comp, quote):
