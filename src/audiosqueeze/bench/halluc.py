@@ -292,6 +292,7 @@ def plots(ns: list[dict], lf: list[dict], folder) -> list:
     """``hallucination-<dataset>.png``: per method and recogniser, the share of non-speech
     clips with words (or words per minute of planted non-speech), with 95 % intervals."""
     from ..deps import require
+    from .report import save_figure
 
     require("matplotlib", "bench")
     import matplotlib
@@ -320,9 +321,5 @@ def plots(ns: list[dict], lf: list[dict], folder) -> list:
         ax.set_ylabel(ss[0][3])
         ax.set_title(f"Hallucinations on {dataset} (95 % CI)")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        p = folder / f"hallucination-{dataset}.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        written.append(p)
+        written.append(save_figure(fig, folder / f"hallucination-{dataset}.png"))
     return written

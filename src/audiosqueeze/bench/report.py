@@ -149,6 +149,16 @@ def markdown(summary: list[dict]) -> str:
     return "\n".join(lines).lstrip() + "\n"
 
 
+def save_figure(fig, path: Path) -> Path:
+    """Lay out, write (PNG, 110 dpi) and close a matplotlib figure; returns ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plots(summary: list[dict], folder: Path) -> list[Path]:
     """``tradeoff-<dataset>.png`` (token reduction vs ΔWER with CI bars, a point per method)
     and ``hallucination.png`` (words in non-speech per minute, per method and recogniser)."""
@@ -186,11 +196,7 @@ def plots(summary: list[dict], folder: Path) -> list[Path]:
         ax.set_ylabel("ΔWER vs original (points, 95 % CI)")
         ax.set_title(f"{dataset}: token reduction vs ΔWER")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        p = folder / f"tradeoff-{dataset}.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        written.append(p)
+        written.append(save_figure(fig, folder / f"tradeoff-{dataset}.png"))
     hall = [s for s in summary if "gap_words_per_min" in s]
     if hall:
         methods = [m for m in METHODS if any(s["method"] == m for s in hall)]
@@ -204,11 +210,7 @@ def plots(summary: list[dict], folder: Path) -> list[Path]:
         ax.set_ylabel("words recognised per minute of non-speech")
         ax.set_title("Hallucinations in planted pauses and noise (long-form set)")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        p = folder / "hallucination.png"
-        fig.savefig(p, dpi=110)
-        plt.close(fig)
-        written.append(p)
+        written.append(save_figure(fig, folder / "hallucination.png"))
     return written
 
 
