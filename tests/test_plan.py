@@ -45,23 +45,31 @@ def test_rate_zero_is_identity():
 def test_planted_edits_at_rate_one():
     o = PlanOptions()
     p = plan(A, 1.0, o)
-    kinds = [(e.kind, e.segment) for e in p.edits]
+    kinds = [(e.kind, e.segment, e.joined) for e in p.edits]
+    run = [("stretch", "speech", True)] * 3 + [("stretch", "speech", False)]
     assert kinds == [
-        ("shorten", "silence"),
-        ("stretch", "speech"),
-        ("shorten", "noise"),
-        ("keep", "speech"),
-        ("keep", "silence"),
+        ("shorten", "silence", False),
+        *run,  # 3 s of speech: four 750 ms windows, one variable-rate run
+        ("shorten", "noise", False),
+        ("stretch", "speech", True),
+        ("stretch", "speech", True),
+        ("stretch", "speech", False),
+        ("keep", "silence", False),
     ]
     assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 150 ms kept
-    assert p.edits[2].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
-    # complexity 0.1 of a 0.35 ceiling: speed 1 + 0.25 * (1 - 0.1/0.35)
-    assert p.edits[1].speed == pytest.approx(1 + 0.25 * (1 - 0.1 / 0.35), rel=1e-4)
+    assert p.edits[5].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
+    # hand-made segments carry no frames: every window takes the segment's complexity,
+    # speed 1 + (max_speed - 1) * (1 - complexity)
+    for e in p.edits[1:5]:
+        assert e.speed == pytest.approx(1 + 0.8 * 0.9, rel=1e-3)
+    for e in p.edits[6:9]:
+        assert e.speed == pytest.approx(1 + 0.8 * 0.1, rel=1e-3)
+    assert sum(e.in_samples for e in p.edits[1:5]) == 3 * SR
 
 
 def test_short_pause_is_left_alone():
-    p = plan(analysis_of(("speech", 1.0, 0.9), ("silence", 0.12), ("speech", 1.0, 0.9)), 1.0)
-    assert p.is_identity
+    p = plan(analysis_of(("speech", 1.0, 1.0), ("silence", 0.12), ("speech", 1.0, 1.0)), 1.0)
+    assert p.is_identity  # complexity 1: speech kept; 120 ms < the 150 ms kept pause
 
 
 def test_edits_are_contiguous_and_json_round_trips():
@@ -79,7 +87,7 @@ def test_reduction_monotone_in_rate(r1, r2):
 
 
 def test_target_reduction_found_and_minimal():
-    p = plan_for_target(A, 0.3)  # rate 1 gives 0.396 on this analysis
+    p = plan_for_target(A, 0.3)  # rate 1 gives 0.63 on this analysis
     assert p.reduction >= 0.3
     assert plan(A, max(0.0, p.rate - 0.01)).reduction < 0.3
 
@@ -105,7 +113,10 @@ def test_target_not_reachable_warns():
         (lambda: plan(A, "0.5"), "'0.5'"),
         (lambda: plan(A, True), "True"),
         (lambda: plan_for_target(A, "0.5"), "'0.5'"),
-        (lambda: PlanOptions(max_stretch_complexity=0), "max_stretch_complexity"),
+        (lambda: PlanOptions(speed_policy="fast"), "fast"),
+        (lambda: PlanOptions(window_ms=10), "window_ms"),
+        (lambda: PlanOptions(max_speed_step=0), "max_speed_step"),
+        (lambda: PlanOptions(guard_path=3), "3"),
     ],
 )
 def test_invalid_options(make, quote):
@@ -116,9 +127,9 @@ def test_invalid_options(make, quote):
 def test_kept_pause_sits_next_to_speech():
     a = analysis_of(
         ("silence", 3.0),
-        ("speech", 2.0, 0.9),
+        ("speech", 2.0, 1.0),
         ("silence", 2.0),
-        ("speech", 1.0, 0.9),
+        ("speech", 1.0, 1.0),
         ("noise", 4.0),
     )
     p = plan(a, 1.0)

@@ -32,7 +32,7 @@ from .errors import (
 )
 from .output import save
 from .pipeline import Compressed, Stats, Written, compress, compress_file
-from .plan import Edit, Plan, PlanOptions, plan, plan_for_target
+from .plan import Edit, Plan, PlanOptions, plan, plan_for_budget, plan_for_target
 from .render import RenderOptions, render, timemap_of
 from .stream import Stream
 from .timemap import TimeMap
@@ -85,6 +85,7 @@ __all__ = [
     "encode",
     "load",
     "plan",
+    "plan_for_budget",
     "plan_for_target",
     "render",
     "save",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -70,7 +70,9 @@ class Segment:
 
     ``complexity`` (speech only) is in [0, 1]: 0 easy to compress, 1 keep as is.
     ``noise_type`` (noise only) is ``"stationary"`` (hum, hiss, room tone) or ``"nonstationary"``.
-    ``cues`` holds the measurements behind both (see :func:`complexity`).
+    ``cues`` holds the measurements behind both (see :func:`complexity`). ``frames`` (speech
+    only) holds the per-frame measurements the planner's speed curve is made from: arrays
+    ``prob``, ``level``, ``band``, ``flux``, ``floor``, one value per 32 ms frame from ``start``.
     """
 
     kind: str
@@ -80,13 +82,16 @@ class Segment:
     complexity: float | None = None
     noise_type: str | None = None
     cues: dict = field(default_factory=dict, compare=False, hash=False)
+    frames: dict | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def num_samples(self) -> int:
         return self.end - self.start
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "frames"} | {
+            "cues": dict(self.cues)
+        }
 
 
 @dataclass(frozen=True)
@@ -312,7 +317,8 @@ class Analyzer:
                 "level_db": round(level, 2),
             }
             c = complexity(cues["syllable_rate_hz"], cues["snr_db"], cues["spectral_flux"])
-            return Segment("speech", start, end, round(float(np.mean(f["prob"])), 4), c, None, cues)
+            conf = round(float(np.mean(f["prob"])), 4)
+            return Segment("speech", start, end, conf, c, None, cues, f)
         std = float(np.std(f["level"]))
         cues = {
             "level_db": round(level, 2),

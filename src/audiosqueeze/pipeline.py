@@ -22,7 +22,7 @@ from .audio import Resampler
 from .decode import Input, Source, open_input
 from .errors import OptionsError
 from .output import Outputs
-from .plan import Plan, PlanOptions, check_rate, plan, plan_for_target
+from .plan import Plan, PlanOptions, check_rate, plan, plan_for_budget, plan_for_target
 from .render import RenderOptions, timemap_of
 from .stream import Stream
 from .timemap import TimeMap
@@ -148,10 +148,14 @@ class Written:
         }
 
 
-def _check(rate, target_reduction, analysis) -> None:
+def _check(rate, target_reduction, analysis, max_wer_increase=None) -> None:
     check_rate(rate)
     if target_reduction is not None:
         validate.number("target_reduction", target_reduction, 0.0, 1.0, hi_open=True)
+    if max_wer_increase is not None:
+        validate.number("max_wer_increase", max_wer_increase, 0.0, 100.0)
+        if target_reduction is not None:
+            raise OptionsError("give target_reduction or max_wer_increase, not both")
     if analysis is not None and not isinstance(analysis, Analysis):
         raise OptionsError(f"analysis must be an Analysis, got {type(analysis).__name__!r}")
 
@@ -168,15 +172,17 @@ def _analyze(inp: Input, options: AnalyzeOptions | None, progress: Progress) -> 
     return analyzer.result()
 
 
-def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progress):
+def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progress, budget=None):
     """Drive a :class:`Stream` over ``inp``; ``sink`` takes each output chunk. Returns
     ``(plan, analysis)``."""
     report = progress or (lambda stage, done, total: None)
-    if target_reduction is not None or analysis is not None:
+    if target_reduction is not None or analysis is not None or budget is not None:
         if analysis is None:
             analysis = _analyze(inp, ao, report)
         if target_reduction is not None:
             p = plan_for_target(analysis, target_reduction, po)
+        elif budget is not None:
+            p = plan_for_budget(analysis, budget, po)
         else:
             p = plan(analysis, rate, po)
         stream = Stream.from_plan(p, sample_rate=inp.rate, render_options=ro, name=inp.name)
@@ -232,6 +238,9 @@ def compress(
     render_options: RenderOptions | None = None,
     analysis: Analysis | None = None,
     progress: Progress | None = None,
+    max_wer_increase: float | None = None,
+    verify=None,
+    verify_rounds: int = 2,
 ) -> Compressed:
     """Shorten speech audio for a speech model.
 
@@ -240,6 +249,11 @@ def compress(
     ``target_reduction``: instead of ``rate``, the share of duration to remove (e.g. 0.4);
     the lowest rate reaching it is used. ``analysis``: an earlier ``analyze()`` of the same
     audio, to try several rates cheaply. ``progress(stage, done_s, total_s)``: called per block.
+    ``max_wer_increase``: instead of ``rate``, a quality budget in WER points: the highest rate
+    whose guard-predicted WER increase stays within it (:func:`~audiosqueeze.plan.plan_for_budget`).
+    ``verify``: a local recogniser name (e.g. ``"whisper-tiny.en"``, see
+    :mod:`audiosqueeze.asr`) or object; windows where its words change are slowed back to
+    1.0x, for at most ``verify_rounds`` rounds (:mod:`audiosqueeze.verify`).
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)
@@ -249,7 +263,22 @@ def compress(
     >>> round(out.stats.input_s, 2), round(out.stats.output_s, 2)
     (5.0, 1.87)
     """
-    _check(rate, target_reduction, analysis)  # before opening (and so decoding) anything
+    _check(rate, target_reduction, analysis, max_wer_increase)  # before decoding anything
+    if verify is not None:
+        from .audio import load
+        from .verify import resolve_asr
+        from .verify import verify as refine
+
+        validate.integer("verify_rounds", verify_rounds, 1, 10)
+        asr = resolve_asr(verify)
+        x = load(src, sample_rate=sample_rate).samples
+        kw = dict(analyze_options=analyze_options, plan_options=plan_options)
+        first = compress(
+            x, rate, target_reduction=target_reduction, sample_rate=SAMPLE_RATE,
+            max_wer_increase=max_wer_increase,
+            render_options=render_options, analysis=analysis, progress=progress, **kw,
+        )  # fmt: skip
+        return refine(x, first, asr, verify_rounds, render_options)
     inp = open_input(src, sample_rate)
     hint = inp.frames_hint * SAMPLE_RATE // inp.rate + SAMPLE_RATE if inp.frames_hint else 0
     sink = _Collector(min(hint, 4 * 3600 * SAMPLE_RATE))
@@ -263,6 +292,7 @@ def compress(
         render_options=render_options,
         analysis=analysis,
         progress=progress,
+        max_wer_increase=max_wer_increase,
     )
     return Compressed(sink.buf[: sink.n], SAMPLE_RATE, w.timemap, w.plan, w.stats, w.analysis)
 
@@ -280,6 +310,7 @@ def compress_file(
     render_options: RenderOptions | None = None,
     progress: Progress | None = None,
     skip_no_speech: bool = False,
+    max_wer_increase: float | None = None,
 ) -> Written:
     """:func:`compress` from ``src`` straight into the file ``dst`` (flac/wav/ogg/opus by
     extension, or ``format``), in bounded memory; ``timemap``: also write the time map there.
@@ -289,7 +320,7 @@ def compress_file(
     temporary files). ``progress(stage, done_s, total_s)`` is called per block. With
     ``skip_no_speech``, a recording without speech is not written (``Written.path`` is None).
     """
-    _check(rate, target_reduction, None)
+    _check(rate, target_reduction, None, max_wer_increase)
     with Outputs(dst, timemap, format) as out:
         inp = open_input(src)
         p, a = _run(
@@ -302,6 +333,7 @@ def compress_file(
             render_options,
             out.write,
             progress,
+            max_wer_increase,
         )
         tm, stats = timemap_of(p), stats_of(a, p)
         if skip_no_speech and stats.no_speech:
@@ -322,10 +354,11 @@ def compress_to_sink(
     render_options: RenderOptions | None = None,
     analysis: Analysis | None = None,
     progress: Progress | None = None,
+    max_wer_increase: float | None = None,
 ) -> Written:
     """:func:`compress` handing each output chunk to ``sink`` as it is made (e.g. raw PCM to
     stdout, or a buffer); nothing is held here. The result has no paths."""
-    _check(rate, target_reduction, analysis)
+    _check(rate, target_reduction, analysis, max_wer_increase)
     inp = open_input(src, sample_rate)
     p, a = _run(
         inp,
@@ -337,5 +370,6 @@ def compress_to_sink(
         render_options,
         sink,
         progress,
+        max_wer_increase,
     )
     return Written(None, None, timemap_of(p), p, stats_of(a, p), a)

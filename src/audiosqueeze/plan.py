@@ -4,8 +4,10 @@
 Non-speech longer than the kept pause is shortened to it, never removed between words
 (recognisers use pauses as word and sentence boundaries); the kept pause sits next to the
 speech: both ends of a pause between speech, only the end of the non-speech that opens a
-recording, only the start of the one that closes it. Easy speech (low complexity) is sped up,
-hard speech is kept. A recording with no speech at all becomes :data:`NO_SPEECH_MS` of
+recording, only the start of the one that closes it. Inside speech, short pauses are cut the
+same way and the speech between them gets a speed curve, one speed per window
+(:mod:`audiosqueeze.curve`): fast where the quality guard sees little risk, 1.0 where it sees
+much. A recording with no speech at all becomes :data:`NO_SPEECH_MS` of
 digital silence (``Stats.no_speech`` says so: the caller can skip the model entirely).
 
 The :class:`Planner` is a streaming processor: it turns each closed segment into its edit as
@@ -17,11 +19,12 @@ it over a whole :class:`~audiosqueeze.analyze.Analysis`.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
-from . import validate
+from . import curve, validate
 from .analyze import Analysis, Segment
 from .errors import OptionsError, TargetNotReachedWarning
 from .units import SAMPLE_RATE, ms_to_samples, to_seconds
@@ -30,24 +33,45 @@ EDIT_KINDS = ("keep", "shorten", "stretch", "mute")
 #: What a recording without speech becomes (at rate > 0): this much digital silence.
 NO_SPEECH_MS = 100.0
 
-__all__ = ["Edit", "Plan", "PlanOptions", "Planner", "TargetNotReachedWarning", "plan"]
+__all__ = [
+    "Edit",
+    "Plan",
+    "PlanOptions",
+    "Planner",
+    "TargetNotReachedWarning",
+    "plan",
+    "plan_for_budget",
+    "plan_for_target",
+]
+
+
+SPEED_POLICIES = ("guard", "cues", "uniform")
 
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """Every threshold of the planner, with units in the names."""
+    """Every threshold of the planner, with units in the names (see :mod:`audiosqueeze.curve`
+    for how speech is laid out and sped up)."""
 
     max_keep_pause_ms: float = 1000.0  #: kept pause just above rate 0 (longer pauses shortened)
     min_keep_pause_ms: float = 150.0  #: kept pause at rate 1
     min_keep_noise_ms: float = 100.0  #: kept noise at rate 1 (noise is where ASR hallucinates)
     min_cut_ms: float = 10.0  #: non-speech is shortened only if at least this much would go
-    max_speed: float = 1.25  #: speed-up of the easiest speech at rate 1 (1.0 = never stretch)
-    max_stretch_complexity: float = 0.35  #: speech above this complexity is never stretched
-    min_stretch_ms: float = 400.0  #: speech segments shorter than this are never stretched
+    speed_policy: str = "cues"  #: where speech speeds come from: guard, cues or uniform
+    max_speed: float = 1.8  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)
+    max_speed_step: float = 0.25  #: largest speed change between neighbouring windows
+    window_ms: float = 750.0  #: speech is given one speed per window of about this length
+    min_stretch_ms: float = 400.0  #: speech spans shorter than this are never sped up
+    max_risk_increase: float = 0.25  #: guard: added risk allowed per window at rate 1
+    guard_path: str | None = None  #: guard: an ONNX model of your own (else the bundled one)
+    min_inner_pause_ms: float = 120.0  #: quiet runs inside speech this long are pauses
+    inner_pause_prob: float = 0.3  #: ... with VAD probability below this
+    inner_pause_drop_db: float = 12.0  #: ... and level this far under the speech level
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            validate.number(f.name, getattr(self, f.name))
+            if f.name not in ("speed_policy", "guard_path"):
+                validate.number(f.name, getattr(self, f.name))
         if not 0 < self.min_keep_pause_ms <= self.max_keep_pause_ms:
             raise OptionsError(
                 "need 0 < min_keep_pause_ms <= max_keep_pause_ms, got "
@@ -57,22 +81,25 @@ class PlanOptions:
             "min_keep_noise_ms", self.min_keep_noise_ms, 0, self.max_keep_pause_ms, lo_open=True
         )
         validate.number("min_cut_ms", self.min_cut_ms, 0, 1000)
+        validate.choice("speed_policy", self.speed_policy, SPEED_POLICIES)
         validate.number("max_speed", self.max_speed, 1.0, 2.0)
-        validate.number("max_stretch_complexity", self.max_stretch_complexity, 0, 1, lo_open=True)
+        validate.number("max_speed_step", self.max_speed_step, 0.0, 1.0, lo_open=True)
+        validate.number("window_ms", self.window_ms, 100.0, 10_000.0)
         validate.number("min_stretch_ms", self.min_stretch_ms, 0)
+        validate.number("max_risk_increase", self.max_risk_increase, 0.0, 1.0)
+        validate.number("min_inner_pause_ms", self.min_inner_pause_ms, 32.0, 10_000.0)
+        validate.number("inner_pause_prob", self.inner_pause_prob, 0.0, 1.0)
+        validate.number("inner_pause_drop_db", self.inner_pause_drop_db, 0.0, 100.0)
+        if self.guard_path is not None and not isinstance(self.guard_path, (str, os.PathLike)):
+            raise OptionsError(f"guard_path must be a path or None, got {self.guard_path!r}")
 
     def keep_ms(self, kind: str, rate: float) -> float:
-        """Longest non-speech kept whole at ``rate``; longer stretches are shortened to it."""
-        low = self.min_keep_noise_ms if kind == "noise" else self.min_keep_pause_ms
-        return self.max_keep_pause_ms - rate * (self.max_keep_pause_ms - low)
+        """Longest non-speech kept whole at ``rate``; longer stretches are shortened to it.
 
-    def speed(self, complexity: float, rate: float) -> float:
-        """Speed-up for speech of ``complexity`` at ``rate`` (1.0 = unchanged)."""
-        if complexity > self.max_stretch_complexity:
-            return 1.0
-        return 1.0 + rate * (self.max_speed - 1.0) * (
-            1.0 - complexity / self.max_stretch_complexity
-        )
+        Falls with the square of ``1 - rate``: most of the way to the shortest pause by
+        rate 0.5, where pauses are the cheapest tokens to remove."""
+        low = self.min_keep_noise_ms if kind == "noise" else self.min_keep_pause_ms
+        return low + (self.max_keep_pause_ms - low) * (1.0 - rate) ** 2
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,8 @@ class Edit:
     out_samples: int
     segment: str  #: kind of the analysed segment: silence, noise or speech
     head: int = 0  #: shorten only: output samples taken from the start of the span
+    #: stretch only: continues into the next edit as one variable-rate stretch (no crossfade)
+    joined: bool = False
 
     @property
     def in_samples(self) -> int:
@@ -201,7 +230,7 @@ class Planner:
         if seg.kind == "speech":
             out = [] if self._held is None else [self._nonspeech(self._held, "lead")]
             self._held, self._seen_speech = None, True
-            return out + [self._speech(seg)]
+            return out + self._speech(seg)
         if self._seen_speech:
             return [self._nonspeech(seg, "middle")]
         out = [] if self._held is None else [self._edit("shorten", self._held, 0)]
@@ -212,12 +241,34 @@ class Planner:
     def _edit(kind: str, seg: Segment, out: int, head: int = 0) -> Edit:
         return Edit(kind, seg.start, seg.end, out, seg.kind, head)
 
-    def _speech(self, seg: Segment) -> Edit:
-        n = seg.num_samples
-        if seg.complexity is None or n < self._min_stretch:
-            return self._edit("keep", seg, n)
-        out = int(round(n / self.options.speed(seg.complexity, self.rate)))
-        return self._edit("stretch", seg, out) if out < n else self._edit("keep", seg, n)
+    def _speech(self, seg: Segment) -> list[Edit]:
+        out: list[Edit] = []
+        for kind, a, b in curve.layout(seg, self.options):
+            if kind == "pause":
+                out.append(self._pause(a, b))
+            elif b - a < max(self._min_stretch, 1):
+                out.append(Edit("keep", a, b, b - a, "speech"))
+            else:
+                out += self._run(seg, a, b)
+        return out
+
+    def _pause(self, a: int, b: int) -> Edit:
+        keep = min(b - a, ms_to_samples(self.options.keep_ms("silence", self.rate)))
+        if b - a - keep < max(self._min_cut, 1):
+            return Edit("keep", a, b, b - a, "silence")
+        return Edit("shorten", a, b, keep, "silence", keep // 2)
+
+    def _run(self, seg: Segment, a: int, b: int) -> list[Edit]:
+        spans = curve.windows(a, b, self.options.window_ms)
+        speeds = curve.speeds_for(seg, spans, self.rate, self.options)
+        outs = [max(1, int(round((e - s) / v))) for (s, e), v in zip(spans, speeds, strict=True)]
+        if all(o >= e - s for (s, e), o in zip(spans, outs, strict=True)):
+            return [Edit("keep", a, b, b - a, "speech")]
+        last = len(spans) - 1
+        return [
+            Edit("stretch", s, e, min(o, e - s), "speech", 0, i < last)
+            for i, ((s, e), o) in enumerate(zip(spans, outs, strict=True))
+        ]
 
     def _nonspeech(self, seg: Segment, where: str) -> Edit:
         n = seg.num_samples
@@ -264,3 +315,24 @@ def plan_for_target(
         else:
             lo_rate = mid
     return plan(analysis, hi_rate, options)
+
+
+def plan_for_budget(
+    analysis: Analysis, max_wer_increase: float, options: PlanOptions | None = None
+) -> Plan:
+    """The highest-rate plan whose guard-predicted WER increase (points, see
+    :func:`audiosqueeze.curve.predicted_wer_increase`) stays within ``max_wer_increase``
+    (bisection on rate; rate 0 when even a little speed-up is predicted to cost more)."""
+    budget = validate.number("max_wer_increase", max_wer_increase, 0.0, 100.0)
+    options = options or PlanOptions()
+    hi = plan(analysis, 1.0, options)
+    if curve.predicted_wer_increase(analysis, hi, options) <= budget:
+        return hi
+    lo_rate, hi_rate = 0.0, 1.0
+    for _ in range(12):
+        mid = (lo_rate + hi_rate) / 2
+        if curve.predicted_wer_increase(analysis, plan(analysis, mid, options), options) <= budget:
+            lo_rate = mid
+        else:
+            hi_rate = mid
+    return plan(analysis, lo_rate, options)

@@ -15,7 +15,7 @@ and an array give bit-identical output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from . import validate
 from .errors import OptionsError
 from .plan import Edit, Plan
 from .timemap import TimeMap
-from .tsm import TSM_METHODS, WSOLA_FRAME, WSOLA_TOLERANCE, stretch
+from .tsm import TSM_METHODS, WSOLA_FRAME, WSOLA_TOLERANCE, stretch_curve
 from .units import ms_to_samples
 
 #: Real audio handed to TSM beyond each stretched edge (and read around each edit).
@@ -107,9 +107,21 @@ def render_edit(x: np.ndarray, edit: Edit, options: RenderOptions) -> np.ndarray
         return y
     if edit.kind != "stretch":
         raise OptionsError(f"unknown edit kind {edit.kind!r}")
+    return render_run(x, [edit], options)
+
+
+def render_run(x: np.ndarray, run: list[Edit], options: RenderOptions) -> np.ndarray:
+    """Output samples of a run of consecutive stretch edits (each but the last ``joined``):
+    one variable-rate stretch along their speeds, joined to the untouched audio on both sides
+    with a linear crossfade. ``x`` holds the input around the run, as for :func:`render_edit`."""
+    s, e = run[0].start, run[-1].end
+    in_knots = np.array([r.start - s for r in run] + [e - s])
+    out_knots = np.concatenate([[0], np.cumsum([r.out_samples for r in run])])
+    k = int(out_knots[-1])
     a, b = max(0, s - CONTEXT_SAMPLES), min(len(x), e + CONTEXT_SAMPLES)
-    y = stretch(x[a:b], k, options.tsm, lead=s - a, trail=b - e)
-    n = min(fade, k // 2)
+    y = stretch_curve(x[a:b], in_knots, out_knots, options.tsm, lead=s - a, trail=b - e)
+    fade = options.crossfade_samples
+    n = min(fade, k // 2, (e - s) // 2)
     fi = _linear(n)
     fo = 1.0 - fi
     y[:n] = x[s : s + n] * fo + y[:n] * fi
@@ -197,23 +209,31 @@ class Renderer:
     def pull(self, final: bool = False) -> np.ndarray:
         out = []
         while self._next < len(self._edits):
-            edit = self._edits[self._next]
-            if not final and edit.end + CONTEXT_SAMPLES > self.samples_in:
+            run = self._run_at(self._next)
+            if run is None and not final:
+                break  # a run of joined stretch edits whose last edit has not arrived
+            run = run or self._edits[self._next :]
+            start, end = run[0].start, run[-1].end
+            if not final and end + CONTEXT_SAMPLES > self.samples_in:
                 break
-            a = max(0, edit.start - CONTEXT_SAMPLES)
-            b = min(self.samples_in, edit.end + CONTEXT_SAMPLES)
+            a = max(0, start - CONTEXT_SAMPLES)
+            b = min(self.samples_in, end + CONTEXT_SAMPLES)
             window = self._buf[a - self._base : b - self._base]
-            local = Edit(
-                edit.kind, edit.start - a, edit.end - a, edit.out_samples, edit.segment, edit.head
-            )
-            y = render_edit(window, local, self.options)
-            if len(y) != edit.out_samples:
+            local = [replace(e, start=e.start - a, end=e.end - a) for e in run]
+            want = sum(e.out_samples for e in run)
+            if end > self.samples_in:
                 raise OptionsError(
-                    f"edit {edit} needs input up to sample {edit.end}, but the stream has "
+                    f"edit {run[-1]} needs input up to sample {end}, but the stream has "
                     f"{self.samples_in}"
                 )
+            if run[0].kind == "stretch":
+                y = render_run(window, local, self.options)
+            else:
+                y = render_edit(window, local[0], self.options)
+            if len(y) != want:  # a bug, never the user's input
+                raise AssertionError(f"rendered {len(y)} samples for {run}, planned {want}")
             out.append(np.array(y, dtype=np.float32, copy=True))
-            self._next += 1
+            self._next += len(run)
         self._edits = self._edits[self._next :]
         self._next = 0
         if not out:
@@ -221,6 +241,16 @@ class Renderer:
         y = out[0] if len(out) == 1 else np.concatenate(out)
         self.samples_out += len(y)
         return y
+
+    def _run_at(self, i: int) -> list[Edit] | None:
+        """The edits rendered together from ``i``: one edit, or a run of joined stretch edits
+        (``None`` while the run's last edit is still to come)."""
+        j = i
+        while self._edits[j].kind == "stretch" and self._edits[j].joined:
+            j += 1
+            if j == len(self._edits):
+                return None
+        return self._edits[i : j + 1]
 
     def _keep_from(self) -> int:
         """Absolute index of the first input sample any future edit may read."""

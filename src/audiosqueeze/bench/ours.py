@@ -1,7 +1,15 @@
 """Our methods in the benchmark, through the public API only (``import audiosqueeze``).
 
-- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise.
+- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise
+  (pauses cut, speech on the guard's speed curve).
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
+- ``sq-verify``: ``compress`` defaults with ``verify="whisper-tiny.en"`` (windows where tiny.en's
+  words change are set back to 1.0x and re-rendered).
+- The speed-policy ablation at rate 1 and 0.5: ``sq-cues-*`` (the curve from the hand-weighted
+  ``complexity()`` of each window instead of the guard), ``sq-pauses`` (pauses cut, speech
+  untouched).
+- ``pauses+speed-1.15`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1), then every speech window
+  at that one speed (``PlanOptions(speed_policy="uniform")``): the strongest simple baseline.
 - ``sq-default-skip``: the same, but a recording the library flags as having no speech
   (``stats.no_speech``) is not sent at all, as the CLI's skip option does.
 - The pause-treatment ablation, each ``compress`` defaults with one thing changed in what the
@@ -23,7 +31,22 @@ import numpy as np
 
 RATES = ("sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0")
 GAINS_DB = {"sq-nsgain0": 0.0, "sq-nsgain-15": -15.0, "sq-nsgain-30": -30.0}
-OURS = (*RATES, "sq-default", "sq-default-skip", *GAINS_DB, "sq-roomtone", "sq-longseg")
+#: uniform speed of each ``pauses+speed-*`` baseline
+PAUSES_SPEED = {"pauses+speed-1.15": 1.15, "pauses+speed-1.3": 1.3, "pauses+speed-1.45": 1.45}
+ABLATIONS = ("sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
+#: the recogniser ``sq-verify`` checks with
+VERIFY_ASR = "whisper-tiny.en"
+OURS = (
+    *RATES,
+    "sq-default",
+    "sq-verify",
+    *ABLATIONS,
+    *PAUSES_SPEED,
+    "sq-default-skip",
+    *GAINS_DB,
+    "sq-roomtone",
+    "sq-longseg",
+)
 #: Segment length limit of ``sq-longseg`` (an hour).
 LONG_SEGMENT_MS = 3_600_000.0
 #: Level of the room tone that ``sq-roomtone`` puts in kept non-speech (white noise, RMS).
@@ -78,6 +101,16 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     kw = {"sample_rate": sq.SAMPLE_RATE, "analysis": analysis}
     if method in RATES:
         r = sq.compress(samples, float(method[3:]), **kw)
+    elif method in PAUSES_SPEED:
+        o = sq.PlanOptions(speed_policy="uniform", max_speed=PAUSES_SPEED[method])
+        r = sq.compress(samples, 1.0, plan_options=o, **kw)
+    elif method.startswith("sq-cues-"):
+        o = sq.PlanOptions(speed_policy="cues")
+        r = sq.compress(samples, float(method[8:]), plan_options=o, **kw)
+    elif method == "sq-pauses":
+        r = sq.compress(samples, 1.0, plan_options=sq.PlanOptions(max_speed=1.0), **kw)
+    elif method == "sq-verify":
+        r = sq.compress(samples, verify=VERIFY_ASR, **kw)
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)

@@ -1,0 +1,188 @@
+"""Speed curve: how a speech segment becomes cut pauses and sped-up windows.
+
+A speech segment (from :mod:`audiosqueeze.analyze`, with its per-frame measurements) is laid
+out as
+
+1. **inner pauses**: runs of at least ``min_inner_pause_ms`` of 32 ms frames that are both
+   unlikely speech (VAD probability below ``inner_pause_prob``) and quiet (``inner_pause_drop_db``
+   under the segment's speech level). The analysis folds such short pauses into speech; the
+   planner shortens them like any other pause;
+2. **speech spans** between them, each divided into equal **windows** of about ``window_ms``.
+
+Each window gets one speed, so the local speed ``s(t)`` is piecewise constant at window
+resolution (0.5-1 s), bounded by ``max_speed`` and limited to a step of ``max_speed_step``
+between neighbouring windows (no warble); the renderer's variable-rate WSOLA reads the input
+at ``s(t)`` per 16 ms hop, and the time map is the exact integral of ``1/s(t)`` (one linear
+piece per window). Where the speeds come from is the policy:
+
+- ``"guard"``: the learned quality guard (:mod:`audiosqueeze.guard`) predicts, for the window
+  and each candidate speed, the risk that the recogniser's words there change; the window gets
+  the fastest speed whose added risk stays within ``rate x max_risk_increase``;
+- ``"cues"``: the hand-weighted :func:`~audiosqueeze.analyze.complexity` of the window
+  (the ablation without the guard);
+- ``"uniform"``: every window at ``1 + rate x (max_speed - 1)`` (the ``pauses+speed-*``
+  baselines: our pause cut, then a uniform speed-up).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import features
+from .analyze import Segment, complexity
+from .units import FRAME_SAMPLES, SAMPLE_RATE, ms_to_samples
+
+_FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+
+#: Names of the window features, in the order of :func:`window_features`' columns.
+FEATURES = (
+    "duration_s",
+    "prob_mean",
+    "prob_min",
+    "snr_db",
+    "level_rel_db",
+    "level_std_db",
+    "syllable_rate_hz",
+    "segment_syllable_rate_hz",
+    "flux_mean",
+    "flux_std",
+    "band_rel_db",
+    "complexity",
+)
+
+
+def inner_pauses(seg: Segment, options) -> np.ndarray:
+    """``(m, 2)`` sample intervals of the inner pauses of a speech segment (absolute samples),
+    frame-aligned, never touching the segment's first or last frame."""
+    f = seg.frames
+    if f is None or seg.kind != "speech":
+        return np.zeros((0, 2), np.int64)
+    prob, level = np.asarray(f["prob"]), np.asarray(f["level"])
+    n = len(prob)
+    voiced = level[prob >= 0.5]
+    if n < 3 or not len(voiced):
+        return np.zeros((0, 2), np.int64)
+    quiet = (prob < options.inner_pause_prob) & (
+        level < float(np.median(voiced)) - options.inner_pause_drop_db
+    )
+    quiet[0] = quiet[-1] = False
+    need = max(1, int(np.ceil(options.min_inner_pause_ms / 1000 / _FRAME_S)))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    runs = edges.reshape(-1, 2)
+    runs = runs[runs[:, 1] - runs[:, 0] >= need]
+    return (seg.start + runs * FRAME_SAMPLES).astype(np.int64).reshape(-1, 2)
+
+
+def layout(seg: Segment, options) -> list[tuple[str, int, int]]:
+    """The segment as ordered ``("pause" | "speech", start, end)`` pieces covering it."""
+    out, pos = [], seg.start
+    for a, b in inner_pauses(seg, options):
+        out.append(("speech", pos, int(a)))
+        out.append(("pause", int(a), int(b)))
+        pos = int(b)
+    out.append(("speech", pos, seg.end))
+    return out
+
+
+def windows(start: int, end: int, window_ms: float) -> list[tuple[int, int]]:
+    """``[start, end)`` split into equal windows of about ``window_ms`` (at least one)."""
+    n = max(1, int(round((end - start) / ms_to_samples(window_ms))))
+    cuts = [start + (end - start) * i // n for i in range(n + 1)]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
+    """``(len(spans), len(FEATURES))`` float32 features of windows inside a speech segment."""
+    f = seg.frames
+    prob, level = np.asarray(f["prob"]), np.asarray(f["level"])
+    band, flux, floor = np.asarray(f["band"]), np.asarray(f["flux"]), np.asarray(f["floor"])
+    n = len(prob)
+    env = np.convolve(band, np.ones(3) / 3, mode="same")
+    pk = features.peaks(env, prominence=4.0, distance=3)
+    seg_level, seg_band = float(np.median(level)), float(np.median(band))
+    seg_rate = float(seg.cues.get("syllable_rate_hz", 0.0))
+    rows = []
+    for a, b in spans:
+        fa = min(n - 1, max(0, (a - seg.start) // FRAME_SAMPLES))
+        fb = min(n, max(fa + 1, -(-(b - seg.start) // FRAME_SAMPLES)))
+        dur = max((b - a) / SAMPLE_RATE, _FRAME_S)
+        lv, fl = level[fa:fb], flux[fa:fb]
+        snr = float(np.median(lv) - np.median(floor[fa:fb]))
+        rate_hz = float(np.sum((pk >= fa) & (pk < fb)) / dur)
+        fmean = float(np.mean(fl))
+        rows.append(
+            [
+                dur,
+                float(np.mean(prob[fa:fb])),
+                float(np.min(prob[fa:fb])),
+                snr,
+                float(np.median(lv)) - seg_level,
+                float(np.std(lv)),
+                rate_hz,
+                seg_rate,
+                fmean,
+                float(np.std(fl)),
+                float(np.median(band[fa:fb])) - seg_band,
+                complexity(rate_hz, snr, fmean),
+            ]
+        )
+    return np.asarray(rows, np.float32).reshape(-1, len(FEATURES))
+
+
+def smooth_speeds(speeds: np.ndarray, max_step: float) -> np.ndarray:
+    """Lower speeds until neighbours differ by at most ``max_step`` (only ever slows down)."""
+    s = np.array(speeds, np.float64)
+    for i in range(1, len(s)):
+        s[i] = min(s[i], s[i - 1] + max_step)
+    for i in range(len(s) - 2, -1, -1):
+        s[i] = min(s[i], s[i + 1] + max_step)
+    return s
+
+
+def speeds_for(seg: Segment, spans: list[tuple[int, int]], rate: float, options) -> np.ndarray:
+    """One speed per window of ``spans`` at ``rate`` under ``options.speed_policy``."""
+    top = 1.0 + rate * (options.max_speed - 1.0)
+    if options.speed_policy == "uniform":
+        return np.full(len(spans), top)
+    if seg.frames is None:  # a segment made by hand: its one complexity for every window
+        c = 1.0 if seg.complexity is None else seg.complexity
+        return np.full(len(spans), 1.0 + (top - 1.0) * (1.0 - c))
+    x = window_features(seg, spans)
+    if options.speed_policy == "cues":
+        s = 1.0 + (top - 1.0) * (1.0 - x[:, FEATURES.index("complexity")])
+    else:
+        from .guard import load_guard
+
+        s = load_guard(options.guard_path).speeds(x, rate * options.max_risk_increase, top)
+    return smooth_speeds(np.clip(s, 1.0, top), options.max_speed_step)
+
+
+#: Words per second of speech assumed when turning predicted risk into WER points.
+WORDS_PER_S = 2.5
+
+
+def predicted_wer_increase(analysis, plan, options) -> float:
+    """The guard's estimate of the WER increase (points) that ``plan`` costs: for every
+    sped-up window, the risk added over 1.0x (about one word changed per risky window), over
+    the words in the recording's speech (``WORDS_PER_S`` per second). A rough budget, not a
+    promise: ``docs/RESULTS.md`` compares it with measured WER."""
+    from .guard import load_guard
+
+    segs = [s for s in analysis.segments if s.kind == "speech"]
+    starts = np.array([s.start for s in segs])
+    rows, speeds = [], []
+    for e in plan.edits:
+        if e.kind != "stretch" or e.out_samples >= e.in_samples:
+            continue
+        seg = segs[int(np.searchsorted(starts, e.start, side="right")) - 1]
+        if seg.frames is None:
+            continue
+        rows.append(window_features(seg, [(e.start, e.end)])[0])
+        speeds.append(e.speed)
+    words = max(analysis.seconds("speech") * WORDS_PER_S, 1.0)
+    if not rows:
+        return 0.0
+    g = load_guard(options.guard_path)
+    x = np.asarray(rows)
+    added = g.risk(x, np.asarray(speeds)) - g.risk(x, np.ones(len(rows)))
+    return float(100.0 * np.sum(np.maximum(added, 0.0)) / words)
