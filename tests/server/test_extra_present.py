@@ -4,7 +4,15 @@ import pytest
 
 
 def test_server_extra_is_installed():
-    for module in ("fastapi", "sqlalchemy", "alembic", "uvicorn", "multipart", "jinja2"):
+    for module in (
+        "fastapi",
+        "sqlalchemy",
+        "alembic",
+        "uvicorn",
+        "multipart",
+        "jinja2",
+        "websockets",
+    ):
         pytest.importorskip(
             module,
             reason="the [server] extra is not installed: "
