@@ -4,15 +4,7 @@ import pytest
 
 
 def test_server_extra_is_installed():
-    for module in (
-        "fastapi",
-        "sqlalchemy",
-        "alembic",
-        "uvicorn",
-        "multipart",
-        "jinja2",
-        "websockets",
-    ):
+    for module in ("fastapi", "sqlalchemy", "alembic", "uvicorn", "multipart", "jinja2"):
         pytest.importorskip(
             module,
             reason="the [server] extra is not installed: "
