@@ -2,8 +2,7 @@
 
 ``create_app(config)`` builds an app; nothing heavy happens until the lifespan starts, which
 opens the database (and runs the migrations), loads the recogniser and warms up the VAD once.
-Each concern is one router; a WebSocket ``/v1/stream`` router (on ``sq.Stream``) can be
-added beside them with one ``include_router`` call.
+Each concern is one router, the WebSocket ``/v1/stream`` (on ``sq.Stream``) among them.
 """
 
 from __future__ import annotations
@@ -95,11 +94,12 @@ def create_app(config: ServerConfig | None = None, *, asr=None, engine=None) -> 
     errors.install(app)
     app.add_middleware(UsageMiddleware, engine_getter=lambda: app.state.engine)
     app.add_middleware(BodyLimitMiddleware, config=config)
-    from . import dashboard, routes_admin, routes_compress, routes_transcribe
+    from . import dashboard, routes_admin, routes_compress, routes_stream, routes_transcribe
 
     app.include_router(routes_admin.router)
     app.include_router(routes_compress.router)
     app.include_router(routes_transcribe.router)
+    app.include_router(routes_stream.router)
     app.include_router(dashboard.router)
     dashboard.mount_static(app)
     return app
