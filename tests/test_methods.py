@@ -80,7 +80,7 @@ def test_ours_is_compress():
 def test_unknown_method():
     with pytest.raises(OptionsError, match="'speed-3'"):
         apply("speed-3", _x())
-    assert len(DEFAULT_METHODS) == 10 and set(DEFAULT_METHODS) < set(METHODS)
+    assert len(DEFAULT_METHODS) == 14 and set(DEFAULT_METHODS) < set(METHODS)
 
 
 @needs_silero
@@ -90,3 +90,19 @@ def test_sq_default_is_compress_with_every_default():
     ref = sq.compress(x, sample_rate=16000)
     assert np.array_equal(out.samples, ref.audio) and not out.skipped
     assert out.no_speech == getattr(ref.stats, "no_speech", None)
+
+
+@needs_silero
+def test_pauses_plus_speed_is_our_pause_cut_then_one_speed(real_clips):
+    x = sq.load(real_clips[0]["abs"]).samples
+    out = apply("pauses+speed-1.3", x)
+    o = sq.PlanOptions(speed_policy="uniform", max_speed=1.3)
+    ref = sq.compress(x, 1.0, sample_rate=16000, plan_options=o)
+    assert np.array_equal(out.samples, ref.audio)
+    stretched = [e for e in ref.plan.edits if e.kind == "stretch"]
+    assert stretched and all(abs(e.speed - 1.3) < 0.01 for e in stretched)
+    pauses = apply("sq-pauses", x)  # the same pause cuts, speech untouched
+    cut = [(e.start, e.end, e.out_samples) for e in ref.plan.edits if e.kind == "shorten"]
+    p_ref = sq.compress(x, 1.0, sample_rate=16000, plan_options=sq.PlanOptions(max_speed=1.0))
+    assert [(e.start, e.end, e.out_samples) for e in p_ref.plan.edits if e.kind == "shorten"] == cut
+    assert len(out.samples) < len(pauses.samples) < len(x)
