@@ -155,3 +155,37 @@ def test_any_speed_curve_gives_the_exact_length(speeds, piece):
         x, np.arange(len(speeds) + 1) * piece, np.concatenate([[0], np.cumsum(outs)])
     )
     assert len(y) == sum(outs) and np.all(np.isfinite(y))
+
+
+@pytest.mark.parametrize("rule", ["stress", "transients"])
+def test_within_window_rules_keep_the_window_length_and_slow_tense_frames(rule):
+    seg = speech_segment(60)
+    rng = np.random.default_rng(1)
+    seg.frames["level"][:] = rng.uniform(-40, -15, 60)
+    seg.frames["flux"][:] = rng.uniform(0.1, 0.6, 60)
+    tense = curve.tension(seg, rule)
+    a, b = seg.start + 100, seg.end - 300  # not on the frame grid
+    parts = curve.pieces(seg, a, b, 1.4, tense, 2.0)
+    assert parts[0][0] == a and parts[-1][1] == b
+    assert all(p[1] == q[0] for p, q in zip(parts, parts[1:], strict=False))
+    assert sum(o for _, _, o in parts) == round((b - a) / 1.4)  # the window's own length
+    # local speed falls as tension rises (rank correlation over the whole frames)
+    whole = [(s, e, o) for s, e, o in parts if e - s == FRAME_SAMPLES]
+    t = [tense[(s - seg.start) // FRAME_SAMPLES] for s, _, _ in whole]
+    v = [(e - s) / o for s, e, o in whole]
+    assert np.corrcoef(np.argsort(np.argsort(t)), np.argsort(np.argsort(v)))[0, 1] < -0.8
+    assert max(v) <= 2.0 + 0.05
+    assert curve.tension(seg, "flat") is None
+
+
+def test_within_window_plan_streams_bit_identically():
+    x = np.concatenate([tone_sequence([300.0, 500.0, 700.0, 400.0], 0.6), np.zeros(SR // 2)])
+    x = (x * np.linspace(0.3, 1.0, len(x))).astype(np.float32)
+    energy = sq.AnalyzeOptions(vad="energy")
+    opts = PlanOptions(speed_policy="uniform", max_speed=1.5, within_window="stress")
+    ref = sq.compress(x, 1.0, sample_rate=SR, analyze_options=energy, plan_options=opts)
+    speeds = {round(e.speed, 2) for e in ref.plan.edits if e.kind == "stretch"}
+    assert len(speeds) > 5  # frame by frame, not one speed
+    s = sq.Stream(1.0, analyze_options=energy, plan_options=opts)
+    got = np.concatenate([s.push(x[i : i + 333]) for i in range(0, len(x), 333)] + [s.flush()])
+    assert np.array_equal(got, ref.audio)

@@ -129,6 +129,70 @@ def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
     return np.asarray(rows, np.float32).reshape(-1, len(FEATURES))
 
 
+def tension(seg: Segment, rule: str) -> np.ndarray | None:
+    """Per-frame tension in [0, 1] (1 = keep as is, 0 = compress most) under ``rule``, or
+    ``None`` for ``"flat"`` (one speed across each window):
+
+    - ``"stress"`` (MACH1, Covell et al.): loud frames (stressed vowels) keep most, quieter
+      ones (unstressed syllables, consonants) give most: the frame's level from 18 dB under
+      the segment's loud frames (0) to 3 dB under them (1);
+    - ``"transients"`` (Lee & Kim): frames where the spectrum changes (onsets, bursts) keep
+      most, steady frames give most: spectral flux from the segment's 25th percentile (0) to
+      its 90th (1).
+
+    Smoothed over 3 frames (96 ms) so the speed does not jump from frame to frame.
+    """
+    if rule == "flat" or seg.frames is None:
+        return None
+    if rule == "stress":
+        level = np.asarray(seg.frames["level"], np.float64)
+        top = float(np.percentile(level, 90))
+        t = (level - (top - 18.0)) / 15.0
+    else:
+        flux = np.asarray(seg.frames["flux"], np.float64)
+        lo, hi = np.percentile(flux, [25, 90])
+        t = (flux - lo) / max(hi - lo, 1e-6)
+    t = np.clip(t, 0.0, 1.0)
+    return np.convolve(np.pad(t, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+
+
+def pieces(seg: Segment, a: int, b: int, speed: float, tense, cap: float) -> list[tuple]:
+    """``[a, b)`` at mean speed ``speed`` as ``(start, end, out_samples)`` pieces: one piece
+    when ``tense`` is ``None``, else one per analysis frame with local speed
+    ``1 + k (1 - tension)``, ``k`` set so the pieces' output adds up to the window's and each
+    local speed stays within ``cap``."""
+    target = max(1, int(round((b - a) / speed)))
+    if tense is None or speed <= 1.0:
+        return [(a, b, min(target, b - a))]
+    grid = seg.start + FRAME_SAMPLES * np.arange(
+        -(-(a - seg.start) // FRAME_SAMPLES), (b - seg.start) // FRAME_SAMPLES + 1
+    )
+    cuts = [a] + [int(c) for c in grid if a + FRAME_SAMPLES // 2 <= c <= b - FRAME_SAMPLES // 2]
+    cuts.append(b)
+    lens = np.diff(cuts).astype(np.float64)
+    idx = np.clip((np.array(cuts[:-1]) - seg.start) // FRAME_SAMPLES, 0, len(tense) - 1)
+    slack = 1.0 - tense[idx]
+    if not np.any(slack > 0):
+        return [(a, b, min(target, b - a))]
+
+    def out_len(k: float) -> float:
+        return float(np.sum(lens / np.minimum(1.0 + k * slack, cap)))
+
+    lo, hi = 0.0, 64.0
+    if out_len(hi) > target:  # even the cap everywhere there is slack does not reach it
+        return [(a, b, min(target, b - a))]
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if out_len(mid) > target else (lo, mid)
+    outs = lens / np.minimum(1.0 + hi * slack, cap)
+    ends = np.round(np.cumsum(outs)).astype(np.int64)
+    ends[-1] = target
+    sizes = np.diff(np.concatenate([[0], ends]))
+    return [
+        (cuts[i], cuts[i + 1], int(max(1, min(sizes[i], lens[i])))) for i in range(len(lens))
+    ]
+
+
 def smooth_speeds(speeds: np.ndarray, max_step: float) -> np.ndarray:
     """Lower speeds until neighbours differ by at most ``max_step`` (only ever slows down)."""
     s = np.array(speeds, np.float64)

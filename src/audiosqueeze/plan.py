@@ -46,6 +46,7 @@ __all__ = [
 
 
 SPEED_POLICIES = ("guard", "cues", "uniform")
+WITHIN_WINDOW = ("flat", "stress", "transients")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ class PlanOptions:
     speed_policy: str = "guard"  #: where speech speeds come from: guard, cues or uniform
     max_speed: float = 1.8  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)
     max_speed_step: float = 0.25  #: largest speed change between neighbouring windows
-    window_ms: float = 750.0  #: speech is given one speed per window of about this length
+    window_ms: float = 750.0  #: speech is given one mean speed per window of about this length
+    #: how a window's speed is spread over its frames: flat, stress (MACH1) or transients
+    within_window: str = "flat"
     min_stretch_ms: float = 400.0  #: speech spans shorter than this are never sped up
     max_risk_increase: float = 0.25  #: guard: added risk allowed per window at rate 1
     guard_path: str | None = None  #: guard: an ONNX model of your own (else the bundled one)
@@ -70,7 +73,7 @@ class PlanOptions:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if f.name not in ("speed_policy", "guard_path"):
+            if f.name not in ("speed_policy", "guard_path", "within_window"):
                 validate.number(f.name, getattr(self, f.name))
         if not 0 < self.min_keep_pause_ms <= self.max_keep_pause_ms:
             raise OptionsError(
@@ -82,6 +85,7 @@ class PlanOptions:
         )
         validate.number("min_cut_ms", self.min_cut_ms, 0, 1000)
         validate.choice("speed_policy", self.speed_policy, SPEED_POLICIES)
+        validate.choice("within_window", self.within_window, WITHIN_WINDOW)
         validate.number("max_speed", self.max_speed, 1.0, 2.0)
         validate.number("max_speed_step", self.max_speed_step, 0.0, 1.0, lo_open=True)
         validate.number("window_ms", self.window_ms, 100.0, 10_000.0)
@@ -261,13 +265,18 @@ class Planner:
     def _run(self, seg: Segment, a: int, b: int) -> list[Edit]:
         spans = curve.windows(a, b, self.options.window_ms)
         speeds = curve.speeds_for(seg, spans, self.rate, self.options)
-        outs = [max(1, int(round((e - s) / v))) for (s, e), v in zip(spans, speeds, strict=True)]
-        if all(o >= e - s for (s, e), o in zip(spans, outs, strict=True)):
+        tense = curve.tension(seg, self.options.within_window)
+        cap = max(2.0, self.options.max_speed)
+        parts = [
+            p
+            for (s, e), v in zip(spans, speeds, strict=True)
+            for p in curve.pieces(seg, s, e, float(v), tense, cap)
+        ]
+        if all(o >= e - s for s, e, o in parts):
             return [Edit("keep", a, b, b - a, "speech")]
-        last = len(spans) - 1
+        last = len(parts) - 1
         return [
-            Edit("stretch", s, e, min(o, e - s), "speech", 0, i < last)
-            for i, ((s, e), o) in enumerate(zip(spans, outs, strict=True))
+            Edit("stretch", s, e, o, "speech", 0, i < last) for i, (s, e, o) in enumerate(parts)
         ]
 
     def _nonspeech(self, seg: Segment, where: str) -> Edit:

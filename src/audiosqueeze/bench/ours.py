@@ -9,7 +9,9 @@
   ``complexity()`` of each window instead of the guard), ``sq-pauses`` (pauses cut, speech
   untouched).
 - ``pauses+speed-1.15`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1), then every speech window
-  at that one speed (``PlanOptions(speed_policy="uniform")``): the strongest simple baseline.
+  at that one speed (``PlanOptions(speed_policy="uniform")``): the strongest simple baseline;
+  ``pauses+speed-1.3-stress`` / ``-transients``: the same tokens, the speed spread within each
+  window by the MACH1 or the Lee & Kim rule (``PlanOptions(within_window=)``).
 - ``sq-default-skip``: the same, but a recording the library flags as having no speech
   (``stats.no_speech``) is not sent at all, as the CLI's skip option does.
 - The pause-treatment ablation, each ``compress`` defaults with one thing changed in what the
@@ -34,6 +36,8 @@ GAINS_DB = {"sq-nsgain0": 0.0, "sq-nsgain-15": -15.0, "sq-nsgain-30": -30.0}
 #: uniform speed of each ``pauses+speed-*`` baseline
 PAUSES_SPEED = {"pauses+speed-1.15": 1.15, "pauses+speed-1.3": 1.3, "pauses+speed-1.45": 1.45}
 ABLATIONS = ("sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
+#: the within-window rule ablation: pauses+speed-1.3 with the speed spread by a rule
+WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
 #: the recogniser ``sq-verify`` checks with
 VERIFY_ASR = "whisper-tiny.en"
 OURS = (
@@ -42,6 +46,7 @@ OURS = (
     "sq-verify",
     *ABLATIONS,
     *PAUSES_SPEED,
+    *WITHIN,
     "sq-default-skip",
     *GAINS_DB,
     "sq-roomtone",
@@ -103,6 +108,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         r = sq.compress(samples, float(method[3:]), **kw)
     elif method in PAUSES_SPEED:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=PAUSES_SPEED[method])
+        r = sq.compress(samples, 1.0, plan_options=o, **kw)
+    elif method in WITHIN:
+        o = sq.PlanOptions(speed_policy="uniform", max_speed=1.3, within_window=WITHIN[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
     elif method.startswith("sq-cues-"):
         o = sq.PlanOptions(speed_policy="cues")
