@@ -183,7 +183,9 @@ def main() -> None:
             f"rho {part['complexity_logistic']['spearman']}"
         )
         for s, v in part["per_speed"].items():
-            print(f"  speed {s}: guard {v['guard']['auc']}  complexity {v['complexity_raw']['auc']}")
+            print(
+                f"  speed {s}: guard {v['guard']['auc']}  complexity {v['complexity_raw']['auc']}"
+            )
     clf = model().fit(x, y)
     size = export(clf, Path(args.out))
     print(f"wrote {args.out} ({size} bytes)")

@@ -151,9 +151,7 @@ def test_a_curve_plan_streams_bit_identically_for_any_chunking():
 def test_any_speed_curve_gives_the_exact_length(speeds, piece):
     x = np.random.default_rng(0).normal(0, 0.1, piece * len(speeds)).astype(np.float32)
     outs = [max(1, int(round(piece / s))) for s in speeds]
-    y = wsola_curve(
-        x, np.arange(len(speeds) + 1) * piece, np.concatenate([[0], np.cumsum(outs)])
-    )
+    y = wsola_curve(x, np.arange(len(speeds) + 1) * piece, np.concatenate([[0], np.cumsum(outs)]))
     assert len(y) == sum(outs) and np.all(np.isfinite(y))
 
 

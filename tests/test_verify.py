@@ -1,0 +1,106 @@
+"""Verify mode: windows where a recogniser's words change are slowed back to 1.0x."""
+
+import numpy as np
+import pytest
+
+import audiosqueeze as sq
+from audiosqueeze.errors import OptionsError
+from audiosqueeze.transcript import Transcript, Word
+from audiosqueeze.verify import relax, word_changes
+
+SR = 16000
+ENERGY = sq.AnalyzeOptions(vad="energy")
+UNIFORM = sq.PlanOptions(speed_policy="uniform", max_speed=1.6)
+
+
+def hum(seconds):
+    t = np.arange(int(seconds * SR)) / SR
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
+        np.float32
+    )
+
+
+class FakeASR:
+    """Hears one word per second of original time; the word at 3 s comes out wrong while the
+    audio around it is sped up (read from the compressed/original length ratio)."""
+
+    name, config = "fake", {}
+
+    def __init__(self, n_original):
+        self.n = n_original
+        self.calls = 0
+        self.plan = None
+
+    def transcribe(self, samples):
+        self.calls += 1
+        ratio = len(samples) / self.n
+        words = []
+        for i in range(int(self.n / SR)):
+            t = i + 0.5  # original seconds
+            text = f"w{i}"
+            if i == 3 and len(samples) != self.n and self._fast_at(t):
+                text = "oops"
+            words.append(Word(text, t * ratio - 0.1, t * ratio + 0.1))
+        return Transcript(" ".join(w.text for w in words), tuple(words))
+
+    def _fast_at(self, t):
+        return any(
+            e.kind == "stretch" and e.out_samples < e.in_samples and e.start <= t * SR < e.end
+            for e in self.plan.edits
+        )
+
+
+def test_word_changes_finds_lost_changed_and_inserted_words():
+    a = [Word("a", 0.0, 0.2), Word("b", 1.0, 1.2), Word("c", 2.0, 2.2)]
+    b = [Word("A", 0.0, 0.2), Word("c.", 2.0, 2.2), Word("d", 3.0, 3.2)]
+    assert word_changes(a, b).tolist() == pytest.approx([1.1, 3.1])
+    assert len(word_changes(a, a)) == 0
+
+
+def test_relax_slows_only_windows_near_a_changed_word():
+    x = hum(8.0)
+    r = sq.compress(x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
+    p = relax(r.plan, np.array([3.5]), margin_s=0.3)
+    for old, new in zip(r.plan.edits, p.edits, strict=True):
+        near = old.start - 0.3 * SR <= 3.5 * SR < old.end + 0.3 * SR
+        if old.kind == "stretch" and near:
+            assert new.out_samples == new.in_samples
+        else:
+            assert new == old
+    assert p.out_samples > r.plan.out_samples
+
+
+def test_verify_slows_the_window_with_the_changed_word_and_keeps_the_rest(monkeypatch):
+    x = hum(8.0)
+    fake = FakeASR(len(x))
+    from audiosqueeze import verify as v
+
+    real_relax = v.relax
+
+    def tracking_relax(plan, changed, margin_s=v.VERIFY_MARGIN_S):
+        p = real_relax(plan, changed, margin_s)
+        fake.plan = p
+        return p
+
+    monkeypatch.setattr(v, "relax", tracking_relax)
+    first = sq.compress(x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
+    fake.plan = first.plan
+    out = sq.compress(
+        x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM, verify=fake
+    )
+    assert fake.calls == 3  # the original, the first render, the refined render
+    at3 = [e for e in out.plan.edits if e.kind == "stretch" and e.start <= 3.5 * SR < e.end]
+    assert at3 and all(e.out_samples == e.in_samples for e in at3)
+    elsewhere = [e for e in out.plan.edits if e.kind == "stretch" and e.end < 2.5 * SR]
+    assert elsewhere and all(e.speed > 1.5 for e in elsewhere)
+    assert first.stats.reduction > out.stats.reduction > 0.2
+    assert len(out.audio) == out.plan.out_samples == out.timemap.compressed_samples
+
+
+def test_verify_rejects_what_is_not_a_recogniser():
+    with pytest.raises(OptionsError, match="42"):
+        sq.compress(hum(1.0), 1.0, sample_rate=SR, analyze_options=ENERGY, verify=42)
+    with pytest.raises(OptionsError, match="verify_rounds"):
+        sq.compress(
+            hum(1.0), sample_rate=SR, analyze_options=ENERGY, verify=FakeASR(1), verify_rounds=0
+        )
