@@ -26,7 +26,7 @@ from audiosqueeze.curve import FEATURES
 
 
 def load(paths):
-    rows = [json.loads(line) for p in paths for line in open(p)]
+    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
     x = np.array([r["features"] + [r["speed"]] for r in rows], np.float32)
     y = np.array([r["label"] for r in rows], np.int64)
     group = np.array(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_tsm import dominant_hz, tone_sequence
 
 import audiosqueeze as sq
 from audiosqueeze import curve
@@ -12,7 +13,6 @@ from audiosqueeze.plan import Edit, Plan, PlanOptions, plan
 from audiosqueeze.render import render, timemap_of
 from audiosqueeze.tsm import wsola_curve
 from audiosqueeze.units import FRAME_SAMPLES
-from test_tsm import dominant_hz, tone_sequence
 
 SR = 16000
 
