@@ -1,12 +1,14 @@
 """Our methods in the benchmark, through the public API only (``import audiosqueeze``).
 
 - ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise
-  (pauses cut, speech on the guard's speed curve).
+  (pauses cut, speech sped up; see :mod:`audiosqueeze.curve`).
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
 - ``sq-verify``: ``compress`` defaults with ``verify="whisper-tiny.en"`` (windows where tiny.en's
   words change are set back to 1.0x and re-rendered).
-- The speed-policy ablation at rate 1 and 0.5: ``sq-cues-*`` (the curve from the hand-weighted
-  ``complexity()`` of each window instead of the guard), ``sq-pauses`` (pauses cut, speech
+- ``sq-verify-1.0``: the same at rate 1.
+- The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
+  ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
+  hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
   untouched).
 - ``pauses+speed-1.15`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1), then every speech window
   at that one speed (``PlanOptions(speed_policy="uniform")``): the strongest simple baseline;
@@ -35,15 +37,18 @@ RATES = ("sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0")
 GAINS_DB = {"sq-nsgain0": 0.0, "sq-nsgain-15": -15.0, "sq-nsgain-30": -30.0}
 #: uniform speed of each ``pauses+speed-*`` baseline
 PAUSES_SPEED = {"pauses+speed-1.15": 1.15, "pauses+speed-1.3": 1.3, "pauses+speed-1.45": 1.45}
-ABLATIONS = ("sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
+ABLATIONS = ("sq-guard-0.5", "sq-guard-1.0", "sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
 #: the within-window rule ablation: pauses+speed-1.3 with the speed spread by a rule
 WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
+#: fastest speech of the guard and cues ablations at rate 1
+ABLATION_MAX_SPEED = 1.8
 #: the recogniser ``sq-verify`` checks with
 VERIFY_ASR = "whisper-tiny.en"
 OURS = (
     *RATES,
     "sq-default",
     "sq-verify",
+    "sq-verify-1.0",
     *ABLATIONS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -112,13 +117,16 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in WITHIN:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=1.3, within_window=WITHIN[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
-    elif method.startswith("sq-cues-"):
-        o = sq.PlanOptions(speed_policy="cues")
-        r = sq.compress(samples, float(method[8:]), plan_options=o, **kw)
+    elif method.startswith(("sq-cues-", "sq-guard-")):
+        policy, rate = method[3:].split("-")
+        o = sq.PlanOptions(speed_policy=policy, max_speed=ABLATION_MAX_SPEED)
+        r = sq.compress(samples, float(rate), plan_options=o, **kw)
     elif method == "sq-pauses":
         r = sq.compress(samples, 1.0, plan_options=sq.PlanOptions(max_speed=1.0), **kw)
     elif method == "sq-verify":
         r = sq.compress(samples, verify=VERIFY_ASR, **kw)
+    elif method == "sq-verify-1.0":
+        r = sq.compress(samples, 1.0, verify=VERIFY_ASR, **kw)
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)
