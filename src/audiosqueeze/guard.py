@@ -1,8 +1,7 @@
 """The learned quality guard: the risk that a recogniser's words change in a speech window
 when it is sped up.
 
-The model is a logistic regression over the window features, the speed and their products
-(trained by ``scripts/train_guard.py`` on
+The model is a small gradient-boosted tree ensemble (trained by ``scripts/train_guard.py`` on
 dev-split labels made by ``scripts/guard_labels.py`` with Whisper tiny.en and base), shipped as
 ONNX in ``audiosqueeze/data/guard.onnx`` and run by onnxruntime. Its input is one row per
 (window, candidate speed): the window's :data:`~audiosqueeze.curve.FEATURES` followed by the
