@@ -58,18 +58,21 @@ def test_planted_edits_at_rate_one():
     ]
     assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 150 ms kept
     assert p.edits[5].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
-    # hand-made segments carry no frames: every window takes the segment's complexity,
-    # speed 1 + (max_speed - 1) * (1 - complexity)
-    for e in p.edits[1:5]:
-        assert e.speed == pytest.approx(1 + 0.8 * 0.9, rel=1e-3)
-    for e in p.edits[6:9]:
-        assert e.speed == pytest.approx(1 + 0.8 * 0.1, rel=1e-3)
+    # the default policy: every speech window at max_speed at rate 1
+    for e in p.edits[1:5] + p.edits[6:9]:
+        assert e.speed == pytest.approx(o.max_speed, rel=1e-3)
     assert sum(e.in_samples for e in p.edits[1:5]) == 3 * SR
+    # the cues policy on hand-made segments (no frames): each window takes its segment's
+    # complexity, speed 1 + (max_speed - 1) * (1 - complexity)
+    c = plan(A, 1.0, PlanOptions(speed_policy="cues", max_speed=1.8))
+    assert [e.speed for e in c.edits[1:5]] == pytest.approx([1 + 0.8 * 0.9] * 4, rel=1e-3)
+    assert [e.speed for e in c.edits[6:9]] == pytest.approx([1 + 0.8 * 0.1] * 3, rel=1e-3)
 
 
 def test_short_pause_is_left_alone():
-    p = plan(analysis_of(("speech", 1.0, 1.0), ("silence", 0.12), ("speech", 1.0, 1.0)), 1.0)
-    assert p.is_identity  # complexity 1: speech kept; 120 ms < the 150 ms kept pause
+    a = analysis_of(("speech", 1.0, 1.0), ("silence", 0.12), ("speech", 1.0, 1.0))
+    p = plan(a, 1.0, PlanOptions(max_speed=1.0))
+    assert p.is_identity  # speech kept (max_speed 1); 120 ms < the 150 ms kept pause
 
 
 def test_edits_are_contiguous_and_json_round_trips():
@@ -132,7 +135,7 @@ def test_kept_pause_sits_next_to_speech():
         ("speech", 1.0, 1.0),
         ("noise", 4.0),
     )
-    p = plan(a, 1.0)
+    p = plan(a, 1.0, PlanOptions(max_speed=1.0))
     lead, mid, trail = p.edits[0], p.edits[2], p.edits[4]
     keep = int(PlanOptions().min_keep_pause_ms * SR / 1000)
     assert (lead.kind, lead.out_samples, lead.head, lead.tail) == ("shorten", keep, 0, keep)
