@@ -60,8 +60,8 @@ class PlanOptions:
     min_keep_pause_ms: float = 150.0  #: kept pause at rate 1
     min_keep_noise_ms: float = 100.0  #: kept noise at rate 1 (noise is where ASR hallucinates)
     min_cut_ms: float = 10.0  #: non-speech is shortened only if at least this much would go
-    speed_policy: str = "uniform"  #: where speech speeds come from: uniform, guard or cues
-    max_speed: float = 1.5  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)
+    speed_policy: str = "cues"  #: where speech speeds come from: cues, guard or uniform
+    max_speed: float = 1.8  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)
     max_speed_step: float = 0.25  #: largest speed change between neighbouring windows
     window_ms: float = 750.0  #: speech is given one mean speed per window of about this length
     #: how a window's speed is spread over its frames: flat, stress (MACH1) or transients
