@@ -58,9 +58,10 @@ def test_planted_edits_at_rate_one():
     ]
     assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 150 ms kept
     assert p.edits[5].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
-    # the default policy: every speech window at max_speed at rate 1
-    for e in p.edits[1:5] + p.edits[6:9]:
-        assert e.speed == pytest.approx(o.max_speed, rel=1e-3)
+    # the uniform policy: every speech window at max_speed at rate 1
+    u = plan(A, 1.0, PlanOptions(speed_policy="uniform", max_speed=1.5))
+    for e in u.edits[1:5] + u.edits[6:9]:
+        assert e.speed == pytest.approx(1.5, rel=1e-3)
     assert sum(e.in_samples for e in p.edits[1:5]) == 3 * SR
     # the cues policy on hand-made segments (no frames): each window takes its segment's
     # complexity, speed 1 + (max_speed - 1) * (1 - complexity)
@@ -149,16 +150,40 @@ def test_no_speech_becomes_a_short_silence_and_rate_zero_keeps_it():
 
     a = analysis_of(("noise", 10.0), ("noise", 10.0), ("silence", 3.0))
     p = plan(a, 0.5)
-    assert [e.kind for e in p.edits] == ["shorten", "shorten", "mute"]
-    assert [e.out_samples for e in p.edits] == [0, 0, int(NO_SPEECH_MS * SR / 1000)]
+    assert [(e.kind, e.start, e.end) for e in p.edits] == [("mute", 0, 23 * SR)]
+    assert p.out_samples == int(NO_SPEECH_MS * SR / 1000)
     assert plan(a, 0.0).is_identity
+    # beyond MAX_HELD_MS the held part is let go (cut entirely: no speech came before it)
+    long = analysis_of(*[("noise", 10.0)] * 8)
+    p = plan(long, 0.5)
+    assert [(e.kind, e.out_samples) for e in p.edits] == [
+        ("shorten", 0),
+        ("mute", int(NO_SPEECH_MS * SR / 1000)),
+    ]
+    assert p.edits[0].end == 60 * SR
 
 
-def test_leading_nonspeech_split_in_pieces_keeps_only_the_last_piece():
-    a = analysis_of(("noise", 10.0), ("noise", 4.0), ("speech", 2.0, 0.9))
-    p = plan(a, 1.0)
-    assert [(e.kind, e.out_samples) for e in p.edits[:2]] == [("shorten", 0), ("shorten", 1600)]
-    assert p.edits[1].head == 0  # the end of the noise, next to the speech, is what stays
+def test_nonspeech_split_in_pieces_is_planned_as_one_stretch():
+    # the analysis splits long runs at 10 s; the planner merges them back: one kept pause
+    a = analysis_of(
+        ("noise", 10.0),
+        ("noise", 4.0),
+        ("speech", 2.0, 0.9),
+        ("silence", 10.0),
+        ("noise", 10.0),
+        ("silence", 3.0),
+        ("speech", 1.0, 0.9),
+        ("silence", 10.0),
+        ("silence", 5.0),
+    )
+    p = plan(a, 1.0, PlanOptions(max_speed=1.0))
+    shortened = [(e.start // SR, e.end // SR, e.out_samples, e.head, e.segment) for e in p.edits]
+    shortened = [x for x in shortened if x[2] < (x[1] - x[0]) * SR]
+    assert shortened == [
+        (0, 14, 1600, 0, "noise"),  # lead: its end, next to the speech, stays
+        (16, 39, 1600, 800, "noise"),  # middle: 23 s of silence and noise, one 100 ms pause
+        (40, 55, 2400, 2400, "silence"),  # trail: its start stays
+    ]
 
 
 @given(

@@ -10,9 +10,10 @@ same way and the speech between them gets a speed curve, one speed per window
 much. A recording with no speech at all becomes :data:`NO_SPEECH_MS` of
 digital silence (``Stats.no_speech`` says so: the caller can skip the model entirely).
 
-The :class:`Planner` is a streaming processor: it turns each closed segment into its edit as
-soon as the segment closes, except non-speech before the first speech, which it holds (one
-segment, at most ``max_segment_ms``) until it knows whether speech follows. :func:`plan` runs
+The :class:`Planner` is a streaming processor: it turns each closed speech segment into its
+edits as soon as the segment closes. Non-speech it holds until the next speech segment (or
+the end) arrives, merging consecutive non-speech segments (the analysis splits long runs at
+``max_segment_ms``) into one stretch with one kept pause, up to :data:`MAX_HELD_MS`. :func:`plan` runs
 it over a whole :class:`~audiosqueeze.analyze.Analysis`.
 """
 
@@ -34,6 +35,9 @@ from .units import SAMPLE_RATE, ms_to_samples, to_seconds
 EDIT_KINDS = ("keep", "shorten", "stretch", "mute")
 #: What a recording without speech becomes (at rate > 0): this much digital silence.
 NO_SPEECH_MS = 100.0
+#: Consecutive non-speech segments (the analysis splits runs at ``max_segment_ms``) are
+#: planned as one stretch with one kept pause, up to this long (bounds what is held).
+MAX_HELD_MS = 60_000.0
 
 __all__ = [
     "Edit",
@@ -197,6 +201,14 @@ def strength(rate: float) -> float:
     return float(np.interp(rate, RATE_CURVE[0], RATE_CURVE[1]))
 
 
+def _merge(a: Segment, b: Segment) -> Segment:
+    """Two consecutive non-speech segments as one (noise if either is noise)."""
+    kind = "noise" if "noise" in (a.kind, b.kind) else "silence"
+    return Segment(
+        kind, a.start, b.end, min(a.confidence, b.confidence), None, a.noise_type or b.noise_type
+    )
+
+
 def check_rate(rate) -> float:
     """``rate`` as a float in [0, 1], or an :class:`OptionsError` quoting it."""
     return validate.number("rate", rate, 0.0, 1.0)
@@ -215,10 +227,11 @@ class Planner:
         self.options = options or PlanOptions()
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
+        self._max_held = ms_to_samples(MAX_HELD_MS)
         self.reset()
 
     def reset(self) -> None:
-        self._held: Segment | None = None  # non-speech before the first speech
+        self._held: Segment | None = None  # the non-speech since the last speech, merged
         self._seen_speech = False
 
     def push(self, segments: Iterable[Segment]) -> list[Edit]:
@@ -228,15 +241,10 @@ class Planner:
         return out
 
     def flush(self, segments: Iterable[Segment] = ()) -> list[Edit]:
-        segments = list(segments)
-        out = self.push(segments[:-1])
-        if segments:
-            last = segments[-1]
-            if self.rate > 0 and last.kind != "speech" and self._seen_speech:
-                out.append(self._nonspeech(last, "trail"))
-            else:
-                out += self._one(last)
-        if self._held is not None:  # the stream ended without speech: all of it was held
+        out = self.push(segments)
+        if self._held is not None and self._seen_speech:
+            out += self._release("trail")
+        elif self._held is not None:  # the stream ended without speech
             n = min(self._held.end, ms_to_samples(NO_SPEECH_MS))
             out.append(self._edit("mute", self._held, n))
             self._held = None
@@ -246,14 +254,23 @@ class Planner:
         if self.rate == 0.0:
             return [self._edit("keep", seg, seg.num_samples)]
         if seg.kind == "speech":
-            out = [] if self._held is None else [self._nonspeech(self._held, "lead")]
-            self._held, self._seen_speech = None, True
+            out = self._release("middle" if self._seen_speech else "lead")
+            self._seen_speech = True
             return out + self._speech(seg)
-        if self._seen_speech:
-            return [self._nonspeech(seg, "middle")]
-        out = [] if self._held is None else [self._edit("shorten", self._held, 0)]
-        self._held = seg
+        out = []
+        if self._held is not None and self._held.num_samples >= self._max_held:
+            # held long enough: let it go with its own kept pause (before any speech: all of it)
+            out = self._release("middle" if self._seen_speech else "drop")
+        self._held = seg if self._held is None else _merge(self._held, seg)
         return out
+
+    def _release(self, where: str) -> list[Edit]:
+        held, self._held = self._held, None
+        if held is None:
+            return []
+        if where == "drop":
+            return [self._edit("shorten", held, 0)]
+        return [self._nonspeech(held, where)]
 
     @staticmethod
     def _edit(kind: str, seg: Segment, out: int, head: int = 0) -> Edit:
