@@ -13,8 +13,8 @@ digital silence (``Stats.no_speech`` says so: the caller can skip the model enti
 The :class:`Planner` is a streaming processor: it turns each closed speech segment into its
 edits as soon as the segment closes. Non-speech it holds until the next speech segment (or
 the end) arrives, merging consecutive non-speech segments (the analysis splits long runs at
-``max_segment_ms``) into one stretch with one kept pause, up to :data:`MAX_HELD_MS`. :func:`plan` runs
-it over a whole :class:`~audiosqueeze.analyze.Analysis`.
+``max_segment_ms``) into one stretch with one kept pause, up to :data:`MAX_HELD_MS`.
+:func:`plan` runs it over a whole :class:`~audiosqueeze.analyze.Analysis`.
 """
 
 from __future__ import annotations
