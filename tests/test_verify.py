@@ -104,3 +104,25 @@ def test_verify_rejects_what_is_not_a_recogniser():
         sq.compress(
             hum(1.0), sample_rate=SR, analyze_options=ENERGY, verify=FakeASR(1), verify_rounds=0
         )
+
+
+def test_max_wer_increase_is_a_budget_on_the_guards_prediction():
+    from audiosqueeze.curve import predicted_wer_increase
+
+    x = np.concatenate([hum(3.0), np.zeros(SR, np.float32), hum(4.0)])
+    a = sq.analyze(x, ENERGY, sample_rate=SR)
+    opts = sq.PlanOptions()
+    full = sq.plan(a, 1.0, opts)
+    top = predicted_wer_increase(a, full, opts)
+    assert top > 0  # the guard sees some risk in sped-up speech
+    reductions = []
+    for budget in (0.0, top / 4, top / 2, top):
+        p = sq.plan_for_budget(a, budget, opts)
+        assert predicted_wer_increase(a, p, opts) <= budget + 1e-9
+        reductions.append(p.reduction)
+    assert reductions == sorted(reductions) and reductions[0] < reductions[-1]
+    assert sq.plan_for_budget(a, top, opts).rate == 1.0
+    out = sq.compress(x, sample_rate=SR, analyze_options=ENERGY, max_wer_increase=top / 2)
+    assert out.plan == sq.plan_for_budget(a, top / 2, opts)
+    with pytest.raises(OptionsError, match="not both"):
+        sq.compress(x, sample_rate=SR, target_reduction=0.2, max_wer_increase=1.0)
