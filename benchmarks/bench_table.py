@@ -1,0 +1,66 @@
+"""A compact table from ``audiosqueeze bench`` rows, with methods renamed where a run's
+method meant something else at the commit that made it (the dev tuning runs).
+
+    python benchmarks/bench_table.py docs/results/dev-tuning/tiny1.jsonl.gz \\
+        --rename sq-0.5=guard-lr-0.5 --rename sq-1.0=guard-lr-1.0
+
+Per dataset and recogniser, over the utterances that have a row for every method: token
+reduction (Gemini), WER before and after, ΔWER in points with its paired bootstrap 95 % CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from audiosqueeze import evaluate as ev
+
+
+def rows_of(path: Path, rename: dict[str, str]) -> list[dict]:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    rows = [json.loads(line) for line in data.decode().splitlines() if line]
+    for r in rows:
+        r["method"] = rename.get(r["method"], r["method"])
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("--rename", action="append", default=[], help="OLD=NEW (all files)")
+    ap.add_argument("--resamples", type=int, default=2000)
+    args = ap.parse_args()
+    rename = dict(x.split("=", 1) for x in args.rename)
+    by: dict[tuple, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
+    for f in args.files:
+        for r in rows_of(f, rename):
+            by[(r["dataset"], r["asr"])][r["method"]][r["id"]] = r
+    for (ds, asr), methods in sorted(by.items()):
+        if "none" not in methods:
+            continue
+        ids = sorted(set.intersection(*(set(v) for v in methods.values())))
+        base = [ev.Counts(*methods["none"][i]["words"]) for i in ids]
+        print(f"\n{ds}, {asr}: {len(ids)} utterances, {sum(c.ref for c in base)} words\n")
+        print("| method | tokens removed | WER | ΔWER [95 % CI] |")
+        print("| --- | ---: | ---: | --- |")
+        rows = []
+        for m, got in methods.items():
+            counts = [ev.Counts(*got[i]["words"]) for i in ids]
+            before = sum(got[i]["gemini_before"] for i in ids)
+            after = sum(got[i]["gemini_after"] for i in ids)
+            d, lo, hi = ev.paired_bootstrap(base, counts, resamples=args.resamples)
+            rows.append((1 - after / before, m, ev.corpus(counts).wer, d, lo, hi))
+        for red, m, wer, d, lo, hi in sorted(rows):
+            print(
+                f"| {m} | {100 * red:.1f} % | {100 * wer:.2f} | "
+                f"{100 * d:+.2f} [{100 * lo:+.2f}, {100 * hi:+.2f}] |"
+            )
+
+
+if __name__ == "__main__":
+    main()
