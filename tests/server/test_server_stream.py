@@ -384,7 +384,7 @@ def test_live_server_with_the_websockets_client(tmp_path, pcm):
         asyncio.run(hang_up(url))
         (gone,) = wait_for_rows(app, 1)
         audio, done, code = asyncio.run(talk(url))
-        rows = records(app)
+        rows = wait_for_rows(app, 2)  # written once the socket has closed
     assert code == 1000 and audio == s16(library(pcm, 1.0).audio).tobytes()
     assert done["seconds_in"] == pytest.approx(5.0)
     assert [x.status for x in rows] == [499, 200] and gone.seconds_in == pytest.approx(1.0)
