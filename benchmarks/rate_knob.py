@@ -54,7 +54,7 @@ def main() -> None:
                     warnings.simplefilter("ignore")
                     p = sq.plan_for_target(a, t)
                 errs[t].append(p.reduction - t)
-        print(f"{i + 1}/{len(clips)}", end="\r", flush=True)
+        print(f"{i + 1}/{len(clips)}", end="\r", file=sys.stderr, flush=True)
     print(f"{len(clips)} dev clips ({args.per_dataset} LibriSpeech, {args.per_dataset} CV)")
     print("| rate | mean reduction | LibriSpeech | Common Voice |")
     print("| --- | --- | --- | --- |")
