@@ -126,3 +126,17 @@ def test_max_wer_increase_is_a_budget_on_the_guards_prediction():
     assert out.plan == sq.plan_for_budget(a, top / 2, opts)
     with pytest.raises(OptionsError, match="not both"):
         sq.compress(x, sample_rate=SR, target_reduction=0.2, max_wer_increase=1.0)
+
+
+def test_a_bad_guard_model_is_a_clear_error(tmp_path):
+    bad = tmp_path / "guard.onnx"
+    bad.write_bytes(b"not a model")
+    x = np.concatenate([hum(2.0), np.zeros(SR, np.float32), hum(2.0)])
+    for path, quote in ((bad, "not a usable guard model"), (tmp_path / "none.onnx", "no quality")):
+        o = sq.PlanOptions(speed_policy="guard", guard_path=str(path))
+        with pytest.raises(sq.AudiosqueezeError, match=quote):
+            sq.compress(x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=o)
+    with pytest.raises(OptionsError, match="'wobble'"):
+        sq.PlanOptions(within_window="wobble")
+    with pytest.raises(OptionsError, match="nan"):
+        sq.compress(x, sample_rate=SR, max_wer_increase=float("nan"))
