@@ -156,10 +156,24 @@ values = st.one_of(
     ),
     st.dictionaries(
         st.sampled_from(
-            ["max_keep_pause_ms", "min_keep_pause_ms", "max_speed", "min_cut_ms", "min_stretch_ms"]
+            [
+                "max_keep_pause_ms",
+                "min_keep_pause_ms",
+                "max_speed",
+                "min_cut_ms",
+                "min_stretch_ms",
+                "speed_policy",
+                "within_window",
+                "window_ms",
+                "max_speed_step",
+                "max_risk_increase",
+                "min_inner_pause_ms",
+                "inner_pause_prob",
+                "inner_pause_drop_db",
+            ]
         ),
-        values,
-        max_size=3,
+        values | st.sampled_from(["cues", "guard", "uniform", "flat", "stress", "transients"]),
+        max_size=4,
     ),
     st.dictionaries(
         st.sampled_from(["tsm", "crossfade_ms", "nonspeech_gain_db"]), values, max_size=2
