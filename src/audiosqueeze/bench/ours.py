@@ -23,8 +23,8 @@
   :data:`ROOM_TONE_DBFS` white noise (built here, on the rendered audio and its plan).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
-  segment with one kept pause instead of one per 10-s segment (a probe of what a core change
-  would give; it has its own analysis).
+  segment with one kept pause instead of one per 10-s segment (the probe that led the planner
+  to merge consecutive non-speech segments itself; it has its own analysis).
 """
 
 from __future__ import annotations
