@@ -11,14 +11,13 @@ target is reachable (the issue asks for +-2 points).
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import warnings
 
 import numpy as np
 
 import audiosqueeze as sq
-from audiosqueeze.datasets import data_root, split_utterances
+from audiosqueeze.datasets import data_root, sample_split
 
 RATES = np.round(np.arange(0.0, 1.01, 0.1), 2)
 TARGETS = (0.1, 0.2, 0.3, 0.4, 0.5)
@@ -35,11 +34,7 @@ def main() -> None:
         sys.modules["audiosqueeze.plan"].RATE_CURVE = ((0.0, 1.0), (0.0, 1.0))
     print("rate -> strength:", sys.modules["audiosqueeze.plan"].RATE_CURVE)
     root = data_root(args.data)
-    clips = []
-    for ds in ("librispeech", "commonvoice"):
-        us = split_utterances(root, "dev", ds)
-        random.Random(args.seed).shuffle(us)
-        clips += us[: args.per_dataset]
+    clips = sample_split(root, "dev", args.per_dataset, args.seed)
     red = np.zeros((len(clips), len(RATES)))
     errs = {t: [] for t in TARGETS}
     for i, u in enumerate(clips):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import random
 import re
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import audiosqueeze as sq
 from audiosqueeze import curve
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.run import TranscriptCache
-from audiosqueeze.datasets import data_root, split_utterances
+from audiosqueeze.datasets import data_root, sample_split
 from audiosqueeze.units import ms_to_samples
 
 SPEEDS = (1.0, 1.3, 1.6, 1.9)
@@ -86,11 +85,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     root = data_root(args.data)
-    clips = []
-    for ds in ("librispeech", "commonvoice"):
-        us = split_utterances(root, "dev", ds)
-        random.Random(args.seed).shuffle(us)
-        clips += us[: args.per_dataset]
+    clips = sample_split(root, "dev", args.per_dataset, args.seed)
     asr = load_asr(args.asr)
     cache = TranscriptCache(Path(args.cache))
     speeds = [float(s) for s in args.speeds.split(",")]

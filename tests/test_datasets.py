@@ -134,3 +134,21 @@ def test_real_splits_are_fixed_and_disjoint(shared_data):
     test_ids = {u.id for u in test_ls + test_cv}
     assert not test_ids & {u.id for u in dev_ls + dev_cv}
     assert all(u.path.is_file() and u.text for u in test_ls[:5] + test_cv[:5])
+
+
+def test_sample_split_is_a_seeded_draw_per_dataset(tmp_path):
+    from audiosqueeze.datasets import sample_split
+
+    rows = [
+        {"id": f"{ds[:2]}{i}", "path": "x.flac", "text": "t", "dataset": ds, "split": sub}
+        for ds, sub in (("librispeech", "train-clean-5"), ("commonvoice", "cv-valid-dev"))
+        for i in range(20)
+    ]
+    (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    a = [u.id for u in sample_split(tmp_path, "dev", 5, seed=9)]
+    assert a == [u.id for u in sample_split(tmp_path, "dev", 5, seed=9)]  # the same draw
+    assert [x[:2] for x in a] == ["li"] * 5 + ["co"] * 5
+    assert a != [u.id for u in sample_split(tmp_path, "dev", 5, seed=10)]
+    assert a[:5] != [f"li{i}" for i in range(5)]  # shuffled, not the manifest's first five
+    bigger = [u.id for u in sample_split(tmp_path, "dev", 8, seed=9)]
+    assert bigger[:5] == a[:5]  # a larger draw extends the smaller one

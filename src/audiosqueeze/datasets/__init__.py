@@ -207,6 +207,25 @@ def split_utterances(root: str | os.PathLike, split: str, dataset: str) -> list[
     return [u for u in from_manifest(root, SPLITS[split][dataset]) if u.dataset == dataset]
 
 
+def sample_split(
+    root: str | os.PathLike,
+    split: str,
+    per_dataset: int,
+    seed: int,
+    datasets: tuple[str, ...] = ("librispeech", "commonvoice"),
+) -> list[Utterance]:
+    """``per_dataset`` utterances of each of ``datasets`` in ``split``, drawn with ``seed``
+    (the same draw every time: the guard's labels and the dev benchmarks use it)."""
+    import random
+
+    out = []
+    for ds in datasets:
+        us = split_utterances(root, split, ds)
+        random.Random(seed).shuffle(us)
+        out += us[:per_dataset]
+    return out
+
+
 __all__ = [
     "DATA_ENV",
     "SPLITS",
@@ -217,5 +236,6 @@ __all__ = [
     "from_huggingface",
     "from_librispeech",
     "from_manifest",
+    "sample_split",
     "split_utterances",
 ]
