@@ -40,7 +40,7 @@ def word_changes(original: Sequence[Word], compressed: Sequence[Word]) -> np.nda
 
     >>> a = [Word("the", 0.0, 0.2), Word("cat", 0.3, 0.6), Word("sat", 0.7, 1.0)]
     >>> b = [Word("The", 0.0, 0.2), Word("hat", 0.3, 0.6), Word("sat.", 0.7, 1.0)]
-    >>> word_changes(a, b).tolist()
+    >>> [round(float(t), 2) for t in word_changes(a, b)]
     [0.45, 0.45]
     """
     a = [_norm(w.text) for w in original]
