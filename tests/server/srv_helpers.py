@@ -126,6 +126,25 @@ def live_server(app):
         sock.close()
 
 
+def http_scope(path: str, headers: dict[str, str], query: bytes = b"") -> dict:
+    """A plain ASGI ``POST`` scope for driving the app by hand."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query,
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "state": {},
+    }
+
+
 def asgi_post(
     app, path: str, headers: dict, body_chunks, *, stall_after=None, disconnect_after=None
 ):
@@ -157,21 +176,7 @@ def asgi_post(
         elif message["type"] == "http.response.body":
             out.append(message.get("body", b""))
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
-        "state": {},
-    }
+    scope = http_scope(path, headers)
 
     async def run():
         async with app.router.lifespan_context(app):

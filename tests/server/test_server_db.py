@@ -13,7 +13,7 @@ from audiosqueeze.server import create_app
 from audiosqueeze.server.db import Base, UsageRecord, make_engine, migrate, normalise_url
 from audiosqueeze.server.usage import has_record, storable
 
-from .srv_helpers import client, config
+from .srv_helpers import client, config, http_scope
 
 
 def records(engine) -> list[UsageRecord]:
@@ -101,21 +101,7 @@ def test_record_is_committed_before_the_response_starts(tmp_path, wav, engine):
                     rid = dict(message["headers"])[b"x-request-id"].decode()
                     seen.append((message["status"], has_record(engine, rid)))
 
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "POST",
-                "scheme": "http",
-                "path": "/v1/compress",
-                "raw_path": b"",
-                "root_path": "",
-                "query_string": b"rate=0.5",
-                "client": ("127.0.0.1", 1),
-                "server": ("test", 80),
-                "headers": [(b"content-type", b"audio/wav")],
-                "state": {},
-            }
+            scope = http_scope("/v1/compress", {"content-type": "audio/wav"}, b"rate=0.5")
             await app(scope, receive, send)
 
     asyncio.run(run())
