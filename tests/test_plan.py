@@ -206,3 +206,22 @@ def test_streaming_planner_equals_offline_plan(parts, rate):
     assert tuple(edits) == plan(a, rate).edits
     assert all(x.end == y.start for x, y in zip(edits, edits[1:], strict=False))
     assert edits[0].start == 0 and edits[-1].end == a.num_samples
+
+
+def test_rate_cuts_pauses_first_then_speeds_up_speech():
+    o = PlanOptions(max_keep_pause_ms=1000, min_keep_pause_ms=150, max_speed=1.6)
+    # kept pause: (1 - rate / 0.5)^2 of the way from the shortest to the longest, then shortest
+    assert [o.keep_ms("silence", r) for r in (0.0, 0.25, 0.5, 0.75, 1.0)] == pytest.approx(
+        [1000.0, 150 + 850 / 4, 150.0, 150.0, 150.0]
+    )
+    assert o.keep_ms("noise", 0.5) == pytest.approx(o.min_keep_noise_ms)
+    # speech: 1 + (max_speed - 1) rate^2
+    assert [o.top_speed(r) for r in (0.0, 0.5, 1.0)] == pytest.approx([1.0, 1.15, 1.6])
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_rate_mapping_is_monotone(r1, r2):
+    lo, hi = sorted((r1, r2))
+    o = PlanOptions()
+    assert o.keep_ms("silence", lo) >= o.keep_ms("silence", hi)
+    assert o.top_speed(lo) <= o.top_speed(hi) <= o.max_speed

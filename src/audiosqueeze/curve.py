@@ -20,8 +20,8 @@ piece per window). Where the speeds come from is the policy:
   the fastest speed whose added risk stays within ``rate x max_risk_increase``;
 - ``"cues"``: the hand-weighted :func:`~audiosqueeze.analyze.complexity` of the window
   (the ablation without the guard);
-- ``"uniform"``: every window at ``1 + rate x (max_speed - 1)`` (the ``pauses+speed-*``
-  baselines: our pause cut, then a uniform speed-up).
+- ``"uniform"``: every window at ``PlanOptions.top_speed(rate)`` (the ``pauses+speed-*``
+  baselines are rate 1 of it: our pause cut, then one speed everywhere).
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def smooth_speeds(speeds: np.ndarray, max_step: float) -> np.ndarray:
 
 def speeds_for(seg: Segment, spans: list[tuple[int, int]], rate: float, options) -> np.ndarray:
     """One speed per window of ``spans`` at ``rate`` under ``options.speed_policy``."""
-    top = 1.0 + rate * (options.max_speed - 1.0)
+    top = options.top_speed(rate)
     if options.speed_policy == "uniform":
         return np.full(len(spans), top)
     if seg.frames is None:  # a segment made by hand: its one complexity for every window

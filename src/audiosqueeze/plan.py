@@ -38,6 +38,8 @@ NO_SPEECH_MS = 100.0
 #: Consecutive non-speech segments (the analysis splits runs at ``max_segment_ms``) are
 #: planned as one stretch with one kept pause, up to this long (bounds what is held).
 MAX_HELD_MS = 60_000.0
+#: Rate from which pauses are kept at their shortest (speech speed-up goes on up to rate 1).
+PAUSES_DONE_RATE = 0.5
 
 __all__ = [
     "Edit",
@@ -106,10 +108,17 @@ class PlanOptions:
     def keep_ms(self, kind: str, rate: float) -> float:
         """Longest non-speech kept whole at ``rate``; longer stretches are shortened to it.
 
-        Falls with the square of ``1 - rate``: most of the way to the shortest pause by
-        rate 0.5, where pauses are the cheapest tokens to remove."""
+        Pauses are the cheapest tokens to remove, so they go first: the kept pause falls with
+        the square of ``1 - rate / PAUSES_DONE_RATE`` and is at its shortest from rate 0.5 on."""
         low = self.min_keep_noise_ms if kind == "noise" else self.min_keep_pause_ms
-        return low + (self.max_keep_pause_ms - low) * (1.0 - rate) ** 2
+        left = 1.0 - min(1.0, rate / PAUSES_DONE_RATE)
+        return low + (self.max_keep_pause_ms - low) * left**2
+
+    def top_speed(self, rate: float) -> float:
+        """Fastest speech speed at ``rate``: ``1 + (max_speed - 1) x rate^2``, so speech speeds
+        up slowly while pauses are still being cut and most towards rate 1 (1.0x at rate 0,
+        a quarter of the way at rate 0.5, ``max_speed`` at rate 1)."""
+        return 1.0 + (self.max_speed - 1.0) * rate**2
 
 
 @dataclass(frozen=True)

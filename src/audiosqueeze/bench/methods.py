@@ -29,13 +29,13 @@ import numpy as np
 from ..errors import MissingDependencyError, OptionsError
 from ..timemap import TimeMap
 from ..units import SAMPLE_RATE
-from .ours import OURS, PAUSES_SPEED, RATES, run_ours
+from .ours import OURS, PAUSES_SPEED_DEFAULT, RATES, run_ours
 
 BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
 #: Every method, in report order.
 METHODS = BASELINES + OURS
 #: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
-DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED)
+DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
 TRIM_FILTER = (
     "silenceremove=start_periods=1:start_threshold=-35dB:"
     "stop_periods=-1:stop_duration=0.5:stop_threshold=-35dB"

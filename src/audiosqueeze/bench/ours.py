@@ -10,7 +10,7 @@
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
   untouched).
-- ``pauses+speed-1.15`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1), then every speech window
+- ``pauses+speed-1.1`` / ``-1.15`` / ``-1.2`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1), then every speech window
   at that one speed (``PlanOptions(speed_policy="uniform")``): the strongest simple baseline;
   ``pauses+speed-1.3-stress`` / ``-transients``: the same tokens, the speed spread within each
   window by the MACH1 or the Lee & Kim rule (``PlanOptions(within_window=)``).
@@ -36,7 +36,15 @@ import numpy as np
 RATES = ("sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0")
 GAINS_DB = {"sq-nsgain0": 0.0, "sq-nsgain-15": -15.0, "sq-nsgain-30": -30.0}
 #: uniform speed of each ``pauses+speed-*`` baseline
-PAUSES_SPEED = {"pauses+speed-1.15": 1.15, "pauses+speed-1.3": 1.3, "pauses+speed-1.45": 1.45}
+PAUSES_SPEED = {
+    "pauses+speed-1.1": 1.1,
+    "pauses+speed-1.15": 1.15,
+    "pauses+speed-1.2": 1.2,
+    "pauses+speed-1.3": 1.3,
+    "pauses+speed-1.45": 1.45,
+}
+#: the ``pauses+speed-*`` baselines in the default method list
+PAUSES_SPEED_DEFAULT = ("pauses+speed-1.15", "pauses+speed-1.3", "pauses+speed-1.45")
 ABLATIONS = ("sq-guard-0.5", "sq-guard-1.0", "sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
 #: the within-window rule ablation: pauses+speed-1.3 with the speed spread by a rule
 WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
