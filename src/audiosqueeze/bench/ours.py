@@ -10,8 +10,9 @@
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
   untouched).
-- ``pauses+speed-1.1`` / ``-1.15`` / ``-1.2`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1), then every speech window
-  at that one speed (``PlanOptions(speed_policy="uniform")``): the strongest simple baseline;
+- ``pauses+speed-1.1`` / ``-1.15`` / ``-1.2`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1),
+  then every speech window at that one speed (``PlanOptions(speed_policy="uniform")``): the
+  strongest simple baseline;
   ``pauses+speed-1.3-stress`` / ``-transients``: the same tokens, the speed spread within each
   window by the MACH1 or the Lee & Kim rule (``PlanOptions(within_window=)``).
 - ``sq-default-skip``: the same, but a recording the library flags as having no speech
