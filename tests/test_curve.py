@@ -76,8 +76,8 @@ def test_smoothing_bounds_steps_and_only_slows_down(speeds, step):
 def test_uniform_policy_speeds_and_cues_policy_orders_by_complexity():
     seg = speech_segment(80)
     spans = curve.windows(seg.start, seg.end, 750)
-    uni = curve.speeds_for(seg, spans, 0.5, PlanOptions(speed_policy="uniform", max_speed=1.6))
-    assert np.allclose(uni, 1.15)  # 1 + 0.6 x 0.5^2
+    uni = curve.speeds_for(seg, spans, 0.75, PlanOptions(speed_policy="uniform", max_speed=1.6))
+    assert np.allclose(uni, 1.3)  # halfway from 1.0 (rate 0.5) to 1.6 (rate 1)
     cues = curve.speeds_for(seg, spans, 1.0, PlanOptions(speed_policy="cues"))
     assert np.all((cues >= 1.0) & (cues <= 1.8))
 

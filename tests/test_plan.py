@@ -215,8 +215,10 @@ def test_rate_cuts_pauses_first_then_speeds_up_speech():
         [1000.0, 150 + 850 / 4, 150.0, 150.0, 150.0]
     )
     assert o.keep_ms("noise", 0.5) == pytest.approx(o.min_keep_noise_ms)
-    # speech: 1 + (max_speed - 1) rate^2
-    assert [o.top_speed(r) for r in (0.0, 0.5, 1.0)] == pytest.approx([1.0, 1.15, 1.6])
+    # speech: untouched until rate 0.5, then linearly up to max_speed at rate 1
+    assert [o.top_speed(r) for r in (0.0, 0.25, 0.5, 0.75, 1.0)] == pytest.approx(
+        [1.0, 1.0, 1.0, 1.3, 1.6]
+    )
 
 
 @given(st.floats(0, 1), st.floats(0, 1))

@@ -1,14 +1,21 @@
 """Plan: turn analysed segments and a ``rate`` into ordered, contiguous edits.
 
-``rate`` runs from 0 (the identity plan: output bit-exact to the input) to 1 (most aggressive).
+``rate`` runs from 0 (the identity plan: output bit-exact to the input) to 1 (most aggressive),
+in two phases, cheapest tokens first: up to rate 0.5 only pauses and noise shrink (the kept
+pause falls from 1000 ms to 150 ms); from 0.5 to 1 speech speeds up too, from 1.0x to
+``max_speed`` (1.5x). The default, rate 0.5, is therefore "every pause cut, speech untouched":
+on the dev split every speed-up of the speech itself cost Common Voice 2-3 WER points with
+Whisper tiny.en (docs/RESULTS.md).
+
 Non-speech longer than the kept pause is shortened to it, never removed between words
 (recognisers use pauses as word and sentence boundaries); the kept pause sits next to the
 speech: both ends of a pause between speech, only the end of the non-speech that opens a
 recording, only the start of the one that closes it. Inside speech, short pauses are cut the
 same way and the speech between them gets a speed curve, one speed per window
-(:mod:`audiosqueeze.curve`): fast where the quality guard sees little risk, 1.0 where it sees
-much. A recording with no speech at all becomes :data:`NO_SPEECH_MS` of
-digital silence (``Stats.no_speech`` says so: the caller can skip the model entirely).
+(:mod:`audiosqueeze.curve`): one speed everywhere by default (``speed_policy="uniform"``), or
+from the windows' cues or the learned quality guard. A recording with no speech at all becomes
+:data:`NO_SPEECH_MS` of digital silence (``Stats.no_speech`` says so: the caller can skip the
+model entirely).
 
 The :class:`Planner` is a streaming processor: it turns each closed speech segment into its
 edits as soon as the segment closes. Non-speech it holds until the next speech segment (or
@@ -66,8 +73,8 @@ class PlanOptions:
     min_keep_pause_ms: float = 150.0  #: kept pause at rate 1
     min_keep_noise_ms: float = 100.0  #: kept noise at rate 1 (noise is where ASR hallucinates)
     min_cut_ms: float = 10.0  #: non-speech is shortened only if at least this much would go
-    speed_policy: str = "cues"  #: where speech speeds come from: cues, guard or uniform
-    max_speed: float = 1.8  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)
+    speed_policy: str = "uniform"  #: where speech speeds come from: uniform, cues or guard
+    max_speed: float = 1.5  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)
     max_speed_step: float = 0.25  #: largest speed change between neighbouring windows
     window_ms: float = 750.0  #: speech is given one mean speed per window of about this length
     #: how a window's speed is spread over its frames: flat, stress (MACH1) or transients
@@ -115,10 +122,10 @@ class PlanOptions:
         return low + (self.max_keep_pause_ms - low) * left**2
 
     def top_speed(self, rate: float) -> float:
-        """Fastest speech speed at ``rate``: ``1 + (max_speed - 1) x rate^2``, so speech speeds
-        up slowly while pauses are still being cut and most towards rate 1 (1.0x at rate 0,
-        a quarter of the way at rate 0.5, ``max_speed`` at rate 1)."""
-        return 1.0 + (self.max_speed - 1.0) * rate**2
+        """Fastest speech speed at ``rate``: 1.0x up to rate 0.5 (only pauses are cut), then
+        linearly up to ``max_speed`` at rate 1."""
+        speech_share = max(0.0, rate - PAUSES_DONE_RATE) / (1.0 - PAUSES_DONE_RATE)
+        return 1.0 + (self.max_speed - 1.0) * speech_share
 
 
 @dataclass(frozen=True)
