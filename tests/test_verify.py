@@ -97,6 +97,18 @@ def test_verify_slows_the_window_with_the_changed_word_and_keeps_the_rest(monkey
     assert len(out.audio) == out.plan.out_samples == out.timemap.compressed_samples
 
 
+def test_verify_skips_the_recogniser_when_no_speech_is_sped_up():
+    x = hum(8.0)
+    fake = FakeASR(len(x))
+    plain = sq.compress(x, 0.5, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
+    assert not any(e.kind == "stretch" for e in plain.plan.edits)  # rate 0.5: pauses only
+    out = sq.compress(
+        x, 0.5, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM, verify=fake
+    )
+    assert fake.calls == 0
+    assert np.array_equal(out.audio, plain.audio) and out.plan == plain.plan
+
+
 def test_verify_rejects_what_is_not_a_recogniser():
     with pytest.raises(OptionsError, match="42"):
         sq.compress(hum(1.0), 1.0, sample_rate=SR, analyze_options=ENERGY, verify=42)

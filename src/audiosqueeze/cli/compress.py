@@ -48,7 +48,8 @@ BAR_MIN_S = 60.0
     metavar="ASR",
     default=None,
     help="Check with a local recogniser (e.g. whisper-tiny.en) and slow down where its words "
-    "change; costs local CPU, saves tokens where they matter (needs the [whisper] extra).",
+    "change; only sped-up speech (--rate above 0.5) is checked; costs local CPU (needs the "
+    "[whisper] extra).",
 )
 @vad_option
 @click.option(
@@ -98,7 +99,7 @@ def compress(
     Examples:
       audiosqueeze compress talk.mp3 -o talk.flac --rate 0.5 --timemap talk.timemap.json
       audiosqueeze compress talk.mp3 -o talk.flac --max-wer-increase 0.5
-      audiosqueeze compress talk.mp3 -o talk.flac --verify whisper-tiny.en
+      audiosqueeze compress talk.mp3 -o talk.flac --rate 1 --verify whisper-tiny.en
     """
     if not output:
         raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
