@@ -10,6 +10,10 @@ For each dataset and recogniser:
    each of our points inside its range, is our ΔWER lower than its interpolated ΔWER?
 
     python benchmarks/pareto.py docs/results/test-tiny docs/results/test-base
+    python benchmarks/pareto.py NEW-RUNS --baselines OLD-RUNS   # baselines from older runs
+
+``--baselines``: folders whose baseline rows (every method but ``none`` and ``sq-*``) join
+the main folders' rows, for when our methods were re-run but the baselines were not.
 
 Prints markdown tables; numbers are the bench's own summaries (same utterances for every
 method, ΔWER in points).
@@ -43,8 +47,13 @@ def interp(x: float, pts: list[tuple[float, float]]) -> float | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folders", nargs="+")
+    ap.add_argument("--baselines", nargs="*", default=[], metavar="FOLDER")
     args = ap.parse_args()
-    summ = summarize(load_rows(args.folders), resamples=200)
+    rows = load_rows(args.folders)
+    if args.baselines:
+        old = load_rows(args.baselines)
+        rows += [r for r in old if r["method"] != "none" and not r["method"].startswith("sq-")]
+    summ = summarize(rows, resamples=200)
     groups: dict[tuple, dict[str, dict]] = {}
     for s in summ:
         groups.setdefault((s["dataset"], s["asr"]), {})[s["method"]] = s
