@@ -4,7 +4,7 @@
 in two phases, cheapest tokens first: up to rate 0.5 only pauses and noise shrink (the kept
 pause falls from 1000 ms to 150 ms); from 0.5 to 1 speech speeds up too, from 1.0x to
 ``max_speed`` (1.5x). The default, rate 0.5, is therefore "every pause cut, speech untouched":
-on the dev split every speed-up of the speech itself cost Common Voice 2-3 WER points with
+on the dev split every speed-up of the speech itself cost Common Voice 1-2 WER points with
 Whisper tiny.en (docs/RESULTS.md).
 
 Non-speech longer than the kept pause is shortened to it, never removed between words
