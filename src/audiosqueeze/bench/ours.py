@@ -5,7 +5,8 @@
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
 - ``sq-verify``: ``compress`` defaults with ``verify="whisper-tiny.en"`` (windows where tiny.en's
   words change are set back to 1.0x and re-rendered).
-- ``sq-verify-0.75`` / ``sq-verify-1.0``: the same at rate 0.75 / 1.
+- ``sq-verify-0.75`` / ``sq-verify-1.0``: the same at rate 0.75 / 1; ``sq-verify-base-1.0``:
+  rate 1 with Whisper base in the loop (scored with tiny.en: the reverse transfer).
 - The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
@@ -53,12 +54,17 @@ WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "t
 ABLATION_MAX_SPEED = 1.8
 #: the recogniser ``sq-verify`` checks with
 VERIFY_ASR = "whisper-tiny.en"
+#: the other verify methods: rate and the recogniser in the loop
+VERIFY_AT = {
+    "sq-verify-0.75": (0.75, VERIFY_ASR),
+    "sq-verify-1.0": (1.0, VERIFY_ASR),
+    "sq-verify-base-1.0": (1.0, "whisper-base"),
+}
 OURS = (
     *RATES,
     "sq-default",
     "sq-verify",
-    "sq-verify-0.75",
-    "sq-verify-1.0",
+    *VERIFY_AT,
     *ABLATIONS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -135,8 +141,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         r = sq.compress(samples, 1.0, plan_options=sq.PlanOptions(max_speed=1.0), **kw)
     elif method == "sq-verify":
         r = sq.compress(samples, verify=VERIFY_ASR, **kw)
-    elif method in ("sq-verify-0.75", "sq-verify-1.0"):
-        r = sq.compress(samples, float(method[10:]), verify=VERIFY_ASR, **kw)
+    elif method in VERIFY_AT:
+        rate, asr = VERIFY_AT[method]
+        r = sq.compress(samples, rate, verify=asr, **kw)
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)
