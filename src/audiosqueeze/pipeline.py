@@ -245,7 +245,8 @@ def compress(
     """Shorten speech audio for a speech model.
 
     ``src``: a path, bytes, file object, :class:`Audio` or NumPy array (with ``sample_rate``).
-    ``rate``: 0 returns the (16 kHz) input bit-exact, 1 is the most aggressive setting.
+    ``rate``: 0 returns the (16 kHz) input bit-exact; up to 0.5 only pauses shrink (0.5: every
+    pause cut, speech untouched); above 0.5 speech speeds up too, to ``max_speed`` at 1.
     ``target_reduction``: instead of ``rate``, the share of duration to remove (e.g. 0.4);
     the lowest rate reaching it is used. ``analysis``: an earlier ``analyze()`` of the same
     audio, to try several rates cheaply. ``progress(stage, done_s, total_s)``: called per block.
