@@ -8,6 +8,11 @@ dataset, plus the same for the clips concatenated into one long recording, and t
 throughput of the streamed path (x real time on one core).
 
     taskset -c 0 python benchmarks/stream_latency.py --data ../shared/data [--limit 60]
+    taskset -c 0 python benchmarks/stream_latency.py --max-segment-ms 2000   # lower latency
+
+``--max-segment-ms`` is ``AnalyzeOptions.max_segment_ms``: the planner decides per analysis
+segment, so this bounds how long a sample can wait. The "removed" column is the share of the
+input the stream removed, to see what a shorter segment costs in tokens.
 """
 
 from __future__ import annotations
@@ -28,17 +33,19 @@ CHUNK = SAMPLE_RATE // 50  # 20 ms
 
 
 def measure(signals, rate, opts):
-    """Pooled latency percentiles over all ``signals`` and the x-real-time of the stream."""
-    waits, seconds, wall = [], 0.0, 0.0
+    """Pooled latency percentiles over all ``signals``, the x-real-time of the stream and the
+    share of the input it removed."""
+    waits, seconds, wall, n_in, n_out = [], 0.0, 0.0, 0, 0
     for x in signals:
         s = sq.Stream(rate, analyze_options=opts)
         t0 = time.perf_counter()
-        w, _ = run_stream(s, chunks_of([x], CHUNK))
+        w, out = run_stream(s, chunks_of([x], CHUNK))
         wall += time.perf_counter() - t0
         seconds += len(x) / SAMPLE_RATE
         waits.append(w)
+        n_in, n_out = n_in + len(x), n_out + out
     lat = Latency.of(np.concatenate(waits))
-    return lat.p50, lat.p99, lat.max, seconds / wall, lat.count
+    return lat.p50, lat.p99, lat.max, seconds / wall, 1.0 - n_out / n_in
 
 
 def main() -> None:
@@ -48,33 +55,34 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=60, help="clips per dataset")
     ap.add_argument("--rate", type=float, default=0.5)
     ap.add_argument("--vad", default="silero")
+    ap.add_argument("--max-segment-ms", type=float, default=sq.AnalyzeOptions().max_segment_ms)
     args = ap.parse_args()
     from audiosqueeze.datasets import split_utterances
 
-    opts = sq.AnalyzeOptions(vad=args.vad, num_threads=1)
+    opts = sq.AnalyzeOptions(vad=args.vad, num_threads=1, max_segment_ms=args.max_segment_ms)
     root = Path(args.data)
     print(
         f"Stream latency, rate {args.rate}, vad {args.vad}, {CHUNK * 1000 // SAMPLE_RATE} ms "
         f"chunks, {args.split} split, first {args.limit} clips per dataset"
     )
-    print("| input | clips | minutes | p50 s | p99 s | max s | x real time (one core) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| input | clips | minutes | p50 s | p99 s | max s | x real time (one core) | removed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     every = []
     for ds in ("librispeech", "commonvoice"):
         clips = [u.load() for u in split_utterances(root, args.split, ds)[: args.limit]]
         every += clips
-        p50, p99, mx, xrt, _ = measure(clips, args.rate, opts)
+        p50, p99, mx, xrt, red = measure(clips, args.rate, opts)
         minutes = sum(len(c) for c in clips) / SAMPLE_RATE / 60
         print(
             f"| {ds} clips | {len(clips)} | {minutes:.1f} | {p50:.2f} | {p99:.2f} | {mx:.2f} "
-            f"| {xrt:.0f} |",
+            f"| {xrt:.0f} | {100 * red:.1f} % |",
             flush=True,
         )
     long = np.concatenate(every)
-    p50, p99, mx, xrt, _ = measure([long], args.rate, opts)
+    p50, p99, mx, xrt, red = measure([long], args.rate, opts)
     print(
         f"| all of them as one recording | 1 | {len(long) / SAMPLE_RATE / 60:.1f} | {p50:.2f} "
-        f"| {p99:.2f} | {mx:.2f} | {xrt:.0f} |",
+        f"| {p99:.2f} | {mx:.2f} | {xrt:.0f} | {100 * red:.1f} % |",
         flush=True,
     )
     print(json.dumps({"max_segment_ms": opts.max_segment_ms}))
