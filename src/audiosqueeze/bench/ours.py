@@ -23,6 +23,8 @@
   ``sq-nsgain0`` / ``sq-nsgain-15`` / ``sq-nsgain-30``: ``RenderOptions(nonspeech_gain_db=)``
   of 0, -15 or -30 dB; ``sq-roomtone``: that kept part replaced, inside 10 ms ramps, by
   :data:`ROOM_TONE_DBFS` white noise (built here, on the rendered audio and its plan).
+- ``sq-seg2s`` / ``sq-0.75-seg2s``: rate 0.5 / 0.75 with analysis segments of at most 2 s
+  (``AnalyzeOptions(max_segment_ms=2000)``: the stream's latency knob).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -60,6 +62,10 @@ VERIFY_AT = {
     "sq-verify-1.0": (1.0, VERIFY_ASR),
     "sq-verify-base-1.0": (1.0, "whisper-base"),
 }
+#: ``sq-seg2s`` / ``sq-0.75-seg2s``: rate 0.5 / 0.75 with 2-s analysis segments (lower stream
+#: latency)
+SHORTSEG = {"sq-seg2s": 0.5, "sq-0.75-seg2s": 0.75}
+SHORT_SEGMENT_MS = 2000.0
 OURS = (
     *RATES,
     "sq-default",
@@ -72,6 +78,7 @@ OURS = (
     *GAINS_DB,
     "sq-roomtone",
     "sq-longseg",
+    *SHORTSEG,
 )
 #: Segment length limit of ``sq-longseg`` (an hour).
 LONG_SEGMENT_MS = 3_600_000.0
@@ -147,6 +154,11 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)
+    elif method in SHORTSEG:
+        options = sq.AnalyzeOptions(max_segment_ms=SHORT_SEGMENT_MS)
+        r = sq.compress(
+            samples, SHORTSEG[method], sample_rate=sq.SAMPLE_RATE, analyze_options=options
+        )
     elif method == "sq-longseg":
         options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
