@@ -2,6 +2,7 @@
 file; now each gives a correct result or one clear AudiosqueezeError, and leaves no debris."""
 
 import io
+import json
 import os
 import signal
 import stat
@@ -412,6 +413,24 @@ def test_max_duration_refuses_a_longer_header_before_decoding(tmp_path, limit, m
         sq.load(p, max_duration_s=limit)
     with pytest.raises(sq.OptionsError, match="max_duration_s"):
         sq.load(p, max_duration_s=0)
+
+
+def test_stream_command_max_segment_bounds_the_latency(tmp_path):
+    t = np.arange(8 * SR) / SR  # 8 s of one unbroken voiced run: one 8-s segment by default
+    x = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
+        np.float32
+    )
+    sf.write(tmp_path / "in.wav", x, SR)
+
+    def worst(*extra):
+        cmd = [sys.executable, "-m", "audiosqueeze.cli", "stream", str(tmp_path / "in.wav")]
+        cmd += ["--fast", "--vad", "energy", "--json", *extra]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stderr.strip().splitlines()[-1])["latency_max_s"]
+
+    assert worst() > 6.0  # the first sample waits for the whole segment
+    assert worst("--max-segment-ms", "1000") < 1.6  # a 1-s segment plus the look-ahead
 
 
 def test_stream_command_takes_raw_pcm_on_stdin_and_writes_raw_pcm():

@@ -130,8 +130,16 @@ def run_stream(
     show_default=True,
     help="Voice activity detector.",
 )
+@click.option(
+    "--max-segment-ms",
+    type=click.FloatRange(1000.0, 3_600_000.0),
+    default=sq.AnalyzeOptions().max_segment_ms,
+    show_default=True,
+    help="Longest analysis segment: the planner decides per segment, so this bounds how long "
+    "a sample waits (2000 halves the median latency at the same tokens; docs/RESULTS.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
-def stream(input, output, rate, chunk_ms, fast, input_rate, vad, as_json):
+def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms, as_json):
     """Compress INPUT (a file, or - for stdin) through the real-time Stream and report latency."""
     from ..output import Outputs
     from .common import shown, stdin
@@ -144,7 +152,8 @@ def stream(input, output, rate, chunk_ms, fast, input_rate, vad, as_json):
     else:
         inp = open_input(src)
         rate_in, blocks = inp.rate, inp.blocks()
-    s = sq.Stream(rate, sample_rate=rate_in, analyze_options=sq.AnalyzeOptions(vad=vad))
+    options = sq.AnalyzeOptions(vad=vad, max_segment_ms=max_segment_ms)
+    s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options)
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
     out_file = Outputs(output) if output is not None and not to_stdout else None
