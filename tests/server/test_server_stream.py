@@ -128,6 +128,25 @@ def test_f32_output_is_bit_identical_to_the_library(tmp_path):
     assert sq.TimeMap.from_dict(r.done["timemap"]) == expected.timemap
 
 
+def test_max_segment_ms_is_the_librarys_option(tmp_path):
+    t = np.arange(6 * 16000) / 16000  # one unbroken 6-s voiced run
+    x = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
+        np.float32
+    )
+    opts = sq.AnalyzeOptions(vad="energy", max_segment_ms=1000)
+    expected = sq.compress(x, 1.0, sample_rate=16000, analyze_options=opts)
+    default = library(x, 1.0)
+
+    def runs(c):  # stretch runs: one per analysis segment here
+        return sum(not e.joined for e in c.plan.edits)
+
+    assert runs(default) == 1 and runs(expected) >= 6  # the option changes the plan
+    with client(tmp_path, auth=False) as c:
+        r = stream(c, "rate=1&format=f32le&max_segment_ms=1000", x.astype("<f4").tobytes())
+    assert r.code == 1000, r.reason
+    assert r.audio == expected.audio.astype("<f4").tobytes()
+
+
 def test_rate_zero_returns_the_input_bytes(tmp_path, pcm):
     with client(tmp_path, auth=False) as c:
         r = stream(c, "rate=0", pcm.tobytes())
@@ -238,6 +257,8 @@ def test_rate_limit_closes_1013(tmp_path, pcm):
         ("model=gpt-5", "model must be one of"),
         ("format=mp3", "format must be one of"),
         ("target_reduction=0.3", "target_reduction needs the whole recording"),
+        ("max_segment_ms=999", "max_segment_ms must be in"),
+        ("max_segment_ms=inf", "max_segment_ms must be in"),
     ],
 )
 def test_bad_parameters_close_1008_with_the_reason(tmp_path, pcm, query, words):

@@ -3,7 +3,9 @@
 The socket is one :class:`~audiosqueeze.stream.Stream`; what it sends back is exactly what
 ``sq.compress`` gives for the same samples, whatever the message sizes.
 
-**Handshake.** Query parameters: ``rate`` [0, 1] (default 0.5), ``model`` (a token profile,
+**Handshake.** Query parameters: ``rate`` [0, 1] (default 0.5), ``max_segment_ms``
+[1000, 3600000] (default 10000: the longest analysis segment, which bounds how long a sample
+waits; 2000 halves the median latency at the same tokens), ``model`` (a token profile,
 default ``gemini``), ``format`` of the PCM both ways, ``s16le`` (default) or ``f32le``: 16 kHz
 mono little-endian, 16-bit integers or 32-bit floats. The key goes in ``Authorization: Bearer``
 or ``x-api-key`` like everywhere else, or in the ``api_key`` query parameter (browsers cannot
@@ -161,7 +163,9 @@ class Session:
         self.model = choice(fields, "model", "gemini", tuple(sq.PROFILES))
         self.fmt = choice(fields, "format", "s16le", tuple(PCM))
         self.usage.model = self.usage.token_profile = self.model
-        options = sq.AnalyzeOptions(vad=self.state.config.vad)
+        longest = sq.AnalyzeOptions().max_segment_ms
+        longest = number(fields, "max_segment_ms", longest, 1000.0, 3_600_000.0)
+        options = sq.AnalyzeOptions(vad=self.state.config.vad, max_segment_ms=longest)
         self.stream = await run_cpu(self.state.limiter_cpu, _new_stream, rate, options)
 
     # -- input -------------------------------------------------------------------------
