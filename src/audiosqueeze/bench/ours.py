@@ -27,7 +27,8 @@
   (``AnalyzeOptions(max_segment_ms=2000)``: the stream's latency knob).
 - ``sq-keep60`` / ``sq-keep60-pad32`` / ``sq-keep30-pad32``: rate 0.5 with a shorter kept
   pause (60 or 30 ms instead of 150), kept noise (30 ms instead of 100) and speech padding
-  (32 ms instead of 64): the probe for how short pauses can get (:data:`PAUSE_PROBE`).
+  (32 ms instead of 64): the probe for how short pauses can get; ``sq-RATE-keepK-padP``: the
+  same at rate 0.75 or 1 (:data:`PAUSE_PROBE`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -69,11 +70,17 @@ VERIFY_AT = {
 #: latency)
 SHORTSEG = {"sq-seg2s": 0.5, "sq-0.75-seg2s": 0.75}
 SHORT_SEGMENT_MS = 2000.0
-#: the pause-length probe at rate 0.5: (kept pause ms, kept noise ms, speech pad ms)
+#: the pause-length probe: (rate, kept pause ms, kept noise ms, speech pad ms)
 PAUSE_PROBE = {
-    "sq-keep60": (60.0, 100.0, 64.0),
-    "sq-keep60-pad32": (60.0, 100.0, 32.0),
-    "sq-keep30-pad32": (30.0, 30.0, 32.0),
+    "sq-keep60": (0.5, 60.0, 100.0, 64.0),
+    "sq-keep60-pad32": (0.5, 60.0, 100.0, 32.0),
+    "sq-keep30-pad32": (0.5, 30.0, 30.0, 32.0),
+    "sq-0.75-keep150-pad64": (0.75, 150.0, 100.0, 64.0),
+    "sq-0.75-keep60-pad32": (0.75, 60.0, 100.0, 32.0),
+    "sq-1.0-keep150-pad64": (1.0, 150.0, 100.0, 64.0),
+    "sq-1.0-keep60-pad32": (1.0, 60.0, 100.0, 32.0),
+    "sq-1.0-keep60-pad64": (1.0, 60.0, 100.0, 64.0),
+    "sq-1.0-keep150-pad32": (1.0, 150.0, 100.0, 32.0),
 }
 OURS = (
     *RATES,
@@ -170,14 +177,14 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
             samples, SHORTSEG[method], sample_rate=sq.SAMPLE_RATE, analyze_options=options
         )
     elif method in PAUSE_PROBE:
-        pause, noise, pad = PAUSE_PROBE[method]
+        rate, pause, noise, pad = PAUSE_PROBE[method]
         o = sq.PlanOptions(min_keep_pause_ms=pause, min_keep_noise_ms=noise)
         if pad != sq.AnalyzeOptions().speech_pad_ms:
             kw = {
                 "sample_rate": sq.SAMPLE_RATE,
                 "analyze_options": sq.AnalyzeOptions(speech_pad_ms=pad),
             }
-        r = sq.compress(samples, 0.5, plan_options=o, **kw)
+        r = sq.compress(samples, rate, plan_options=o, **kw)
     elif method == "sq-longseg":
         options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
