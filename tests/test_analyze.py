@@ -17,11 +17,11 @@ def test_planted_tone_silence_tone():
     x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
     a = analyze(sq.Audio(x), energy())
     assert [s.kind for s in a.segments] == ["speech", "silence", "speech"]
-    # boundaries within one frame plus the 64 ms speech pad of the planted ones
-    assert a.segments[1].start == pytest.approx(SR + 1024, abs=512)
-    assert a.segments[1].end == pytest.approx(3 * SR - 1024, abs=512)
+    # boundaries within one frame plus the speech pad of the planted ones
+    assert a.segments[1].start == pytest.approx(SR + 512, abs=512)
+    assert a.segments[1].end == pytest.approx(3 * SR - 512, abs=512)
     assert a.segments[-1].end == len(x)
-    assert a.seconds("silence") == pytest.approx(2.0 - 0.128, abs=0.07)
+    assert a.seconds("silence") == pytest.approx(2.0 - 0.064, abs=0.07)
 
 
 def test_noise_types():

@@ -50,7 +50,7 @@ def test_inner_pause_is_shortened_and_speech_around_it_sped_up():
     pauses = [e for e in p.edits if e.kind == "shorten"]
     assert len(pauses) == 1
     assert (pauses[0].start, pauses[0].end) == (40 * FRAME_SAMPLES, 50 * FRAME_SAMPLES)
-    assert pauses[0].out_samples == 2400  # min_keep_pause_ms at rate 1
+    assert pauses[0].out_samples == 960  # min_keep_pause_ms (60 ms) at rate 1
     stretched = [e for e in p.edits if e.kind == "stretch"]
     assert stretched and all(e.speed == pytest.approx(1.5, rel=1e-3) for e in stretched)
     # each run ends un-joined exactly before the pause and at the segment's end

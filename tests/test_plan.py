@@ -33,7 +33,7 @@ def analysis_of(*parts):
 
 
 A = analysis_of(
-    ("silence", 2.0), ("speech", 3.0, 0.1), ("noise", 1.0), ("speech", 2.0, 0.9), ("silence", 0.1)
+    ("silence", 2.0), ("speech", 3.0, 0.1), ("noise", 1.0), ("speech", 2.0, 0.9), ("silence", 0.05)
 )
 
 
@@ -56,7 +56,7 @@ def test_planted_edits_at_rate_one():
         ("stretch", "speech", False),
         ("keep", "silence", False),
     ]
-    assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 150 ms kept
+    assert p.edits[0].out_samples == int(o.min_keep_pause_ms * SR / 1000)  # 60 ms kept
     assert p.edits[5].out_samples == int(o.min_keep_noise_ms * SR / 1000)  # 100 ms kept
     # the uniform policy: every speech window at max_speed at rate 1
     u = plan(A, 1.0, PlanOptions(speed_policy="uniform", max_speed=1.5))
@@ -71,9 +71,9 @@ def test_planted_edits_at_rate_one():
 
 
 def test_short_pause_is_left_alone():
-    a = analysis_of(("speech", 1.0, 1.0), ("silence", 0.12), ("speech", 1.0, 1.0))
+    a = analysis_of(("speech", 1.0, 1.0), ("silence", 0.05), ("speech", 1.0, 1.0))
     p = plan(a, 1.0, PlanOptions(max_speed=1.0))
-    assert p.is_identity  # speech kept (max_speed 1); 120 ms < the 150 ms kept pause
+    assert p.is_identity  # speech kept (max_speed 1); 50 ms < the 60 ms kept pause
 
 
 def test_edits_are_contiguous_and_json_round_trips():
@@ -182,7 +182,7 @@ def test_nonspeech_split_in_pieces_is_planned_as_one_stretch():
     assert shortened == [
         (0, 14, 1600, 0, "noise"),  # lead: its end, next to the speech, stays
         (16, 39, 1600, 800, "noise"),  # middle: 23 s of silence and noise, one 100 ms pause
-        (40, 55, 2400, 2400, "silence"),  # trail: its start stays
+        (40, 55, 960, 960, "silence"),  # trail: its start stays (60 ms)
     ]
 
 

@@ -31,7 +31,7 @@ class AnalyzeOptions:
     speech_threshold: float = 0.5  #: VAD probability at which speech starts
     release_threshold: float = 0.35  #: probability below which speech ends (hysteresis)
     min_speech_ms: float = 96.0  #: speech runs shorter than this are treated as non-speech
-    speech_pad_ms: float = 64.0  #: speech is widened by this on both sides (keeps word edges)
+    speech_pad_ms: float = 32.0  #: speech is widened by this on both sides (keeps word edges)
     max_segment_ms: float = 10_000.0  #: longer runs are split (bounds streaming latency)
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary

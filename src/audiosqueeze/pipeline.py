@@ -262,7 +262,7 @@ def compress(
     >>> energy = sq.AnalyzeOptions(vad="energy")
     >>> out = sq.compress(x, 1.0, sample_rate=16000, analyze_options=energy)
     >>> round(out.stats.input_s, 2), round(out.stats.output_s, 2)
-    (5.0, 1.58)
+    (5.0, 1.45)
     """
     _check(rate, target_reduction, analysis, max_wer_increase)  # before decoding anything
     if verify is not None:

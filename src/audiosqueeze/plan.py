@@ -2,7 +2,7 @@
 
 ``rate`` runs from 0 (the identity plan: output bit-exact to the input) to 1 (most aggressive),
 in two phases, cheapest tokens first: up to rate 0.5 only pauses and noise shrink (the kept
-pause falls from 1000 ms to 150 ms); from 0.5 to 1 speech speeds up too, from 1.0x to
+pause falls from 1000 ms to 60 ms); from 0.5 to 1 speech speeds up too, from 1.0x to
 ``max_speed`` (1.5x). The default, rate 0.5, is therefore "every pause cut, speech untouched":
 on the dev split every speed-up of the speech itself cost Common Voice 1-2 WER points with
 Whisper tiny.en (docs/RESULTS.md).
@@ -70,7 +70,7 @@ class PlanOptions:
     for how speech is laid out and sped up)."""
 
     max_keep_pause_ms: float = 1000.0  #: kept pause just above rate 0 (longer pauses shortened)
-    min_keep_pause_ms: float = 150.0  #: kept pause at rate 1
+    min_keep_pause_ms: float = 60.0  #: kept pause at rate 1
     min_keep_noise_ms: float = 100.0  #: kept noise at rate 1 (noise is where ASR hallucinates)
     min_cut_ms: float = 10.0  #: non-speech is shortened only if at least this much would go
     speed_policy: str = "uniform"  #: where speech speeds come from: uniform, cues or guard

@@ -12,7 +12,7 @@ input, whatever the chunking.
 
 **Latency.** An output sample leaves the stream once (1) the analyzer has closed its segment,
 which needs the segment's end plus ``(speech_pad_ms + min_speech_ms - 32 ms) x 2`` of
-look-ahead (about 256 ms by default), (2) the planner has its edit (non-speech before the
+look-ahead (192 ms by default), (2) the planner has its edit (non-speech before the
 first speech waits for the next segment), and (3) ``CONTEXT_SAMPLES`` (42 ms) of input beyond
 the edit have arrived. Segments end at a change of class or after ``max_segment_ms`` (10 s),
 so with today's segment-level planner a sample can wait up to about 10.3 s; the median is
