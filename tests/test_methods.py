@@ -106,3 +106,20 @@ def test_pauses_plus_speed_is_our_pause_cut_then_one_speed(real_clips):
     p_ref = sq.compress(x, 1.0, sample_rate=16000, plan_options=sq.PlanOptions(max_speed=1.0))
     assert [(e.start, e.end, e.out_samples) for e in p_ref.plan.edits if e.kind == "shorten"] == cut
     assert len(out.samples) < len(pauses.samples) < len(x)
+
+
+@needs_silero
+def test_pause_probe_sets_the_kept_pause_and_the_padding(real_clips):
+    from audiosqueeze.bench.ours import run_ours
+
+    x = sq.load(real_clips[0]["abs"]).samples
+    new = run_ours("sq-keep60-pad32", x)  # today's defaults, spelled out
+    assert np.array_equal(new.samples, sq.compress(x, sample_rate=16000).audio)
+    old = run_ours("sq-1.0-keep150-pad64", x).result
+    for r, keep in ((new.result, 960), (old, 2400)):  # 60 / 150 ms at 16 kHz
+        cuts = [e for e in r.plan.edits if e.kind == "shorten" and e.segment == "silence"]
+        assert cuts and all(e.out_samples == keep for e in cuts), [e.out_samples for e in cuts]
+    # 64 ms of padding each side makes more speech than 32 ms
+    assert old.analysis.seconds("speech") > new.result.analysis.seconds("speech")
+    assert any(e.kind == "stretch" for e in old.plan.edits)  # rate 1: speech sped up
+    assert not any(e.kind == "stretch" for e in new.result.plan.edits)  # rate 0.5: untouched
