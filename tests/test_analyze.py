@@ -17,11 +17,14 @@ def test_planted_tone_silence_tone():
     x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
     a = analyze(sq.Audio(x), energy())
     assert [s.kind for s in a.segments] == ["speech", "silence", "speech"]
-    # boundaries within one frame plus the speech pad of the planted ones
-    assert a.segments[1].start == pytest.approx(SR + 512, abs=512)
-    assert a.segments[1].end == pytest.approx(3 * SR - 512, abs=512)
+    # the tone ends inside frame 31 (frames are 512 samples), so its speech ends at 32 * 512 =
+    # SR + 384, then the 32 ms (512-sample) pad; the same mirrored at the second tone
+    assert a.segments[1].start == SR + 384 + 512
+    assert a.segments[1].end == 3 * SR - 384 - 512
     assert a.segments[-1].end == len(x)
-    assert a.seconds("silence") == pytest.approx(2.0 - 0.064, abs=0.07)
+    assert a.seconds("silence") == pytest.approx(2.0 - 2 * (384 + 512) / SR)
+    wide = analyze(sq.Audio(x), energy(speech_pad_ms=64.0))  # the pad is what moves
+    assert wide.segments[1].start == SR + 384 + 1024
 
 
 def test_noise_types():
