@@ -27,8 +27,9 @@
   (``AnalyzeOptions(max_segment_ms=2000)``: the stream's latency knob).
 - ``sq-keep60`` / ``sq-keep60-pad32`` / ``sq-keep30-pad32``: rate 0.5 with a shorter kept
   pause (60 or 30 ms instead of 150), kept noise (30 ms instead of 100) and speech padding
-  (32 ms instead of 64): the probe for how short pauses can get; ``sq-RATE-keepK-padP``: the
-  same at rate 0.75 or 1 (:data:`PAUSE_PROBE`).
+  (32 ms instead of 64): the probe for how short pauses can get (``sq-keep60-pad32`` is
+  today's default; ``sq-keep150-pad64`` the one before); ``sq-RATE-keepK-padP``: the same at
+  rate 0.75 or 1 (:data:`PAUSE_PROBE`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -72,6 +73,7 @@ SHORTSEG = {"sq-seg2s": 0.5, "sq-0.75-seg2s": 0.75}
 SHORT_SEGMENT_MS = 2000.0
 #: the pause-length probe: (rate, kept pause ms, kept noise ms, speech pad ms)
 PAUSE_PROBE = {
+    "sq-keep150-pad64": (0.5, 150.0, 100.0, 64.0),
     "sq-keep60": (0.5, 60.0, 100.0, 64.0),
     "sq-keep60-pad32": (0.5, 60.0, 100.0, 32.0),
     "sq-keep30-pad32": (0.5, 30.0, 30.0, 32.0),
