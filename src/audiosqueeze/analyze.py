@@ -20,6 +20,8 @@ from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
 
 KINDS = ("silence", "noise", "speech")
+#: Bounds of ``AnalyzeOptions.max_segment_ms`` (the CLI and the WebSocket check against them).
+SEGMENT_MS_RANGE = (1000.0, 3_600_000.0)
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
 
@@ -50,7 +52,7 @@ class AnalyzeOptions:
         )
         validate.number("min_speech_ms", self.min_speech_ms, 0.0, 10_000.0)
         validate.number("speech_pad_ms", self.speech_pad_ms, 0.0, 10_000.0)
-        validate.number("max_segment_ms", self.max_segment_ms, 1000.0, 3_600_000.0)
+        validate.number("max_segment_ms", self.max_segment_ms, *SEGMENT_MS_RANGE)
         validate.number("silence_dbfs", self.silence_dbfs, -200.0, 0.0)
         validate.number("stationary_max_std_db", self.stationary_max_std_db, 0.0)
         validate.number("floor_rise_db_per_s", self.floor_rise_db_per_s, 0.0, 1000.0)

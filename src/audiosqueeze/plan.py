@@ -70,8 +70,10 @@ class PlanOptions:
     for how speech is laid out and sped up)."""
 
     max_keep_pause_ms: float = 1000.0  #: kept pause just above rate 0 (longer pauses shortened)
-    min_keep_pause_ms: float = 60.0  #: kept pause at rate 1
-    min_keep_noise_ms: float = 100.0  #: kept noise at rate 1 (noise is where ASR hallucinates)
+    min_keep_pause_ms: float = 60.0  #: kept pause from rate 0.5 on
+    min_keep_noise_ms: float = (
+        100.0  #: kept noise from rate 0.5 on (noise is where ASR hallucinates)
+    )
     min_cut_ms: float = 10.0  #: non-speech is shortened only if at least this much would go
     speed_policy: str = "uniform"  #: where speech speeds come from: uniform, cues or guard
     max_speed: float = 1.5  #: fastest speech at rate 1 (1.0 = never speed up; at most 2.0)

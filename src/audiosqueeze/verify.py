@@ -53,6 +53,10 @@ def word_changes(original: Sequence[Word], compressed: Sequence[Word]) -> np.nda
     return np.asarray(out, np.float64)
 
 
+def _sped_up(e) -> bool:
+    return e.kind == "stretch" and e.out_samples < e.in_samples
+
+
 def relax(plan: Plan, changed_s: np.ndarray, margin_s: float = VERIFY_MARGIN_S) -> Plan:
     """``plan`` with every stretch edit within ``margin_s`` of a time in ``changed_s`` (original
     seconds) set to 1.0x (it stays a stretch edit, so its run is rendered as before)."""
@@ -60,7 +64,7 @@ def relax(plan: Plan, changed_s: np.ndarray, margin_s: float = VERIFY_MARGIN_S) 
     m = margin_s * SAMPLE_RATE
     edits = []
     for e in plan.edits:
-        if e.kind == "stretch" and e.out_samples < e.in_samples:
+        if _sped_up(e):
             i = np.searchsorted(t, e.start - m)
             if i < len(t) and t[i] < e.end + m:
                 e = replace(e, out_samples=e.in_samples)
@@ -87,7 +91,7 @@ def verify(samples: np.ndarray, result, asr, rounds: int = 2, render_options=Non
     rounds = validate.integer("verify_rounds", rounds, 1, 10)
     render_options = render_options or RenderOptions()
     asr = resolve_asr(asr)
-    if not any(e.kind == "stretch" and e.out_samples < e.in_samples for e in result.plan.edits):
+    if not any(_sped_up(e) for e in result.plan.edits):
         return result  # no sped-up speech (e.g. rate <= 0.5): nothing to check or relax
     original = asr.transcribe(samples).words
     for _ in range(rounds):

@@ -20,6 +20,7 @@ import numpy as np
 
 import audiosqueeze as sq
 
+from ..analyze import SEGMENT_MS_RANGE
 from ..decode import open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
@@ -132,7 +133,7 @@ def run_stream(
 )
 @click.option(
     "--max-segment-ms",
-    type=click.FloatRange(1000.0, 3_600_000.0),
+    type=click.FloatRange(*SEGMENT_MS_RANGE),
     default=sq.AnalyzeOptions().max_segment_ms,
     show_default=True,
     help="Longest analysis segment: the planner decides per segment, so this bounds how long "

@@ -61,6 +61,7 @@ from starlette.websockets import WebSocketDisconnect
 
 import audiosqueeze as sq
 
+from ..analyze import SEGMENT_MS_RANGE
 from ..errors import AudiosqueezeError
 from ..pipeline import stats_of
 from ..render import timemap_of
@@ -164,7 +165,7 @@ class Session:
         self.fmt = choice(fields, "format", "s16le", tuple(PCM))
         self.usage.model = self.usage.token_profile = self.model
         longest = sq.AnalyzeOptions().max_segment_ms
-        longest = number(fields, "max_segment_ms", longest, 1000.0, 3_600_000.0)
+        longest = number(fields, "max_segment_ms", longest, *SEGMENT_MS_RANGE)
         options = sq.AnalyzeOptions(vad=self.state.config.vad, max_segment_ms=longest)
         self.stream = await run_cpu(self.state.limiter_cpu, _new_stream, rate, options)
 
