@@ -77,6 +77,63 @@ def test_reset_starts_over():
     assert an.push(x) + an.flush() == first
 
 
+class DeafVAD:
+    """A stateful stand-in for Silero with a planted flaw: loud frames are speech, but after
+    ``DEAF_AFTER`` frames in a row of non-speech it hears nothing until it is reset."""
+
+    name, stateful, DEAF_AFTER = "deaf", True, 100
+
+    def __init__(self):
+        self.resets_at: list[int] = []
+        self.seen = 0
+        self.reset()
+
+    def reset(self):
+        self.quiet = 0
+        self.resets_at.append(getattr(self, "seen", 0))
+
+    def process(self, frames):
+        out = []
+        for f in frames:
+            loud = float(np.abs(f).max()) > 0.3
+            out.append(1.0 if loud and self.quiet < self.DEAF_AFTER else 0.0)
+            self.quiet = 0 if out[-1] else self.quiet + 1
+            self.seen += 1
+        return np.array(out, np.float32)
+
+
+def deaf_run(x, chunk, **kw):
+    vad = DeafVAD()
+    an = Analyzer(energy(**kw), vad=vad)
+    segs = []
+    for i in range(0, len(x), chunk):
+        segs += an.push(x[i : i + chunk])
+    return segs + an.flush(), vad
+
+
+@pytest.mark.parametrize("chunk", [512, 777, 30_000, 10**7])
+def test_vad_reset_after_long_nonspeech_hears_the_speech_that_follows(chunk):
+    lead = 3 * 62 * 512 + 100  # 5.95 s of hiss: more than DEAF_AFTER (100) frames
+    rng = np.random.default_rng(0)
+    beep = (0.5 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)).astype(np.float32)
+    x = np.concatenate([rng.normal(0, 0.01, lead).astype(np.float32), beep])
+    deaf, _ = deaf_run(x, chunk)
+    assert [s.kind for s in deaf] == ["noise"]  # the planted flaw: the tone is missed
+    heard, vad = deaf_run(x, chunk, vad_reset_ms=2000)  # 62 frames of 32 ms
+    assert [s.kind for s in heard] == ["noise", "speech"]
+    # the tone starts inside frame 186 (lead // 512); speech is padded by one frame
+    assert heard[1].start == (lead // 512 - 1) * 512 and heard[1].end == len(x)
+    # reset at construction and by the analyzer's reset(), then after every 62 quiet frames,
+    # wherever the chunks fall
+    assert vad.resets_at == [0, 0, 62, 124, 186]
+
+
+def test_vad_reset_is_off_by_default_and_ignored_by_stateless_vads():
+    assert AnalyzeOptions().vad_reset_ms == 0.0
+    an = Analyzer(energy(vad_reset_ms=2000))  # the energy VAD has no state to reset
+    assert an._reset_frames == 0
+
+
 def test_complexity_cues():
     assert complexity(2.0, 65.0, 0.30) == 0.0  # slow, clean, steady: easiest
     assert complexity(6.0, 5.0, 0.50) == 1.0  # fast, noisy, changing: hardest
@@ -90,6 +147,9 @@ def test_complexity_cues():
         ({"speech_threshold": 0.2, "release_threshold": 0.3}, "0.3"),
         ({"min_speech_ms": -1}, "-1"),
         ({"max_segment_ms": 10}, "10"),
+        ({"vad_reset_ms": -5}, "-5"),
+        ({"vad_reset_ms": 20}, "20"),  # shorter than one frame
+        ({"vad_reset_ms": float("nan")}, "nan"),
     ],
 )
 def test_invalid_options(kw, quote):

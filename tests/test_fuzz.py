@@ -145,6 +145,7 @@ values = st.one_of(
                 "min_speech_ms",
                 "speech_pad_ms",
                 "max_segment_ms",
+                "vad_reset_ms",
                 "silence_dbfs",
                 "webrtc_mode",
                 "num_threads",

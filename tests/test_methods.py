@@ -123,3 +123,17 @@ def test_pause_probe_sets_the_kept_pause_and_the_padding(real_clips):
     assert old.analysis.seconds("speech") > new.result.analysis.seconds("speech")
     assert any(e.kind == "stretch" for e in old.plan.edits)  # rate 1: speech sped up
     assert not any(e.kind == "stretch" for e in new.result.plan.edits)  # rate 0.5: untouched
+
+
+@needs_silero
+def test_vad_reset_probe_sets_the_option(real_clips):
+    from audiosqueeze.bench.ours import VAD_RESET, run_ours
+
+    x = np.concatenate([np.zeros(4 * 16000, np.float32), sq.load(real_clips[2]["abs"]).samples])
+    o = sq.AnalyzeOptions(vad_reset_ms=VAD_RESET["sq-vadreset-2s"])
+    got = run_ours("sq-vadreset-2s", x).result
+    assert (
+        got.analysis.segments
+        == sq.compress(x, sample_rate=16000, analyze_options=o).analysis.segments
+    )
+    assert np.array_equal(got.audio, sq.compress(x, sample_rate=16000, analyze_options=o).audio)

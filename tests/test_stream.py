@@ -58,6 +58,20 @@ def test_real_clips_stream_file_and_memory_agree(real_clips, tmp_path_factory, d
 
 
 @needs_silero
+@pytest.mark.parametrize("cuts", [[1, 5000, 16_001, 40_000], list(range(7, 200_000, 9_999))])
+def test_vad_reset_gives_the_same_output_for_any_chunking(real_clips, cuts):
+    # real speech after 6 s of hiss: resets fall inside the hiss, never on chunk edges
+    rng = np.random.default_rng(5)
+    hiss = rng.normal(0, 0.02, 6 * SR).astype(np.float32)
+    x = np.concatenate([hiss, sq.load(real_clips[1]["abs"]).samples])
+    o = sq.AnalyzeOptions(vad_reset_ms=1000)
+    ref = sq.compress(x, 0.75, sample_rate=SR, analyze_options=o)
+    got, _ = run_chunked(x, cuts, rate=0.75, analyze_options=o)
+    assert np.array_equal(got, ref.audio)
+    assert any(s.kind == "speech" for s in ref.analysis.segments)
+
+
+@needs_silero
 def test_other_input_rates_are_resampled_in_the_stream(real_clips, tmp_path):
     x16 = sq.load(real_clips[3]["abs"]).samples
     x44 = sq.load(x16, sample_rate=SR, target_rate=44100).samples

@@ -35,6 +35,10 @@ class AnalyzeOptions:
     min_speech_ms: float = 96.0  #: speech runs shorter than this are treated as non-speech
     speech_pad_ms: float = 32.0  #: speech is widened by this on both sides (keeps word edges)
     max_segment_ms: float = 10_000.0  #: longer runs are split (bounds streaming latency)
+    #: Silero's recurrent state is reset after this much unbroken non-speech (probability
+    #: under ``release_threshold``), so a long stretch of music or noise cannot leave it deaf
+    #: to quiet speech that follows; 0 = never (stateless VADs ignore it)
+    vad_reset_ms: float = 0.0
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary
     floor_rise_db_per_s: float = 3.0  #: how fast the tracked noise floor may rise
@@ -53,6 +57,12 @@ class AnalyzeOptions:
         validate.number("min_speech_ms", self.min_speech_ms, 0.0, 10_000.0)
         validate.number("speech_pad_ms", self.speech_pad_ms, 0.0, 10_000.0)
         validate.number("max_segment_ms", self.max_segment_ms, *SEGMENT_MS_RANGE)
+        validate.number("vad_reset_ms", self.vad_reset_ms, 0.0, SEGMENT_MS_RANGE[1])
+        if 0 < self.vad_reset_ms < _FRAME_S * 1000:
+            raise OptionsError(
+                f"vad_reset_ms must be 0 (never) or at least one 32 ms frame, got "
+                f"{self.vad_reset_ms!r}"
+            )
         validate.number("silence_dbfs", self.silence_dbfs, -200.0, 0.0)
         validate.number("stationary_max_std_db", self.stationary_max_std_db, 0.0)
         validate.number("floor_rise_db_per_s", self.floor_rise_db_per_s, 0.0, 1000.0)
@@ -187,6 +197,8 @@ class Analyzer:
         self._p = round(o.speech_pad_ms / 1000 / _FRAME_S)
         self._k = self._p + self._m - 1  # look-ahead (and look-back) of frame labels, in frames
         self._max_frames = int(o.max_segment_ms / 1000 / _FRAME_S)
+        stateful = getattr(self.vad, "stateful", False)
+        self._reset_frames = int(o.vad_reset_ms / 1000 / _FRAME_S) if stateful else 0
         self._floor = NoiseFloorTracker(o.floor_rise_db_per_s)
         self.reset()
 
@@ -201,6 +213,7 @@ class Analyzer:
             k: np.zeros(0) for k in ("prob", "level", "band", "flux", "floor")
         }
         self._prev_mag: np.ndarray | None = None
+        self._quiet_run = 0  # frames of unbroken non-speech the VAD state has seen
         self._next_out = 0
         self._open: tuple[bool, int, list[dict]] | None = None
         self._probs: list[np.ndarray] = []
@@ -238,7 +251,7 @@ class Analyzer:
     def _frames(self, frames: np.ndarray, final: bool) -> list[Segment]:
         o = self.options
         if len(frames):
-            prob = self.vad.process(frames)
+            prob = self._vad(frames)
             mag = features.magnitude(frames)
             level = features.level_db(frames)
             new = {
@@ -277,6 +290,25 @@ class Analyzer:
         start = self._next_out
         self._next_out += ready
         return self._segment(labels, start, chunk)
+
+    def _vad(self, frames: np.ndarray) -> np.ndarray:
+        """VAD probabilities of ``frames``, resetting the VAD's state after every
+        ``vad_reset_ms`` of unbroken non-speech. The frames go in steps that end exactly where
+        a reset may fall, so where resets happen depends on the audio, never on chunking."""
+        n = self._reset_frames
+        if not n:
+            return self.vad.process(frames)
+        out, i = [], 0
+        while i < len(frames):
+            p = self.vad.process(frames[i : i + n - self._quiet_run])
+            out.append(p)
+            i += len(p)
+            loud = np.flatnonzero(p >= self.options.release_threshold)
+            self._quiet_run = self._quiet_run + len(p) if not len(loud) else len(p) - 1 - loud[-1]
+            if self._quiet_run >= n:
+                self.vad.reset()
+                self._quiet_run = 0
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
 
     def _segment(self, labels: np.ndarray, start: int, chunk: dict) -> list[Segment]:
         closed = []

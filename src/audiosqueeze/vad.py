@@ -78,6 +78,7 @@ class SileroVAD:
     """Silero VAD v6 through ONNX Runtime, fed whole batches of frames per ``run`` call."""
 
     name = "silero"
+    stateful = True  #: a recurrent state that ``AnalyzeOptions.vad_reset_ms`` may reset
 
     def __init__(self, model_path: str | os.PathLike | None = None, num_threads: int = 1):
         self.model_path = find_silero_model(model_path)

@@ -30,6 +30,9 @@
   (32 ms instead of 64): the probe for how short pauses can get (``sq-keep60-pad32`` is
   today's default; ``sq-keep150-pad64`` the one before); ``sq-RATE-keepK-padP``: the same at
   rate 0.75 or 1 (:data:`PAUSE_PROBE`).
+- ``sq-vadreset-2s`` / ``-5s`` / ``-10s``: ``compress`` defaults with Silero's state reset
+  after that much unbroken non-speech (``AnalyzeOptions(vad_reset_ms=)``): the probe for
+  quiet speech missed after long loud non-speech (:data:`VAD_RESET`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -82,6 +85,8 @@ PAUSE_PROBE = {
     "sq-1.0-keep150-pad64": (1.0, 150.0, 100.0, 64.0),
     "sq-1.0-keep60-pad32": (1.0, 60.0, 100.0, 32.0),
 }
+#: the VAD-reset probe: ``AnalyzeOptions.vad_reset_ms`` of each method
+VAD_RESET = {"sq-vadreset-2s": 2000.0, "sq-vadreset-5s": 5000.0, "sq-vadreset-10s": 10000.0}
 OURS = (
     *RATES,
     "sq-default",
@@ -96,6 +101,7 @@ OURS = (
     "sq-longseg",
     *SHORTSEG,
     *PAUSE_PROBE,
+    *VAD_RESET,
 )
 #: Segment length limit of ``sq-longseg`` (an hour).
 LONG_SEGMENT_MS = 3_600_000.0
@@ -185,6 +191,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
                 "analyze_options": sq.AnalyzeOptions(speech_pad_ms=pad),
             }
         r = sq.compress(samples, rate, plan_options=o, **kw)
+    elif method in VAD_RESET:
+        options = sq.AnalyzeOptions(vad_reset_ms=VAD_RESET[method])
+        r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
     elif method == "sq-longseg":
         options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
