@@ -117,7 +117,7 @@ def test_vad_reset_after_long_nonspeech_hears_the_speech_that_follows(chunk):
     rng = np.random.default_rng(0)
     beep = (0.5 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)).astype(np.float32)
     x = np.concatenate([rng.normal(0, 0.01, lead).astype(np.float32), beep])
-    deaf, _ = deaf_run(x, chunk)
+    deaf, _ = deaf_run(x, chunk, vad_reset_ms=0)
     assert [s.kind for s in deaf] == ["noise"]  # the planted flaw: the tone is missed
     heard, vad = deaf_run(x, chunk, vad_reset_ms=2000)  # 62 frames of 32 ms
     assert [s.kind for s in heard] == ["noise", "speech"]
@@ -128,8 +128,7 @@ def test_vad_reset_after_long_nonspeech_hears_the_speech_that_follows(chunk):
     assert vad.resets_at == [0, 0, 62, 124, 186]
 
 
-def test_vad_reset_is_off_by_default_and_ignored_by_stateless_vads():
-    assert AnalyzeOptions().vad_reset_ms == 0.0
+def test_vad_reset_is_ignored_by_stateless_vads():
     an = Analyzer(energy(vad_reset_ms=2000))  # the energy VAD has no state to reset
     assert an._reset_frames == 0
 

@@ -37,8 +37,9 @@ class AnalyzeOptions:
     max_segment_ms: float = 10_000.0  #: longer runs are split (bounds streaming latency)
     #: Silero's recurrent state is reset after this much unbroken non-speech (probability
     #: under ``release_threshold``), so a long stretch of music or noise cannot leave it deaf
-    #: to quiet speech that follows; 0 = never (stateless VADs ignore it)
-    vad_reset_ms: float = 0.0
+    #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
+    #: VADs ignore it
+    vad_reset_ms: float = 10_000.0
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary
     floor_rise_db_per_s: float = 3.0  #: how fast the tracked noise floor may rise
