@@ -32,7 +32,8 @@
   rate 0.75 or 1 (:data:`PAUSE_PROBE`).
 - ``sq-vadreset-2s`` / ``-5s`` / ``-10s``: ``compress`` defaults with Silero's state reset
   after that much unbroken non-speech (``AnalyzeOptions(vad_reset_ms=)``): the probe for
-  quiet speech missed after long loud non-speech (:data:`VAD_RESET`).
+  quiet speech missed after long loud non-speech (:data:`VAD_RESET`; ``-10s`` is today's
+  default, ``sq-vadreset-off`` the one before: never reset).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -86,7 +87,12 @@ PAUSE_PROBE = {
     "sq-1.0-keep60-pad32": (1.0, 60.0, 100.0, 32.0),
 }
 #: the VAD-reset probe: ``AnalyzeOptions.vad_reset_ms`` of each method
-VAD_RESET = {"sq-vadreset-2s": 2000.0, "sq-vadreset-5s": 5000.0, "sq-vadreset-10s": 10000.0}
+VAD_RESET = {
+    "sq-vadreset-off": 0.0,
+    "sq-vadreset-2s": 2000.0,
+    "sq-vadreset-5s": 5000.0,
+    "sq-vadreset-10s": 10000.0,
+}
 OURS = (
     *RATES,
     "sq-default",
