@@ -40,7 +40,7 @@ def main() -> None:
     ]
     nonspeech = from_nonspeech(root, args.split)
     print(
-        "| seed | method | utterances cut | token reduction % | per recording (X: cut, x: 10-50 %) |"
+        "| seed | method | utterances cut | token reduction % | per recording (X cut, x 10-50 %) |"
     )
     print("| --- | --- | ---: | ---: | --- |")
     totals = {m: [0, 0] for m in methods}
