@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
 
 KINDS = ("silence", "noise", "speech")
 #: Bounds of ``AnalyzeOptions.max_segment_ms`` (the CLI and the WebSocket check against them).
-SEGMENT_MS_RANGE = (1000.0, 3_600_000.0)
+SEGMENT_MS_RANGE = (64.0, 3_600_000.0)
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
 
@@ -86,6 +86,8 @@ class Segment:
     ``cues`` holds the measurements behind both (see :func:`complexity`). ``frames`` (speech
     only) holds the per-frame measurements the planner's speed curve is made from: arrays
     ``prob``, ``level``, ``band``, ``flux``, ``floor``, one value per 32 ms frame from ``start``.
+    ``continues``: the segment was closed only because it reached ``max_segment_ms``, so the
+    next segment is more of the same kind (the planner joins speech across the split).
     """
 
     kind: str
@@ -96,6 +98,7 @@ class Segment:
     noise_type: str | None = None
     cues: dict = field(default_factory=dict, compare=False, hash=False)
     frames: dict | None = field(default=None, compare=False, hash=False, repr=False)
+    continues: bool = False
 
     @property
     def num_samples(self) -> int:
@@ -321,7 +324,8 @@ class Analyzer:
                 # last segment always closes in flush() (the planner treats it as the last)
                 have = 0 if self._open is None else sum(len(c["prob"]) for c in self._open[2])
                 if self._open is not None and (self._open[0] != label or have >= self._max_frames):
-                    closed.append(self._close((start + a) * FRAME_SAMPLES))
+                    same = self._open[0] == label
+                    closed.append(self._close((start + a) * FRAME_SAMPLES, continues=same))
                     have = 0
                 if self._open is None:
                     self._open = (label, start + a, [])
@@ -330,11 +334,13 @@ class Analyzer:
                 a += take
         return closed
 
-    def _close(self, end: int) -> Segment:
+    def _close(self, end: int, continues: bool = False) -> Segment:
         label, first, parts = self._open
         self._open = None
         f = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
         seg = self._describe(label, int(first * FRAME_SAMPLES), int(min(end, self._num_samples)), f)
+        if continues:
+            seg = replace(seg, continues=True)
         self._segments.append(seg)
         return seg
 

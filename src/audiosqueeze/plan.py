@@ -30,7 +30,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -251,6 +251,7 @@ class Planner:
     def reset(self) -> None:
         self._held: Segment | None = None  # the non-speech since the last speech, merged
         self._seen_speech = False
+        self._joined = False  # the last edit is a stretch joined to the next segment's
 
     def push(self, segments: Iterable[Segment]) -> list[Edit]:
         out: list[Edit] = []
@@ -295,14 +296,26 @@ class Planner:
         return Edit(kind, seg.start, seg.end, out, seg.kind, head)
 
     def _speech(self, seg: Segment) -> list[Edit]:
+        """Inner pauses cut, speech spans sped up. A segment split off a longer run
+        (``seg.continues``) ends in a stretch joined to the next segment's first span, which
+        is then always stretched, so the run is one WSOLA across the split; neither end span
+        is held to ``min_stretch_ms``, being part of a longer run."""
         out: list[Edit] = []
-        for kind, a, b in curve.layout(seg, self.options):
+        pieces = curve.layout(seg, self.options)
+        joined_in, self._joined = self._joined, False
+        for i, (kind, a, b) in enumerate(pieces):
             if kind == "pause":
                 out.append(self._pause(a, b))
-            elif b - a < max(self._min_stretch, 1):
+                continue
+            first, last = i == 0 and joined_in, i == len(pieces) - 1 and seg.continues
+            if not (first or last) and b - a < max(self._min_stretch, 1):
                 out.append(Edit("keep", a, b, b - a, "speech"))
-            else:
-                out += self._run(seg, a, b)
+                continue
+            run = self._run(seg, a, b, force=first)
+            if last and run[-1].kind == "stretch":
+                run[-1] = replace(run[-1], joined=True)
+                self._joined = True
+            out += run
         return out
 
     def _pause(self, a: int, b: int) -> Edit:
@@ -311,7 +324,7 @@ class Planner:
             return Edit("keep", a, b, b - a, "silence")
         return Edit("shorten", a, b, keep, "silence", keep // 2)
 
-    def _run(self, seg: Segment, a: int, b: int) -> list[Edit]:
+    def _run(self, seg: Segment, a: int, b: int, force: bool = False) -> list[Edit]:
         spans = curve.windows(a, b, self.options.window_ms)
         speeds = curve.speeds_for(seg, spans, self.strength, self.options)
         tense = curve.tension(seg, self.options.within_window)
@@ -321,7 +334,7 @@ class Planner:
             for (s, e), v in zip(spans, speeds, strict=True)
             for p in curve.pieces(seg, s, e, float(v), tense, cap)
         ]
-        if all(o >= e - s for s, e, o in parts):
+        if not force and all(o >= e - s for s, e, o in parts):
             return [Edit("keep", a, b, b - a, "speech")]
         last = len(parts) - 1
         return [

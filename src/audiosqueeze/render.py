@@ -10,12 +10,13 @@ equal-power fade would lift their sum by up to 3 dB. Every edit yields exactly
 An edit needs the input from ``CONTEXT_SAMPLES`` before it to ``CONTEXT_SAMPLES`` after it
 (clipped to the recording). The :class:`Renderer` is the streaming form: it keeps just that
 window of input and renders each edit as soon as its window has arrived, so a stream, a file
-and an array give bit-identical output.
+and an array give bit-identical output. A run of joined stretch edits (one variable-rate
+WSOLA) is rendered as it grows, frame by frame, while its later edits are still to come.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from . import validate
 from .errors import OptionsError
 from .plan import Edit, Plan
 from .timemap import TimeMap
-from .tsm import TSM_METHODS, WSOLA_FRAME, WSOLA_TOLERANCE, stretch_curve
+from .tsm import TSM_METHODS, WSOLA_FRAME, WSOLA_TOLERANCE, CurveWSOLA, stretch_curve
 from .units import ms_to_samples
 
 #: Real audio handed to TSM beyond each stretched edge (and read around each edit).
@@ -181,6 +182,7 @@ class Renderer:
         self._edits: list[Edit] = []
         self._next = 0  # index into _edits of the next edit to render
         self._planned_to = 0  # end of the last edit added
+        self._curve: _Curve | None = None  # the joined stretch run being rendered
         self.samples_in = 0
         self.samples_out = 0
 
@@ -209,6 +211,12 @@ class Renderer:
     def pull(self, final: bool = False) -> np.ndarray:
         out = []
         while self._next < len(self._edits):
+            if self._edits[self._next].kind == "stretch" and self.options.tsm == "wsola":
+                y, done = self._pull_curve(final)
+                out.append(y)
+                if not done:
+                    break
+                continue
             run = self._run_at(self._next)
             if run is None and not final:
                 break  # a run of joined stretch edits whose last edit has not arrived
@@ -221,11 +229,7 @@ class Renderer:
             window = self._buf[a - self._base : b - self._base]
             local = [replace(e, start=e.start - a, end=e.end - a) for e in run]
             want = sum(e.out_samples for e in run)
-            if end > self.samples_in:
-                raise OptionsError(
-                    f"edit {run[-1]} needs input up to sample {end}, but the stream has "
-                    f"{self.samples_in}"
-                )
+            self._check_input(run[-1])
             if run[0].kind == "stretch":
                 y = render_run(window, local, self.options)
             else:
@@ -236,11 +240,79 @@ class Renderer:
             self._next += len(run)
         self._edits = self._edits[self._next :]
         self._next = 0
+        out = [y for y in out if len(y)]
         if not out:
             return np.zeros(0, np.float32)
         y = out[0] if len(out) == 1 else np.concatenate(out)
         self.samples_out += len(y)
         return y
+
+    def _check_input(self, edit: Edit) -> None:
+        if edit.end > self.samples_in:
+            raise OptionsError(
+                f"edit {edit} needs input up to sample {edit.end}, but the stream has "
+                f"{self.samples_in}"
+            )
+
+    def _pull_curve(self, final: bool) -> tuple[np.ndarray, bool]:
+        """Render the run of joined stretch edits at ``_next`` as far as its planned edits and
+        the input allow; ``(samples, whether the run is finished)``. The same samples as
+        :func:`render_run` on the whole run: the WSOLA frames, then the linear crossfades with
+        the untouched audio at both ends (held back until their length is known)."""
+        st = self._curve
+        if st is None:
+            first = self._edits[self._next]
+            a = max(0, first.start - CONTEXT_SAMPLES)
+            st = self._curve = _Curve(first.start, a, CurveWSOLA(first.start - a))
+        while not st.complete and self._next + st.fed < len(self._edits):
+            e = self._edits[self._next + st.fed]
+            st.wsola.extend(e.end - e.start, e.out_samples)
+            st.fed += 1
+            st.end = e.end
+            st.complete = not e.joined
+        if final:
+            self._check_input(self._edits[self._next + st.fed - 1])
+        if st.complete and (final or st.end + CONTEXT_SAMPLES <= self.samples_in):
+            done, b = True, min(self.samples_in, st.end + CONTEXT_SAMPLES)
+        elif final:  # the plan ended inside a run: never made by the planner
+            raise AssertionError(f"the plan ends inside a joined run from {st.start}")
+        else:
+            done, b = False, min(self.samples_in, st.end + CONTEXT_SAMPLES)
+        w, fade = st.wsola, self.options.crossfade_samples
+        lo = w.next_read()
+        if b - st.a > lo or done:  # else none of the input it reads next has arrived
+            x = self._buf[st.a + lo - self._base : b - self._base]
+            st.pending = np.concatenate([st.pending, w.render(x, lo, b - st.a, done)])
+        k, length = w.out_samples, st.end - st.start
+        if done:
+            n = min(fade, k // 2, length // 2)
+        elif k >= 2 * fade and length >= 2 * fade:
+            n = fade  # however the run grows, its crossfades are this long
+        else:
+            return np.zeros(0, np.float32), False
+        fi = _linear(n)
+        fo = 1.0 - fi
+        if not st.faded_in:
+            if len(st.pending) < n:
+                return np.zeros(0, np.float32), False
+            head = self._buf[st.start - self._base : st.start + n - self._base]
+            st.pending[:n] = head * fo + st.pending[:n] * fi
+            st.faded_in = True
+        if done:
+            y = st.pending
+            if n:
+                tail = self._buf[st.end - n - self._base : st.end - self._base]
+                y[len(y) - n :] = y[len(y) - n :] * fo + tail * fi
+            want = sum(e.out_samples for e in self._edits[self._next : self._next + st.fed])
+            if st.released + len(y) != want:  # a bug, never the user's input
+                raise AssertionError(f"rendered {st.released + len(y)} samples, planned {want}")
+            self._next += st.fed
+            self._curve = None
+            return y, True
+        ready = max(0, k - fade - st.released)  # the end's crossfade may still change the rest
+        y, st.pending = st.pending[:ready], st.pending[ready:]
+        st.released += len(y)
+        return y, False
 
     def _run_at(self, i: int) -> list[Edit] | None:
         """The edits rendered together from ``i``: one edit, or a run of joined stretch edits
@@ -254,9 +326,30 @@ class Renderer:
 
     def _keep_from(self) -> int:
         """Absolute index of the first input sample any future edit may read."""
+        if self._curve is not None:
+            st = self._curve  # the WSOLA's reads, the head's crossfade, the end's crossfade
+            keep = min(st.a + st.wsola.next_read(), st.end - self.options.crossfade_samples)
+            return max(self._base, min(keep, st.start) if not st.faded_in else keep)
         pending = self._next < len(self._edits)
         start = self._edits[self._next].start if pending else self._planned_to
         return max(self._base, start - CONTEXT_SAMPLES)
+
+
+@dataclass
+class _Curve:
+    """A joined run of stretch edits being rendered: where it starts (``start``) and where
+    its input context starts (``a``), its WSOLA, how many of its edits it has been given
+    (``fed``), and the output it holds back (``pending``) for the crossfades."""
+
+    start: int
+    a: int
+    wsola: CurveWSOLA
+    fed: int = 0
+    end: int = 0
+    complete: bool = False
+    faded_in: bool = False
+    released: int = 0
+    pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 def render(samples: np.ndarray, plan: Plan, options: RenderOptions | None = None) -> np.ndarray:

@@ -35,14 +35,8 @@ def wsola_curve(
 ) -> np.ndarray:
     """Variable-rate WSOLA: time-scale ``x[lead:len(x)-trail]`` so that input position
     ``in_knots[i]`` lands at output position ``out_knots[i]`` (both increasing, from 0 to the
-    core's length and to the output length), linearly in between.
-
-    Output frame ``k`` is centred at ``k * hop``; its nominal input centre is the map's inverse
-    at ``k * hop`` (so the read position advances by ``hop x s(t)``, the local speed). The frame
-    is searched within +-``WSOLA_TOLERANCE`` of it for the best cross-correlation with the
-    natural continuation of the previous frame, so overlapping frames add in phase and pitch is
-    kept. Frame 0 is taken at its nominal position, so the output starts exactly where the
-    input does. One speed (two knots) is the classic WSOLA.
+    core's length and to the output length), linearly in between: a :class:`CurveWSOLA` given
+    the whole map and the whole input at once (the renderer feeds one piece at a time).
     """
     in_knots = np.asarray(in_knots, np.float64)
     out_knots = np.asarray(out_knots, np.float64)
@@ -59,35 +53,125 @@ def wsola_curve(
         or np.any(np.diff(out_knots) <= 0)
     ):
         raise OptionsError(f"cannot stretch {n} samples to {out_samples}")
-    half, tol, hop = WSOLA_FRAME // 2, WSOLA_TOLERANCE, WSOLA_HOP
-    pad = half + tol + WSOLA_FRAME
-    xp = np.zeros(len(x) + 2 * pad, np.float32)
-    xp[pad : pad + len(x)] = x
-    origin = pad + lead - half  # xp index where the frame centred on input sample 0 starts
-    n_frames = out_samples // hop + 2
-    centres = np.arange(n_frames, dtype=np.float64) * hop
-    nominal_in = np.interp(centres, out_knots, in_knots)
-    beyond = centres > out_knots[-1]  # past the end: continue at the last piece's speed
-    last_speed = (in_knots[-1] - in_knots[-2]) / (out_knots[-1] - out_knots[-2])
-    nominal_in[beyond] = in_knots[-1] + (centres[beyond] - out_knots[-1]) * last_speed
-    nominal = origin + np.round(nominal_in).astype(np.int64)
-    nominal = np.clip(nominal, tol, len(xp) - tol - WSOLA_FRAME)
-    out = np.zeros(n_frames * hop + WSOLA_FRAME, np.float32)
-    norm = np.zeros_like(out)
-    prev = int(nominal[0])
-    for k in range(n_frames):
-        nom = int(nominal[k])
-        if k == 0:
-            pos = nom
-        else:
-            template = xp[prev + hop : prev + hop + WSOLA_FRAME]
-            region = xp[nom - tol : nom + tol + WSOLA_FRAME]
-            pos = nom - tol + int(np.argmax(np.correlate(region, template, mode="valid")))
-        out[k * hop : k * hop + WSOLA_FRAME] += xp[pos : pos + WSOLA_FRAME] * _WINDOW
-        norm[k * hop : k * hop + WSOLA_FRAME] += _WINDOW
-        prev = pos
-    y = out[half : half + out_samples] / np.maximum(norm[half : half + out_samples], 1e-3)
-    return y.astype(np.float32)
+    w = CurveWSOLA(lead)
+    for i in range(1, len(in_knots)):
+        w.extend(in_knots[i] - in_knots[i - 1], out_knots[i] - out_knots[i - 1])
+    return w.render(np.asarray(x, np.float32), 0, len(x), final=True)
+
+
+class CurveWSOLA:
+    """Variable-rate WSOLA, fed the map one piece at a time and the input as it arrives.
+
+    Output frame ``k`` is centred at ``k * hop``; its nominal input centre is the map's inverse
+    at ``k * hop`` (so the read position advances by ``hop x s(t)``, the local speed). The frame
+    is searched within +-``WSOLA_TOLERANCE`` of it for the best cross-correlation with the
+    natural continuation of the previous frame, so overlapping frames add in phase and pitch is
+    kept. Frame 0 is taken at its nominal position, so the output starts exactly where the
+    input does. One speed (two knots) is the classic WSOLA.
+
+    Positions are relative to the first input sample handed over as context (``lead``
+    samples before the stretched core). A frame is made as soon as the map covers its centre
+    and the input it may read has arrived, and an output sample is returned once every frame
+    that overlaps it is made, so the output does not depend on how the map and the input were
+    split into pieces: :func:`wsola_curve` is this class given everything at once.
+    """
+
+    def __init__(self, lead: int = 0):
+        self.lead = int(lead)
+        self._in, self._out = [0.0], [0.0]
+        self._k = 0  # next frame to make
+        self._prev = 0  # where the previous frame was read
+        self._floor = 0  # no later frame reads before this
+        self._acc = np.zeros(0, np.float32)  # overlap-add of frames, from _acc0 on
+        self._wsum = np.zeros(0, np.float32)
+        self._acc0 = 0
+        self.emitted = 0  # output samples returned so far
+
+    def extend(self, in_samples: float, out_samples: float) -> None:
+        """The next piece of the map: ``in_samples`` of input become ``out_samples``."""
+        if not (in_samples > 0 and out_samples > 0):
+            raise OptionsError(f"cannot stretch {in_samples} samples to {out_samples}")
+        self._in.append(self._in[-1] + float(in_samples))
+        self._out.append(self._out[-1] + float(out_samples))
+
+    @property
+    def out_samples(self) -> int:
+        return int(self._out[-1])
+
+    @property
+    def in_samples(self) -> int:
+        return int(self._in[-1])
+
+    def next_read(self) -> int:
+        """No later frame reads input before this position (it never goes back: a frame
+        reads from ``WSOLA_TOLERANCE`` before its nominal position, which never goes back,
+        and each frame lies within ``WSOLA_TOLERANCE`` of its own)."""
+        return self._floor
+
+    def render(self, x: np.ndarray, x_off: int, limit: int, final: bool) -> np.ndarray:
+        """The next output samples that no later input or piece of the map can change.
+
+        ``x[i]`` is input position ``x_off + i``; it must hold every position from
+        :meth:`next_read` up to ``limit``, the end of what may be read: the input that has
+        arrived, up to the map's end plus ``WSOLA_FRAME + WSOLA_TOLERANCE``. With ``final``
+        the map is complete and ``limit`` is where the input handed over ends (positions
+        beyond it read as zeros, as do those before 0), and the rest of the output comes."""
+        half, tol, hop = WSOLA_FRAME // 2, WSOLA_TOLERANCE, WSOLA_HOP
+        out_total = int(self._out[-1])
+        knots_in, knots_out = np.array(self._in), np.array(self._out)
+        last_speed = (knots_in[-1] - knots_in[-2]) / (knots_out[-1] - knots_out[-2])
+        n_frames = out_total // hop + 2
+
+        def read(p: int, n: int) -> np.ndarray:
+            a, b = max(p, 0), min(p + n, limit)
+            if a >= b:
+                return np.zeros(n, np.float32)
+            if a == p and b == p + n:
+                return x[p - x_off : p - x_off + n]
+            y = np.zeros(n, np.float32)
+            y[a - p : b - p] = x[a - x_off : b - x_off]
+            return y
+
+        while self._k < n_frames:
+            k, centre = self._k, self._k * hop
+            if centre <= knots_out[-1]:
+                nominal_in = np.interp(centre, knots_out, knots_in)
+            elif final:
+                nominal_in = knots_in[-1] + (centre - knots_out[-1]) * last_speed
+            else:
+                break
+            nom = self.lead - half + int(np.round(nominal_in))
+            nom = min(max(nom, -(half + WSOLA_FRAME)), limit + half) if final else nom
+            if not final and max(nom + tol, self._prev + hop) + WSOLA_FRAME > limit:
+                break
+            if k == 0:
+                pos = nom
+            else:
+                template = read(self._prev + hop, WSOLA_FRAME)
+                region = read(nom - tol, WSOLA_FRAME + 2 * tol)
+                pos = nom - tol + int(np.argmax(np.correlate(region, template, mode="valid")))
+            need = k * hop + WSOLA_FRAME - self._acc0
+            if need > len(self._acc):
+                grow = max(need, 2 * len(self._acc))
+                self._acc = np.concatenate([self._acc, np.zeros(grow - len(self._acc), np.float32)])
+                self._wsum = np.concatenate(
+                    [self._wsum, np.zeros(grow - len(self._wsum), np.float32)]
+                )
+            i = k * hop - self._acc0
+            self._acc[i : i + WSOLA_FRAME] += read(pos, WSOLA_FRAME) * _WINDOW
+            self._wsum[i : i + WSOLA_FRAME] += _WINDOW
+            self._prev = pos
+            self._floor = max(self._floor, pos - 2 * tol)
+            self._k += 1
+        ready = out_total if final else max(self.emitted, min(self._k * hop - half, out_total))
+        a, b = self.emitted + half - self._acc0, ready + half - self._acc0
+        y = self._acc[a:b] / np.maximum(self._wsum[a:b], 1e-3)
+        self.emitted = ready
+        # drop what no frame will add to again
+        drop = max(0, min(self.emitted + half, self._k * hop) - self._acc0)
+        self._acc, self._wsum = self._acc[drop:], self._wsum[drop:]
+        self._acc0 += drop
+        return y.astype(np.float32)
 
 
 def _fit(y: np.ndarray, out_samples: int) -> np.ndarray:
