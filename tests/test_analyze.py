@@ -52,6 +52,9 @@ def test_long_runs_split_at_max_segment():
     a = analyze(sq.Audio(silence(25.0)), energy(max_segment_ms=10_000))
     assert [s.kind for s in a.segments] == ["silence"] * 3
     assert max(s.num_samples for s in a.segments) <= 10 * SR
+    assert [s.continues for s in a.segments] == [True, True, False]  # split, not ended
+    b = analyze(sq.Audio(np.concatenate([tone(1.0), silence(1.0)])), energy())
+    assert [s.continues for s in b.segments] == [False, False]
 
 
 @pytest.mark.parametrize("chunk", [1, 511, 512, 4000, 100_000])

@@ -227,3 +227,49 @@ def test_rate_mapping_is_monotone(r1, r2):
     o = PlanOptions()
     assert o.keep_ms("silence", lo) >= o.keep_ms("silence", hi)
     assert o.top_speed(lo) <= o.top_speed(hi) <= o.max_speed
+
+
+def _split_speech(seconds, piece_s, complexity=0.0):
+    """One speech run cut into ``piece_s`` segments, each but the last ``continues``."""
+    n, step = int(seconds * SR), int(piece_s * SR)
+    starts = list(range(0, n, step))
+    return Analysis(
+        tuple(
+            Segment("speech", a, min(n, a + step), 0.9, complexity, continues=a + step < n)
+            for a in starts
+        ),
+        n,
+        np.zeros(0, np.float32),
+        "energy",
+    )
+
+
+@pytest.mark.parametrize("piece_s", [0.3, 1.0, 2.5])
+def test_speech_split_by_length_is_one_joined_run(piece_s):
+    a = _split_speech(6.0, piece_s)
+    p = plan(a, 1.0)
+    # pieces shorter than min_stretch_ms (400) are sped up too: they belong to a 6-s run
+    assert all(e.kind == "stretch" for e in p.edits)
+    assert [e.joined for e in p.edits] == [True] * (len(p.edits) - 1) + [False]
+    top = PlanOptions().max_speed
+    assert p.out_samples == pytest.approx(6 * SR / top, rel=0.01)
+    # the same run unsplit: the same speed everywhere, so the same length to a few samples
+    whole = plan(_split_speech(6.0, 6.0), 1.0)
+    assert abs(p.out_samples - whole.out_samples) <= len(p.edits)
+    # without speed-up nothing is joined
+    assert not any(e.joined for e in plan(a, 0.5).edits)
+
+
+def test_a_split_after_a_short_span_still_joins():
+    # 0.3-s pieces: shorter than min_stretch_ms on their own, so without the join they would
+    # all be kept at 1x; the streaming planner gives the same edits as the offline one
+    from audiosqueeze.plan import Planner
+
+    a = _split_speech(3.0, 0.3)
+    pl = Planner(1.0)
+    edits = []
+    for seg in a.segments[:-1]:
+        edits += pl.push([seg])
+    edits += pl.flush([a.segments[-1]])
+    assert tuple(edits) == plan(a, 1.0).edits
+    assert sum(e.out_samples for e in edits) < 0.75 * a.num_samples

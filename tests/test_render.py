@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from audiosqueeze.plan import Edit, Plan
-from audiosqueeze.render import RenderOptions, equal_power, render, timemap_of
+from audiosqueeze.render import Renderer, RenderOptions, equal_power, render, timemap_of
 
 SR = 16000
 
@@ -137,3 +137,28 @@ def test_gain_out_of_range_is_rejected():
 
     with pytest.raises(OptionsError, match="nonspeech_gain_db"):
         RenderOptions(nonspeech_gain_db=6)
+
+
+def test_joined_run_renders_as_its_edits_arrive_and_equals_one_shot():
+    x = sine(5 * SR, 220.0)
+    pieces = [(8000 + 4000 * i, 8000 + 4000 * (i + 1)) for i in range(12)]  # 3 s of speech
+    stretch = [Edit("stretch", a, b, int((b - a) / (1.2 + 0.02 * i)), "speech", 0, i < 11)
+               for i, (a, b) in enumerate(pieces)]  # fmt: skip
+    edits = [Edit("keep", 0, 8000, 8000, "speech"), *stretch,
+             Edit("keep", 56000, len(x), len(x) - 56000, "speech")]  # fmt: skip
+    plan = Plan(tuple(edits), len(x), 1.0)
+    whole = render(x, plan)
+    assert len(whole) == plan.out_samples
+    r, out, pushed = Renderer(), [], 0
+    for i, e in enumerate(edits):
+        upto = min(len(x), e.end + 3000)
+        r.push(x[pushed:upto])
+        pushed = upto
+        r.add([e])
+        out.append(r.pull())
+        if i == 6:  # half the run planned: most of its output so far has already come out
+            assert sum(map(len, out)) > 8000 + sum(s.out_samples for s in stretch[:5])
+    r.push(x[pushed:])
+    out.append(r.pull(final=True))
+    assert np.array_equal(np.concatenate(out), whole)
+    assert r.samples_out == plan.out_samples

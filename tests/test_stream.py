@@ -41,6 +41,32 @@ def test_any_chunking_is_bit_identical_to_compress(cuts, rate):
     assert s.timemap == ref.timemap
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 10 * SR), max_size=12),
+    st.sampled_from([0.75, 1.0]),
+    st.sampled_from([64.0, 100.0, 256.0, 1000.0]),
+)
+def test_short_segments_any_chunking_is_bit_identical_to_compress(cuts, rate, longest):
+    x = planted(2)
+    o = sq.AnalyzeOptions(vad="energy", max_segment_ms=longest)
+    ref = sq.compress(x, rate, sample_rate=SR, analyze_options=o)
+    assert any(e.joined for e in ref.plan.edits)  # speech split, and joined across the splits
+    got, s = run_chunked(x, [c % len(x) for c in cuts], rate=rate, analyze_options=o)
+    assert np.array_equal(got, ref.audio)
+    assert s.timemap == ref.timemap
+
+
+@needs_silero
+@pytest.mark.parametrize("cuts", [[3, 700, 16_000], list(range(11, 300_000, 2_333))])
+def test_real_clip_short_segments_stream_equals_file(real_clips, cuts):
+    x = sq.load(real_clips[0]["abs"]).samples
+    o = sq.AnalyzeOptions(max_segment_ms=256)
+    ref = sq.compress(x, 0.75, sample_rate=SR, analyze_options=o)
+    got, _ = run_chunked(x, [c for c in cuts if c < len(x)], rate=0.75, analyze_options=o)
+    assert np.array_equal(got, ref.audio)
+
+
 @needs_silero
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())

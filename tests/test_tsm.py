@@ -1,7 +1,19 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from audiosqueeze.tsm import TSM_METHODS, stretch
+from audiosqueeze.errors import OptionsError
+from audiosqueeze.tsm import (
+    TSM_METHODS,
+    WSOLA_FRAME,
+    WSOLA_TOLERANCE,
+    CurveWSOLA,
+    stretch,
+    wsola_curve,
+)
+
+CONTEXT = WSOLA_FRAME + WSOLA_TOLERANCE
 
 SR = 16000
 
@@ -78,3 +90,51 @@ def test_stretch_within_context_reads_only_the_core():
     assert len(y) == 12800
     assert dominant_hz(y[1000:5000]) == pytest.approx(400, abs=12)
     assert dominant_hz(y[8000:12000]) == pytest.approx(800, abs=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_curve_wsola_fed_piece_by_piece_equals_one_shot(data):
+    """The renderer feeds the map one edit at a time and the input as it arrives: the output
+    is the same samples as one call with everything, and comes out before the map is done."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    n = data.draw(st.integers(600, 30_000))
+    lead, trail = data.draw(st.integers(0, CONTEXT)), data.draw(st.integers(0, CONTEXT))
+    x = rng.standard_normal(lead + n + trail).astype(np.float32)
+    cuts = np.unique(rng.integers(1, n, data.draw(st.integers(0, 6))))
+    in_knots = np.concatenate([[0], cuts, [n]])
+    outs = np.maximum(1, np.round(np.diff(in_knots) / rng.uniform(1.0, 2.0, len(cuts) + 1)))
+    out_knots = np.concatenate([[0], np.cumsum(outs)])
+    whole = wsola_curve(x, in_knots, out_knots, lead, trail)
+
+    w, got, fed, arrived = CurveWSOLA(lead), [], 0, 0
+    while fed < len(outs) or arrived < len(x):
+        if fed < len(outs) and (arrived >= len(x) or rng.random() < 0.5):
+            w.extend(in_knots[fed + 1] - in_knots[fed], outs[fed])
+            fed += 1
+        else:
+            arrived = min(len(x), arrived + int(rng.integers(1, 4000)))
+        limit = min(arrived, lead + w.in_samples + CONTEXT)
+        lo = w.next_read()
+        if limit > lo:
+            got.append(w.render(x[lo:limit], lo, limit, final=False))
+    lo = w.next_read()
+    got.append(w.render(x[lo:], lo, len(x), final=True))
+    assert np.array_equal(np.concatenate(got), whole)
+
+
+def test_curve_wsola_output_comes_before_the_map_is_complete():
+    x = np.sin(2 * np.pi * 200 * np.arange(2 * SR) / SR).astype(np.float32)
+    w = CurveWSOLA(0)
+    w.extend(SR, SR // 1.25)  # the first second at 1.25x; the rest not planned yet
+    y = w.render(x, 0, SR + CONTEXT, final=False)
+    # every sample that no later frame can change: up to the last frame made, less half a
+    # frame, and never past the planned output
+    assert 0.9 * (SR // 1.25) < len(y) <= SR // 1.25
+    assert w.next_read() > SR // 2
+    w.extend(SR, SR)  # the second second at 1x
+    rest = w.render(x[w.next_read() :], w.next_read(), len(x), final=True)
+    whole = wsola_curve(x, [0, SR, 2 * SR], [0, SR // 1.25, SR // 1.25 + SR])
+    assert np.array_equal(np.concatenate([y, rest]), whole)
+    with pytest.raises(OptionsError, match="empty"):
+        CurveWSOLA(0).render(x, 0, len(x), final=True)

@@ -117,6 +117,10 @@ class CurveWSOLA:
         the map is complete and ``limit`` is where the input handed over ends (positions
         beyond it read as zeros, as do those before 0), and the rest of the output comes."""
         half, tol, hop = WSOLA_FRAME // 2, WSOLA_TOLERANCE, WSOLA_HOP
+        if len(self._in) < 2:
+            if final:
+                raise OptionsError("cannot stretch an empty map")
+            return np.zeros(0, np.float32)
         out_total = int(self._out[-1])
         knots_in, knots_out = np.array(self._in), np.array(self._out)
         last_speed = (knots_in[-1] - knots_in[-2]) / (knots_out[-1] - knots_out[-2])
