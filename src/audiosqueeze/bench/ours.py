@@ -23,8 +23,9 @@
   ``sq-nsgain0`` / ``sq-nsgain-15`` / ``sq-nsgain-30``: ``RenderOptions(nonspeech_gain_db=)``
   of 0, -15 or -30 dB; ``sq-roomtone``: that kept part replaced, inside 10 ms ramps, by
   :data:`ROOM_TONE_DBFS` white noise (built here, on the rendered audio and its plan).
-- ``sq-seg2s`` / ``sq-0.75-seg2s``: rate 0.5 / 0.75 with analysis segments of at most 2 s
-  (``AnalyzeOptions(max_segment_ms=2000)``: the stream's latency knob).
+- ``sq-seg10s`` / ``sq-seg2s`` / ``sq-seg256`` and ``sq-0.75-seg*``: rate 0.5 / 0.75 with
+  analysis segments of at most 10 s, 2 s or 256 ms (``AnalyzeOptions(max_segment_ms=)``: the
+  stream's latency knob; :data:`SHORTSEG`).
 - ``sq-keep60`` / ``sq-keep60-pad32`` / ``sq-keep30-pad32``: rate 0.5 with a shorter kept
   pause (60 or 30 ms instead of 150), kept noise (30 ms instead of 100) and speech padding
   (32 ms instead of 64): the probe for how short pauses can get (``sq-keep60-pad32`` is
@@ -71,10 +72,15 @@ VERIFY_AT = {
     "sq-verify-1.0": (1.0, VERIFY_ASR),
     "sq-verify-base-1.0": (1.0, "whisper-base"),
 }
-#: ``sq-seg2s`` / ``sq-0.75-seg2s``: rate 0.5 / 0.75 with 2-s analysis segments (lower stream
-#: latency)
-SHORTSEG = {"sq-seg2s": 0.5, "sq-0.75-seg2s": 0.75}
-SHORT_SEGMENT_MS = 2000.0
+#: the stream's latency knob: (rate, ``AnalyzeOptions.max_segment_ms``) of each method
+SHORTSEG = {
+    "sq-seg10s": (0.5, 10_000.0),
+    "sq-0.75-seg10s": (0.75, 10_000.0),
+    "sq-seg2s": (0.5, 2000.0),
+    "sq-0.75-seg2s": (0.75, 2000.0),
+    "sq-seg256": (0.5, 256.0),
+    "sq-0.75-seg256": (0.75, 256.0),
+}
 #: the pause-length probe: (rate, kept pause ms, kept noise ms, speech pad ms)
 PAUSE_PROBE = {
     "sq-keep150-pad64": (0.5, 150.0, 100.0, 64.0),
@@ -184,10 +190,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)
     elif method in SHORTSEG:
-        options = sq.AnalyzeOptions(max_segment_ms=SHORT_SEGMENT_MS)
-        r = sq.compress(
-            samples, SHORTSEG[method], sample_rate=sq.SAMPLE_RATE, analyze_options=options
-        )
+        rate, longest = SHORTSEG[method]
+        options = sq.AnalyzeOptions(max_segment_ms=longest)
+        r = sq.compress(samples, rate, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
     elif method in PAUSE_PROBE:
         rate, pause, noise, pad = PAUSE_PROBE[method]
         o = sq.PlanOptions(min_keep_pause_ms=pause, min_keep_noise_ms=noise)
