@@ -16,15 +16,17 @@ def energy(**kw):
 def test_planted_tone_silence_tone():
     x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
     a = analyze(sq.Audio(x), energy())
-    assert [s.kind for s in a.segments] == ["speech", "silence", "speech"]
+    assert [s.kind for s in a.runs] == ["speech", "silence", "speech"]
     # the tone ends inside frame 31 (frames are 512 samples), so its speech ends at 32 * 512 =
     # SR + 384, then the 32 ms (512-sample) pad; the same mirrored at the second tone
-    assert a.segments[1].start == SR + 384 + 512
-    assert a.segments[1].end == 3 * SR - 384 - 512
-    assert a.segments[-1].end == len(x)
+    assert a.runs[1].start == SR + 384 + 512
+    assert a.runs[1].end == 3 * SR - 384 - 512
+    assert a.runs[-1].end == len(x)
+    # the segments themselves are pieces of at most max_segment_ms (256 ms: 8 frames)
+    assert len(a.segments) > 3 and max(s.num_samples for s in a.segments) <= 8 * 512
     assert a.seconds("silence") == pytest.approx(2.0 - 2 * (384 + 512) / SR)
     wide = analyze(sq.Audio(x), energy(speech_pad_ms=64.0))  # the pad is what moves
-    assert wide.segments[1].start == SR + 384 + 1024
+    assert wide.runs[1].start == SR + 384 + 1024
 
 
 def test_noise_types():
@@ -35,7 +37,7 @@ def test_noise_types():
     )
     x = np.concatenate([tone(1.0), hiss, tone(1.0), bursts.astype(np.float32), tone(1.0)])
     a = analyze(sq.Audio(x), energy())
-    noise = [s for s in a.segments if s.kind == "noise"]
+    noise = [s for s in a.runs if s.kind == "noise"]
     assert [s.noise_type for s in noise] == ["stationary", "nonstationary"]
 
 
@@ -54,7 +56,9 @@ def test_long_runs_split_at_max_segment():
     assert max(s.num_samples for s in a.segments) <= 10 * SR
     assert [s.continues for s in a.segments] == [True, True, False]  # split, not ended
     b = analyze(sq.Audio(np.concatenate([tone(1.0), silence(1.0)])), energy())
-    assert [s.continues for s in b.segments] == [False, False]
+    assert [s.continues for s in b.runs] == [False, False]
+    assert [(s.kind, s.continues) for s in b.segments[2:4]] == [("speech", True)] * 2
+    assert sum(s.num_samples for s in b.segments if s.kind == "speech") == b.runs[0].num_samples
 
 
 @pytest.mark.parametrize("chunk", [1, 511, 512, 4000, 100_000])
@@ -107,7 +111,7 @@ class DeafVAD:
 
 def deaf_run(x, chunk, **kw):
     vad = DeafVAD()
-    an = Analyzer(energy(**kw), vad=vad)
+    an = Analyzer(energy(max_segment_ms=10_000, **kw), vad=vad)
     segs = []
     for i in range(0, len(x), chunk):
         segs += an.push(x[i : i + chunk])
@@ -178,7 +182,7 @@ def test_silero_finds_inserted_pause(real_clips):
     half = len(clip) // 2
     x = np.concatenate([clip[:half], silence(3.0), clip[half:]])
     a = analyze(sq.Audio(x))
-    long_gaps = [s for s in a.segments if s.kind != "speech" and s.num_samples > 2 * SR]
+    long_gaps = [s for s in a.runs if s.kind != "speech" and s.num_samples > 2 * SR]
     assert len(long_gaps) == 1
     assert long_gaps[0].start <= half + SR // 4 and long_gaps[0].end >= half + 3 * SR - SR // 4
 

@@ -429,8 +429,9 @@ def test_stream_command_max_segment_bounds_the_latency(tmp_path):
         assert r.returncode == 0, r.stderr
         return json.loads(r.stderr.strip().splitlines()[-1])["latency_max_s"]
 
-    assert worst() > 6.0  # the first sample waits for the whole segment
+    assert worst("--max-segment-ms", "10000") > 6.0  # the first sample waits for the segment
     assert worst("--max-segment-ms", "1000") < 1.6  # a 1-s segment plus the look-ahead
+    assert worst() < 0.7  # the default: 256-ms segments plus the look-ahead
     for bad in ("63", "nan", "inf", "ten"):  # a clear error naming the option, no traceback
         cmd = [sys.executable, "-m", "audiosqueeze.cli", "stream", str(tmp_path / "in.wav")]
         r = subprocess.run([*cmd, "--max-segment-ms", bad], capture_output=True, text=True)

@@ -34,7 +34,7 @@ class AnalyzeOptions:
     release_threshold: float = 0.35  #: probability below which speech ends (hysteresis)
     min_speech_ms: float = 96.0  #: speech runs shorter than this are treated as non-speech
     speech_pad_ms: float = 32.0  #: speech is widened by this on both sides (keeps word edges)
-    max_segment_ms: float = 10_000.0  #: longer runs are split (bounds streaming latency)
+    max_segment_ms: float = 256.0  #: longer runs are split (bounds streaming latency)
     #: Silero's recurrent state is reset after this much unbroken non-speech (probability
     #: under ``release_threshold``), so a long stretch of music or noise cannot leave it deaf
     #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
@@ -120,11 +120,27 @@ class Analysis:
     vad: str
     sample_rate: int = SAMPLE_RATE
 
+    @property
+    def runs(self) -> tuple[Segment, ...]:
+        """The segments with every run that ``max_segment_ms`` split (``continues``) joined
+        back into one: what a person reading the analysis wants. Confidence, complexity and
+        numeric cues are duration-weighted means of the pieces; a noise run is stationary only
+        if every piece is."""
+        out, group = [], []
+        for seg in self.segments:
+            group.append(seg)
+            if not seg.continues:
+                out.append(_join(group))
+                group = []
+        if group:
+            out.append(_join(group))
+        return tuple(out)
+
     def intervals(self, kind: str) -> np.ndarray:
-        """``(m, 2)`` int64 array of ``[start, end)`` samples of the segments of ``kind``."""
+        """``(m, 2)`` int64 array of ``[start, end)`` samples of the runs of ``kind``."""
         if kind not in KINDS:
             raise OptionsError(f"kind must be one of {KINDS}, got {kind!r}")
-        rows = [(s.start, s.end) for s in self.segments if s.kind == kind]
+        rows = [(s.start, s.end) for s in self.runs if s.kind == kind]
         return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
     def seconds(self, kind: str) -> float:
@@ -140,8 +156,45 @@ class Analysis:
             "sample_rate": self.sample_rate,
             "num_samples": self.num_samples,
             "vad": self.vad,
-            "segments": [s.to_dict() for s in self.segments],
+            "segments": [s.to_dict() for s in self.runs],
         }
+
+
+def _join(pieces: list[Segment]) -> Segment:
+    """Consecutive pieces of one run (see :attr:`Analysis.runs`) as one segment."""
+    if len(pieces) == 1:
+        return replace(pieces[0], continues=False)
+    w = np.array([p.num_samples for p in pieces], np.float64)
+    w /= max(w.sum(), 1.0)
+
+    def mean(values) -> float:
+        return round(float(np.dot(w, values)), 4)
+
+    first = pieces[0]
+    complexity = None if first.complexity is None else mean([p.complexity for p in pieces])
+    kind, noise_type = first.kind, None
+    if any(p.kind == "noise" for p in pieces):  # non-speech pieces: noise if any piece is
+        kind = "noise"
+        steady = all(p.noise_type == "stationary" for p in pieces if p.kind == "noise")
+        noise_type = "stationary" if steady else "nonstationary"
+    cues = {}
+    for k in first.cues:
+        have = np.array([k in p.cues for p in pieces])
+        cues[k] = round(float(np.dot(w[have], [p.cues[k] for p in pieces if k in p.cues]))
+                        / float(w[have].sum()), 4)  # fmt: skip
+    frames = None
+    if all(p.frames is not None for p in pieces):
+        frames = {k: np.concatenate([p.frames[k] for p in pieces]) for k in first.frames}
+    return Segment(
+        kind,
+        first.start,
+        pieces[-1].end,
+        mean([p.confidence for p in pieces]),
+        complexity,
+        noise_type,
+        cues,
+        frames,
+    )
 
 
 def complexity(rate_hz: float, snr_db: float, flux: float) -> float:

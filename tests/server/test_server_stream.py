@@ -133,19 +133,19 @@ def test_max_segment_ms_is_the_librarys_option(tmp_path):
     x = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(
         np.float32
     )
-    opts = sq.AnalyzeOptions(vad="energy", max_segment_ms=1000)
+    opts = sq.AnalyzeOptions(vad="energy", max_segment_ms=10_000)
     expected = sq.compress(x, 1.0, sample_rate=16000, analyze_options=opts)
     default = library(x, 1.0)
 
     def runs(c):  # stretch runs (rendered as one WSOLA each)
         return sum(not e.joined for e in c.plan.edits)
 
-    # the option splits the analysis; the planner joins the speech across the splits
-    assert len(default.analysis.segments) == 1 and len(expected.analysis.segments) >= 6
+    # the default splits the analysis every 256 ms; the planner joins the speech across
+    assert len(expected.analysis.segments) == 1 and len(default.analysis.segments) >= 20
     assert runs(default) == runs(expected) == 1
     assert not np.array_equal(default.audio, expected.audio)
     with client(tmp_path, auth=False) as c:
-        r = stream(c, "rate=1&format=f32le&max_segment_ms=1000", x.astype("<f4").tobytes())
+        r = stream(c, "rate=1&format=f32le&max_segment_ms=10000", x.astype("<f4").tobytes())
     assert r.code == 1000, r.reason
     assert r.audio == expected.audio.astype("<f4").tobytes()
 
@@ -411,4 +411,6 @@ def test_live_server_with_the_websockets_client(tmp_path, pcm):
         rows = wait_for_rows(app, 2)  # written once the socket has closed
     assert code == 1000 and audio == s16(library(pcm, 1.0).audio).tobytes()
     assert done["seconds_in"] == pytest.approx(5.0)
-    assert [x.status for x in rows] == [499, 200] and gone.seconds_in == pytest.approx(1.0)
+    # the dropped client is billed for what was processed before the server noticed it gone
+    # (its next send of output fails): at most the 1 s it sent
+    assert [x.status for x in rows] == [499, 200] and 0 < gone.seconds_in <= 1.0

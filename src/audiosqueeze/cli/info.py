@@ -37,7 +37,7 @@ def analyze(input, vad, as_json):
         "complexity / noise type",
         title=f"{shown(input)} ({a.duration_s:.2f} s, vad={a.vad})",
     )
-    for s in a.segments:
+    for s in a.runs:
         detail = f"{s.complexity:.2f}" if s.kind == "speech" else (s.noise_type or "")
         table.add_row(
             f"{sq.to_seconds(s.start):.2f}",
@@ -104,7 +104,7 @@ def demo(vad, as_json):
     out = console()
     out.print(f"demo clip: {DEMO_FILE} ({audio.duration_s:.2f} s, Common Voice, CC0), vad={vad}")
     out.print(
-        f"segments: {len(analysis.segments)} (speech {analysis.seconds('speech'):.2f} s, "
+        f"segments: {len(analysis.runs)} (speech {analysis.seconds('speech'):.2f} s, "
         f"silence {analysis.seconds('silence'):.2f} s, noise {analysis.seconds('noise'):.2f} s)"
     )
     table = Table(
