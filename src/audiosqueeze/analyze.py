@@ -34,7 +34,7 @@ class AnalyzeOptions:
     release_threshold: float = 0.35  #: probability below which speech ends (hysteresis)
     min_speech_ms: float = 96.0  #: speech runs shorter than this are treated as non-speech
     speech_pad_ms: float = 32.0  #: speech is widened by this on both sides (keeps word edges)
-    max_segment_ms: float = 256.0  #: longer runs are split (bounds streaming latency)
+    max_segment_ms: float = 256.0  #: longer runs are split (bounds the stream's latency)
     #: Silero's recurrent state is reset after this much unbroken non-speech (probability
     #: under ``release_threshold``), so a long stretch of music or noise cannot leave it deaf
     #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
