@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audiosqueeze.plan import Edit, Plan
 from audiosqueeze.render import Renderer, RenderOptions, equal_power, render, timemap_of
@@ -162,3 +164,70 @@ def test_joined_run_renders_as_its_edits_arrive_and_equals_one_shot():
     out.append(r.pull(final=True))
     assert np.array_equal(np.concatenate(out), whole)
     assert r.samples_out == plan.out_samples
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_plan_any_push_order_renders_like_one_call(data):
+    """Edits planned ahead of the input (a plan given up front) or behind it (the live
+    planner), pushed in any chunks: the same samples as rendering everything at once."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    n = int(rng.integers(4000, 250_000))  # past the renderer's first buffer (65536 samples)
+    x = sine(n, 180.0) + 0.3 * sine(n, 530.0, 1.0)
+    cuts = np.unique(np.concatenate([[0, n], rng.integers(1, n, int(rng.integers(1, 40)))]))
+    edits = []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        a, b = int(a), int(b)
+        kind = str(rng.choice(["keep", "shorten", "stretch", "stretch"]))
+        if kind == "keep" or b - a < 8:
+            edits.append(Edit("keep", a, b, b - a, "speech"))
+        elif kind == "shorten":
+            out = int(rng.integers(0, b - a))
+            edits.append(Edit("shorten", a, b, out, "silence", out // 2))
+        else:
+            out = max(1, int((b - a) / rng.uniform(1.0, 2.0)))
+            edits.append(Edit("stretch", a, b, out, "speech", 0, False))
+    for i in range(len(edits) - 1):  # join some neighbouring stretches into one run
+        if edits[i].kind == edits[i + 1].kind == "stretch" and rng.random() < 0.7:
+            edits[i] = Edit(**{**edits[i].__dict__, "joined": True})
+    plan = Plan(tuple(edits), n, 1.0)
+    whole = render(x, plan)
+    ahead = data.draw(st.booleans())
+    r, out, pushed, added = Renderer(), [], 0, 0
+    if ahead:
+        r.add(edits)
+        added = len(edits)
+    while pushed < n:
+        step = int(rng.choice([rng.integers(1, 1500), rng.integers(1, 70_000)]))
+        r.push(x[pushed : pushed + step])
+        pushed = min(n, pushed + step)
+        while not ahead and added < len(edits) and edits[added].end <= pushed:
+            r.add([edits[added]])
+            added += 1
+        out.append(r.pull())
+    r.add(edits[added:])
+    out.append(r.pull(final=True))
+    assert np.array_equal(np.concatenate(out), whole)
+
+
+def test_input_after_a_run_is_kept_when_the_run_ends_just_before_a_push():
+    # the case `compress(..., analysis=)` met (a plan given up front, 4-s blocks): the first
+    # block ends 512 samples after a joined run, inside the context the next edit needs; the
+    # next block makes the renderer drop old input, and it must keep that context
+    n = 132_960
+    x = sine(n, 180.0)
+    edges = [*range(8704, 63488, 4096), 63488]
+    run = [Edit("stretch", a, b, int((b - a) / 1.25), "speech", 0, b < 63488)
+           for a, b in zip(edges[:-1], edges[1:], strict=True)]  # fmt: skip
+    edits = [Edit("shorten", 0, 8704, 1600, "noise", 0), *run,
+             Edit("keep", 63488, 65024, 1536, "noise"),
+             Edit("stretch", 65024, n, int((n - 65024) / 1.25), "speech")]  # fmt: skip
+    plan = Plan(tuple(edits), n, 0.75)
+    r = Renderer()
+    r.add(edits)
+    out = []
+    for a in range(0, n, 64_000):
+        r.push(x[a : a + 64_000])
+        out.append(r.pull())
+    out.append(r.pull(final=True))
+    assert np.array_equal(np.concatenate(out), render(x, plan))

@@ -226,6 +226,8 @@ class Renderer:
                 break
             a = max(0, start - CONTEXT_SAMPLES)
             b = min(self.samples_in, end + CONTEXT_SAMPLES)
+            if a < self._base:  # a bug, never the user's input
+                raise AssertionError(f"input from {a} was dropped (buffer starts at {self._base})")
             window = self._buf[a - self._base : b - self._base]
             local = [replace(e, start=e.start - a, end=e.end - a) for e in run]
             want = sum(e.out_samples for e in run)
@@ -280,6 +282,8 @@ class Renderer:
             done, b = False, min(self.samples_in, st.end + CONTEXT_SAMPLES)
         w, fade = st.wsola, self.options.crossfade_samples
         lo = w.next_read()
+        if st.a + lo < self._base:  # a bug, never the user's input
+            raise AssertionError(f"input from {st.a + lo} was dropped (buffer at {self._base})")
         if b - st.a > lo or done:  # else none of the input it reads next has arrived
             x = self._buf[st.a + lo - self._base : b - self._base]
             st.pending = np.concatenate([st.pending, w.render(x, lo, b - st.a, done)])
@@ -327,8 +331,12 @@ class Renderer:
     def _keep_from(self) -> int:
         """Absolute index of the first input sample any future edit may read."""
         if self._curve is not None:
-            st = self._curve  # the WSOLA's reads, the head's crossfade, the end's crossfade
-            keep = min(st.a + st.wsola.next_read(), st.end - self.options.crossfade_samples)
+            # the WSOLA's next reads; the end's crossfade and the context of the edits after
+            # the run (both within max(CONTEXT, fade) of where the run ends, and it only grows);
+            # the head's crossfade until it is done
+            st = self._curve
+            after = st.end - max(CONTEXT_SAMPLES, self.options.crossfade_samples)
+            keep = min(st.a + st.wsola.next_read(), after)
             return max(self._base, min(keep, st.start) if not st.faded_in else keep)
         pending = self._next < len(self._edits)
         start = self._edits[self._next].start if pending else self._planned_to
