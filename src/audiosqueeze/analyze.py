@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import features, validate
 from .decode import Source
 from .errors import OptionsError
+from .segments import KINDS, Analysis, Segment
 from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
 
-KINDS = ("silence", "noise", "speech")
+__all__ = ["KINDS", "Analysis", "AnalyzeOptions", "Analyzer", "Segment", "analyze", "complexity"]
+
 #: Bounds of ``AnalyzeOptions.max_segment_ms`` (the CLI and the WebSocket check against them).
 SEGMENT_MS_RANGE = (64.0, 3_600_000.0)
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -75,126 +77,6 @@ class AnalyzeOptions:
             raise OptionsError(
                 f"vad_model_path must be a path or None, got {self.vad_model_path!r}"
             )
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of one kind, ``[start, end)`` in samples at 16 kHz.
-
-    ``complexity`` (speech only) is in [0, 1]: 0 easy to compress, 1 keep as is.
-    ``noise_type`` (noise only) is ``"stationary"`` (hum, hiss, room tone) or ``"nonstationary"``.
-    ``cues`` holds the measurements behind both (see :func:`complexity`). ``frames`` (speech
-    only) holds the per-frame measurements the planner's speed curve is made from: arrays
-    ``prob``, ``level``, ``band``, ``flux``, ``floor``, one value per 32 ms frame from ``start``.
-    ``continues``: the segment was closed only because it reached ``max_segment_ms``, so the
-    next segment is more of the same kind (the planner joins speech across the split).
-    """
-
-    kind: str
-    start: int
-    end: int
-    confidence: float
-    complexity: float | None = None
-    noise_type: str | None = None
-    cues: dict = field(default_factory=dict, compare=False, hash=False)
-    frames: dict | None = field(default=None, compare=False, hash=False, repr=False)
-    continues: bool = False
-
-    @property
-    def num_samples(self) -> int:
-        return self.end - self.start
-
-    def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "frames"} | {
-            "cues": dict(self.cues)
-        }
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Segments covering ``[0, num_samples)`` in order, and the per-frame speech probability."""
-
-    segments: tuple[Segment, ...]
-    num_samples: int
-    speech_prob: np.ndarray
-    vad: str
-    sample_rate: int = SAMPLE_RATE
-
-    @property
-    def runs(self) -> tuple[Segment, ...]:
-        """The segments with every run that ``max_segment_ms`` split (``continues``) joined
-        back into one: what a person reading the analysis wants. Confidence, complexity and
-        numeric cues are duration-weighted means of the pieces; a noise run is stationary only
-        if every piece is."""
-        out, group = [], []
-        for seg in self.segments:
-            group.append(seg)
-            if not seg.continues:
-                out.append(_join(group))
-                group = []
-        if group:
-            out.append(_join(group))
-        return tuple(out)
-
-    def intervals(self, kind: str) -> np.ndarray:
-        """``(m, 2)`` int64 array of ``[start, end)`` samples of the runs of ``kind``."""
-        if kind not in KINDS:
-            raise OptionsError(f"kind must be one of {KINDS}, got {kind!r}")
-        rows = [(s.start, s.end) for s in self.runs if s.kind == kind]
-        return np.array(rows, dtype=np.int64).reshape(-1, 2)
-
-    def seconds(self, kind: str) -> float:
-        iv = self.intervals(kind)
-        return to_seconds(int((iv[:, 1] - iv[:, 0]).sum()), self.sample_rate)
-
-    @property
-    def duration_s(self) -> float:
-        return to_seconds(self.num_samples, self.sample_rate)
-
-    def to_dict(self) -> dict:
-        return {
-            "sample_rate": self.sample_rate,
-            "num_samples": self.num_samples,
-            "vad": self.vad,
-            "segments": [s.to_dict() for s in self.runs],
-        }
-
-
-def _join(pieces: list[Segment]) -> Segment:
-    """Consecutive pieces of one run (see :attr:`Analysis.runs`) as one segment."""
-    if len(pieces) == 1:
-        return replace(pieces[0], continues=False)
-    w = np.array([p.num_samples for p in pieces], np.float64)
-    w /= max(w.sum(), 1.0)
-
-    def mean(values) -> float:
-        return round(float(np.dot(w, values)), 4)
-
-    first = pieces[0]
-    complexity = None if first.complexity is None else mean([p.complexity for p in pieces])
-    kind, noise_type = first.kind, None
-    if any(p.kind == "noise" for p in pieces):  # non-speech pieces: noise if any piece is
-        kind = "noise"
-        steady = all(p.noise_type == "stationary" for p in pieces if p.kind == "noise")
-        noise_type = "stationary" if steady else "nonstationary"
-    cues = {}
-    for k in first.cues:
-        have = np.array([k in p.cues for p in pieces])
-        cues[k] = round(float(np.dot(w[have], [p.cues[k] for p in pieces if k in p.cues]))
-                        / float(w[have].sum()), 4)  # fmt: skip
-    frames = None
-    if all(p.frames is not None for p in pieces):
-        frames = {k: np.concatenate([p.frames[k] for p in pieces]) for k in first.frames}
-    return Segment(
-        kind,
-        first.start,
-        pieces[-1].end,
-        mean([p.confidence for p in pieces]),
-        complexity,
-        noise_type,
-        cues,
-        frames,
-    )
 
 
 def complexity(rate_hz: float, snr_db: float, flux: float) -> float:
