@@ -205,3 +205,19 @@ def test_peaks_match_scipy():
         for prom, dist in ((4.0, 3), (1.0, 1), (0.0, 7)):
             want, _ = signal.find_peaks(x, prominence=prom, distance=dist)
             assert peaks(x, prom, dist).tolist() == want.tolist(), (trial, prom, dist)
+
+
+def test_runs_join_the_pieces_back_into_what_long_segments_give():
+    rng = np.random.default_rng(4)
+    x = np.concatenate(
+        [silence(0.7), tone(1.9), rng.normal(0, 0.02, SR).astype(np.float32), tone(0.9)]
+    )
+    short = analyze(sq.Audio(x), energy())
+    long = analyze(sq.Audio(x), energy(max_segment_ms=10_000))
+    assert len(short.segments) > 2 * len(long.segments)
+    assert [(s.kind, s.start, s.end) for s in short.runs] == [
+        (s.kind, s.start, s.end) for s in long.segments
+    ]
+    assert np.array_equal(short.intervals("speech"), long.intervals("speech"))
+    speech = [s for s in short.runs if s.kind == "speech"]
+    assert all(0.0 <= s.complexity <= 1.0 and not s.continues for s in speech)

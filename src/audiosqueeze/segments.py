@@ -3,6 +3,7 @@ holds them (made by :mod:`audiosqueeze.analyze`, read by the planner and by peop
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -56,12 +57,12 @@ class Analysis:
     vad: str
     sample_rate: int = SAMPLE_RATE
 
-    @property
+    @functools.cached_property
     def runs(self) -> tuple[Segment, ...]:
         """The segments with every run that ``max_segment_ms`` split (``continues``) joined
         back into one: what a person reading the analysis wants. Confidence, complexity and
         numeric cues are duration-weighted means of the pieces; a noise run is stationary only
-        if every piece is."""
+        if every piece is; runs carry no per-frame ``frames`` (the planner reads the pieces)."""
         out, group = [], []
         for seg in self.segments:
             group.append(seg)
@@ -99,7 +100,7 @@ class Analysis:
 def _join(pieces: list[Segment]) -> Segment:
     """Consecutive pieces of one run (see :attr:`Analysis.runs`) as one segment."""
     if len(pieces) == 1:
-        return replace(pieces[0], continues=False)
+        return replace(pieces[0], continues=False, frames=None)
     w = np.array([p.num_samples for p in pieces], np.float64)
     w /= max(w.sum(), 1.0)
 
@@ -118,9 +119,6 @@ def _join(pieces: list[Segment]) -> Segment:
         have = np.array([k in p.cues for p in pieces])
         cues[k] = round(float(np.dot(w[have], [p.cues[k] for p in pieces if k in p.cues]))
                         / float(w[have].sum()), 4)  # fmt: skip
-    frames = None
-    if all(p.frames is not None for p in pieces):
-        frames = {k: np.concatenate([p.frames[k] for p in pieces]) for k in first.frames}
     return Segment(
         kind,
         first.start,
@@ -129,5 +127,4 @@ def _join(pieces: list[Segment]) -> Segment:
         complexity,
         noise_type,
         cues,
-        frames,
     )
