@@ -118,7 +118,9 @@ class Analyzer:
     >>> import numpy as np
     >>> a = Analyzer(AnalyzeOptions(vad="energy"))
     >>> segs = a.push(np.zeros(16000, np.float32)) + a.flush()
-    >>> [(s.kind, s.start, s.end) for s in segs]
+    >>> [(s.start, s.end) for s in segs]  # pieces of at most max_segment_ms
+    [(0, 4096), (4096, 8192), (8192, 12288), (12288, 16000)]
+    >>> [(s.kind, s.start, s.end) for s in a.result().runs]
     [('silence', 0, 16000)]
     """
 
