@@ -235,7 +235,10 @@ def test_input_after_a_run_is_kept_when_the_run_ends_just_before_a_push():
 
 def test_a_plan_ending_on_a_joined_edit_still_renders():
     x = sine(20_000)
-    edits = (Edit("keep", 0, 4000, 4000, "speech"),
-             Edit("stretch", 4000, 20_000, 12_800, "speech", 0, True))  # fmt: skip
-    y = render(x, Plan(edits, len(x), 1.0))
-    assert len(y) == 16_800 and np.all(np.isfinite(y))
+    keep = Edit("keep", 0, 4000, 4000, "speech")
+    joined = Edit("stretch", 4000, 20_000, 12_800, "speech", 0, True)
+    y = render(x, Plan((keep, joined), len(x), 1.0))
+    # the run simply ends with the plan: the same samples as a properly closed run
+    closed = Edit("stretch", 4000, 20_000, 12_800, "speech", 0, False)
+    assert np.array_equal(y, render(x, Plan((keep, closed), len(x), 1.0)))
+    assert len(y) == 16_800 and np.array_equal(y[:3000], x[:3000])
