@@ -112,10 +112,54 @@ def test_verify_skips_the_recogniser_when_no_speech_is_sped_up():
 def test_verify_rejects_what_is_not_a_recogniser():
     with pytest.raises(OptionsError, match="42"):
         sq.compress(hum(1.0), 1.0, sample_rate=SR, analyze_options=ENERGY, verify=42)
-    with pytest.raises(OptionsError, match="verify_rounds"):
+    with pytest.raises(OptionsError, match="verify_rounds.*-1"):
         sq.compress(
-            hum(1.0), sample_rate=SR, analyze_options=ENERGY, verify=FakeASR(1), verify_rounds=0
+            hum(1.0), sample_rate=SR, analyze_options=ENERGY, verify=FakeASR(1), verify_rounds=-1
         )
+    for bad in (-0.1, 1.5, float("nan"), "high"):
+        with pytest.raises(OptionsError, match="verify_min_probability"):
+            sq.compress(
+                hum(1.0),
+                sample_rate=SR,
+                analyze_options=ENERGY,
+                verify=FakeASR(1),
+                verify_min_probability=bad,
+            )
+
+
+class UnsureASR(FakeASR):
+    """Hears the original as FakeASR does, but unsure (probability 0.2) of the word at 5.5 s,
+    sure (0.95) of the rest; never changes a word."""
+
+    def transcribe(self, samples):
+        self.calls += 1
+        ratio = len(samples) / self.n
+        words = [
+            Word(f"w{i}", (i + 0.5) * ratio - 0.1, (i + 0.5) * ratio + 0.1, 0.2 if i == 5 else 0.95)
+            for i in range(int(self.n / SR))
+        ]
+        return Transcript(" ".join(w.text for w in words), tuple(words))
+
+
+@pytest.mark.parametrize("rounds", [0, 2])
+def test_verify_slows_windows_near_words_the_recogniser_was_unsure_of(rounds):
+    x = hum(8.0)
+    first = sq.compress(x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
+    kw = dict(sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM, verify_rounds=rounds)
+    fake = UnsureASR(len(x))
+    out = sq.compress(x, 1.0, verify=fake, verify_min_probability=0.5, **kw)
+    assert fake.calls == 1 + min(rounds, 1)  # the original; a round that finds no change ends
+    stretches = [e for e in out.plan.edits if e.kind == "stretch"]
+    near = [e for e in stretches if e.start - 0.3 * SR <= 5.5 * SR < e.end + 0.3 * SR]
+    assert near and all(e.out_samples == e.in_samples for e in near)
+    far = [e for e in stretches if e.end < 4.5 * SR]
+    assert far and all(e.speed > 1.5 for e in far)
+    assert first.stats.reduction > out.stats.reduction > 0.2
+    assert np.array_equal(out.audio, sq.render(x, out.plan))
+    # a threshold below every probability (or 0, off) changes nothing
+    for p in (0.0, 0.1):
+        same = sq.compress(x, 1.0, verify=UnsureASR(len(x)), verify_min_probability=p, **kw)
+        assert same.plan == first.plan and np.array_equal(same.audio, first.audio)
 
 
 def test_max_wer_increase_is_a_budget_on_the_guards_prediction():

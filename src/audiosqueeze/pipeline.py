@@ -241,6 +241,7 @@ def compress(
     max_wer_increase: float | None = None,
     verify=None,
     verify_rounds: int = 2,
+    verify_min_probability: float | None = None,
 ) -> Compressed:
     """Shorten speech audio for a speech model.
 
@@ -253,8 +254,11 @@ def compress(
     ``max_wer_increase``: instead of ``rate``, a quality budget in WER points: the highest rate
     whose guard-predicted WER increase stays within it (:func:`~audiosqueeze.plan.plan_for_budget`).
     ``verify``: a local recogniser name (e.g. ``"whisper-tiny.en"``, see
-    :mod:`audiosqueeze.asr`) or object; windows where its words change are slowed back to
-    1.0x, for at most ``verify_rounds`` rounds (:mod:`audiosqueeze.verify`).
+    :mod:`audiosqueeze.asr`) or object; windows near words it is unsure of on the original
+    (probability below ``verify_min_probability``, default
+    :data:`~audiosqueeze.verify.VERIFY_MIN_PROBABILITY`) and windows where its words change
+    are slowed back to 1.0x, for at most ``verify_rounds`` rounds (0: the first part only;
+    :mod:`audiosqueeze.verify`).
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)
@@ -267,10 +271,13 @@ def compress(
     _check(rate, target_reduction, analysis, max_wer_increase)  # before decoding anything
     if verify is not None:
         from .audio import load
-        from .verify import resolve_asr
+        from .verify import VERIFY_MIN_PROBABILITY, resolve_asr
         from .verify import verify as refine
 
-        validate.integer("verify_rounds", verify_rounds, 1, 10)
+        validate.integer("verify_rounds", verify_rounds, 0, 10)
+        if verify_min_probability is None:
+            verify_min_probability = VERIFY_MIN_PROBABILITY
+        validate.number("verify_min_probability", verify_min_probability, 0.0, 1.0)
         asr = resolve_asr(verify)
         x = load(src, sample_rate=sample_rate).samples
         kw = dict(analyze_options=analyze_options, plan_options=plan_options)
@@ -279,7 +286,7 @@ def compress(
             max_wer_increase=max_wer_increase,
             render_options=render_options, analysis=analysis, progress=progress, **kw,
         )  # fmt: skip
-        return refine(x, first, asr, verify_rounds, render_options)
+        return refine(x, first, asr, verify_rounds, render_options, verify_min_probability)
     inp = open_input(src, sample_rate)
     hint = inp.frames_hint * SAMPLE_RATE // inp.rate + SAMPLE_RATE if inp.frames_hint else 0
     sink = _Collector(min(hint, 4 * 3600 * SAMPLE_RATE))

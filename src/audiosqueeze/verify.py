@@ -1,13 +1,18 @@
 """Verify mode: check the compressed audio with a local recogniser and slow down where its
 words change.
 
-``compress(..., verify="whisper-tiny.en")`` transcribes the original and the compressed audio
-with the same local recogniser, maps the compressed words back to original time through the
-time map, aligns the two word sequences, and sets every sped-up window within
-``VERIFY_MARGIN_S`` of a lost, changed or inserted word back to 1.0x; then it re-renders and
-checks again, for at most ``rounds`` rounds. It spends local CPU (two or more transcriptions)
-to save paid tokens where they matter. Pause cuts are left as they are: the guard and the
-benchmark find speed, not pauses, behind most changed words.
+``compress(..., verify="whisper-tiny.en")`` transcribes the original with a local recogniser
+and first sets every sped-up window within ``VERIFY_MARGIN_S`` of a word it was unsure of
+(word probability below ``min_probability``) back to 1.0x: on dev the words a speed-up changes
+are mostly the ones the recogniser was unsure of on the original, for the recogniser in the
+loop and for a larger one outside it (docs/RESULTS.md). Then it transcribes the compressed
+audio with the same recogniser, maps its words back to original time through the time map,
+aligns the two word sequences, and sets every sped-up window within ``VERIFY_MARGIN_S`` of a
+lost, changed or inserted word back to 1.0x; then it re-renders and checks again, for at most
+``rounds`` rounds (``rounds=0``: the confidence pass only, one transcription). It spends
+local CPU (one transcription, then one per round) to save paid tokens where they matter.
+Pause cuts are left as they are: the guard and the benchmark find speed, not pauses, behind
+most changed words.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from .units import SAMPLE_RATE
 
 #: Sped-up windows this close to a changed word are slowed back to 1.0x.
 VERIFY_MARGIN_S = 0.3
+#: Sped-up windows this close to a word of the original that the recogniser in the loop gave a
+#: probability below this are slowed back to 1.0x before the first check (0 turns it off).
+VERIFY_MIN_PROBABILITY = 0.0
 
 
 def _norm(word: str) -> str:
@@ -83,17 +91,52 @@ def resolve_asr(verify):
     return verify
 
 
-def verify(samples: np.ndarray, result, asr, rounds: int = 2, render_options=None):
+def unsure_words(words: Sequence[Word], min_probability: float) -> np.ndarray:
+    """Midpoints (s) of the words whose probability is below ``min_probability`` (words
+    without a probability never count).
+
+    >>> ws = [Word("a", 0.0, 0.2, 0.9), Word("b", 0.4, 0.6, 0.3), Word("c", 1.0, 1.2)]
+    >>> unsure_words(ws, 0.5).tolist()
+    [0.5]
+    """
+    mids = [
+        (w.start_s + w.end_s) / 2
+        for w in words
+        if w.probability is not None and w.probability < min_probability
+    ]
+    return np.asarray(mids, np.float64)
+
+
+def verify(
+    samples: np.ndarray,
+    result,
+    asr,
+    rounds: int = 2,
+    render_options=None,
+    min_probability: float = VERIFY_MIN_PROBABILITY,
+):
     """Refine a :class:`~audiosqueeze.pipeline.Compressed` of 16 kHz ``samples`` (see the
     module docs); returns the refined one (``result`` itself when nothing changed)."""
     from .pipeline import Compressed, stats_of
 
-    rounds = validate.integer("verify_rounds", rounds, 1, 10)
+    rounds = validate.integer("verify_rounds", rounds, 0, 10)
+    min_probability = validate.number("verify_min_probability", min_probability, 0.0, 1.0)
     render_options = render_options or RenderOptions()
     asr = resolve_asr(asr)
     if not any(_sped_up(e) for e in result.plan.edits):
         return result  # no sped-up speech (e.g. rate <= 0.5): nothing to check or relax
+
+    def rerender(p: Plan):
+        audio = render(samples, p, render_options)
+        stats = stats_of(result.analysis, p)
+        return Compressed(audio, SAMPLE_RATE, timemap_of(p), p, stats, result.analysis)
+
     original = asr.transcribe(samples).words
+    unsure = unsure_words(original, min_probability)
+    if len(unsure):
+        p = relax(result.plan, unsure)
+        if p != result.plan:
+            result = rerender(p)
     for _ in range(rounds):
         heard = result.timemap.remap_words(asr.transcribe(result.audio).words)
         changed = word_changes(original, heard)
@@ -102,7 +145,5 @@ def verify(samples: np.ndarray, result, asr, rounds: int = 2, render_options=Non
         p = relax(result.plan, changed)
         if p == result.plan:
             break
-        audio = render(samples, p, render_options)
-        stats = stats_of(result.analysis, p)
-        result = Compressed(audio, SAMPLE_RATE, timemap_of(p), p, stats, result.analysis)
+        result = rerender(p)
     return result

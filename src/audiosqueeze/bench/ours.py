@@ -7,6 +7,10 @@
   words change are set back to 1.0x and re-rendered).
 - ``sq-verify-0.75`` / ``sq-verify-1.0``: the same at rate 0.75 / 1; ``sq-verify-base-1.0``:
   rate 1 with Whisper base in the loop (scored with tiny.en: the reverse transfer).
+- ``sq-verify-0.75-p50`` / ``-p70`` / ``-p85`` (and at ``1.0``): verify at that rate with
+  ``verify_min_probability`` 0.5, 0.7 or 0.85 (windows near words tiny.en was unsure of on the
+  original set back before the first check); ``sq-conf-0.75-p70`` / ``sq-conf-1.0-p70``: that
+  confidence pass alone (``verify_rounds=0``: one transcription) (:data:`VERIFY_PROBE`).
 - The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
@@ -72,6 +76,16 @@ VERIFY_AT = {
     "sq-verify-1.0": (1.0, VERIFY_ASR),
     "sq-verify-base-1.0": (1.0, "whisper-base"),
 }
+#: the verify probe: (rate, ``verify_min_probability``, ``verify_rounds``) of each method
+VERIFY_PROBE = {
+    **{
+        f"sq-verify-{r}-p{round(p * 100)}": (float(r), p, 2)
+        for r in ("0.75", "1.0")
+        for p in (0.5, 0.7, 0.85)
+    },
+    "sq-conf-0.75-p70": (0.75, 0.7, 0),
+    "sq-conf-1.0-p70": (1.0, 0.7, 0),
+}
 #: the stream's latency knob: (rate, ``AnalyzeOptions.max_segment_ms``) of each method
 SHORTSEG = {
     "sq-seg10s": (0.5, 10_000.0),
@@ -104,6 +118,7 @@ OURS = (
     "sq-default",
     "sq-verify",
     *VERIFY_AT,
+    *VERIFY_PROBE,
     *ABLATIONS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -186,6 +201,11 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in VERIFY_AT:
         rate, asr = VERIFY_AT[method]
         r = sq.compress(samples, rate, verify=asr, **kw)
+    elif method in VERIFY_PROBE:
+        rate, p, rounds = VERIFY_PROBE[method]
+        r = sq.compress(
+            samples, rate, verify=VERIFY_ASR, verify_rounds=rounds, verify_min_probability=p, **kw
+        )
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)
