@@ -60,6 +60,16 @@ def test_compress_many_into_folder(clip, tmp_path, capsys):
         (["compress", "IN", "-o", "x.flac", "--rate", "2"], 2, "2"),
         (["compress", "IN", "IN", "-o", "notadir.flac"], 2, "existing folder"),
         (["tokens", "IN", "--model", "gpt-9"], 2, "gpt-9"),
+        (
+            ["compress", "IN", "-o", "x.flac", "--verify-min-probability", "0.5"],
+            2,
+            "needs --verify",
+        ),
+        (
+            ["compress", "IN", "-o", "x.flac", "--verify", "x", "--verify-min-probability", "1.5"],
+            2,
+            "1.5",
+        ),
     ],
 )
 def test_bad_usage_is_one_line_and_nonzero(args, code, quote, clip, capsys, tmp_path, monkeypatch):

@@ -51,6 +51,15 @@ BAR_MIN_S = 60.0
     "change; only sped-up speech (--rate above 0.5) is checked; costs local CPU (needs the "
     "[whisper] extra).",
 )
+@click.option(
+    "--verify-min-probability",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    metavar="P",
+    help="With --verify: also keep at 1.0x the speech near words the recogniser gives a "
+    "probability below P on the original (0 = off; default: the library's, "
+    "audiosqueeze.verify.VERIFY_MIN_PROBABILITY).",
+)
 @vad_option
 @click.option(
     "--tsm",
@@ -86,6 +95,7 @@ def compress(
     target_reduction,
     max_wer_increase,
     verify,
+    verify_min_probability,
     vad,
     tsm,
     timemap,
@@ -134,6 +144,9 @@ def compress(
         from ..verify import resolve_asr
 
         kw["verify"] = resolve_asr(verify)  # a clear error before any work
+        kw["verify_min_probability"] = verify_min_probability
+    elif verify_min_probability is not None:
+        raise click.UsageError("--verify-min-probability needs --verify")
     from rich.progress import Progress
 
     bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
