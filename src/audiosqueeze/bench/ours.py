@@ -27,8 +27,9 @@
   ``sq-nsgain0`` / ``sq-nsgain-15`` / ``sq-nsgain-30``: ``RenderOptions(nonspeech_gain_db=)``
   of 0, -15 or -30 dB; ``sq-roomtone``: that kept part replaced, inside 10 ms ramps, by
   :data:`ROOM_TONE_DBFS` white noise (built here, on the rendered audio and its plan).
-- ``sq-seg10s`` / ``sq-seg2s`` / ``sq-seg256`` and ``sq-0.75-seg*``: rate 0.5 / 0.75 with
-  analysis segments of at most 10 s, 2 s or 256 ms (``AnalyzeOptions(max_segment_ms=)``: the
+- ``sq-seg10s`` / ``sq-seg2s`` / ``sq-seg256`` / ``sq-seg96`` / ``sq-seg64`` and
+  ``sq-0.75-seg*``: rate 0.5 / 0.75 with analysis segments of at most 10 s, 2 s, 256, 96 or
+  64 ms (``AnalyzeOptions(max_segment_ms=)``: the
   stream's latency knob; :data:`SHORTSEG`).
 - ``sq-keep60`` / ``sq-keep60-pad32`` / ``sq-keep30-pad32``: rate 0.5 with a shorter kept
   pause (60 or 30 ms instead of 150), kept noise (30 ms instead of 100) and speech padding
@@ -97,6 +98,10 @@ SHORTSEG = {
     "sq-0.75-seg2s": (0.75, 2000.0),
     "sq-seg256": (0.5, 256.0),
     "sq-0.75-seg256": (0.75, 256.0),
+    "sq-seg96": (0.5, 96.0),
+    "sq-0.75-seg96": (0.75, 96.0),
+    "sq-seg64": (0.5, 64.0),
+    "sq-0.75-seg64": (0.75, 64.0),
 }
 #: the pause-length probe: (rate, kept pause ms, kept noise ms, speech pad ms)
 PAUSE_PROBE = {
