@@ -207,6 +207,21 @@ def test_peaks_match_scipy():
             assert peaks(x, prom, dist).tolist() == want.tolist(), (trial, prom, dist)
 
 
+def test_median_is_numpys_bit_for_bit():
+    from audiosqueeze.features import median
+
+    rng = np.random.default_rng(1)
+    for trial in range(500):
+        n = int(rng.integers(1, 60))
+        x = rng.normal(-40, 15, n)
+        if trial % 4 == 0:
+            x = np.round(x)  # ties
+        if trial % 3 == 0:
+            x = x.astype(np.float32)
+        got, want = median(x), float(np.median(x))
+        assert got == want and type(got) is float, (trial, got, want)
+
+
 def test_runs_join_the_pieces_back_into_what_long_segments_give():
     rng = np.random.default_rng(4)
     x = np.concatenate(

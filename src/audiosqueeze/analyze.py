@@ -283,7 +283,7 @@ class Analyzer:
 
     def _describe(self, speech: bool, start: int, end: int, f: dict) -> Segment:
         o = self.options
-        level, floor = float(np.median(f["level"])), float(np.median(f["floor"]))
+        level, floor = features.median(f["level"]), features.median(f["floor"])
         if speech:
             env = np.convolve(f["band"], np.ones(3) / 3, mode="same")
             peaks = features.peaks(env, prominence=4.0, distance=3)

@@ -63,7 +63,7 @@ def inner_pauses(seg: Segment, options) -> np.ndarray:
     if n < 3 or not len(voiced):
         return np.zeros((0, 2), np.int64)
     quiet = (prob < options.inner_pause_prob) & (
-        level < float(np.median(voiced)) - options.inner_pause_drop_db
+        level < features.median(voiced) - options.inner_pause_drop_db
     )
     quiet[0] = quiet[-1] = False
     need = max(1, int(np.ceil(options.min_inner_pause_ms / 1000 / _FRAME_S)))
@@ -99,7 +99,7 @@ def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
     n = len(prob)
     env = np.convolve(band, np.ones(3) / 3, mode="same")
     pk = features.peaks(env, prominence=4.0, distance=3)
-    seg_level, seg_band = float(np.median(level)), float(np.median(band))
+    seg_level, seg_band = features.median(level), features.median(band)
     seg_rate = float(seg.cues.get("syllable_rate_hz", 0.0))
     rows = []
     for a, b in spans:
@@ -107,7 +107,7 @@ def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
         fb = min(n, max(fa + 1, -(-(b - seg.start) // FRAME_SAMPLES)))
         dur = max((b - a) / SAMPLE_RATE, _FRAME_S)
         lv, fl = level[fa:fb], flux[fa:fb]
-        snr = float(np.median(lv) - np.median(floor[fa:fb]))
+        snr = features.median(lv) - features.median(floor[fa:fb])
         rate_hz = float(np.sum((pk >= fa) & (pk < fb)) / dur)
         fmean = float(np.mean(fl))
         rows.append(
@@ -116,13 +116,13 @@ def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
                 float(np.mean(prob[fa:fb])),
                 float(np.min(prob[fa:fb])),
                 snr,
-                float(np.median(lv)) - seg_level,
+                features.median(lv) - seg_level,
                 float(np.std(lv)),
                 rate_hz,
                 seg_rate,
                 fmean,
                 float(np.std(fl)),
-                float(np.median(band[fa:fb])) - seg_band,
+                features.median(band[fa:fb]) - seg_band,
                 complexity(rate_hz, snr, fmean),
             ]
         )
