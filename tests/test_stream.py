@@ -191,6 +191,27 @@ def test_latency_is_bounded_by_segment_lookahead_and_context():
     assert 0 < lat.p50 <= lat.p99 <= lat.max
 
 
+@pytest.mark.parametrize("segment_ms", [64.0, 96.0, 256.0])
+def test_speech_waits_for_its_segment_one_frame_and_the_label_lookahead(segment_ms):
+    # The analyzer labels a frame once (speech_pad_ms + min_speech_ms - 32 ms) = 96 ms of
+    # input follow it and closes a full segment one frame after its end; the renderer needs
+    # CONTEXT_SAMPLES beyond. So a speech sample waits at most segment + 32 + 96 ms + context
+    # (+ one 20-ms chunk): 0.19 s with 64-ms segments, inside the 250-ms look-ahead.
+    o = sq.AnalyzeOptions(vad="energy", max_segment_ms=segment_ms)
+    x = np.concatenate([silence(0.5), tone(3.0), silence(0.8), tone(2.0), silence(0.5)])
+    for rate in (0.5, 1.0):
+        s = sq.Stream(rate, analyze_options=o)
+        waits, n = run_stream(s, chunks_of([x], 320))
+        ends = np.cumsum([e.out_samples for e in s.plan().edits])
+        kinds = np.array([e.segment for e in s.plan().edits])
+        probes = np.arange(0, n, SR // 100)
+        speech = kinds[np.searchsorted(ends, probes, side="right")] == "speech"
+        assert speech.sum() > 200
+        lookahead = (o.speech_pad_ms + o.min_speech_ms - 32) / 1000
+        bound = (segment_ms + 32) / 1000 + lookahead + CONTEXT_SAMPLES / SR + 0.02
+        assert segment_ms / 1000 < waits[speech].max() <= bound, (rate, waits[speech].max())
+
+
 def test_last_segment_closes_at_flush_even_when_a_split_lands_on_the_end():
     # no look-ahead (no padding, no minimum run) and speech + 10 s of silence ending exactly on
     # a frame and on the 10-s split: the final silence must still be planned as the last
