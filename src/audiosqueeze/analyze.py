@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -97,7 +97,7 @@ def complexity(rate_hz: float, snr_db: float, flux: float) -> float:
     """
 
     def ramp(x: float, easy: float, hard: float) -> float:
-        return float(np.clip((x - easy) / (hard - easy), 0.0, 1.0))
+        return min(1.0, max(0.0, float((x - easy) / (hard - easy))))
 
     c = (
         0.5 * ramp(rate_hz, 2.4, 3.8)
@@ -275,13 +275,12 @@ class Analyzer:
         label, first, parts = self._open
         self._open = None
         f = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
-        seg = self._describe(label, int(first * FRAME_SAMPLES), int(min(end, self._num_samples)), f)
-        if continues:
-            seg = replace(seg, continues=True)
+        start, stop = int(first * FRAME_SAMPLES), int(min(end, self._num_samples))
+        seg = self._describe(label, start, stop, f, continues)
         self._segments.append(seg)
         return seg
 
-    def _describe(self, speech: bool, start: int, end: int, f: dict) -> Segment:
+    def _describe(self, speech: bool, start: int, end: int, f: dict, continues: bool) -> Segment:
         o = self.options
         level, floor = features.median(f["level"]), features.median(f["floor"])
         if speech:
@@ -296,7 +295,7 @@ class Analyzer:
             }
             c = complexity(cues["syllable_rate_hz"], cues["snr_db"], cues["spectral_flux"])
             conf = round(float(np.mean(f["prob"])), 4)
-            return Segment("speech", start, end, conf, c, None, cues, f)
+            return Segment("speech", start, end, conf, c, None, cues, f, continues)
         std = float(np.std(f["level"]))
         cues = {
             "level_db": round(level, 2),
@@ -305,9 +304,9 @@ class Analyzer:
         }
         conf = round(float(np.mean(1.0 - f["prob"])), 4)
         if level < o.silence_dbfs:
-            return Segment("silence", start, end, conf, None, None, cues)
+            return Segment("silence", start, end, conf, None, None, cues, None, continues)
         kind = "stationary" if std < o.stationary_max_std_db else "nonstationary"
-        return Segment("noise", start, end, conf, None, kind, cues)
+        return Segment("noise", start, end, conf, None, kind, cues, None, continues)
 
 
 def analyze(src: Source, options: AnalyzeOptions | None = None, *, sample_rate=None) -> Analysis:
