@@ -59,14 +59,16 @@ def inner_pauses(seg: Segment, options) -> np.ndarray:
         return np.zeros((0, 2), np.int64)
     prob, level = np.asarray(f["prob"]), np.asarray(f["level"])
     n = len(prob)
+    need = max(1, int(np.ceil(options.min_inner_pause_ms / 1000 / _FRAME_S)))
+    if n < need + 2:  # a pause never touches the first or last frame
+        return np.zeros((0, 2), np.int64)
     voiced = level[prob >= 0.5]
-    if n < 3 or not len(voiced):
+    if not len(voiced):
         return np.zeros((0, 2), np.int64)
     quiet = (prob < options.inner_pause_prob) & (
         level < features.median(voiced) - options.inner_pause_drop_db
     )
     quiet[0] = quiet[-1] = False
-    need = max(1, int(np.ceil(options.min_inner_pause_ms / 1000 / _FRAME_S)))
     edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
     runs = edges.reshape(-1, 2)
     runs = runs[runs[:, 1] - runs[:, 0] >= need]
