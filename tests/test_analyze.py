@@ -207,6 +207,29 @@ def test_peaks_match_scipy():
             assert peaks(x, prom, dist).tolist() == want.tolist(), (trial, prom, dist)
 
 
+def test_frames_are_a_read_only_mapping_that_pickles():
+    import pickle
+
+    from audiosqueeze.segments import FRAME_FIELDS, Frames
+
+    a = analyze(sq.Audio(np.concatenate([silence(0.5), tone(1.5), silence(0.5)])), energy())
+    speech = [s for s in a.segments if s.kind == "speech"]
+    assert speech and all(isinstance(s.frames, Frames) for s in speech)
+    f = speech[0].frames
+    assert list(f) == list(FRAME_FIELDS) and len(f) == 5
+    n = speech[0].num_samples // 512
+    assert all(f[k].shape == (n,) and f[k].flags["C_CONTIGUOUS"] for k in f)
+    with pytest.raises(KeyError, match="pitch"):
+        f["pitch"]
+    with pytest.raises(TypeError):
+        f["prob"] = np.zeros(n)  # a Mapping, not a dict: no item assignment
+    back = pickle.loads(pickle.dumps(a))
+    g = [s for s in back.segments if s.kind == "speech"][0].frames
+    assert all(np.array_equal(f[k], g[k]) for k in f)
+    with pytest.raises(OptionsError, match=r"\(3, 2\)"):
+        Frames(("a", "b"), np.zeros((3, 2)))
+
+
 def test_median_is_numpys_bit_for_bit():
     from audiosqueeze.features import median
 

@@ -16,7 +16,7 @@ import numpy as np
 from . import features, validate
 from .decode import Source
 from .errors import OptionsError
-from .segments import KINDS, Analysis, Segment
+from .segments import FRAME_FIELDS, KINDS, Analysis, Frames, Segment
 from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
 
@@ -150,13 +150,11 @@ class Analyzer:
         self._num_samples = 0
         self._in_speech = False
         self._raw = np.zeros(self._k, bool)  # raw labels, frames [next_out - k, ...)
-        self._feats: dict[str, np.ndarray] = {
-            k: np.zeros(0) for k in ("prob", "level", "band", "flux", "floor")
-        }
+        self._feats: dict[str, np.ndarray] = {k: np.zeros(0) for k in FRAME_FIELDS}
         self._prev_mag: np.ndarray | None = None
         self._quiet_run = 0  # frames of unbroken non-speech the VAD state has seen
         self._next_out = 0
-        self._open: tuple[bool, int, list[dict]] | None = None
+        self._open: tuple[bool, int, list[np.ndarray]] | None = None
         self._probs: list[np.ndarray] = []
         self._segments: list[Segment] = []
         self._flushed = False
@@ -225,7 +223,7 @@ class Analyzer:
         opened = _window_sum(eroded, m) > 0
         labels = _window_sum(opened, 2 * p + 1) > 0 if p else opened
         assert len(labels) == ready
-        chunk = {k: v[:ready] for k, v in self._feats.items()}
+        chunk = np.stack([self._feats[k][:ready] for k in FRAME_FIELDS])
         self._feats = {k: v[ready:] for k, v in self._feats.items()}
         self._raw = self._raw[ready:]
         start = self._next_out
@@ -251,7 +249,7 @@ class Analyzer:
                 self._quiet_run = 0
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
-    def _segment(self, labels: np.ndarray, start: int, chunk: dict) -> list[Segment]:
+    def _segment(self, labels: np.ndarray, start: int, chunk: np.ndarray) -> list[Segment]:
         closed = []
         bounds = np.concatenate([[0], np.flatnonzero(np.diff(labels)) + 1, [len(labels)]])
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
@@ -259,7 +257,7 @@ class Analyzer:
             while a < b:
                 # a full segment is closed only once the next frame exists, so the recording's
                 # last segment always closes in flush() (the planner treats it as the last)
-                have = 0 if self._open is None else sum(len(c["prob"]) for c in self._open[2])
+                have = 0 if self._open is None else sum(c.shape[1] for c in self._open[2])
                 if self._open is not None and (self._open[0] != label or have >= self._max_frames):
                     same = self._open[0] == label
                     closed.append(self._close((start + a) * FRAME_SAMPLES, continues=same))
@@ -267,20 +265,20 @@ class Analyzer:
                 if self._open is None:
                     self._open = (label, start + a, [])
                 take = min(b - a, self._max_frames - have)
-                self._open[2].append({k: v[a : a + take] for k, v in chunk.items()})
+                self._open[2].append(chunk[:, a : a + take])
                 a += take
         return closed
 
     def _close(self, end: int, continues: bool = False) -> Segment:
         label, first, parts = self._open
         self._open = None
-        f = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
+        f = Frames(FRAME_FIELDS, np.concatenate(parts, axis=1))
         start, stop = int(first * FRAME_SAMPLES), int(min(end, self._num_samples))
         seg = self._describe(label, start, stop, f, continues)
         self._segments.append(seg)
         return seg
 
-    def _describe(self, speech: bool, start: int, end: int, f: dict, continues: bool) -> Segment:
+    def _describe(self, speech: bool, start: int, end: int, f: Frames, continues: bool) -> Segment:
         o = self.options
         level, floor = features.median(f["level"]), features.median(f["floor"])
         if speech:

@@ -4,6 +4,7 @@ holds them (made by :mod:`audiosqueeze.analyze`, read by the planner and by peop
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -12,6 +13,42 @@ from .errors import OptionsError
 from .units import SAMPLE_RATE, to_seconds
 
 KINDS = ("silence", "noise", "speech")
+#: The per-frame measurements the analyzer keeps for speech (:attr:`Segment.frames`).
+FRAME_FIELDS = ("prob", "level", "band", "flux", "floor")
+
+
+class Frames(Mapping):
+    """A speech segment's per-frame measurements: a read-only mapping of name to a 1-D array,
+    like a dict of arrays, stored as one ``(len(names), n)`` array whose rows are the arrays
+    (contiguous views). An hour holds up to 56,000 segments at ``max_segment_ms=64``; one array
+    instead of five saves about a third of what each costs in memory.
+
+    >>> f = Frames(("prob", "level"), np.array([[0.9, 0.8], [-20.0, -22.0]]))
+    >>> f["level"].tolist(), list(f), len(f)
+    ([-20.0, -22.0], ['prob', 'level'], 2)
+    """
+
+    __slots__ = ("_data", "_names")
+
+    def __init__(self, names: tuple[str, ...], data: np.ndarray):
+        if data.ndim != 2 or len(data) != len(names):
+            raise OptionsError(f"need one row per name {names!r}, got shape {data.shape!r}")
+        self._names, self._data = tuple(names), data
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._data[self._names.index(name)]
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"Frames({self._names!r}, {self._data.shape[1]} frames)"
 
 
 @dataclass(frozen=True)
@@ -34,7 +71,7 @@ class Segment:
     complexity: float | None = None
     noise_type: str | None = None
     cues: dict = field(default_factory=dict, compare=False, hash=False)
-    frames: dict | None = field(default=None, compare=False, hash=False, repr=False)
+    frames: Mapping | None = field(default=None, compare=False, hash=False, repr=False)
     continues: bool = False
 
     @property
