@@ -6,7 +6,8 @@ output streamed out: what the CLI uses) and ``compress(path)`` followed by ``sav
 streamed in, the output held in memory), and prints each one's peak resident memory
 (ru_maxrss) and throughput. Targets: 200 MB and 300 MB.
 
-    taskset -c 0 python benchmarks/memory_60min.py --data ../shared/data [--minutes 60]
+    taskset -c 0 python benchmarks/memory_60min.py --data ../shared/data [--minutes 60] \\
+        [--max-segment-ms 64]
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import soundfile as sf
 CHILD = r"""
 import resource, sys, time, json
 import audiosqueeze as sq
-mode, src, dst = sys.argv[1:4]
+mode, src, dst, longest = sys.argv[1:5]
+o = sq.AnalyzeOptions(max_segment_ms=float(longest))
 t = time.perf_counter()
 if mode == "file":
-    out = sq.compress_file(src, dst, 0.5)
+    out = sq.compress_file(src, dst, 0.5, analyze_options=o)
 else:
-    out = sq.compress(src, 0.5)
+    out = sq.compress(src, 0.5, analyze_options=o)
     out.save(dst)
 dt = time.perf_counter() - t
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -58,16 +60,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
     ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--max-segment-ms", type=float, default=None, help="default: the library's")
     args = ap.parse_args()
+    from audiosqueeze import AnalyzeOptions
+
+    longest = args.max_segment_ms or AnalyzeOptions().max_segment_ms
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "long.flac"
         dur = build(Path(args.data), args.minutes, src)
-        print(f"built {src.name}: {dur / 60:.1f} min, {src.stat().st_size / 1e6:.0f} MB FLAC")
+        print(
+            f"built {src.name}: {dur / 60:.1f} min, {src.stat().st_size / 1e6:.0f} MB FLAC; "
+            f"max_segment_ms={longest:g}"
+        )
         print("| path | peak RSS (MB) | wall s | x real time | output min |")
         print("|---|---:|---:|---:|---:|")
         for mode in ("file", "memory"):
             r = subprocess.run(
-                [sys.executable, "-c", CHILD, mode, str(src), str(Path(tmp) / f"out-{mode}.flac")],
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    mode,
+                    str(src),
+                    str(Path(tmp) / f"out-{mode}.flac"),
+                    str(longest),
+                ],  # fmt: skip
                 capture_output=True,
                 text=True,
                 check=True,
