@@ -40,6 +40,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="clips per dataset (0 = all)")
     ap.add_argument("--vads", default=",".join(VADS))
     ap.add_argument("--json", default=None, help="also write the numbers here")
+    ap.add_argument("--max-segment-ms", type=float, default=AnalyzeOptions().max_segment_ms)
     args = ap.parse_args()
     root = Path(args.data)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
@@ -56,7 +57,7 @@ def main() -> None:
 
     out = {"clips": len(rows), "seconds": dict(seconds), "vads": {}}
     for vad in args.vads.split(","):
-        opts = AnalyzeOptions(vad=vad, num_threads=1)
+        opts = AnalyzeOptions(vad=vad, num_threads=1, max_segment_ms=args.max_segment_ms)
         t_pr = defaultdict(lambda: defaultdict(float))
         red = defaultdict(lambda: defaultdict(list))
         for r in rows:
