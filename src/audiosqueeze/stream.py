@@ -11,15 +11,16 @@ blocks (:mod:`audiosqueeze.pipeline`), so all three give bit-identical samples f
 input, whatever the chunking.
 
 **Latency.** An output sample leaves the stream once (1) the analyzer has closed its segment,
-which needs the segment's end plus ``(speech_pad_ms + min_speech_ms - 32 ms) x 2`` of
-look-ahead (192 ms by default), (2) the planner has its edit (non-speech waits for the speech
+which needs the segment's end (and one more frame for a segment closed by length) plus
+``speech_pad_ms + min_speech_ms - 32 ms`` of look-ahead (96 ms by default), (2) the planner
+has its edit (non-speech waits for the speech
 after it, so that its kept part can sit next to that speech), and (3) the renderer has the
 input its edit reads: ``CONTEXT_SAMPLES`` (42 ms) beyond a kept or cut edit; for sped-up
 speech, the WSOLA frames over it (a joined run is rendered frame by frame as it is planned,
 never waiting for the run's end). Segments end at a change of class or after
 ``max_segment_ms`` (256 ms by default; speech split there stays one joined run), so a speech
-sample waits about 0.3 s (median) to 0.5-0.8 s (p99); ``benchmarks/stream_latency.py``
-measures it.
+sample waits about 0.26 s (median) and at most about 0.4 s; 0.17 s and 0.23 s with
+``max_segment_ms=64``; ``benchmarks/stream_latency.py`` measures it.
 """
 
 from __future__ import annotations
