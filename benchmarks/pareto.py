@@ -13,7 +13,8 @@ For each dataset and recogniser:
     python benchmarks/pareto.py NEW-RUNS --baselines OLD-RUNS   # baselines from older runs
 
 ``--baselines``: folders whose baseline rows (every method but ``none`` and ``sq-*``) join
-the main folders' rows, for when our methods were re-run but the baselines were not.
+the main folders' rows, for when our methods were re-run but the baselines were not; a
+method the main folders have (for a dataset and recogniser) is taken from them only.
 
 Prints markdown tables; numbers are the bench's own summaries (same utterances for every
 method, ΔWER in points).
@@ -52,7 +53,14 @@ def main() -> None:
     rows = load_rows(args.folders)
     if args.baselines:
         old = load_rows(args.baselines)
-        rows += [r for r in old if r["method"] != "none" and not r["method"].startswith("sq-")]
+        have = {(r["dataset"], r["asr"], r["method"]) for r in rows}  # the main folders win
+        rows += [
+            r
+            for r in old
+            if r["method"] != "none"
+            and not r["method"].startswith("sq-")
+            and (r["dataset"], r["asr"], r["method"]) not in have
+        ]
     summ = summarize(rows, resamples=200)
     groups: dict[tuple, dict[str, dict]] = {}
     for s in summ:
