@@ -110,6 +110,22 @@ def test_save_audio_and_timemap(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "o.flac"]
 
 
+def test_time_map_json_is_made_only_when_a_path_asks_for_it(tmp_path, monkeypatch):
+    # an hour's time map as JSON is megabytes of floats: building it for nobody raised the
+    # peak memory of compress(path) + save; both save paths must skip it without a map path
+    x = np.concatenate([tone(1.0), silence(2.0), tone(1.0)])
+    out = sq.compress(x, 0.8, sample_rate=SR, analyze_options=ENERGY)
+    calls = []
+    real = sq.TimeMap.to_json
+    monkeypatch.setattr(sq.TimeMap, "to_json", lambda self: calls.append(1) or real(self))
+    out.save(tmp_path / "a.flac")
+    sq.compress_file(tmp_path / "a.flac", tmp_path / "b.flac", 0.8, analyze_options=ENERGY)
+    assert calls == [] and sorted(p.name for p in tmp_path.iterdir()) == ["a.flac", "b.flac"]
+    out.save(tmp_path / "c.flac", timemap=tmp_path / "c.json")
+    assert calls == [1]
+    assert sq.TimeMap.from_json((tmp_path / "c.json").read_text()) == out.timemap
+
+
 def test_unknown_tsm_rejected():
     with pytest.raises(sq.OptionsError, match="'magic'"):
         sq.RenderOptions(tsm="magic")

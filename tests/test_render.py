@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -189,7 +191,7 @@ def test_any_plan_any_push_order_renders_like_one_call(data):
             edits.append(Edit("stretch", a, b, out, "speech", 0, False))
     for i in range(len(edits) - 1):  # join some neighbouring stretches into one run
         if edits[i].kind == edits[i + 1].kind == "stretch" and rng.random() < 0.7:
-            edits[i] = Edit(**{**edits[i].__dict__, "joined": True})
+            edits[i] = dataclasses.replace(edits[i], joined=True)
     plan = Plan(tuple(edits), n, 1.0)
     whole = render(x, plan)
     ahead = data.draw(st.booleans())

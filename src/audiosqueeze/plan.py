@@ -130,7 +130,7 @@ class PlanOptions:
         return 1.0 + (self.max_speed - 1.0) * speech_share
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     """Input ``[start, end)`` becomes ``out_samples`` output samples.
 

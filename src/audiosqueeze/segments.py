@@ -51,7 +51,7 @@ class Frames(Mapping):
         return f"Frames({self._names!r}, {self._data.shape[1]} frames)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A run of one kind, ``[start, end)`` in samples at 16 kHz.
 
