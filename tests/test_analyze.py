@@ -259,3 +259,67 @@ def test_runs_join_the_pieces_back_into_what_long_segments_give():
     assert np.array_equal(short.intervals("speech"), long.intervals("speech"))
     speech = [s for s in short.runs if s.kind == "speech"]
     assert all(0.0 <= s.complexity <= 1.0 and not s.continues for s in speech)
+
+
+def _same(p, q):
+    """Two segments equal in every field, the compare=False ones (cues, frames) too."""
+    assert p == q and list(p.cues.items()) == list(q.cues.items())
+    assert (p.frames is None) == (q.frames is None)
+    if p.frames is not None:
+        assert list(p.frames) == list(q.frames)
+        for k in p.frames:
+            assert p.frames[k].dtype == q.frames[k].dtype
+            assert np.array_equal(p.frames[k], q.frames[k])
+
+
+@pytest.mark.parametrize("chunk", [100, 512, 7000])
+def test_stored_segments_read_back_as_the_pushed_ones(chunk):
+    # the analysis keeps its segments as columns (SegmentStore) and makes each when read:
+    # every field must come back to the bit, whatever the chunking (segments spanning pushes
+    # have frames copied from several blocks, the others are views of one)
+    rng = np.random.default_rng(4)
+    hiss = rng.normal(0, 0.01, SR).astype(np.float32)
+    x = np.concatenate([silence(0.4), tone(1.3), hiss, tone(0.7), silence(0.3)])
+    an = Analyzer(energy(max_segment_ms=96))
+    pushed = [s for i in range(0, len(x), chunk) for s in an.push(x[i : i + chunk])]
+    pushed += an.flush()
+    stored = an.result().segments
+    assert isinstance(stored, sq.SegmentStore) and len(stored) == len(pushed) > 10
+    assert {s.kind for s in pushed} == {"speech", "silence", "noise"}
+    for p, q in zip(pushed, stored, strict=True):
+        _same(p, q)
+    for i in (0, -1, len(pushed) // 2):
+        _same(pushed[i], stored[i])
+    assert stored[2:5] == tuple(pushed[2:5]) and stored == pushed
+    with pytest.raises(IndexError, match=str(len(pushed))):
+        stored[len(pushed)]
+
+
+def test_segment_store_snapshot_does_not_grow_and_rejects_foreign_segments():
+    an = Analyzer(energy())
+    an.push(np.concatenate([tone(1.0), silence(1.0)]))
+    early = an.result()
+    n = len(early.segments)
+    an.push(tone(1.0))
+    an.flush()
+    assert len(early.segments) == n < len(an.result().segments)
+    assert tuple(early.segments) == an.result().segments[:n]
+    with pytest.raises(OptionsError, match="cannot grow"):
+        early.segments.append(early.segments[0])
+    store = sq.SegmentStore()
+    with pytest.raises(OptionsError, match="shape"):
+        store.append(sq.Segment("speech", 0, 512, 0.9, 0.5, cues={"other": 1.0}))
+    assert len(store) == 0
+
+
+def test_analysis_survives_pickle_and_with_objects():
+    import pickle
+
+    a = analyze(sq.Audio(np.concatenate([tone(1.0), silence(1.0), tone(0.5)])), energy())
+    b = pickle.loads(pickle.dumps(a))
+    for p, q in zip(a.segments, b.segments, strict=True):
+        _same(p, q)
+    t = a.with_objects()
+    assert isinstance(t.segments, tuple) and t.with_objects() is t
+    for p, q in zip(a.segments, t.segments, strict=True):
+        _same(p, q)

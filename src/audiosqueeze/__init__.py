@@ -34,6 +34,7 @@ from .output import save
 from .pipeline import Compressed, Stats, Written, compress, compress_file
 from .plan import Edit, Plan, PlanOptions, plan, plan_for_budget, plan_for_target
 from .render import RenderOptions, render, timemap_of
+from .segments import SegmentStore
 from .stream import Stream
 from .timemap import TimeMap
 from .tokens import PROFILES, TokenProfile, token_table, tokens
@@ -67,6 +68,7 @@ __all__ = [
     "PlanOptions",
     "RenderOptions",
     "Segment",
+    "SegmentStore",
     "Stats",
     "Stream",
     "TargetNotReachedWarning",

@@ -16,7 +16,7 @@ import numpy as np
 from . import features, validate
 from .decode import Source
 from .errors import OptionsError
-from .segments import FRAME_FIELDS, KINDS, Analysis, Frames, Segment
+from .segments import FRAME_FIELDS, KINDS, Analysis, Frames, Segment, SegmentStore
 from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
 
@@ -154,9 +154,10 @@ class Analyzer:
         self._prev_mag: np.ndarray | None = None
         self._quiet_run = 0  # frames of unbroken non-speech the VAD state has seen
         self._next_out = 0
-        self._open: tuple[bool, int, list[np.ndarray]] | None = None
+        # the open segment: label, first frame, and its parts as (block, offset, frames)
+        self._open: tuple[bool, int, list[tuple[np.ndarray, int, int]]] | None = None
         self._probs: list[np.ndarray] = []
-        self._segments: list[Segment] = []
+        self._segments = SegmentStore()
         self._flushed = False
 
     # -- streaming interface -------------------------------------------------------------
@@ -184,7 +185,7 @@ class Analyzer:
     def result(self) -> Analysis:
         """The whole analysis so far (call after :meth:`flush`)."""
         probs = np.concatenate(self._probs) if self._probs else np.zeros(0, np.float32)
-        return Analysis(tuple(self._segments), self._num_samples, probs, self.vad.name)
+        return Analysis(self._segments.snapshot(), self._num_samples, probs, self.vad.name)
 
     # -- internals -------------------------------------------------------------------------
     def _frames(self, frames: np.ndarray, final: bool) -> list[Segment]:
@@ -257,7 +258,7 @@ class Analyzer:
             while a < b:
                 # a full segment is closed only once the next frame exists, so the recording's
                 # last segment always closes in flush() (the planner treats it as the last)
-                have = 0 if self._open is None else sum(c.shape[1] for c in self._open[2])
+                have = 0 if self._open is None else sum(p[2] for p in self._open[2])
                 if self._open is not None and (self._open[0] != label or have >= self._max_frames):
                     same = self._open[0] == label
                     closed.append(self._close((start + a) * FRAME_SAMPLES, continues=same))
@@ -265,17 +266,25 @@ class Analyzer:
                 if self._open is None:
                     self._open = (label, start + a, [])
                 take = min(b - a, self._max_frames - have)
-                self._open[2].append(chunk[:, a : a + take])
+                self._open[2].append((chunk, a, take))
                 a += take
         return closed
 
     def _close(self, end: int, continues: bool = False) -> Segment:
         label, first, parts = self._open
         self._open = None
-        f = Frames(FRAME_FIELDS, np.concatenate(parts, axis=1))
+        if len(parts) == 1:  # a view of the block's measurements: no copy
+            block, offset, n = parts[0]
+            f = Frames(FRAME_FIELDS, block[:, offset : offset + n])
+        else:
+            block, offset = np.concatenate([b[:, o : o + n] for b, o, n in parts], axis=1), 0
+            f = Frames(FRAME_FIELDS, block)
         start, stop = int(first * FRAME_SAMPLES), int(min(end, self._num_samples))
         seg = self._describe(label, start, stop, f, continues)
-        self._segments.append(seg)
+        if seg.frames is None:
+            self._segments.append(seg)
+        else:
+            self._segments.append(seg, block, offset)
         return seg
 
     def _describe(self, speech: bool, start: int, end: int, f: Frames, continues: bool) -> Segment:

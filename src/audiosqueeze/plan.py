@@ -369,6 +369,7 @@ def plan_for_target(
     plan is returned.
     """
     target_reduction = validate.number("target_reduction", target_reduction, 0.0, 1.0, hi_open=True)
+    analysis = analysis.with_objects()  # planned up to 32 times: make the segments once
     hi = plan(analysis, 1.0, options)
     if hi.reduction < target_reduction:
         warnings.warn(
@@ -395,6 +396,7 @@ def plan_for_budget(
     :func:`audiosqueeze.curve.predicted_wer_increase`) stays within ``max_wer_increase``
     (bisection on rate; rate 0 when even a little speed-up is predicted to cost more)."""
     budget = validate.number("max_wer_increase", max_wer_increase, 0.0, 100.0)
+    analysis = analysis.with_objects()
     options = options or PlanOptions()
     hi = plan(analysis, 1.0, options)
     if curve.predicted_wer_increase(analysis, hi, options) <= budget:

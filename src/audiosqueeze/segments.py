@@ -4,7 +4,9 @@ holds them (made by :mod:`audiosqueeze.analyze`, read by the planner and by peop
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+import math
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -15,6 +17,10 @@ from .units import SAMPLE_RATE, to_seconds
 KINDS = ("silence", "noise", "speech")
 #: The per-frame measurements the analyzer keeps for speech (:attr:`Segment.frames`).
 FRAME_FIELDS = ("prob", "level", "band", "flux", "floor")
+#: The cues the analyzer measures, in order: for speech, and for silence and noise.
+SPEECH_CUES = ("syllable_rate_hz", "snr_db", "spectral_flux", "level_db")
+OTHER_CUES = ("level_db", "level_std_db", "floor_db")
+_NOISE_TYPES = (None, "stationary", "nonstationary")
 
 
 class Frames(Mapping):
@@ -84,11 +90,102 @@ class Segment:
         }
 
 
+class SegmentStore(Sequence):
+    """The analyzer's segments kept as columns: a read-only sequence of :class:`Segment`, each
+    made when it is read. An hour holds up to 56,000 segments at ``max_segment_ms=64``; as
+    objects (a dataclass, a dict of cues, six floats, a frame array) each costs about 850
+    bytes, here about 90 plus its frames, which stay in the analyzer's blocks of
+    measurements (``(len(FRAME_FIELDS), n)`` arrays) and are read back as views. Values come
+    back to the bit. Only :class:`~audiosqueeze.analyze.Analyzer` appends, and only segments
+    of its own shape (the cues of :data:`SPEECH_CUES` or :data:`OTHER_CUES`).
+    """
+
+    __slots__ = ("_blocks", "_codes", "_floats", "_ints", "_n")
+
+    def __init__(self) -> None:
+        self._ints = array("q")  # start, end, block, offset, frames: five per segment
+        self._floats = array("d")  # confidence, complexity (nan: None), four cues (nan pad)
+        self._codes = bytearray()  # kind | noise type << 2 | continues << 4
+        self._blocks: list[np.ndarray] = []
+        self._n: int | None = None  # a snapshot's length (None: growing)
+
+    def append(self, seg: Segment, block: np.ndarray | None = None, offset: int = 0) -> None:
+        """Add ``seg``, whose ``frames`` (if any) are ``block[:, offset : offset + n]``."""
+        if self._n is not None:
+            raise OptionsError("a snapshot of a segment store cannot grow")
+        keys = SPEECH_CUES if seg.kind == "speech" else OTHER_CUES
+        if tuple(seg.cues) != keys or (seg.frames is None) != (block is None):
+            raise OptionsError(f"not a segment of the analyzer's shape: {seg!r}")
+        count = 0
+        if block is not None:
+            if not self._blocks or self._blocks[-1] is not block:
+                self._blocks.append(block)
+            count = len(next(iter(seg.frames.values())))
+        index = len(self._blocks) - 1 if block is not None else -1
+        self._ints.extend((seg.start, seg.end, index, offset, count))
+        cx = math.nan if seg.complexity is None else seg.complexity
+        cues = [seg.cues[k] for k in keys] + [math.nan] * (4 - len(keys))
+        self._floats.extend([seg.confidence, cx, *cues])
+        code = KINDS.index(seg.kind) | _NOISE_TYPES.index(seg.noise_type) << 2
+        self._codes.append(code | int(seg.continues) << 4)
+
+    def snapshot(self) -> SegmentStore:
+        """The segments so far, unchanged by later appends (the columns are shared)."""
+        s = SegmentStore.__new__(SegmentStore)
+        for name in ("_ints", "_floats", "_codes", "_blocks"):
+            setattr(s, name, getattr(self, name))
+        s._n = len(self)
+        return s
+
+    def __len__(self) -> int:
+        return len(self._codes) if self._n is None else self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"segment index {i} out of range for {n} segments")
+        i %= n
+        start, end, block, offset, count = self._ints[5 * i : 5 * i + 5]
+        conf, cx, *cues = self._floats[6 * i : 6 * i + 6]
+        code = self._codes[i]
+        kind = KINDS[code & 3]
+        keys = SPEECH_CUES if kind == "speech" else OTHER_CUES
+        frames = None
+        if block >= 0:
+            frames = Frames(FRAME_FIELDS, self._blocks[block][:, offset : offset + count])
+        return Segment(
+            kind,
+            start,
+            end,
+            conf,
+            None if math.isnan(cx) else cx,
+            _NOISE_TYPES[code >> 2 & 3],
+            dict(zip(keys, cues, strict=False)),
+            frames,
+            bool(code >> 4 & 1),
+        )
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SegmentStore({len(self)} segments)"
+
+
 @dataclass(frozen=True)
 class Analysis:
-    """Segments covering ``[0, num_samples)`` in order, and the per-frame speech probability."""
+    """Segments covering ``[0, num_samples)`` in order, and the per-frame speech probability.
 
-    segments: tuple[Segment, ...]
+    ``segments``: a tuple, or (from the analyzer) a :class:`SegmentStore`: a sequence that
+    makes each segment when it is read, so read it once where it is read often."""
+
+    segments: Sequence[Segment]
     num_samples: int
     speech_prob: np.ndarray
     vad: str
@@ -109,6 +206,13 @@ class Analysis:
         if group:
             out.append(_join(group))
         return tuple(out)
+
+    def with_objects(self) -> Analysis:
+        """This analysis with its segments as a tuple of objects (made once), for code that
+        reads them many times; itself where they already are."""
+        if isinstance(self.segments, tuple):
+            return self
+        return replace(self, segments=tuple(self.segments))
 
     def intervals(self, kind: str) -> np.ndarray:
         """``(m, 2)`` int64 array of ``[start, end)`` samples of the runs of ``kind``."""
