@@ -36,7 +36,7 @@ class AnalyzeOptions:
     release_threshold: float = 0.35  #: probability below which speech ends (hysteresis)
     min_speech_ms: float = 96.0  #: speech runs shorter than this are treated as non-speech
     speech_pad_ms: float = 32.0  #: speech is widened by this on both sides (keeps word edges)
-    max_segment_ms: float = 256.0  #: longer runs are split (bounds the stream's latency)
+    max_segment_ms: float = 64.0  #: longer runs are split (bounds the stream's latency)
     #: Silero's recurrent state is reset after this much unbroken non-speech (probability
     #: under ``release_threshold``), so a long stretch of music or noise cannot leave it deaf
     #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
@@ -118,8 +118,8 @@ class Analyzer:
     >>> import numpy as np
     >>> a = Analyzer(AnalyzeOptions(vad="energy"))
     >>> segs = a.push(np.zeros(16000, np.float32)) + a.flush()
-    >>> [(s.start, s.end) for s in segs]  # pieces of at most max_segment_ms
-    [(0, 4096), (4096, 8192), (8192, 12288), (12288, 16000)]
+    >>> len(segs), [(s.start, s.end) for s in segs[-2:]]  # pieces of at most max_segment_ms
+    (16, [(14336, 15360), (15360, 16000)])
     >>> [(s.kind, s.start, s.end) for s in a.result().runs]
     [('silence', 0, 16000)]
     """
