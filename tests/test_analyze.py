@@ -323,3 +323,37 @@ def test_analysis_survives_pickle_and_with_objects():
     assert isinstance(t.segments, tuple) and t.with_objects() is t
     for p, q in zip(a.segments, t.segments, strict=True):
         _same(p, q)
+
+
+def test_stored_frames_are_read_only_and_indices_must_be_integers():
+    a = analyze(sq.Audio(np.concatenate([tone(1.0), silence(1.0)])), energy())
+    speech = next(s for s in a.segments if s.kind == "speech")
+    before = speech.frames["level"].copy()
+    with pytest.raises(ValueError, match="read-only"):
+        speech.frames["level"][0] = 0.0
+    assert np.array_equal(a.segments[0].frames["level"], before)
+    with pytest.raises(TypeError):
+        a.segments["0"]
+    assert a.segments[np.int64(0)] == a.segments[0]
+
+
+@pytest.mark.parametrize("longest", [64, 96, 10_000])
+def test_run_intervals_from_columns_match_the_joined_runs(longest):
+    # intervals() and num_runs read the store's columns without making segments: they must
+    # agree with the joined Segment objects (noise wins over silence within a run)
+    rng = np.random.default_rng(longest)
+    parts = [silence(0.3), tone(0.9), rng.normal(0, 0.01, SR // 2), silence(0.4), tone(0.4)]
+    parts += [np.concatenate([silence(0.2), rng.normal(0, 0.05, SR // 5)] * 3), silence(0.3)]
+    a = analyze(sq.Audio(np.concatenate(parts).astype(np.float32)), energy(max_segment_ms=longest))
+    t = a.with_objects()  # the tuple path: intervals from the runs themselves
+    assert a.num_runs == len(a.runs) == t.num_runs
+    for kind in ("speech", "silence", "noise"):
+        want = np.array([(s.start, s.end) for s in a.runs if s.kind == kind], np.int64)
+        assert np.array_equal(a.intervals(kind), want.reshape(-1, 2))
+        assert np.array_equal(t.intervals(kind), want.reshape(-1, 2))
+    assert {s.kind for s in a.runs} == {"speech", "silence", "noise"}
+    if longest == 64:  # pieces of one run with both silence and noise exist here
+        assert any(
+            p.kind == "silence" and p.continues and q.kind == "noise"
+            for p, q in zip(a.segments, a.segments[1:], strict=False)
+        )

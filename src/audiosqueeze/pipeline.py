@@ -74,7 +74,7 @@ def stats_of(analysis: Analysis, p: Plan) -> Stats:
         speech_s=round(analysis.seconds("speech"), 3),
         silence_s=round(analysis.seconds("silence"), 3),
         noise_s=round(analysis.seconds("noise"), 3),
-        segments=len(analysis.runs),
+        segments=analysis.num_runs,
         edits={k: kinds.count(k) for k in ("keep", "shorten", "stretch", "mute")},
     )
 

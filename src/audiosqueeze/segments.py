@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -119,8 +120,9 @@ class SegmentStore(Sequence):
         count = 0
         if block is not None:
             if not self._blocks or self._blocks[-1] is not block:
+                block.flags.writeable = False  # what is read back cannot change the store
                 self._blocks.append(block)
-            count = len(next(iter(seg.frames.values())))
+            count = len(seg.frames[FRAME_FIELDS[0]])
         index = len(self._blocks) - 1 if block is not None else -1
         self._ints.extend((seg.start, seg.end, index, offset, count))
         cx = math.nan if seg.complexity is None else seg.complexity
@@ -143,7 +145,7 @@ class SegmentStore(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return tuple(self[j] for j in range(*i.indices(len(self))))
-        n = len(self)
+        i, n = operator.index(i), len(self)
         if not -n <= i < n:
             raise IndexError(f"segment index {i} out of range for {n} segments")
         i %= n
@@ -166,6 +168,22 @@ class SegmentStore(Sequence):
             frames,
             bool(code >> 4 & 1),
         )
+
+    def run_spans(self) -> np.ndarray:
+        """``(m, 3)`` int64 rows of kind index (in :data:`KINDS`), start and end of every run
+        (:attr:`Analysis.runs`), read from the columns without making any segment."""
+        n = len(self)
+        if not n:
+            return np.zeros((0, 3), np.int64)
+        ints = np.array(self._ints[: 5 * n], np.int64).reshape(n, 5)
+        codes = np.frombuffer(bytes(self._codes[:n]), np.uint8)
+        last = np.flatnonzero(codes >> 4 & 1 == 0)  # a run ends where a piece does not continue
+        if not len(last) or last[-1] != n - 1:
+            last = np.append(last, n - 1)
+        first = np.concatenate([[0], last[:-1] + 1])
+        # a run's pieces are all speech or all not; not speech is noise if any piece is noise
+        kind = np.maximum.reduceat((codes & 3).astype(np.int64), first)
+        return np.stack([kind, ints[first, 0], ints[last, 1]], axis=1)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
@@ -214,12 +232,24 @@ class Analysis:
             return self
         return replace(self, segments=tuple(self.segments))
 
+    @functools.cached_property
+    def _run_spans(self) -> np.ndarray:
+        if isinstance(self.segments, SegmentStore):  # no segment made, let alone joined
+            return self.segments.run_spans()
+        rows = [(KINDS.index(s.kind), s.start, s.end) for s in self.runs]
+        return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+    @property
+    def num_runs(self) -> int:
+        """How many runs (:attr:`runs`) there are."""
+        return len(self._run_spans)
+
     def intervals(self, kind: str) -> np.ndarray:
         """``(m, 2)`` int64 array of ``[start, end)`` samples of the runs of ``kind``."""
         if kind not in KINDS:
             raise OptionsError(f"kind must be one of {KINDS}, got {kind!r}")
-        rows = [(s.start, s.end) for s in self.runs if s.kind == kind]
-        return np.array(rows, dtype=np.int64).reshape(-1, 2)
+        spans = self._run_spans
+        return spans[spans[:, 0] == KINDS.index(kind), 1:].copy()
 
     def seconds(self, kind: str) -> float:
         iv = self.intervals(kind)

@@ -18,9 +18,9 @@ after it, so that its kept part can sit next to that speech), and (3) the render
 input its edit reads: ``CONTEXT_SAMPLES`` (42 ms) beyond a kept or cut edit; for sped-up
 speech, the WSOLA frames over it (a joined run is rendered frame by frame as it is planned,
 never waiting for the run's end). Segments end at a change of class or after
-``max_segment_ms`` (256 ms by default; speech split there stays one joined run), so a speech
-sample waits about 0.26 s (median) and at most about 0.4 s; 0.17 s and 0.23 s with
-``max_segment_ms=64``; ``benchmarks/stream_latency.py`` measures it.
+``max_segment_ms`` (64 ms by default; speech split there stays one joined run), so a speech
+sample waits about 0.17 s (median) and at most about 0.23 s; 0.26 s and 0.4 s with
+``max_segment_ms=256``; ``benchmarks/stream_latency.py`` measures it.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def demo(vad, as_json):
     out = console()
     out.print(f"demo clip: {DEMO_FILE} ({audio.duration_s:.2f} s, Common Voice, CC0), vad={vad}")
     out.print(
-        f"segments: {len(analysis.runs)} (speech {analysis.seconds('speech'):.2f} s, "
+        f"segments: {analysis.num_runs} (speech {analysis.seconds('speech'):.2f} s, "
         f"silence {analysis.seconds('silence'):.2f} s, noise {analysis.seconds('noise'):.2f} s)"
     )
     table = Table(

@@ -137,8 +137,8 @@ def run_stream(
     default=sq.AnalyzeOptions().max_segment_ms,
     show_default=True,
     help="Longest analysis segment: the planner decides per segment, so this bounds how long "
-    "a sample waits (256: speech waits a median 0.26 s, at most about 0.4 s; 64: at most "
-    "about 0.23 s, for a little more memory; docs/RESULTS.md).",
+    "a sample waits (64: speech waits a median 0.17 s, at most about 0.23 s; 256: at most "
+    "about 0.4 s, a little faster and leaner; docs/RESULTS.md).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
 def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms, as_json):

@@ -4,8 +4,8 @@ The socket is one :class:`~audiosqueeze.stream.Stream`; what it sends back is ex
 ``sq.compress`` gives for the same samples, whatever the message sizes.
 
 **Handshake.** Query parameters: ``rate`` [0, 1] (default 0.5), ``max_segment_ms``
-[64, 3600000] (default 256: the longest analysis segment, which bounds how long a sample
-waits; 64 keeps speech under about 0.23 s), ``model`` (a token profile,
+[64, 3600000] (default 64: the longest analysis segment, which bounds how long a sample
+waits: speech at most about 0.23 s), ``model`` (a token profile,
 default ``gemini``), ``format`` of the PCM both ways, ``s16le`` (default) or ``f32le``: 16 kHz
 mono little-endian, 16-bit integers or 32-bit floats. The key goes in ``Authorization: Bearer``
 or ``x-api-key`` like everywhere else, or in the ``api_key`` query parameter (browsers cannot
