@@ -30,7 +30,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -311,10 +311,8 @@ class Planner:
             if not (first or last) and b - a < max(self._min_stretch, 1):
                 out.append(Edit("keep", a, b, b - a, "speech"))
                 continue
-            run = self._run(seg, a, b, force=first)
-            if last and run[-1].kind == "stretch":
-                run[-1] = replace(run[-1], joined=True)
-                self._joined = True
+            run = self._run(seg, a, b, force=first, join=last)
+            self._joined = last and run[-1].kind == "stretch"
             out += run
         return out
 
@@ -324,7 +322,11 @@ class Planner:
             return Edit("keep", a, b, b - a, "silence")
         return Edit("shorten", a, b, keep, "silence", keep // 2)
 
-    def _run(self, seg: Segment, a: int, b: int, force: bool = False) -> list[Edit]:
+    def _run(
+        self, seg: Segment, a: int, b: int, force: bool = False, join: bool = False
+    ) -> list[Edit]:
+        """The span ``[a, b)`` as stretch edits, each joined to the next (the last too with
+        ``join``), or one keep where nothing speeds up (unless ``force``)."""
         spans = curve.windows(a, b, self.options.window_ms)
         speeds = curve.speeds_for(seg, spans, self.strength, self.options)
         tense = curve.tension(seg, self.options.within_window)
@@ -338,7 +340,8 @@ class Planner:
             return [Edit("keep", a, b, b - a, "speech")]
         last = len(parts) - 1
         return [
-            Edit("stretch", s, e, o, "speech", 0, i < last) for i, (s, e, o) in enumerate(parts)
+            Edit("stretch", s, e, o, "speech", 0, i < last or join)
+            for i, (s, e, o) in enumerate(parts)
         ]
 
     def _nonspeech(self, seg: Segment, where: str) -> Edit:
