@@ -59,7 +59,7 @@ def flux(mag: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
 
 def median(x: np.ndarray) -> float:
     """``float(np.median(x))`` of a non-empty finite 1-D array, ten times faster on the short
-    arrays of a 256-ms segment (``np.median``'s overhead dominated the analysis of short
+    arrays of a 64- or 256-ms segment (``np.median``'s overhead dominated the analysis of short
     segments); the same value bit for bit (a test checks it).
 
     >>> median(np.array([3.0, 1.0, 2.0, 10.0]))
