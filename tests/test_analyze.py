@@ -4,6 +4,7 @@ import pytest
 import audiosqueeze as sq
 from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze, complexity
 from audiosqueeze.errors import OptionsError
+from audiosqueeze.segments import FRAME_FIELDS, OTHER_CUES, SPEECH_CUES, Frames
 from conftest import needs_silero, silence, tone
 
 SR = 16000
@@ -307,9 +308,32 @@ def test_segment_store_snapshot_does_not_grow_and_rejects_foreign_segments():
     with pytest.raises(OptionsError, match="cannot grow"):
         early.segments.append(early.segments[0])
     store = sq.SegmentStore()
-    with pytest.raises(OptionsError, match="shape"):
-        store.append(sq.Segment("speech", 0, 512, 0.9, 0.5, cues={"other": 1.0}))
-    assert len(store) == 0
+    good = early.segments[0]
+    block = np.zeros((5, 40))
+    speech_cues = dict.fromkeys(SPEECH_CUES, 1.0)
+    other_cues = dict.fromkeys(OTHER_CUES, 1.0)
+    frames = Frames(FRAME_FIELDS, block[:, :4])
+    hostile = [
+        ("not a segment", None, "Segment objects"),
+        (sq.Segment("speech", 0, 512, 0.9, 0.5, cues={"other": 1.0}), None, "shape"),
+        (sq.Segment("music", 0, 512, 0.9, cues=other_cues), None, "shape"),
+        (sq.Segment("noise", 0, 512, 0.9, None, "loud", other_cues), None, "shape"),
+        (sq.Segment("silence", 0, 2**70, 0.9, cues=other_cues), None, "shape"),
+        (sq.Segment("silence", 0, 512, "high", cues=other_cues), None, "shape"),
+        (sq.Segment("speech", 0, 512, 0.9, 0.5, None, speech_cues, frames), None, "shape"),
+        (sq.Segment("speech", 0, 512, 0.9, 0.5, None, speech_cues, frames), [[0.0]], "(5, n)"),
+        (sq.Segment("speech", 0, 512, 0.9, 0.5, None, speech_cues, frames), block[:3], "(5, n)"),
+    ]
+    for seg, blk, match in hostile:
+        with pytest.raises(OptionsError, match=match):
+            store.append(seg, blk, 0)
+    with pytest.raises(OptionsError, match="outside"):
+        store.append(hostile[-1][0], block, 38)
+    assert len(store) == 0 and not store._blocks  # nothing half-stored
+    store.append(hostile[-1][0], block, 36)
+    store.append(sq.Segment("silence", 512, 1024, 0.8, cues=other_cues))
+    assert len(store) == 2 and store[1].kind == "silence" and store[0].frames["prob"].shape == (4,)
+    assert good == early.segments[0]
 
 
 def test_analysis_survives_pickle_and_with_objects():

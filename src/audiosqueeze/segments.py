@@ -114,22 +114,40 @@ class SegmentStore(Sequence):
         """Add ``seg``, whose ``frames`` (if any) are ``block[:, offset : offset + n]``."""
         if self._n is not None:
             raise OptionsError("a snapshot of a segment store cannot grow")
+        if not isinstance(seg, Segment):
+            raise OptionsError(f"a segment store holds Segment objects, got {seg!r}")
         keys = SPEECH_CUES if seg.kind == "speech" else OTHER_CUES
-        if tuple(seg.cues) != keys or (seg.frames is None) != (block is None):
+        if (
+            seg.kind not in KINDS
+            or seg.noise_type not in _NOISE_TYPES
+            or tuple(seg.cues) != keys
+            or (seg.frames is None) != (block is None)
+        ):
             raise OptionsError(f"not a segment of the analyzer's shape: {seg!r}")
-        count = 0
+        fresh = block is not None and (not self._blocks or self._blocks[-1] is not block)
         if block is not None:
-            if not self._blocks or self._blocks[-1] is not block:
-                block.flags.writeable = False  # what is read back cannot change the store
-                self._blocks.append(block)
-            count = len(seg.frames[FRAME_FIELDS[0]])
-        index = len(self._blocks) - 1 if block is not None else -1
-        self._ints.extend((seg.start, seg.end, index, offset, count))
-        cx = math.nan if seg.complexity is None else seg.complexity
-        cues = [seg.cues[k] for k in keys] + [math.nan] * (4 - len(keys))
-        self._floats.extend([seg.confidence, cx, *cues])
+            shape = getattr(block, "shape", None)
+            if not isinstance(block, np.ndarray) or len(shape) != 2 or shape[0] != 5:
+                raise OptionsError(f"a frames block is a (5, n) array, got shape {shape!r}")
+        try:  # every value converted before anything is stored: all of it or nothing
+            count = 0 if block is None else len(seg.frames[FRAME_FIELDS[0]])
+            index = -1 if block is None else len(self._blocks) - (0 if fresh else 1)
+            ints = array("q", (seg.start, seg.end, index, offset, count))
+            cx = math.nan if seg.complexity is None else seg.complexity
+            cues = [seg.cues[k] for k in keys] + [math.nan] * (4 - len(keys))
+            floats = array("d", [seg.confidence, cx, *cues])
+        except (TypeError, ValueError, OverflowError, KeyError) as e:
+            raise OptionsError(f"not a segment of the analyzer's shape: {seg!r} ({e})") from None
+        if block is not None and not 0 <= offset <= block.shape[1] - count:
+            n = block.shape[1]
+            raise OptionsError(f"frames {offset}..{offset + count} outside a block of {n}")
+        if fresh:
+            block.flags.writeable = False  # what is read back cannot change the store
+            self._blocks.append(block)
+        self._ints.extend(ints)
+        self._floats.extend(floats)
         code = KINDS.index(seg.kind) | _NOISE_TYPES.index(seg.noise_type) << 2
-        self._codes.append(code | int(seg.continues) << 4)
+        self._codes.append(code | int(bool(seg.continues)) << 4)
 
     def snapshot(self) -> SegmentStore:
         """The segments so far, unchanged by later appends (the columns are shared)."""
