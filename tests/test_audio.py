@@ -198,3 +198,22 @@ def test_duration_of_bad_file_is_a_clear_error(tmp_path):
     p.write_text("not audio")
     with pytest.raises(DecodeError, match="bad.wav"):
         sq.duration_s(p)
+
+
+@pytest.mark.parametrize("first, then", [(1, 2), (2, 1)])
+def test_pyav_stream_that_changes_channels_midway_decodes_whole(tmp_path, first, then):
+    # two MP3 streams back to back, mono and stereo: FFmpeg hands over frames whose layout
+    # changes halfway (damaged files do it too); both halves must come out, down-mixed
+    pytest.importorskip("av", reason="PyAV ([formats] extra) not installed")
+    t = np.arange(2 * 16000) / 16000
+    x = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    raw = b""
+    for ch in (first, then):
+        buf = io.BytesIO()
+        sf.write(buf, np.stack([x] * ch, 1), 16000, format="MP3", subtype="MPEG_LAYER_III")
+        raw += buf.getvalue()
+    p = tmp_path / "mix.aac"  # an FFmpeg extension: decoded through PyAV
+    p.write_bytes(raw)
+    a = sq.load(p)
+    assert 3.9 < a.duration_s < 4.3  # both halves (the MP3 encoder adds padding)
+    assert 0.15 < float(np.abs(a.samples[-16000:-4000]).mean()) < 0.25  # the tone, not silence

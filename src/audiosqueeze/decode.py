@@ -285,23 +285,32 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
 
     def blocks() -> Iterator[np.ndarray]:
         step, pending, done = BLOCK_SECONDS * rate, [], 0
+        rs, setup = None, None
+
+        def mono(frames) -> list[np.ndarray]:
+            return [to_mono(o.to_ndarray().T.astype(np.float32), name) for o in frames]
+
         try:
             with opener() as fh, av.open(fh, container_options=FFMPEG_OPTIONS) as c:
-                s = c.streams.audio[0]
-                rs = av.AudioResampler(format="fltp", layout=s.layout, rate=rate)
-                for frame in c.decode(s):
-                    for out in rs.resample(frame):
-                        pending.append(out.to_ndarray().T)
-                        done += pending[-1].shape[0]
-                        if sum(len(p) for p in pending) >= step:
-                            yield to_mono(np.concatenate(pending).astype(np.float32), name)
-                            pending = []
-                pending += [o.to_ndarray().T for o in rs.resample(None)]
+                # a stream (or a damaged file) may change its channel layout or rate from one
+                # frame to the next: a new resampler then, and every frame down-mixed as it comes
+                for frame in c.decode(c.streams.audio[0]):
+                    now = (frame.layout.name, frame.sample_rate, frame.format.name)
+                    if now != setup:
+                        pending += mono(rs.resample(None)) if rs is not None else []
+                        rs, setup = av.AudioResampler("fltp", frame.layout, rate), now
+                    got = mono(rs.resample(frame))
+                    pending += got
+                    done += sum(len(g) for g in got)
+                    if sum(len(p) for p in pending) >= step:
+                        yield np.concatenate(pending)
+                        pending = []
+                pending += mono(rs.resample(None)) if rs is not None else []
         except AudiosqueezeError:
             raise
         except Exception as e:
             raise _corrupt(name, done / rate, e) from None
         if pending:
-            yield to_mono(np.concatenate(pending).astype(np.float32), name)
+            yield np.concatenate(pending)
 
     return Input(name, rate, hint, blocks)
