@@ -66,11 +66,12 @@ def _sped_up(e) -> bool:
     return e.kind == "stretch" and e.out_samples < e.in_samples
 
 
-def relax(plan: Plan, changed_s: np.ndarray, margin_s: float = VERIFY_MARGIN_S) -> Plan:
-    """``plan`` with every stretch edit within ``margin_s`` of a time in ``changed_s`` (original
-    seconds) set to 1.0x (it stays a stretch edit, so its run is rendered as before)."""
+def relax(plan: Plan, changed_s: np.ndarray, margin_s: float | None = None) -> Plan:
+    """``plan`` with every stretch edit within ``margin_s`` (default :data:`VERIFY_MARGIN_S`,
+    read at call time) of a time in ``changed_s`` (original seconds) set to 1.0x (it stays a
+    stretch edit, so its run is rendered as before)."""
     t = np.sort(np.asarray(changed_s, np.float64) * SAMPLE_RATE)
-    m = margin_s * SAMPLE_RATE
+    m = (VERIFY_MARGIN_S if margin_s is None else margin_s) * SAMPLE_RATE
     edits = []
     for e in plan.edits:
         if _sped_up(e):

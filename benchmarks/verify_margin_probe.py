@@ -1,0 +1,24 @@
+"""Dev probe: ``audiosqueeze bench`` with verify's relax margin set to M seconds.
+
+Verify mode sets every sped-up edit within ``VERIFY_MARGIN_S`` (0.3 s) of a changed or unsure
+word back to 1.0x. This runs the usual bench command line with that margin replaced, to ask
+whether a wider margin gives back the protection verify lost with 64-ms segments (it did not,
+docs/RESULTS.md). A probe, not an option: the default stays until a dev rule says otherwise.
+
+    python benchmarks/verify_margin_probe.py 0.45 bench --data ../shared/data --split dev \\
+        --datasets librispeech,commonvoice --limit 100 --asr whisper-tiny.en \\
+        --methods none,sq-verify-0.75 --out vm45-tiny
+"""
+
+from __future__ import annotations
+
+import sys
+
+import audiosqueeze.verify
+from audiosqueeze.cli import main
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    audiosqueeze.verify.VERIFY_MARGIN_S = float(sys.argv.pop(1))
+    sys.exit(main())
