@@ -6,6 +6,7 @@ input format (the first line picks the format, so valid first lines are mixed in
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import math
@@ -76,7 +77,8 @@ def mutated(draw) -> dict:
         if draw(st.booleans()):
             target.pop(key, None)
         else:
-            target[key] = draw(values)
+            # a copy: NASTY's lists and dicts are shared, and a later step may mutate this one
+            target[key] = copy.deepcopy(draw(values))
     return record
 
 
