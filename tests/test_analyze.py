@@ -231,6 +231,16 @@ def test_frames_are_a_read_only_mapping_that_pickles():
         Frames(("a", "b"), np.zeros((3, 2)))
 
 
+def test_mean_is_numpys_bit_for_bit():
+    from audiosqueeze.features import mean
+
+    rng = np.random.default_rng(2)
+    for _ in range(500):
+        x = rng.normal(-40, 15, int(rng.integers(1, 300)))  # pairwise sums past 8 and 128 too
+        assert mean(x) == float(np.mean(x))
+    assert mean(np.array([0.1] * 3)) == float(np.mean([0.1] * 3))
+
+
 def test_median_is_numpys_bit_for_bit():
     from audiosqueeze.features import median
 

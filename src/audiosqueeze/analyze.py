@@ -107,13 +107,6 @@ def complexity(rate_hz: float, snr_db: float, flux: float) -> float:
     return round(c, 4)
 
 
-def _mean(x: np.ndarray) -> float:
-    """``float(np.mean(x))`` of a non-empty 1-D float64 array, to the bit (the same pairwise
-    sum, then one division) without ``np.mean``'s dispatch, which cost more than the sum on
-    the few frames of a 64-ms segment."""
-    return float(x.sum()) / len(x)
-
-
 def _window_sum(x: np.ndarray, w: int) -> np.ndarray:
     s = np.concatenate([[0], np.cumsum(x, dtype=np.int64)])
     return s[w:] - s[:-w]
@@ -304,11 +297,11 @@ class Analyzer:
             cues = {
                 "syllable_rate_hz": round(len(peaks) / dur, 3),
                 "snr_db": round(level - floor, 2),
-                "spectral_flux": round(_mean(f["flux"]), 4),
+                "spectral_flux": round(features.mean(f["flux"]), 4),
                 "level_db": round(level, 2),
             }
             c = complexity(cues["syllable_rate_hz"], cues["snr_db"], cues["spectral_flux"])
-            conf = round(_mean(f["prob"]), 4)
+            conf = round(features.mean(f["prob"]), 4)
             return Segment("speech", start, end, conf, c, None, cues, f, continues)
         std = float(np.std(f["level"]))
         cues = {
@@ -316,7 +309,7 @@ class Analyzer:
             "level_std_db": round(std, 2),
             "floor_db": round(floor, 2),
         }
-        conf = round(_mean(1.0 - f["prob"]), 4)
+        conf = round(features.mean(1.0 - f["prob"]), 4)
         if level < o.silence_dbfs:
             return Segment("silence", start, end, conf, None, None, cues, None, continues)
         kind = "stationary" if std < o.stationary_max_std_db else "nonstationary"

@@ -296,10 +296,11 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
                 # frame to the next: a new resampler then, and every frame down-mixed as it comes
                 for frame in c.decode(c.streams.audio[0]):
                     now = (frame.layout.name, frame.sample_rate, frame.format.name)
+                    got = []
                     if now != setup:
-                        pending += mono(rs.resample(None)) if rs is not None else []
+                        got = mono(rs.resample(None)) if rs is not None else []
                         rs, setup = av.AudioResampler("fltp", frame.layout, rate), now
-                    got = mono(rs.resample(frame))
+                    got += mono(rs.resample(frame))
                     pending += got
                     done += sum(len(g) for g in got)
                     if sum(len(p) for p in pending) >= step:

@@ -57,6 +57,17 @@ def flux(mag: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     return rise / (mag.sum(axis=1) + _EPS)
 
 
+def mean(x: np.ndarray) -> float:
+    """``float(np.mean(x))`` of a non-empty 1-D float64 array, to the bit (the same pairwise
+    sum, then one division) without ``np.mean``'s dispatch, which cost more than the sum on
+    the few frames of a 64-ms segment (a test checks it).
+
+    >>> mean(np.array([1.0, 2.0, 4.0]))
+    2.3333333333333335
+    """
+    return float(x.sum()) / len(x)
+
+
 def median(x: np.ndarray) -> float:
     """``float(np.median(x))`` of a non-empty finite 1-D array, ten times faster on the short
     arrays of a 64- or 256-ms segment (``np.median``'s overhead dominated the analysis of short

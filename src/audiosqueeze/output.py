@@ -176,14 +176,17 @@ class Outputs:
         for i in range(0, len(samples), _WRITE_BLOCK):  # clipped a block at a time: no copy
             self._file.write(np.clip(samples[i : i + _WRITE_BLOCK], -1.0, 1.0))
 
-    def commit(self, timemap_json: str | None = None) -> None:
-        """Finish the audio, write the time map, and rename both into place."""
+    def commit(self, timemap=None) -> None:
+        """Finish the audio, write the time map, and rename both into place. ``timemap``: a
+        :class:`~audiosqueeze.timemap.TimeMap` (made into JSON only when a time-map path was
+        given: an hour's is megabytes) or its JSON text."""
         self._file.close()
         self._fh.close()
         if self.timemap_path is not None:
-            if timemap_json is None:
+            if timemap is None:
                 raise OptionsError("a time map path was given but no time map to write")
-            self._temps[1].path.write_text(timemap_json, encoding="utf-8")
+            text = timemap if isinstance(timemap, str) else timemap.to_json()
+            self._temps[1].path.write_text(text, encoding="utf-8")
             os.replace(self._temps[1].path, self.timemap_path)
         try:
             os.replace(self._temps[0].path, self.audio_path)

@@ -108,7 +108,7 @@ class Compressed:
         time map as JSON: both atomically, both or neither."""
         with Outputs(path, timemap, format) as out:
             out.write(self.audio)
-            out.commit(self.timemap.to_json() if out.timemap_path else None)
+            out.commit(self.timemap)
         return out.audio_path
 
     def to_dict(self) -> dict:
@@ -346,7 +346,7 @@ def compress_file(
         tm, stats = timemap_of(p), stats_of(a, p)
         if skip_no_speech and stats.no_speech:
             return Written(None, None, tm, p, stats, a)
-        out.commit(tm.to_json() if out.timemap_path else None)  # the JSON only if asked
+        out.commit(tm)
     return Written(out.audio_path, out.timemap_path, tm, p, stats, a)
 
 

@@ -94,9 +94,10 @@ class Segment:
 class SegmentStore(Sequence):
     """The analyzer's segments kept as columns: a read-only sequence of :class:`Segment`, each
     made when it is read. An hour holds up to 56,000 segments at ``max_segment_ms=64``; as
-    objects (a dataclass, a dict of cues, six floats, a frame array) each costs about 850
-    bytes, here about 90 plus its frames, which stay in the analyzer's blocks of
-    measurements (``(len(FRAME_FIELDS), n)`` arrays) and are read back as views. Values come
+    objects (a dataclass, a dict of cues, six floats, a frame array) each cost about 1 kB with
+    its edit (``benchmarks/memory_60min.py``), here 89 bytes plus its frames, which stay in
+    the analyzer's blocks of measurements (``(len(FRAME_FIELDS), n)`` arrays) and are read
+    back as views. Values come
     back to the bit. Only :class:`~audiosqueeze.analyze.Analyzer` appends, and only segments
     of its own shape (the cues of :data:`SPEECH_CUES` or :data:`OTHER_CUES`).
     """
