@@ -1,0 +1,82 @@
+"""benchmarks/compare_runs.py: the paired difference of two bench runs, on planted rows."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location(
+        "compare_runs", ROOT / "benchmarks/compare_runs.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _row(ds, asr, uid, method, ref, errors):
+    # words: ref, hits, substitutions, deletions, insertions
+    return {
+        "dataset": ds,
+        "asr": asr,
+        "id": uid,
+        "method": method,
+        "words": [ref, ref - errors, errors, 0, 0],
+    }
+
+
+def _write(path: Path, rows, gz=False):
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    if gz:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def test_planted_difference_per_cell_and_pooled(tmp_path):
+    cr = _module()
+    # run A: 10 words per utterance, 1 error each; run B: 3 errors each on tiny, 1 on base
+    a, b = [], []
+    for i in range(20):
+        for asr, eb in (("tiny", 3), ("base", 1)):
+            a.append(_row("ls", asr, f"u{i}", "m", 10, 1))
+            b.append(_row("ls", asr, f"u{i}", "m2", 10, eb))
+    b.append(_row("ls", "tiny", "only-in-b", "m2", 10, 10))  # no partner: ignored
+    pa = _write(tmp_path / "a.jsonl", a)
+    pb = tmp_path / "run"
+    pb.mkdir()
+    _write(pb / "results.jsonl.gz", b, gz=True)
+    rows = {(r[0], r[1]): r for r in cr.compare([(pa, pb)], [("m", "m2")], resamples=200)}
+    ds, label, n, d, lo, hi = rows[("ls", "tiny m → m2")]
+    assert n == 20 and d == pytest.approx(20.0) and lo == pytest.approx(20.0)
+    assert rows[("ls", "base m → m2")][3] == pytest.approx(0.0)
+    # pooled: (2 + 0) extra errors per utterance over 20 words
+    pooled = rows[("ls", "pooled")]
+    assert pooled[2] == 20 and pooled[3] == pytest.approx(10.0)
+
+
+def test_interval_contains_zero_for_mixed_changes(tmp_path):
+    cr = _module()
+    a = [_row("cv", "t", f"u{i}", "m", 10, 2) for i in range(40)]
+    b = [_row("cv", "t", f"u{i}", "m", 10, 2 + (1 if i % 2 else -1)) for i in range(40)]
+    rows = cr.compare(
+        [(_write(tmp_path / "a.jsonl", a), _write(tmp_path / "b.jsonl", b))], [("m", "m")]
+    )
+    _, _, n, d, lo, hi = rows[0]
+    assert n == 40 and d == pytest.approx(0.0) and lo < 0 < hi
+
+
+def test_missing_run_is_a_clear_exit(tmp_path):
+    cr = _module()
+    with pytest.raises(SystemExit, match="no results"):
+        cr.rows_of(tmp_path)
+    with pytest.raises(SystemExit, match="no such file"):
+        cr.rows_of(tmp_path / "x.jsonl")
