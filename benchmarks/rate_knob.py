@@ -1,11 +1,10 @@
 """What ``rate`` and ``target_reduction`` mean on the dev split (no recogniser needed).
 
-Prints the mean token reduction at each rate (is the knob roughly linear?), the internal
-strength each rate maps to, and how close ``target_reduction`` lands on each clip where the
-target is reachable (the issue asks for +-2 points).
+Prints the mean token reduction at each rate (is the knob roughly linear?) and how close
+``target_reduction`` lands on each clip where the target is reachable (the issue asks for
++-2 points).
 
     python benchmarks/rate_knob.py --data ../shared/data --per-dataset 50
-    python benchmarks/rate_knob.py --data ../shared/data --per-dataset 50 --raw   # uncalibrated
 """
 
 from __future__ import annotations
@@ -28,11 +27,7 @@ def main() -> None:
     ap.add_argument("--data", default=None)
     ap.add_argument("--per-dataset", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--raw", action="store_true", help="strength = rate (no calibration)")
     args = ap.parse_args()
-    if args.raw:
-        sys.modules["audiosqueeze.plan"].RATE_CURVE = ((0.0, 1.0), (0.0, 1.0))
-    print("rate -> strength:", sys.modules["audiosqueeze.plan"].RATE_CURVE)
     root = data_root(args.data)
     clips = sample_split(root, "dev", args.per_dataset, args.seed)
     red = np.zeros((len(clips), len(RATES)))

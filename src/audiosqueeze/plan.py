@@ -1,27 +1,22 @@
 """Plan: turn analysed segments and a ``rate`` into ordered, contiguous edits.
 
 ``rate`` runs from 0 (the identity plan: output bit-exact to the input) to 1 (most aggressive),
-in two phases, cheapest tokens first: up to rate 0.5 only pauses and noise shrink (the kept
-pause falls from 1000 ms to 60 ms); from 0.5 to 1 speech speeds up too, from 1.0x to
-``max_speed`` (1.5x). The default, rate 0.5, is therefore "every pause cut, speech untouched":
-on the dev split every speed-up of the speech itself cost Common Voice 1-2 WER points with
-Whisper tiny.en (docs/RESULTS.md).
+cheapest tokens first: up to rate 0.5 only pauses and noise shrink (the kept pause falls from
+1000 ms to 60 ms); from 0.5 to 1 speech speeds up too, from 1.0x to ``max_speed`` (1.5x). The
+default, rate 0.5, is "every pause cut, speech untouched" (on dev every speed-up of the speech
+itself cost Common Voice 1-2 WER points, docs/RESULTS.md).
 
-Non-speech longer than the kept pause is shortened to it, never removed between words
-(recognisers use pauses as word and sentence boundaries); the kept pause sits next to the
-speech: both ends of a pause between speech, only the end of the non-speech that opens a
-recording, only the start of the one that closes it. Inside speech, short pauses are cut the
-same way and the speech between them gets a speed curve, one speed per window
-(:mod:`audiosqueeze.curve`): one speed everywhere by default (``speed_policy="uniform"``), or
-from the windows' cues or the learned quality guard. A recording with no speech at all becomes
-:data:`NO_SPEECH_MS` of digital silence (``Stats.no_speech`` says so: the caller can skip the
-model entirely).
+Non-speech longer than the kept pause is shortened to it, never removed between words; the
+kept pause sits next to the speech (at both ends of a pause between speech, at the end of the
+non-speech that opens a recording, at the start of the one that closes it). Inside speech,
+short pauses are cut the same way and the speech between them gets a speed curve
+(:mod:`audiosqueeze.curve`). A recording with no speech becomes :data:`NO_SPEECH_MS` of
+digital silence (``Stats.no_speech`` says so: the caller can skip the model).
 
-The :class:`Planner` is a streaming processor: it turns each closed speech segment into its
-edits as soon as the segment closes. Non-speech it holds until the next speech segment (or
-the end) arrives, merging consecutive non-speech segments (the analysis splits long runs at
-``max_segment_ms``) into one stretch with one kept pause, up to :data:`MAX_HELD_MS`.
-:func:`plan` runs it over a whole :class:`~audiosqueeze.analyze.Analysis`.
+The :class:`Planner` is a streaming processor: each closed speech segment becomes its edits at
+once; non-speech is held until the next speech (or the end), consecutive non-speech segments
+merged into one stretch with one kept pause, up to :data:`MAX_HELD_MS`. :func:`plan` runs it
+over a whole :class:`~audiosqueeze.analyze.Analysis`.
 """
 
 from __future__ import annotations
@@ -29,10 +24,8 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
-
-import numpy as np
 
 from . import curve, validate
 from .analyze import Analysis, Segment
@@ -208,17 +201,6 @@ class Plan:
             raise OptionsError(f"not a plan: {e}") from None
 
 
-#: ``rate`` -> internal strength, piecewise linear: set from dev-split measurements
-#: (``benchmarks/rate_knob.py --raw``) so that the mean token reduction grows about linearly
-#: with ``rate``.
-RATE_CURVE: tuple[tuple[float, ...], tuple[float, ...]] = ((0.0, 1.0), (0.0, 1.0))
-
-
-def strength(rate: float) -> float:
-    """The internal strength (what the pause and speed rules are written in) of ``rate``."""
-    return float(np.interp(rate, RATE_CURVE[0], RATE_CURVE[1]))
-
-
 def _merge(a: Segment, b: Segment) -> Segment:
     """Two consecutive non-speech segments as one (noise if either is noise)."""
     kind = "noise" if "noise" in (a.kind, b.kind) else "silence"
@@ -241,7 +223,6 @@ class Planner:
 
     def __init__(self, rate: float = 0.5, options: PlanOptions | None = None):
         self.rate = check_rate(rate)
-        self.strength = strength(self.rate)
         self.options = options or PlanOptions()
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
@@ -317,7 +298,7 @@ class Planner:
         return out
 
     def _pause(self, a: int, b: int) -> Edit:
-        keep = min(b - a, ms_to_samples(self.options.keep_ms("silence", self.strength)))
+        keep = min(b - a, ms_to_samples(self.options.keep_ms("silence", self.rate)))
         if b - a - keep < max(self._min_cut, 1):
             return Edit("keep", a, b, b - a, "silence")
         return Edit("shorten", a, b, keep, "silence", keep // 2)
@@ -328,7 +309,7 @@ class Planner:
         """The span ``[a, b)`` as stretch edits, each joined to the next (the last too with
         ``join``), or one keep where nothing speeds up (unless ``force``)."""
         spans = curve.windows(a, b, self.options.window_ms)
-        speeds = curve.speeds_for(seg, spans, self.strength, self.options)
+        speeds = curve.speeds_for(seg, spans, self.rate, self.options)
         tense = curve.tension(seg, self.options.within_window)
         cap = max(2.0, self.options.max_speed)
         parts = [
@@ -346,7 +327,7 @@ class Planner:
 
     def _nonspeech(self, seg: Segment, where: str) -> Edit:
         n = seg.num_samples
-        target = ms_to_samples(self.options.keep_ms(seg.kind, self.strength))
+        target = ms_to_samples(self.options.keep_ms(seg.kind, self.rate))
         if n - target < max(self._min_cut, 1):
             return self._edit("keep", seg, n)
         head = {"middle": target // 2, "lead": 0, "trail": target}[where]
@@ -382,13 +363,7 @@ def plan_for_target(
             stacklevel=2,
         )
         return hi
-    lo_rate, hi_rate = 0.0, 1.0
-    for _ in range(30):
-        mid = (lo_rate + hi_rate) / 2
-        if plan(analysis, mid, options).reduction >= target_reduction:
-            hi_rate = mid
-        else:
-            lo_rate = mid
+    _, hi_rate = _bisect(lambda r: plan(analysis, r, options).reduction < target_reduction, 30)
     return plan(analysis, hi_rate, options)
 
 
@@ -404,11 +379,20 @@ def plan_for_budget(
     hi = plan(analysis, 1.0, options)
     if curve.predicted_wer_increase(analysis, hi, options) <= budget:
         return hi
-    lo_rate, hi_rate = 0.0, 1.0
-    for _ in range(12):
-        mid = (lo_rate + hi_rate) / 2
-        if curve.predicted_wer_increase(analysis, plan(analysis, mid, options), options) <= budget:
-            lo_rate = mid
-        else:
-            hi_rate = mid
+    lo_rate, _ = _bisect(
+        lambda r: (
+            curve.predicted_wer_increase(analysis, plan(analysis, r, options), options) <= budget
+        ),
+        12,
+    )
     return plan(analysis, lo_rate, options)
+
+
+def _bisect(below: Callable[[float], bool], steps: int) -> tuple[float, float]:
+    """``(lo, hi)`` rates around where ``below(rate)`` turns from true to false (bisection
+    on [0, 1] in ``steps`` halvings)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if below(mid) else (lo, mid)
+    return lo, hi
