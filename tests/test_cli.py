@@ -63,13 +63,15 @@ def test_compress_many_into_folder(clip, tmp_path, capsys):
         (
             ["compress", "IN", "-o", "x.flac", "--verify-min-probability", "0.5"],
             2,
-            "needs --verify",
+            "need --verify",
         ),
         (
             ["compress", "IN", "-o", "x.flac", "--verify", "x", "--verify-min-probability", "1.5"],
             2,
             "1.5",
         ),
+        (["compress", "IN", "-o", "x.flac", "--verify-rounds", "1"], 2, "need --verify"),
+        (["compress", "IN", "-o", "x.flac", "--verify", "x", "--verify-rounds", "11"], 2, "11"),
     ],
 )
 def test_bad_usage_is_one_line_and_nonzero(args, code, quote, clip, capsys, tmp_path, monkeypatch):
@@ -128,3 +130,26 @@ def test_entry_point_help():
         check=True,
     )
     assert "--target-reduction" in r.stdout and "--timemap" in r.stdout
+
+
+@pytest.mark.parametrize(("rounds", "calls"), [(None, 2), ("0", 1), ("3", 2)])
+def test_compress_verify_rounds_reach_the_library(rounds, calls, clip, tmp_path, monkeypatch):
+    from audiosqueeze import verify
+    from audiosqueeze.transcript import Transcript, Word
+
+    class Steady:
+        """Hears the same sure word in every input: the first check finds no change."""
+
+        name, config, calls = "steady", {}, 0
+
+        def transcribe(self, samples):
+            Steady.calls += 1
+            return Transcript("hi", (Word("hi", 0.1, 0.3, 0.99),))
+
+    monkeypatch.setattr(verify, "resolve_asr", lambda name: Steady())
+    out = tmp_path / "v.flac"
+    args = ["compress", str(clip), "-o", str(out), "--rate", "1", "--vad", "energy"]
+    args += ["--verify", "steady"] + ([] if rounds is None else ["--verify-rounds", rounds])
+    assert main(args) == 0
+    assert Steady.calls == calls  # the original, then one check that finds nothing (unless 0)
+    assert sf.info(out).duration < 3.5

@@ -60,6 +60,14 @@ BAR_MIN_S = 60.0
     "probability below P on the original (0 = off; default: the library's, "
     "audiosqueeze.verify.VERIFY_MIN_PROBABILITY).",
 )
+@click.option(
+    "--verify-rounds",
+    type=click.IntRange(0, 10),
+    default=None,
+    metavar="N",
+    help="With --verify: how many times the output is transcribed and checked (default 2; "
+    "0 = only the probability pass above, one transcription of the original).",
+)
 @vad_option
 @click.option(
     "--tsm",
@@ -96,6 +104,7 @@ def compress(
     max_wer_increase,
     verify,
     verify_min_probability,
+    verify_rounds,
     vad,
     tsm,
     timemap,
@@ -145,8 +154,10 @@ def compress(
 
         kw["verify"] = resolve_asr(verify)  # a clear error before any work
         kw["verify_min_probability"] = verify_min_probability
-    elif verify_min_probability is not None:
-        raise click.UsageError("--verify-min-probability needs --verify")
+        if verify_rounds is not None:
+            kw["verify_rounds"] = verify_rounds
+    elif verify_min_probability is not None or verify_rounds is not None:
+        raise click.UsageError("--verify-min-probability and --verify-rounds need --verify")
     from rich.progress import Progress
 
     bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
