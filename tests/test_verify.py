@@ -97,6 +97,56 @@ def test_verify_slows_the_window_with_the_changed_word_and_keeps_the_rest(monkey
     assert len(out.audio) == out.plan.out_samples == out.timemap.compressed_samples
 
 
+class ScriptedASR(FakeASR):
+    """Hears the original as FakeASR does; on the k-th check of a render it changes the words
+    whose original seconds ``script[k]`` lists (``"all"``: hears nothing, as a recogniser that
+    stops transcribing)."""
+
+    def __init__(self, n_original, script):
+        super().__init__(n_original)
+        self.script, self.checks, self.lengths = script, 0, []
+
+    def transcribe(self, samples):
+        self.calls += 1
+        ratio = len(samples) / self.n
+        if len(samples) == self.n:
+            bad = ()
+        else:
+            self.lengths.append(len(samples))
+            bad = self.script[min(self.checks, len(self.script) - 1)]
+            self.checks += 1
+        if bad == "all":
+            return Transcript("", ())
+        words = [
+            Word("oops" if i in bad else f"w{i}", (i + 0.5) * ratio - 0.1, (i + 0.5) * ratio + 0.1)
+            for i in range(int(self.n / SR))
+        ]
+        return Transcript(" ".join(w.text for w in words), tuple(words))
+
+
+def test_verify_returns_the_checked_render_with_fewest_changes_never_an_unchecked_one():
+    x = hum(8.0)
+    kw = dict(sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
+    first = sq.compress(x, 1.0, **kw)
+    # 1st check: one word changed; the render relaxed there loses every word on the 2nd check
+    fake = ScriptedASR(len(x), [(3,), "all"])
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=2, **kw)
+    assert fake.calls == 3 and fake.checks == 2  # the original and two checks, nothing more
+    assert out.plan == first.plan and np.array_equal(out.audio, first.audio)
+    # a third check of a render that recovers (no change) returns that one
+    fake = ScriptedASR(len(x), [(3,), (3, 5, 6), ()])
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=3, **kw)
+    assert fake.checks == 3 and len(out.audio) == fake.lengths[-1] > len(first.audio)
+    # with fewer changes on the 2nd check, the 2nd render wins; the last one is checked too
+    fake = ScriptedASR(len(x), [(3, 5), (5,)])
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=2, **kw)
+    assert fake.checks == 2 and len(out.audio) == fake.lengths[1] > fake.lengths[0]
+    # a tie keeps the earlier, more compressed render
+    fake = ScriptedASR(len(x), [(3,), (5,)])
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=2, **kw)
+    assert out.plan == first.plan
+
+
 def test_verify_skips_the_recogniser_when_no_speech_is_sped_up():
     x = hum(8.0)
     fake = FakeASR(len(x))

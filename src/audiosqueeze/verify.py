@@ -8,9 +8,12 @@ are mostly the ones the recogniser was unsure of on the original, for the recogn
 loop and for a larger one outside it (docs/RESULTS.md). Then it transcribes the compressed
 audio with the same recogniser, maps its words back to original time through the time map,
 aligns the two word sequences, and sets every sped-up window within ``VERIFY_MARGIN_S`` of a
-lost, changed or inserted word back to 1.0x; then it re-renders and checks again, for at most
-``rounds`` rounds (``rounds=0``: the confidence pass only, one transcription). It spends
-local CPU (one transcription, then one per round) to save paid tokens where they matter.
+lost, changed or inserted word back to 1.0x; then it re-renders and checks again, ``rounds``
+checks at most (``rounds=0``: the confidence pass only, one transcription). It returns the
+checked render with the fewest changed words (the earlier one on a tie), never a render it
+did not check: slowing some windows down can make a recogniser lose others (on one test
+clip tiny.en stopped transcribing halfway through such a render). It spends local
+CPU (one transcription, then one per check) to save paid tokens where they matter.
 Pause cuts are left as they are: the guard and the benchmark find speed, not pauses, behind
 most changed words.
 """
@@ -139,13 +142,16 @@ def verify(
         p = relax(result.plan, unsure)
         if p != result.plan:
             result = rerender(p)
-    for _ in range(rounds):
+    best, fewest = result, None  # the checked render with the fewest changed words
+    for checked in range(1, rounds + 1):
         heard = result.timemap.remap_words(asr.transcribe(result.audio).words)
         changed = word_changes(original, heard)
-        if not len(changed):
+        if fewest is None or len(changed) < fewest:
+            best, fewest = result, len(changed)
+        if not len(changed) or checked == rounds:
             break
         p = relax(result.plan, changed)
         if p == result.plan:
             break
         result = rerender(p)
-    return result
+    return best

@@ -10,7 +10,8 @@
 - ``sq-verify-0.75-p50`` / ``-p70`` / ``-p85`` (and at ``1.0``): verify at that rate with
   ``verify_min_probability`` 0.5, 0.7 or 0.85 (windows near words tiny.en was unsure of on the
   original set back before the first check); ``sq-conf-0.75-p70`` / ``sq-conf-1.0-p70``: that
-  confidence pass alone (``verify_rounds=0``: one transcription) (:data:`VERIFY_PROBE`).
+  confidence pass alone (``verify_rounds=0``: one transcription); ``sq-verify-0.75-r3`` /
+  ``sq-verify-1.0-r3``: three checks instead of two (:data:`VERIFY_PROBE`).
 - The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
@@ -87,6 +88,8 @@ VERIFY_PROBE = {
         for r in ("0.75", "1.0")
         for p in (0.5, 0.7, 0.85)
     },
+    "sq-verify-0.75-r3": (0.75, 0.7, 3),
+    "sq-verify-1.0-r3": (1.0, 0.7, 3),
     "sq-conf-0.75-p70": (0.75, 0.7, 0),
     "sq-conf-1.0-p70": (1.0, 0.7, 0),
 }
