@@ -257,8 +257,9 @@ def compress(
     :mod:`audiosqueeze.asr`) or object; windows near words it is unsure of on the original
     (probability below ``verify_min_probability``, default
     :data:`~audiosqueeze.verify.VERIFY_MIN_PROBABILITY`) and windows where its words change
-    are slowed back to 1.0x, for at most ``verify_rounds`` rounds (0: the first part only;
-    :mod:`audiosqueeze.verify`).
+    are slowed back to 1.0x; the output is checked at most ``verify_rounds`` times (0: the
+    first part only) and the checked render with the fewest changed words is returned
+    (:mod:`audiosqueeze.verify`).
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)
