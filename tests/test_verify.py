@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import audiosqueeze as sq
 from audiosqueeze.errors import OptionsError
@@ -246,3 +248,27 @@ def test_a_bad_guard_model_is_a_clear_error(tmp_path):
         sq.PlanOptions(within_window="wobble")
     with pytest.raises(OptionsError, match="nan"):
         sq.compress(x, sample_rate=SR, max_wer_increase=float("nan"))
+
+
+_BAD = st.one_of(st.just("all"), st.sets(st.integers(0, 7), max_size=4).map(tuple))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=st.lists(_BAD, min_size=1, max_size=4), rounds=st.integers(0, 4))
+def test_verify_property_returns_the_first_checked_render_with_fewest_changes(script, rounds):
+    x = hum(8.0)
+    kw = dict(sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
+    fake = ScriptedASR(len(x), script)
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=rounds, **kw)
+    assert fake.calls == 1 + fake.checks <= 1 + rounds
+    if not fake.checks:
+        assert rounds == 0 and np.array_equal(out.audio, sq.compress(x, 1.0, **kw).audio)
+        return
+    # what each check heard: "all" loses all 8 words, else each changed word counts twice
+    changes = [
+        8 if bad == "all" else 2 * len(bad)
+        for bad in (script[min(i, len(script) - 1)] for i in range(fake.checks))
+    ]
+    best = changes.index(min(changes))
+    assert len(out.audio) == fake.lengths[best] == out.plan.out_samples
+    assert np.array_equal(out.audio, sq.render(x, out.plan))
