@@ -31,6 +31,9 @@ import numpy as np
 
 from audiosqueeze import evaluate as ev
 
+#: what every bench row needs here
+FIELDS = {"dataset", "asr", "id", "method", "words"}
+
 
 def rows_of(path: Path) -> list[dict]:
     """The rows of a bench run folder or row file (``.jsonl`` or ``.jsonl.gz``)."""
@@ -41,10 +44,25 @@ def rows_of(path: Path) -> list[dict]:
         path = found[0]
     if not path.exists():
         sys.exit(f"no such file: {str(path)!r}")
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    return [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        rows = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+        for r in rows:
+            if not FIELDS <= r.keys() or len(r["words"]) != 5:
+                raise ValueError(f"a row without {sorted(FIELDS)} and five word counts")
+        return rows
+    except (
+        OSError,
+        EOFError,
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+    ) as e:
+        sys.exit(f"not bench rows: {str(path)!r} ({type(e).__name__}: {e})")
 
 
 def errors_by_key(rows: list[dict], method: str) -> dict[tuple, tuple[int, int]]:

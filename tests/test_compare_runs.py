@@ -80,3 +80,14 @@ def test_missing_run_is_a_clear_exit(tmp_path):
         cr.rows_of(tmp_path)
     with pytest.raises(SystemExit, match="no such file"):
         cr.rows_of(tmp_path / "x.jsonl")
+
+
+@pytest.mark.parametrize(
+    "content", [b"not json\n", b'{"dataset": "x"}\n', b"\x1f\x8b broken gzip", b"\xff\xfe"]
+)
+def test_rows_that_are_not_bench_rows_are_a_clear_exit(tmp_path, content):
+    cr = _module()
+    p = tmp_path / ("r.jsonl.gz" if content.startswith(b"\x1f") else "r.jsonl")
+    p.write_bytes(content)
+    with pytest.raises(SystemExit, match="not bench rows"):
+        cr.rows_of(p)
