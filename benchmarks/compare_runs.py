@@ -50,7 +50,7 @@ def rows_of(path: Path) -> list[dict]:
             data = gzip.decompress(data)
         rows = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
         for r in rows:
-            if not FIELDS <= r.keys() or len(r["words"]) != 5:
+            if not r.keys() >= FIELDS or len(r["words"]) != 5:
                 raise ValueError(f"a row without {sorted(FIELDS)} and five word counts")
         return rows
     except (
