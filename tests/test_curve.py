@@ -188,3 +188,45 @@ def test_within_window_plan_streams_bit_identically():
     s = sq.Stream(1.0, analyze_options=energy, plan_options=opts)
     got = np.concatenate([s.push(x[i : i + 333]) for i in range(0, len(x), 333)] + [s.flush()])
     assert np.array_equal(got, ref.audio)
+
+
+def _periodicity(y, lags, frame=512, step=256):
+    """Per frame, the best normalised correlation of ``y`` with itself one period later."""
+    out = []
+    for i in range(frame, len(y) - 2 * frame, step):
+        a = y[i : i + frame]
+        best = max(
+            float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b) + 1e-12))
+            for b in (y[i + lag : i + lag + frame] for lag in lags)
+        )
+        out.append(best)
+    return np.array(out)
+
+
+def test_speed_changes_every_64_ms_leave_a_voiced_signal_periodic_and_in_pitch():
+    # a 150 Hz "voice" with 11 harmonics and a gliding pitch, rendered with the speed
+    # switching between 1.0x and 1.5x every 64 ms (as verify leaves it next to relaxed words):
+    # every output frame is still one period away from itself (a splice that breaks the
+    # waveform, e.g. cutting each piece short, drops that well below 0.9) and the pitch stays
+    n = 3 * SR
+    t = np.arange(n) / SR
+    phase = 2 * np.pi * np.cumsum(150.0 * (1 + 0.05 * np.sin(2 * np.pi * 0.7 * t))) / SR
+    x = (0.2 * sum(np.sin(k * phase) / k for k in range(1, 12))).astype(np.float32)
+    piece, speeds = 1024, (1.0, 1.5)
+    edits = tuple(
+        Edit(
+            "stretch",
+            a,
+            min(n, a + piece),
+            int(round(min(piece, n - a) / speeds[i % 2])),
+            "speech",
+            0,
+            a + piece < n,
+        )
+        for i, a in enumerate(range(0, n, piece))
+    )
+    y = render(x, Plan(edits, n, 1.0))
+    assert len(y) == sum(e.out_samples for e in edits)
+    lags = range(int(SR / 160), int(SR / 140) + 2)  # one period of 142.5-157.5 Hz
+    assert _periodicity(y, lags).min() > 0.98
+    assert dominant_hz(y[SR // 2 : SR // 2 + 4096]) == pytest.approx(150, abs=15)
