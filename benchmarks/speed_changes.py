@@ -9,7 +9,9 @@ is rendered by our variable-rate WSOLA
 - ``alt-64ms`` / ``alt-256ms`` / ``alt-768ms``: alternating between 1.0x and ``S/(2-S)``
   (1.5x for 1.2) every 64 / 256 / 768 ms of input, the same output length as ``uniform``;
 
-and transcribed by ``--asr``. ΔWER against the original, and each alternation against
+and transcribed by ``--asr``. With ``--relax`` the alternation is between 1.0x and ``S``
+itself (every window at most as fast as ``uniform``, fewer tokens removed: what verify does
+to a plan). ΔWER against the original, and each alternation against
 ``uniform`` (paired bootstrap over clips), show whether fine-grained speed changes cost more
 than coarse ones at the same tokens.
 
@@ -43,8 +45,11 @@ def alternating_plan(n: int, piece: int, speeds: tuple[float, ...]) -> Plan:
     return Plan(tuple(edits), n, 1.0)
 
 
-def conditions(n: int, speed: float) -> dict[str, Plan]:
-    fast = speed / (2 - speed)  # 1.0 and this alternate to the uniform speed's length
+def conditions(n: int, speed: float, relax: bool = False) -> dict[str, Plan]:
+    """The renders of a clip of ``n`` samples: ``uniform`` at ``speed``; the alternations
+    between 1.0x and the speed that gives the same length (or, with ``relax``, ``speed``
+    itself: every window at most as fast as ``uniform``, as verify leaves a plan)."""
+    fast = speed if relax else speed / (2 - speed)
     out = {"uniform": alternating_plan(n, n, (speed,))}
     for name, ms in PIECES_MS.items():
         out[name] = alternating_plan(n, ms_to_samples(ms), (1.0, fast))
@@ -58,6 +63,12 @@ def main() -> None:
     ap.add_argument("--per-dataset", type=int, default=60)
     ap.add_argument("--speed", type=float, default=1.2)
     ap.add_argument("--rows", type=Path, help="also write one JSON row per clip and condition")
+    ap.add_argument(
+        "--relax",
+        action="store_true",
+        help="alternate 1.0x with the uniform speed itself (half the windows relaxed, as "
+        "verify does) instead of with the speed that keeps the tokens equal",
+    )
     args = ap.parse_args()
     if not 1.0 < args.speed < 2.0:
         sys.exit(f"--speed must be between 1 and 2, got {args.speed!r}")
@@ -72,14 +83,18 @@ def main() -> None:
     for i, u in enumerate(clips):
         x = u.load()
         for name in names:
-            y = x if name == "none" else sq.render(x, conditions(len(x), args.speed)[name])
+            y = (
+                x
+                if name == "none"
+                else sq.render(x, conditions(len(x), args.speed, args.relax)[name])
+            )
             c = ev.word_counts(u.text, asr.transcribe(y).text)
             counts.setdefault((u.dataset, name), []).append(c)
             if sink:
                 row = {"id": u.id, "dataset": u.dataset, "cond": name, "words": c.astuple()}
                 sink.write(json.dumps(row) + "\n")
         print(f"{i + 1}/{len(clips)}", end="\r", file=sys.stderr, flush=True)
-    fast = args.speed / (2 - args.speed)
+    fast = args.speed if args.relax else args.speed / (2 - args.speed)
     print(f"{args.asr}, whole dev clips: {args.speed}x against 1.0x and {fast:.2f}x alternating")
     for ds in sorted({d for d, _ in counts}):
         base = counts[(ds, "none")]
