@@ -7,7 +7,9 @@ is rendered by our variable-rate WSOLA
 
 - ``uniform``: at one speed ``S`` (1.2x by default);
 - ``alt-64ms`` / ``alt-256ms`` / ``alt-768ms``: alternating between 1.0x and ``S/(2-S)``
-  (1.5x for 1.2) every 64 / 256 / 768 ms of input, the same output length as ``uniform``;
+  (1.5x for 1.2) every 64 / 256 / 768 ms of input, starting at 1.0x: the same output length
+  as ``uniform`` but for the last piece, so never shorter (on the 120 dev clips 0.1, 0.3 and
+  0.7 points fewer tokens removed than ``uniform``'s 16.7 %);
 
 and transcribed by ``--asr``. With ``--relax`` the alternation is between 1.0x and ``S``
 itself (every window at most as fast as ``uniform``, fewer tokens removed: what verify does
