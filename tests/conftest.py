@@ -13,6 +13,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def load_script(relpath: str):
+    """A repository script (e.g. ``benchmarks/compare_runs.py``) imported as a module, so its
+    functions can be tested; registered in ``sys.modules`` (dataclasses look their module up)."""
+    import importlib.util
+    import sys
+
+    path = REPO / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def data_root() -> Path | None:
     env = os.environ.get("AUDIOSQUEEZE_DATA")
     for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import audiosqueeze as sq
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_script
 
 
 def _module():
-    spec = importlib.util.spec_from_file_location(
-        "speed_changes", ROOT / "benchmarks/speed_changes.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/speed_changes.py")
 
 
 @pytest.mark.parametrize("speed", [1.2, 1.25, 1.5])

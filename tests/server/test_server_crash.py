@@ -5,24 +5,17 @@ Runs benchmarks/server_load.py's driver, small: 6 clients for 6 s."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from .srv_helpers import REPO_ROOT, clip, wav_bytes
+from conftest import load_script
+
+from .srv_helpers import clip, wav_bytes
 
 pytestmark = pytest.mark.slow
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "server_load", REPO_ROOT / "benchmarks" / "server_load.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["server_load"] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/server_load.py")
 
 
 def test_kill_9_loses_no_record_of_a_200(tmp_path):
