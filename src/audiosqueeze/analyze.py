@@ -18,7 +18,7 @@ from .decode import Source
 from .errors import OptionsError
 from .segments import FRAME_FIELDS, KINDS, Analysis, Frames, Segment, SegmentStore
 from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
-from .vad import VAD_NAMES, NoiseFloorTracker, make_vad
+from .vad import VAD_NAMES, LevelGain, NoiseFloorTracker, make_vad
 
 __all__ = ["KINDS", "Analysis", "AnalyzeOptions", "Analyzer", "Segment", "analyze", "complexity"]
 
@@ -42,6 +42,11 @@ class AnalyzeOptions:
     #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
     #: VADs ignore it
     vad_reset_ms: float = 10_000.0
+    #: the VAD hears the audio raised towards this level (a causal peak-hold gain on the VAD's
+    #: input only; levels, cues and output are untouched), so quiet recordings and quiet
+    #: stretches are not taken for silence (chosen on dev, docs/RESULTS.md); model VADs only
+    vad_level_dbfs: float = -35.0
+    vad_max_gain_db: float = 30.0  #: the most that gain may raise the VAD's input; 0 = off
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary
     floor_rise_db_per_s: float = 3.0  #: how fast the tracked noise floor may rise
@@ -66,6 +71,8 @@ class AnalyzeOptions:
                 f"vad_reset_ms must be 0 (never) or at least one 32 ms frame, got "
                 f"{self.vad_reset_ms!r}"
             )
+        validate.number("vad_level_dbfs", self.vad_level_dbfs, -100.0, 0.0)
+        validate.number("vad_max_gain_db", self.vad_max_gain_db, 0.0, 60.0)
         validate.number("silence_dbfs", self.silence_dbfs, -200.0, 0.0)
         validate.number("stationary_max_std_db", self.stationary_max_std_db, 0.0)
         validate.number("floor_rise_db_per_s", self.floor_rise_db_per_s, 0.0, 1000.0)
@@ -141,10 +148,13 @@ class Analyzer:
         stateful = getattr(self.vad, "stateful", False)
         self._reset_frames = int(o.vad_reset_ms / 1000 / _FRAME_S) if stateful else 0
         self._floor = NoiseFloorTracker(o.floor_rise_db_per_s)
+        gain = o.vad_max_gain_db if getattr(self.vad, "level_gain", False) else 0.0
+        self._gain = LevelGain(o.vad_level_dbfs, gain)
         self.reset()
 
     def reset(self) -> None:
         self.vad.reset()
+        self._gain.reset()
         self._floor.reset()
         self._pending = np.zeros(0, np.float32)
         self._num_samples = 0
@@ -191,9 +201,9 @@ class Analyzer:
     def _frames(self, frames: np.ndarray, final: bool) -> list[Segment]:
         o = self.options
         if len(frames):
-            prob = self._vad(frames)
-            mag = features.magnitude(frames)
             level = features.level_db(frames)
+            prob = self._vad(self._gain.process(frames, level))
+            mag = features.magnitude(frames)
             new = {
                 "prob": prob,
                 "level": level,

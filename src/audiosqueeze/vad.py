@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 import os
 from pathlib import Path
 
@@ -79,6 +80,7 @@ class SileroVAD:
 
     name = "silero"
     stateful = True  #: a recurrent state that ``AnalyzeOptions.vad_reset_ms`` may reset
+    level_gain = True  #: hears its input through ``LevelGain`` (it misses speech below ~-55 dBFS)
 
     def __init__(self, model_path: str | os.PathLike | None = None, num_threads: int = 1):
         self.model_path = find_silero_model(model_path)
@@ -111,6 +113,7 @@ class WebRTCVAD:
     """WebRTC VAD; each 32 ms frame is judged on its first 30 ms (the longest frame it takes)."""
 
     name = "webrtc"
+    level_gain = True
     _N = SAMPLE_RATE * 30 // 1000
 
     def __init__(self, mode: int = 2):
@@ -155,6 +158,38 @@ class EnergyVAD:
         loud = 1.0 / (1.0 + np.exp(-(level - floor - self.snr_db) / 2.0))
         voiced = 1.0 / (1.0 + np.exp(-(0.4 - flat) / 0.08))
         return (loud * voiced).astype(np.float32)
+
+
+class LevelGain:
+    """A causal gain on a VAD's input, so the VAD hears quiet audio at a working level.
+
+    Each frame is raised by ``clip(level_dbfs - envelope, 0, max_gain_db)``, where the envelope
+    follows the loudest frame so far at once and falls by ``decay_db_per_s``. Only the VAD's
+    input is scaled; nothing the VAD does not hear changes. Frame by frame and carried across
+    calls, so the gains do not depend on how the audio was chunked.
+    """
+
+    def __init__(self, level_dbfs: float = -35.0, max_gain_db: float = 30.0, decay_db_per_s=3.0):
+        self.level_dbfs = float(level_dbfs)
+        self.max_gain_db = float(max_gain_db)
+        self._decay = float(decay_db_per_s) * FRAME_SAMPLES / SAMPLE_RATE
+        self.reset()
+
+    def reset(self) -> None:
+        self._env = -math.inf
+
+    def process(self, frames: np.ndarray, level_db: np.ndarray) -> np.ndarray:
+        """``frames`` (n, FRAME_SAMPLES) scaled by their gains; ``level_db`` their RMS levels."""
+        if self.max_gain_db <= 0 or not len(frames):
+            return frames
+        gain = np.empty(len(level_db))
+        env, top, decay = self._env, self.level_dbfs, self._decay
+        for i, lev in enumerate(level_db.tolist()):
+            env = max(lev, env - decay)
+            gain[i] = top - env
+        self._env = env
+        gain = np.clip(gain, 0.0, self.max_gain_db)
+        return (frames * np.power(10.0, gain / 20.0)[:, None]).astype(np.float32)
 
 
 class NoiseFloorTracker:
