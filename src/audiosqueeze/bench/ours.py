@@ -41,6 +41,11 @@
   after that much unbroken non-speech (``AnalyzeOptions(vad_reset_ms=)``): the probe for
   quiet speech missed after long loud non-speech (:data:`VAD_RESET`; ``-10s`` is today's
   default, ``sq-vadreset-off`` the one before: never reset).
+- ``sq-vadgain0``: ``compress`` defaults with the VAD hearing the input as it is
+  (``AnalyzeOptions(vad_max_gain_db=0)``, the default before ``LevelGain``);
+  ``sq-quiet40`` / ``sq-quiet40-vadgain0``: the input made 40 dB quieter before ``compress``
+  (with and without that gain) and the output raised 40 dB again, so the recogniser hears the
+  original's level and only the analysis heard a quiet recording (:data:`QUIET`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -124,6 +129,12 @@ VAD_RESET = {
     "sq-vadreset-5s": 5000.0,
     "sq-vadreset-10s": 10000.0,
 }
+#: the quiet-input probe: (input gain dB, ``AnalyzeOptions.vad_max_gain_db`` or None = default)
+QUIET = {
+    "sq-vadgain0": (0.0, 0.0),
+    "sq-quiet40": (-40.0, None),
+    "sq-quiet40-vadgain0": (-40.0, 0.0),
+}
 OURS = (
     *RATES,
     "sq-default",
@@ -140,6 +151,7 @@ OURS = (
     *SHORTSEG,
     *PAUSE_PROBE,
     *VAD_RESET,
+    *QUIET,
 )
 #: Segment length limit of ``sq-longseg`` (an hour).
 LONG_SEGMENT_MS = 3_600_000.0
@@ -271,6 +283,12 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in VAD_RESET:
         options = sq.AnalyzeOptions(vad_reset_ms=VAD_RESET[method])
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
+    elif method in QUIET:
+        gain_db, vad_gain = QUIET[method]
+        options = sq.AnalyzeOptions(**({} if vad_gain is None else {"vad_max_gain_db": vad_gain}))
+        scale = np.float32(10 ** (gain_db / 20))
+        r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
+        r = dataclasses.replace(r, audio=r.audio / scale)
     elif method == "sq-longseg":
         options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)

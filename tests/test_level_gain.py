@@ -1,0 +1,147 @@
+"""The VAD's input gain (``vad.LevelGain``): planted levels, chunking, what the analysis hears."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import audiosqueeze as sq
+from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze
+from audiosqueeze.errors import OptionsError
+from audiosqueeze.features import level_db
+from audiosqueeze.units import FRAME_SAMPLES
+from audiosqueeze.vad import LevelGain, SileroVAD, WebRTCVAD
+from conftest import needs_silero, silence
+
+SR = 16000
+DECAY = 3.0 * FRAME_SAMPLES / SR  # dB per frame at the default 3 dB/s
+
+
+def frames_at(levels_db) -> np.ndarray:
+    """One 32-ms frame of a 500-Hz sine per level, each with exactly that RMS level."""
+    t = np.arange(FRAME_SAMPLES) / SR
+    unit = np.sqrt(2.0) * np.sin(2 * np.pi * 500 * t)  # RMS 1 (a whole number of periods)
+    amps = np.power(10.0, np.asarray(levels_db, float) / 20.0)
+    return (amps[:, None] * unit[None, :]).astype(np.float32)
+
+
+def gains_of(gain: LevelGain, f: np.ndarray) -> np.ndarray:
+    """Each frame's gain in dB, from its loudest sample before and after."""
+    peak = np.abs(f).max(axis=1).astype(np.float64)
+    return 20 * np.log10(np.abs(gain.process(f, level_db(f))).max(axis=1) / peak)
+
+
+def test_gain_is_the_planted_envelope_rule():
+    levels = [-90.0] * 5 + [-80.0] * 10 + [-50.0] * 10 + [-20.0] * 10 + [-90.0] * 400
+    g = gains_of(LevelGain(-35.0, 30.0), frames_at(levels))
+    # -90 and -80 dB: the envelope is far below -35, so the full 30 dB
+    assert np.allclose(g[:15], 30.0, atol=1e-3)
+    assert np.allclose(g[15:25], 15.0, atol=1e-3)  # -50 dB raised to -35
+    assert np.allclose(g[25:35], 0.0, atol=1e-3)  # loud frames are never turned down
+    # after the loud frames the envelope falls 3 dB/s from -20 dB: the gain comes back slowly
+    k = np.arange(1, 401)
+    want = np.clip(-35.0 - (-20.0 - DECAY * k), 0.0, 30.0)
+    assert np.allclose(g[35:], want, atol=1e-3)
+    assert g[35 + 150] == 0.0  # 15 dB of headroom last about 5 s
+    assert g[-1] == pytest.approx(-15.0 + 400 * DECAY, abs=1e-3)  # 23.4 dB after 12.8 s
+
+
+def test_no_gain_returns_the_frames_untouched():
+    f = frames_at([-70.0] * 8)
+    assert LevelGain(-35.0, 0.0).process(f, level_db(f)) is f
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    levels=st.lists(st.floats(-100.0, 0.0), min_size=1, max_size=120),
+    cuts=st.lists(st.integers(0, 120), max_size=6),
+)
+def test_gains_do_not_depend_on_how_the_frames_were_split(levels, cuts):
+    f = frames_at(levels)
+    whole = LevelGain().process(f, level_db(f))
+    gain, parts, edges = LevelGain(), [], sorted({0, len(f), *(c for c in cuts if c < len(f))})
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        parts.append(gain.process(f[a:b], level_db(f[a:b])))
+    assert np.array_equal(np.concatenate(parts), whole)
+    gain.reset()
+    assert np.array_equal(gain.process(f, level_db(f)), whole)  # reset starts over
+
+
+class LoudVAD:
+    """A stand-in VAD that calls a frame speech when its RMS is over -45 dBFS."""
+
+    name, stateful, level_gain = "loud", False, True
+
+    def reset(self):
+        pass
+
+    def process(self, frames):
+        return (level_db(frames) > -45.0).astype(np.float32)
+
+
+class DeafToGainVAD(LoudVAD):
+    level_gain = False  # a VAD that does not ask for the gain hears the input as it is
+
+
+def quiet_speech() -> np.ndarray:
+    """0.5 s of silence, 1 s of a 300-Hz tone at -60 dBFS RMS, 0.5 s of silence."""
+    t = np.arange(SR) / SR
+    tone = (np.sqrt(2.0) * 10 ** (-60 / 20) * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    return np.concatenate([silence(0.5), tone, silence(0.5)])
+
+
+def segments(x, vad, chunk=10**9, **kw):
+    an = Analyzer(AnalyzeOptions(max_segment_ms=10_000, **kw), vad=vad)
+    out = []
+    for i in range(0, len(x), chunk):
+        out += an.push(x[i : i + chunk])
+    return out + an.flush()
+
+
+@pytest.mark.parametrize("chunk", [512, 1000, 7777, 10**9])
+def test_the_analysis_hears_quiet_speech_only_through_the_gain(chunk):
+    x = quiet_speech()
+    heard = segments(x, LoudVAD(), chunk)
+    assert [s.kind for s in heard] == ["silence", "speech", "silence"]
+    # the tone fills frames 15..46 (0.5 s = 15.6 frames); speech is padded by one frame
+    assert heard[1].start == 14 * FRAME_SAMPLES and heard[1].end == 48 * FRAME_SAMPLES
+    assert heard[1].cues["level_db"] == pytest.approx(-60.0, abs=0.5)  # the level as recorded
+    assert [s.kind for s in segments(x, LoudVAD(), chunk, vad_max_gain_db=0)] == ["silence"]
+    assert [s.kind for s in segments(x, DeafToGainVAD(), chunk)] == ["silence"]
+
+
+def test_only_model_vads_ask_for_the_gain():
+    assert Analyzer(AnalyzeOptions(vad="energy"))._gain.max_gain_db == 0.0
+    assert SileroVAD.level_gain and WebRTCVAD.level_gain
+
+
+@pytest.mark.parametrize(
+    ("kw", "quote"),
+    [
+        ({"vad_level_dbfs": 5.0}, "5.0"),
+        ({"vad_level_dbfs": float("nan")}, "nan"),
+        ({"vad_max_gain_db": -1.0}, "-1.0"),
+        ({"vad_max_gain_db": 100.0}, "100.0"),
+    ],
+)
+def test_invalid_gain_options(kw, quote):
+    with pytest.raises(OptionsError, match=quote):
+        AnalyzeOptions(**kw)
+
+
+@needs_silero
+def test_silero_hears_a_recording_40_db_quieter(real_clips):
+    """Silero misses speech below about -55 dBFS; through the gain a recording 40 dB quieter
+    is heard as at its own level, while without it Common Voice speech is lost."""
+    loud = quiet = deaf = 0.0
+    for clip in real_clips:
+        x = sq.load(clip["abs"]).samples
+        a0 = analyze(sq.Audio(x)).seconds("speech")
+        a40 = analyze(sq.Audio(x * np.float32(0.01))).seconds("speech")
+        assert a40 >= 0.95 * a0, clip["id"]
+        loud, quiet = loud + a0, quiet + a40
+        deaf += analyze(sq.Audio(x * np.float32(0.01)), AnalyzeOptions(vad_max_gain_db=0)).seconds(
+            "speech"
+        )
+    assert quiet >= 0.97 * loud
+    assert deaf < 0.95 * loud  # the flaw the gain removes
