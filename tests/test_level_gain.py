@@ -25,10 +25,17 @@ def frames_at(levels_db) -> np.ndarray:
     return (amps[:, None] * unit[None, :]).astype(np.float32)
 
 
-def gains_of(gain: LevelGain, f: np.ndarray) -> np.ndarray:
+QUIET_ROOM = -100.0  # a noise floor far below every bound: only the envelope rule acts
+
+
+def scaled(gain: LevelGain, f: np.ndarray, floor=QUIET_ROOM) -> np.ndarray:
+    return gain.process(f, level_db(f), np.broadcast_to(np.float64(floor), len(f)))
+
+
+def gains_of(gain: LevelGain, f: np.ndarray, floor=QUIET_ROOM) -> np.ndarray:
     """Each frame's gain in dB, from its loudest sample before and after."""
     peak = np.abs(f).max(axis=1).astype(np.float64)
-    return 20 * np.log10(np.abs(gain.process(f, level_db(f))).max(axis=1) / peak)
+    return 20 * np.log10(np.abs(scaled(gain, f, floor)).max(axis=1) / peak)
 
 
 def test_gain_is_the_planted_envelope_rule():
@@ -46,9 +53,18 @@ def test_gain_is_the_planted_envelope_rule():
     assert g[-1] == pytest.approx(-15.0 + 400 * DECAY, abs=1e-3)  # 23.4 dB after 12.8 s
 
 
+def test_the_background_is_never_raised_above_the_floor_bound():
+    f = frames_at([-60.0] * 20)
+    floor = np.linspace(-90.0, -60.0, 20)  # a background getting louder under the frames
+    g = gains_of(LevelGain(-35.0, 30.0, floor_dbfs=-65.0), f, floor)
+    # the envelope alone would give 25 dB; the floor bound gives -65 - floor, never below 0
+    assert np.allclose(g, np.clip(np.minimum(25.0, -65.0 - floor), 0.0, 30.0), atol=1e-3)
+    assert g[0] == pytest.approx(25.0, abs=1e-3) and g[-1] == 0.0
+
+
 def test_no_gain_returns_the_frames_untouched():
     f = frames_at([-70.0] * 8)
-    assert LevelGain(-35.0, 0.0).process(f, level_db(f)) is f
+    assert scaled(LevelGain(-35.0, 0.0), f) is f
 
 
 @settings(max_examples=60, deadline=None)
@@ -58,13 +74,13 @@ def test_no_gain_returns_the_frames_untouched():
 )
 def test_gains_do_not_depend_on_how_the_frames_were_split(levels, cuts):
     f = frames_at(levels)
-    whole = LevelGain().process(f, level_db(f))
+    whole = scaled(LevelGain(), f)
     gain, parts, edges = LevelGain(), [], sorted({0, len(f), *(c for c in cuts if c < len(f))})
     for a, b in zip(edges[:-1], edges[1:], strict=True):
-        parts.append(gain.process(f[a:b], level_db(f[a:b])))
+        parts.append(scaled(gain, f[a:b]))
     assert np.array_equal(np.concatenate(parts), whole)
     gain.reset()
-    assert np.array_equal(gain.process(f, level_db(f)), whole)  # reset starts over
+    assert np.array_equal(scaled(gain, f), whole)  # reset starts over
 
 
 class LoudVAD:
@@ -122,6 +138,7 @@ def test_only_model_vads_ask_for_the_gain():
         ({"vad_level_dbfs": float("nan")}, "nan"),
         ({"vad_max_gain_db": -1.0}, "-1.0"),
         ({"vad_max_gain_db": 100.0}, "100.0"),
+        ({"vad_floor_dbfs": 3.0}, "3.0"),
     ],
 )
 def test_invalid_gain_options(kw, quote):

@@ -47,6 +47,7 @@ class AnalyzeOptions:
     #: stretches are not taken for silence (chosen on dev, docs/RESULTS.md); model VADs only
     vad_level_dbfs: float = -35.0
     vad_max_gain_db: float = 30.0  #: the most that gain may raise the VAD's input; 0 = off
+    vad_floor_dbfs: float = -65.0  #: that gain never raises the tracked noise floor above this
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary
     floor_rise_db_per_s: float = 3.0  #: how fast the tracked noise floor may rise
@@ -73,6 +74,7 @@ class AnalyzeOptions:
             )
         validate.number("vad_level_dbfs", self.vad_level_dbfs, -100.0, 0.0)
         validate.number("vad_max_gain_db", self.vad_max_gain_db, 0.0, 60.0)
+        validate.number("vad_floor_dbfs", self.vad_floor_dbfs, -100.0, 0.0)
         validate.number("silence_dbfs", self.silence_dbfs, -200.0, 0.0)
         validate.number("stationary_max_std_db", self.stationary_max_std_db, 0.0)
         validate.number("floor_rise_db_per_s", self.floor_rise_db_per_s, 0.0, 1000.0)
@@ -149,7 +151,7 @@ class Analyzer:
         self._reset_frames = int(o.vad_reset_ms / 1000 / _FRAME_S) if stateful else 0
         self._floor = NoiseFloorTracker(o.floor_rise_db_per_s)
         gain = o.vad_max_gain_db if getattr(self.vad, "level_gain", False) else 0.0
-        self._gain = LevelGain(o.vad_level_dbfs, gain)
+        self._gain = LevelGain(o.vad_level_dbfs, gain, o.vad_floor_dbfs)
         self.reset()
 
     def reset(self) -> None:
@@ -202,14 +204,15 @@ class Analyzer:
         o = self.options
         if len(frames):
             level = features.level_db(frames)
-            prob = self._vad(self._gain.process(frames, level))
+            floor = self._floor.update(level)
+            prob = self._vad(self._gain.process(frames, level, floor))
             mag = features.magnitude(frames)
             new = {
                 "prob": prob,
                 "level": level,
                 "band": features.band_db(mag),
                 "flux": features.flux(mag, self._prev_mag),
-                "floor": self._floor.update(level),
+                "floor": floor,
             }
             self._prev_mag = mag[-1]
             self._probs.append(prob)

@@ -161,25 +161,36 @@ class EnergyVAD:
 
 
 class LevelGain:
-    """A causal gain on a VAD's input, so the VAD hears quiet audio at a working level.
+    """A causal gain on a VAD's input, so the VAD hears quiet recordings at a working level.
 
-    Each frame is raised by ``clip(level_dbfs - envelope, 0, max_gain_db)``, where the envelope
-    follows the loudest frame so far at once and falls by ``decay_db_per_s``. Only the VAD's
-    input is scaled; nothing the VAD does not hear changes. Frame by frame and carried across
-    calls, so the gains do not depend on how the audio was chunked.
+    Each frame is raised by ``min(level_dbfs - envelope, floor_dbfs - noise floor)``, clipped
+    to ``[0, max_gain_db]``: the envelope follows the loudest frame so far at once and falls by
+    ``decay_db_per_s``; the noise floor is the caller's causal estimate. The second bound keeps
+    the background under ``floor_dbfs``, so speech keeps its contrast with what precedes it
+    (raising a -67 dB background to -37 dB made Silero miss first words on dev). Only the
+    VAD's input is scaled. Frame by frame and carried across calls, so the gains do not depend
+    on how the audio was chunked.
     """
 
-    def __init__(self, level_dbfs: float = -35.0, max_gain_db: float = 30.0, decay_db_per_s=3.0):
+    def __init__(
+        self,
+        level_dbfs: float = -35.0,
+        max_gain_db: float = 30.0,
+        floor_dbfs: float = -65.0,
+        decay_db_per_s: float = 3.0,
+    ):
         self.level_dbfs = float(level_dbfs)
         self.max_gain_db = float(max_gain_db)
+        self.floor_dbfs = float(floor_dbfs)
         self._decay = float(decay_db_per_s) * FRAME_SAMPLES / SAMPLE_RATE
         self.reset()
 
     def reset(self) -> None:
         self._env = -math.inf
 
-    def process(self, frames: np.ndarray, level_db: np.ndarray) -> np.ndarray:
-        """``frames`` (n, FRAME_SAMPLES) scaled by their gains; ``level_db`` their RMS levels."""
+    def process(self, frames: np.ndarray, level_db: np.ndarray, floor_db: np.ndarray) -> np.ndarray:
+        """``frames`` (n, FRAME_SAMPLES) scaled by their gains; ``level_db`` their RMS levels,
+        ``floor_db`` the noise floor at each."""
         if self.max_gain_db <= 0 or not len(frames):
             return frames
         gain = np.empty(len(level_db))
@@ -188,7 +199,7 @@ class LevelGain:
             env = max(lev, env - decay)
             gain[i] = top - env
         self._env = env
-        gain = np.clip(gain, 0.0, self.max_gain_db)
+        gain = np.clip(np.minimum(gain, self.floor_dbfs - floor_db), 0.0, self.max_gain_db)
         return (frames * np.power(10.0, gain / 20.0)[:, None]).astype(np.float32)
 
 
