@@ -107,6 +107,7 @@ def quiet_speech() -> np.ndarray:
 
 
 def segments(x, vad, chunk=10**9, **kw):
+    kw = {"vad_max_gain_db": 30.0, **kw}
     an = Analyzer(AnalyzeOptions(max_segment_ms=10_000, **kw), vad=vad)
     out = []
     for i in range(0, len(x), chunk):
@@ -126,8 +127,9 @@ def test_the_analysis_hears_quiet_speech_only_through_the_gain(chunk):
     assert [s.kind for s in segments(x, DeafToGainVAD(), chunk)] == ["silence"]
 
 
-def test_only_model_vads_ask_for_the_gain():
-    assert Analyzer(AnalyzeOptions(vad="energy"))._gain.max_gain_db == 0.0
+def test_only_model_vads_ask_for_the_gain_and_it_is_off_by_default():
+    assert Analyzer(AnalyzeOptions(vad="energy", vad_max_gain_db=30))._gain.max_gain_db == 0.0
+    assert AnalyzeOptions().vad_max_gain_db == 0.0
     assert SileroVAD.level_gain and WebRTCVAD.level_gain
 
 
@@ -151,10 +153,11 @@ def test_silero_hears_a_recording_40_db_quieter(real_clips):
     """Silero misses speech below about -55 dBFS; through the gain a recording 40 dB quieter
     is heard as at its own level, while without it Common Voice speech is lost."""
     loud = quiet = deaf = 0.0
+    gain = AnalyzeOptions(vad_max_gain_db=30)
     for clip in real_clips:
         x = sq.load(clip["abs"]).samples
-        a0 = analyze(sq.Audio(x)).seconds("speech")
-        a40 = analyze(sq.Audio(x * np.float32(0.01))).seconds("speech")
+        a0 = analyze(sq.Audio(x), gain).seconds("speech")
+        a40 = analyze(sq.Audio(x * np.float32(0.01)), gain).seconds("speech")
         assert a40 >= 0.95 * a0, clip["id"]
         loud, quiet = loud + a0, quiet + a40
         deaf += analyze(sq.Audio(x * np.float32(0.01)), AnalyzeOptions(vad_max_gain_db=0)).seconds(
@@ -162,3 +165,41 @@ def test_silero_hears_a_recording_40_db_quieter(real_clips):
         )
     assert quiet >= 0.97 * loud
     assert deaf < 0.95 * loud  # the flaw the gain removes
+
+
+def test_loudest_db_reads_the_columns_as_the_objects_do():
+    t = np.arange(SR) / SR
+    loud = (0.1 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)  # -23.0 dBFS RMS
+    x = np.concatenate([silence(0.5), loud, 0.01 * loud, silence(0.5)])
+    a = analyze(sq.Audio(x), AnalyzeOptions(vad="energy", max_segment_ms=64))
+    assert a.loudest_db == pytest.approx(20 * np.log10(0.1 / np.sqrt(2)), abs=0.1)
+    assert a.with_objects().loudest_db == a.loudest_db
+    assert sq.SegmentStore().loudest_db() is None
+
+
+@needs_silero
+def test_a_quiet_recording_warns_and_the_gain_hears_it(real_clips, tmp_path, capsys):
+    from audiosqueeze.cli import main
+
+    x = sq.load(real_clips[3]["abs"]).samples  # a Common Voice clip
+    quiet = tmp_path / "quiet.wav"
+    sq.save(quiet, x * np.float32(0.01))  # 40 dB quieter
+    with pytest.warns(sq.QuietInputWarning, match=r"dBFS.*vad_max_gain_db=30"):
+        deaf = sq.compress(quiet)
+    heard = sq.compress(quiet, analyze_options=AnalyzeOptions(vad_max_gain_db=30))
+    as_recorded = sq.compress(x, sample_rate=SR)
+    # without the gain 40 % of the speech is cut; with it, what the loud copy keeps
+    assert deaf.stats.speech_s < 0.75 * as_recorded.stats.speech_s
+    assert heard.stats.speech_s == pytest.approx(as_recorded.stats.speech_s, rel=0.05)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sq.QuietInputWarning)
+        sq.compress(x, sample_rate=SR)  # a recording at its own level: no warning
+        sq.compress(np.zeros(SR, np.float32), sample_rate=SR)  # digital silence: nothing to miss
+    out = tmp_path / "out.flac"
+    assert main(["compress", str(quiet), "-o", str(out)]) == 0
+    assert "warning:" in capsys.readouterr().err
+    assert main(["compress", str(quiet), "-o", str(out), "--vad-gain", "30"]) == 0
+    assert "warning:" not in capsys.readouterr().err
+    assert sq.load(out).duration_s == pytest.approx(heard.duration_s, abs=0.05)

@@ -42,12 +42,14 @@ class AnalyzeOptions:
     #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
     #: VADs ignore it
     vad_reset_ms: float = 10_000.0
-    #: the VAD hears the audio raised towards this level (a causal peak-hold gain on the VAD's
-    #: input only; levels, cues and output are untouched), so quiet recordings and quiet
-    #: stretches are not taken for silence (chosen on dev, docs/RESULTS.md); model VADs only
-    vad_level_dbfs: float = -35.0
-    vad_max_gain_db: float = 30.0  #: the most that gain may raise the VAD's input; 0 = off
-    vad_floor_dbfs: float = -65.0  #: that gain never raises the tracked noise floor above this
+    #: the most the VAD's input may be raised (``vad.LevelGain``: a causal gain on what the VAD
+    #: hears, towards ``vad_level_dbfs``; levels, cues and output are untouched), so quiet
+    #: recordings are not taken for silence: Silero misses speech under about -55 dBFS.
+    #: 0 = off, the default (on dev it changed nothing measurable at normal levels and did
+    #: not pass its rule; docs/RESULTS.md); 30 hears a recording 40 dB too quiet. Model VADs only
+    vad_max_gain_db: float = 0.0
+    vad_level_dbfs: float = -35.0  #: the gain raises the loudest recent frame towards this
+    vad_floor_dbfs: float = -65.0  #: the gain never raises the tracked noise floor above this
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary
     floor_rise_db_per_s: float = 3.0  #: how fast the tracked noise floor may rise

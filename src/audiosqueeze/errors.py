@@ -76,3 +76,9 @@ class AudiosqueezeWarning(UserWarning):
 
 class TargetNotReachedWarning(AudiosqueezeWarning):
     """``target_reduction`` is more than rate 1 gives; the rate-1 plan is used."""
+
+
+class QuietInputWarning(AudiosqueezeWarning):
+    """The recording is so quiet that the VAD may take its speech for silence (Silero misses
+    speech under about -55 dBFS): raise it, or let the VAD hear it raised
+    (``AnalyzeOptions(vad_max_gain_db=30)``, ``--vad-gain 30``)."""

@@ -10,6 +10,7 @@ decoded block by block (:mod:`audiosqueeze.decode`), so only the output is ever 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from . import validate
 from .analyze import Analysis, AnalyzeOptions, Analyzer
 from .audio import Resampler
 from .decode import Input, Source, open_input
-from .errors import OptionsError
+from .errors import OptionsError, QuietInputWarning
 from .output import Outputs
 from .plan import Plan, PlanOptions, check_rate, plan, plan_for_budget, plan_for_target
 from .render import RenderOptions, timemap_of
@@ -208,7 +209,29 @@ def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progres
         raise OptionsError(
             f"analysis covers {a.num_samples} samples but the audio has {p.num_samples}"
         )
+    _warn_if_quiet(a, ao)
     return p, a
+
+
+#: A recording whose loudest stretch (a segment's median level) lies in this range is quiet
+#: enough for the VAD to miss speech; below it, it is (near) digital silence.
+QUIET_DBFS = (-90.0, -45.0)
+
+
+def _warn_if_quiet(a: Analysis, ao: AnalyzeOptions | None) -> None:
+    ao = ao or AnalyzeOptions()
+    loudest = a.loudest_db
+    quiet = loudest is not None and QUIET_DBFS[0] <= loudest < QUIET_DBFS[1]
+    if not quiet or ao.vad_max_gain_db > 0 or a.vad == "energy":
+        return
+    warnings.warn(
+        QuietInputWarning(
+            f"the recording is quiet (its loudest stretch is at {loudest:.1f} dBFS) and the "
+            f"{a.vad} VAD may take speech for silence; let it hear the audio raised: "
+            "AnalyzeOptions(vad_max_gain_db=30), or --vad-gain 30"
+        ),
+        stacklevel=4,
+    )
 
 
 class _Collector:

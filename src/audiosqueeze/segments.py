@@ -188,6 +188,18 @@ class SegmentStore(Sequence):
             bool(code >> 4 & 1),
         )
 
+    def loudest_db(self) -> float | None:
+        """The highest ``level_db`` cue of the stored segments (None when there are none),
+        read from the columns without making any segment."""
+        n = len(self)
+        if not n:
+            return None
+        floats = np.array(self._floats[: 6 * n], np.float64).reshape(n, 6)
+        speech = np.frombuffer(bytes(self._codes[:n]), np.uint8) & 3 == KINDS.index("speech")
+        at_speech = 2 + SPEECH_CUES.index("level_db")  # after confidence and complexity
+        at_other = 2 + OTHER_CUES.index("level_db")
+        return float(np.where(speech, floats[:, at_speech], floats[:, at_other]).max())
+
     def run_spans(self) -> np.ndarray:
         """``(m, 3)`` int64 rows of kind index (in :data:`KINDS`), start and end of every run
         (:attr:`Analysis.runs`), read from the columns without making any segment."""
@@ -243,6 +255,16 @@ class Analysis:
         if group:
             out.append(_join(group))
         return tuple(out)
+
+    @functools.cached_property
+    def loudest_db(self) -> float | None:
+        """The highest median level (dBFS) of any segment, or None for no audio: how loud the
+        recording's loudest stretch is, whatever it was labelled."""
+        if isinstance(self.segments, SegmentStore):
+            return self.segments.loudest_db()
+        levels = [s.cues.get("level_db") for s in self.segments]
+        levels = [v for v in levels if v is not None and not math.isnan(v)]
+        return max(levels) if levels else None
 
     def with_objects(self) -> Analysis:
         """This analysis with its segments as a tuple of objects (made once), for code that

@@ -34,6 +34,20 @@ def vad_option(f):
     )(f)
 
 
+def vad_gain_option(f):
+    return click.option(
+        "--vad-gain",
+        "vad_gain",
+        type=click.FloatRange(0.0, 60.0),
+        default=0.0,
+        show_default=True,
+        metavar="DB",
+        help="Let the VAD hear quiet audio raised by up to DB decibels (30 suits recordings "
+        "whose speech peaks below about -40 dBFS, which Silero would take for silence); "
+        "only what the VAD hears is raised, never the output. 0 = off.",
+    )(f)
+
+
 def rate_option(f):
     return click.option(
         "--rate",
@@ -45,10 +59,10 @@ def rate_option(f):
     )(f)
 
 
-def options(vad: str, tsm: str = "wsola"):
+def options(vad: str, tsm: str = "wsola", vad_gain: float = 0.0):
     import audiosqueeze as sq
 
-    return sq.AnalyzeOptions(vad=vad), sq.RenderOptions(tsm=tsm)
+    return sq.AnalyzeOptions(vad=vad, vad_max_gain_db=vad_gain), sq.RenderOptions(tsm=tsm)
 
 
 def stdin():

@@ -13,7 +13,7 @@ import audiosqueeze as sq
 from ..audio import ENCODINGS
 from ..output import write_text_atomic
 from ..tsm import TSM_METHODS
-from .common import console, options, rate_option, shown, stdin, vad_option
+from .common import console, options, rate_option, shown, stdin, vad_gain_option, vad_option
 
 OUT_FORMATS = (*ENCODINGS, "raw")
 #: A single file gets a progress bar of its own when it is longer than this.
@@ -69,6 +69,7 @@ BAR_MIN_S = 60.0
     "0 = only the probability pass above, one transcription of the original).",
 )
 @vad_option
+@vad_gain_option
 @click.option(
     "--tsm",
     type=click.Choice(TSM_METHODS),
@@ -106,6 +107,7 @@ def compress(
     verify_min_probability,
     verify_rounds,
     vad,
+    vad_gain,
     tsm,
     timemap,
     fmt,
@@ -142,7 +144,7 @@ def compress(
         raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
     if verify is not None and fmt == "raw":
         raise click.UsageError("--verify needs the whole output first; use a file format")
-    ao, ro = options(vad, tsm)
+    ao, ro = options(vad, tsm, vad_gain)
     kw = dict(
         target_reduction=target_reduction,
         max_wer_increase=max_wer_increase,
@@ -180,7 +182,7 @@ def compress(
                 else None
             )
             with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", sq.TargetNotReachedWarning)
+                warnings.simplefilter("always", sq.AudiosqueezeWarning)
                 if to_stdout:
                     result, written = _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
                 elif verify is not None:

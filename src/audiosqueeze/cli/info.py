@@ -10,7 +10,7 @@ import click
 
 import audiosqueeze as sq
 
-from .common import console, shown, stdin, vad_option
+from .common import console, shown, stdin, vad_gain_option, vad_option
 
 DEMO_FILE = "demo_common_voice_en_73.flac"
 DEMO_RATES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -20,10 +20,12 @@ TABLE_PROFILES = ("gemini", "whisper", "gpt-4o", "qwen2-audio", "voxtral")
 @click.command()
 @click.argument("input", type=click.Path(path_type=Path, allow_dash=True))
 @vad_option
+@vad_gain_option
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-def analyze(input, vad, as_json):
+def analyze(input, vad, vad_gain, as_json):
     """Print the silence / noise / speech segments of INPUT."""
-    a = sq.analyze(stdin() if str(input) == "-" else input, sq.AnalyzeOptions(vad=vad))
+    options = sq.AnalyzeOptions(vad=vad, vad_max_gain_db=vad_gain)
+    a = sq.analyze(stdin() if str(input) == "-" else input, options)
     if as_json:
         click.echo(json.dumps(a.to_dict()))
         return

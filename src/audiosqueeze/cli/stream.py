@@ -24,7 +24,7 @@ from ..analyze import SEGMENT_MS_RANGE
 from ..decode import open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
-from .common import rate_option
+from .common import rate_option, vad_gain_option
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -140,8 +140,9 @@ def run_stream(
     "a sample waits (64: speech waits a median 0.17 s, at most about 0.23 s; 256: at most "
     "about 0.4 s, a little faster and leaner; docs/RESULTS.md).",
 )
+@vad_gain_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
-def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms, as_json):
+def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms, vad_gain, as_json):
     """Compress INPUT (a file, or - for stdin) through the real-time Stream and report latency."""
     from ..output import Outputs
     from .common import shown, stdin
@@ -154,7 +155,7 @@ def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms,
     else:
         inp = open_input(src)
         rate_in, blocks = inp.rate, inp.blocks()
-    options = sq.AnalyzeOptions(vad=vad, max_segment_ms=max_segment_ms)
+    options = sq.AnalyzeOptions(vad=vad, max_segment_ms=max_segment_ms, vad_max_gain_db=vad_gain)
     s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options)
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
