@@ -41,11 +41,12 @@
   after that much unbroken non-speech (``AnalyzeOptions(vad_reset_ms=)``): the probe for
   quiet speech missed after long loud non-speech (:data:`VAD_RESET`; ``-10s`` is today's
   default, ``sq-vadreset-off`` the one before: never reset).
-- ``sq-vadgain0``: ``compress`` defaults with the VAD hearing the input as it is
-  (``AnalyzeOptions(vad_max_gain_db=0)``, the default before ``LevelGain``);
-  ``sq-quiet40`` / ``sq-quiet40-vadgain0``: the input made 40 dB quieter before ``compress``
-  (with and without that gain) and the output raised 40 dB again, so the recogniser hears the
-  original's level and only the analysis heard a quiet recording (:data:`QUIET`).
+- ``sq-vadgain30``: ``compress`` defaults with the VAD hearing the input raised by up to
+  30 dB (``AnalyzeOptions(vad_max_gain_db=30)``; off by default); ``sq-quiet30`` /
+  ``sq-quiet30-vadgain30`` / ``sq-quiet40`` / ``sq-quiet40-vadgain30``: the input made 30 or 40
+  dB quieter before ``compress`` (without and
+  with that gain) and the output raised 40 dB again, so the recogniser hears the original's
+  level and only the analysis heard a quiet recording (:data:`QUIET`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -58,6 +59,7 @@ import collections
 import dataclasses
 import functools
 import hashlib
+import warnings
 
 import numpy as np
 
@@ -131,9 +133,11 @@ VAD_RESET = {
 }
 #: the quiet-input probe: (input gain dB, ``AnalyzeOptions.vad_max_gain_db`` or None = default)
 QUIET = {
-    "sq-vadgain0": (0.0, 0.0),
+    "sq-vadgain30": (0.0, 30.0),
+    "sq-quiet30": (-30.0, None),
+    "sq-quiet30-vadgain30": (-30.0, 30.0),
     "sq-quiet40": (-40.0, None),
-    "sq-quiet40-vadgain0": (-40.0, 0.0),
+    "sq-quiet40-vadgain30": (-40.0, 30.0),
 }
 OURS = (
     *RATES,
@@ -287,7 +291,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         gain_db, vad_gain = QUIET[method]
         options = sq.AnalyzeOptions(**({} if vad_gain is None else {"vad_max_gain_db": vad_gain}))
         scale = np.float32(10 ** (gain_db / 20))
-        r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
+        with warnings.catch_warnings():  # the quiet input is the point
+            warnings.simplefilter("ignore", sq.QuietInputWarning)
+            r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
         r = dataclasses.replace(r, audio=r.audio / scale)
     elif method == "sq-longseg":
         options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
