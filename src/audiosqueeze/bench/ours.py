@@ -45,7 +45,7 @@
   30 dB (``AnalyzeOptions(vad_max_gain_db=30)``; off by default); ``sq-quiet30`` /
   ``sq-quiet30-vadgain30`` / ``sq-quiet40`` / ``sq-quiet40-vadgain30``: the input made 30 or 40
   dB quieter before ``compress`` (without and
-  with that gain) and the output raised 40 dB again, so the recogniser hears the original's
+  with that gain) and the output raised as much again, so the recogniser hears the original's
   level and only the analysis heard a quiet recording (:data:`QUIET`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
