@@ -46,7 +46,8 @@
   ``sq-quiet30-vadgain30`` / ``sq-quiet40`` / ``sq-quiet40-vadgain30``: the input made 30 or 40
   dB quieter before ``compress`` (without and
   with that gain) and the output raised as much again, so the recogniser hears the original's
-  level and only the analysis heard a quiet recording (:data:`QUIET`).
+  level and only the analysis heard a quiet recording (:data:`QUIET`); ``-45``: the gain
+  aimed at -45 dBFS with the background kept under -70 dBFS (the third version).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -131,13 +132,18 @@ VAD_RESET = {
     "sq-vadreset-5s": 5000.0,
     "sq-vadreset-10s": 10000.0,
 }
-#: the quiet-input probe: (input gain dB, ``AnalyzeOptions.vad_max_gain_db`` or None = default)
+#: the quiet-input probe: (input gain dB, ``AnalyzeOptions`` fields other than the defaults)
+_GAIN30 = {"vad_max_gain_db": 30.0}
+_GAIN30_45 = {"vad_max_gain_db": 30.0, "vad_level_dbfs": -45.0, "vad_floor_dbfs": -70.0}
 QUIET = {
-    "sq-vadgain30": (0.0, 30.0),
-    "sq-quiet30": (-30.0, None),
-    "sq-quiet30-vadgain30": (-30.0, 30.0),
-    "sq-quiet40": (-40.0, None),
-    "sq-quiet40-vadgain30": (-40.0, 30.0),
+    "sq-vadgain30": (0.0, _GAIN30),
+    "sq-quiet30": (-30.0, {}),
+    "sq-quiet30-vadgain30": (-30.0, _GAIN30),
+    "sq-quiet40": (-40.0, {}),
+    "sq-quiet40-vadgain30": (-40.0, _GAIN30),
+    "sq-vadgain30-45": (0.0, _GAIN30_45),
+    "sq-quiet30-vadgain30-45": (-30.0, _GAIN30_45),
+    "sq-quiet40-vadgain30-45": (-40.0, _GAIN30_45),
 }
 OURS = (
     *RATES,
@@ -288,8 +294,8 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         options = sq.AnalyzeOptions(vad_reset_ms=VAD_RESET[method])
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
     elif method in QUIET:
-        gain_db, vad_gain = QUIET[method]
-        options = sq.AnalyzeOptions(**({} if vad_gain is None else {"vad_max_gain_db": vad_gain}))
+        gain_db, fields = QUIET[method]
+        options = sq.AnalyzeOptions(**fields)
         scale = np.float32(10 ** (gain_db / 20))
         with warnings.catch_warnings():  # the quiet input is the point
             warnings.simplefilter("ignore", sq.QuietInputWarning)
