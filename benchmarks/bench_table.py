@@ -11,19 +11,15 @@ reduction (Gemini), WER before and after, ΔWER in points with its paired bootst
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 from collections import defaultdict
 from pathlib import Path
 
 from audiosqueeze import evaluate as ev
+from audiosqueeze.bench.report import read_rows
 
 
 def rows_of(path: Path, rename: dict[str, str]) -> list[dict]:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    rows = [json.loads(line) for line in data.decode().splitlines() if line]
+    rows = read_rows(path)
     for r in rows:
         r["method"] = rename.get(r["method"], r["method"])
     return rows
@@ -31,7 +27,7 @@ def rows_of(path: Path, rename: dict[str, str]) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("files", nargs="+", type=Path, help="bench run folders or row files")
     ap.add_argument("--rename", action="append", default=[], help="OLD=NEW (all files)")
     ap.add_argument("--resamples", type=int, default=2000)
     args = ap.parse_args()

@@ -21,8 +21,6 @@ methods to compare (``A_NAME=B_NAME`` where a method was renamed between the run
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -30,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from audiosqueeze import evaluate as ev
+from audiosqueeze.bench.report import read_rows
+from audiosqueeze.errors import AudiosqueezeError
 
 #: what every bench row needs here
 FIELDS = {"dataset", "asr", "id", "method", "words"}
@@ -37,32 +37,18 @@ FIELDS = {"dataset", "asr", "id", "method", "words"}
 
 def rows_of(path: Path) -> list[dict]:
     """The rows of a bench run folder or row file (``.jsonl`` or ``.jsonl.gz``)."""
-    if path.is_dir():
-        found = [p for p in (path / "results.jsonl", path / "results.jsonl.gz") if p.exists()]
-        if not found:
-            sys.exit(f"no results.jsonl(.gz) in {str(path)!r}")
-        path = found[0]
-    if not path.exists():
-        sys.exit(f"no such file: {str(path)!r}")
     try:
-        data = path.read_bytes()
-        if path.suffix == ".gz":
-            data = gzip.decompress(data)
-        rows = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
-        for r in rows:
-            if not r.keys() >= FIELDS or len(r["words"]) != 5:
-                raise ValueError(f"a row without {sorted(FIELDS)} and five word counts")
-        return rows
-    except (
-        OSError,
-        EOFError,
-        UnicodeDecodeError,
-        ValueError,
-        KeyError,
-        IndexError,
-        TypeError,
-    ) as e:
+        rows = read_rows(path)
+    except AudiosqueezeError as e:
+        sys.exit(str(e))
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as e:
         sys.exit(f"not bench rows: {str(path)!r} ({type(e).__name__}: {e})")
+    for r in rows:
+        ok = isinstance(r, dict) and r.keys() >= FIELDS
+        if not ok or not isinstance(r["words"], list) or len(r["words"]) != 5:
+            why = f"a row without {sorted(FIELDS)} and five word counts"
+            sys.exit(f"not bench rows: {str(path)!r} ({why})")
+    return rows
 
 
 def errors_by_key(rows: list[dict], method: str) -> dict[tuple, tuple[int, int]]:

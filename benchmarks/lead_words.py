@@ -13,20 +13,10 @@ from __future__ import annotations
 
 import argparse
 import collections
-import gzip
-import json
 from pathlib import Path
 
-from audiosqueeze.bench.report import load_rows
+from audiosqueeze.bench.report import read_rows
 from audiosqueeze.evaluate import normalize
-
-
-def rows_of(path: Path) -> list[dict]:
-    """The rows of a results file (``.jsonl`` or ``.jsonl.gz``) or of a bench folder."""
-    if path.is_dir():
-        return load_rows([path])
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    return [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
 
 
 def main() -> None:
@@ -37,7 +27,7 @@ def main() -> None:
     print("| --- | --- | --- | ---: | ---: | ---: |")
     for f in args.files:
         by = collections.defaultdict(dict)
-        for r in rows_of(f):
+        for r in read_rows(f):
             by[(r["asr"], r["dataset"], r["id"])][r["method"]] = r
         for asr in sorted({k[0] for k in by}):
             methods = sorted({m for k, d in by.items() if k[0] == asr for m in d} - {"none"})

@@ -38,6 +38,21 @@ def load_rows(folders: Iterable[str | Path]) -> list[dict]:
     return rows
 
 
+def read_rows(path: str | Path) -> list[dict]:
+    """The rows of one bench run folder, or of one row file (``.jsonl`` or ``.jsonl.gz``)."""
+    import gzip
+
+    path = Path(path)
+    if path.is_dir():
+        return load_rows([path])
+    if not path.is_file():
+        raise AudioFileNotFoundError(f"no such file: {str(path)!r}")
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+
+
 def _sum(rows, key):
     vals = [r[key] for r in rows if r.get(key) is not None]
     return sum(vals) if vals else None
