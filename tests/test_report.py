@@ -94,3 +94,24 @@ def test_report_cli_merges_folders(tmp_path):
     (b / "results.jsonl").rename(b / "old.jsonl")
     (b / "results.jsonl.gz").write_bytes(gzip.compress((b / "old.jsonl").read_bytes()))
     assert len(load_rows([b])) == len(rows)
+
+
+def test_read_rows_takes_a_run_folder_or_a_row_file(tmp_path):
+    import gzip
+
+    from audiosqueeze.bench.report import read_rows
+    from audiosqueeze.errors import AudioFileNotFoundError
+
+    rows = [{"id": "a", "method": "none"}, {"id": "b", "method": "sq-default"}]
+    text = "".join(json.dumps(r) + "\n" for r in rows) + "\n"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.jsonl").write_text(text)
+    (tmp_path / "rows.jsonl.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "rows.jsonl").write_text(text)
+    for p in ("run", "rows.jsonl.gz", "rows.jsonl"):
+        assert read_rows(tmp_path / p) == rows
+    with pytest.raises(AudioFileNotFoundError, match="no such file"):
+        read_rows(tmp_path / "missing.jsonl")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AudioFileNotFoundError, match="no results"):
+        read_rows(tmp_path / "empty")
