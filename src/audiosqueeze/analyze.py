@@ -44,12 +44,12 @@ class AnalyzeOptions:
     vad_reset_ms: float = 10_000.0
     #: the most the VAD's input may be raised (``vad.LevelGain``: a causal gain on what the VAD
     #: hears, towards ``vad_level_dbfs``; levels, cues and output are untouched), so quiet
-    #: recordings are not taken for silence: Silero misses speech under about -55 dBFS.
-    #: 0 = off, the default (on dev it changed nothing measurable at normal levels and did
-    #: not pass its rule; docs/RESULTS.md); 30 hears a recording 40 dB too quiet. Model VADs only
-    vad_max_gain_db: float = 0.0
-    vad_level_dbfs: float = -35.0  #: the gain raises the loudest recent frame towards this
-    vad_floor_dbfs: float = -65.0  #: the gain never raises the tracked noise floor above this
+    #: recordings are not taken for silence: Silero misses speech under about -55 dBFS and
+    #: a recording 30 dB too quiet cost the default 2-8 points of WER without it. The values
+    #: were chosen on dev by a rule set before the run (docs/RESULTS.md); 0 = off
+    vad_max_gain_db: float = 30.0
+    vad_level_dbfs: float = -45.0  #: the gain raises the loudest recent frame towards this
+    vad_floor_dbfs: float = -70.0  #: the gain never raises the tracked noise floor above this
     silence_dbfs: float = -50.0  #: non-speech whose median level is below this is silence
     stationary_max_std_db: float = 3.0  #: noise whose level varies less than this is stationary
     floor_rise_db_per_s: float = 3.0  #: how fast the tracked noise floor may rise

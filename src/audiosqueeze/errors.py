@@ -79,6 +79,6 @@ class TargetNotReachedWarning(AudiosqueezeWarning):
 
 
 class QuietInputWarning(AudiosqueezeWarning):
-    """The recording is so quiet that the VAD may take its speech for silence (Silero misses
-    speech under about -55 dBFS): raise it, or let the VAD hear it raised
-    (``AnalyzeOptions(vad_max_gain_db=30)``, ``--vad-gain 30``)."""
+    """The recording is so quiet that the VAD, even through its input gain
+    (``AnalyzeOptions.vad_max_gain_db``), may take its speech for silence (Silero misses speech
+    under about -55 dBFS): raise its level, or the gain."""

@@ -213,22 +213,24 @@ def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progres
     return p, a
 
 
-#: A recording whose loudest stretch (a segment's median level) lies in this range is quiet
-#: enough for the VAD to miss speech; below it, it is (near) digital silence.
+#: A recording whose loudest stretch (a segment's median level) lies in this range, less the
+#: VAD's input gain at its top, is quiet enough for the VAD to miss speech; below the range it
+#: is (near) digital silence.
 QUIET_DBFS = (-90.0, -45.0)
 
 
 def _warn_if_quiet(a: Analysis, ao: AnalyzeOptions | None) -> None:
     ao = ao or AnalyzeOptions()
     loudest = a.loudest_db
-    quiet = loudest is not None and QUIET_DBFS[0] <= loudest < QUIET_DBFS[1]
-    if not quiet or ao.vad_max_gain_db > 0 or a.vad == "energy":
+    top = QUIET_DBFS[1] - ao.vad_max_gain_db
+    if loudest is None or not QUIET_DBFS[0] <= loudest < top or a.vad == "energy":
         return
     warnings.warn(
         QuietInputWarning(
             f"the recording is quiet (its loudest stretch is at {loudest:.1f} dBFS) and the "
-            f"{a.vad} VAD may take speech for silence; let it hear the audio raised: "
-            "AnalyzeOptions(vad_max_gain_db=30), or --vad-gain 30"
+            f"{a.vad} VAD, hearing it raised by at most {ao.vad_max_gain_db:g} dB, may take "
+            "speech for silence: raise its level, or the VAD's gain "
+            "(AnalyzeOptions(vad_max_gain_db=...), --vad-gain)"
         ),
         stacklevel=4,
     )

@@ -174,9 +174,9 @@ class LevelGain:
 
     def __init__(
         self,
-        level_dbfs: float = -35.0,
+        level_dbfs: float = -45.0,
         max_gain_db: float = 30.0,
-        floor_dbfs: float = -65.0,
+        floor_dbfs: float = -70.0,
         decay_db_per_s: float = 3.0,
     ):
         self.level_dbfs = float(level_dbfs)

@@ -41,13 +41,13 @@
   after that much unbroken non-speech (``AnalyzeOptions(vad_reset_ms=)``): the probe for
   quiet speech missed after long loud non-speech (:data:`VAD_RESET`; ``-10s`` is today's
   default, ``sq-vadreset-off`` the one before: never reset).
-- ``sq-vadgain30``: ``compress`` defaults with the VAD hearing the input raised by up to
-  30 dB (``AnalyzeOptions(vad_max_gain_db=30)``; off by default); ``sq-quiet30`` /
-  ``sq-quiet30-vadgain30`` / ``sq-quiet40`` / ``sq-quiet40-vadgain30``: the input made 30 or 40
-  dB quieter before ``compress`` (without and
-  with that gain) and the output raised as much again, so the recogniser hears the original's
-  level and only the analysis heard a quiet recording (:data:`QUIET`); ``-45``: the gain
-  aimed at -45 dBFS with the background kept under -70 dBFS (the third version).
+- ``sq-vadgain0`` / ``sq-vadgain30-35`` / ``sq-vadgain30-45``: ``compress`` defaults with
+  the VAD's input gain off (the default before it), in its second version (towards -35 dBFS,
+  background under -65) or its third (towards -45, under -70: today's default); the same
+  names after ``sq-quiet30-`` / ``sq-quiet40-``, and ``sq-quiet30`` / ``sq-quiet40`` with
+  the defaults: the input made 30 or 40 dB quieter before ``compress`` and the output raised
+  as much again, so the recogniser hears the original's level and only the analysis heard a
+  quiet recording (:data:`QUIET`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -133,17 +133,21 @@ VAD_RESET = {
     "sq-vadreset-10s": 10000.0,
 }
 #: the quiet-input probe: (input gain dB, ``AnalyzeOptions`` fields other than the defaults)
-_GAIN30 = {"vad_max_gain_db": 30.0}
-_GAIN30_45 = {"vad_max_gain_db": 30.0, "vad_level_dbfs": -45.0, "vad_floor_dbfs": -70.0}
+_NO_GAIN = {"vad_max_gain_db": 0.0}
+_GAIN_35 = {"vad_max_gain_db": 30.0, "vad_level_dbfs": -35.0, "vad_floor_dbfs": -65.0}
+_GAIN_45 = {"vad_max_gain_db": 30.0, "vad_level_dbfs": -45.0, "vad_floor_dbfs": -70.0}
 QUIET = {
-    "sq-vadgain30": (0.0, _GAIN30),
+    "sq-vadgain0": (0.0, _NO_GAIN),
+    "sq-vadgain30-35": (0.0, _GAIN_35),
+    "sq-vadgain30-45": (0.0, _GAIN_45),
     "sq-quiet30": (-30.0, {}),
-    "sq-quiet30-vadgain30": (-30.0, _GAIN30),
+    "sq-quiet30-vadgain0": (-30.0, _NO_GAIN),
+    "sq-quiet30-vadgain30-35": (-30.0, _GAIN_35),
+    "sq-quiet30-vadgain30-45": (-30.0, _GAIN_45),
     "sq-quiet40": (-40.0, {}),
-    "sq-quiet40-vadgain30": (-40.0, _GAIN30),
-    "sq-vadgain30-45": (0.0, _GAIN30_45),
-    "sq-quiet30-vadgain30-45": (-30.0, _GAIN30_45),
-    "sq-quiet40-vadgain30-45": (-40.0, _GAIN30_45),
+    "sq-quiet40-vadgain0": (-40.0, _NO_GAIN),
+    "sq-quiet40-vadgain30-35": (-40.0, _GAIN_35),
+    "sq-quiet40-vadgain30-45": (-40.0, _GAIN_45),
 }
 OURS = (
     *RATES,

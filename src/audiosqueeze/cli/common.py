@@ -35,16 +35,18 @@ def vad_option(f):
 
 
 def vad_gain_option(f):
+    import audiosqueeze as sq
+
     return click.option(
         "--vad-gain",
         "vad_gain",
         type=click.FloatRange(0.0, 60.0),
-        default=0.0,
+        default=sq.AnalyzeOptions().vad_max_gain_db,
         show_default=True,
         metavar="DB",
-        help="Let the VAD hear quiet audio raised by up to DB decibels (30 suits recordings "
-        "whose speech peaks below about -40 dBFS, which Silero would take for silence); "
-        "only what the VAD hears is raised, never the output. 0 = off.",
+        help="The VAD hears quiet audio raised by up to DB decibels, so a quiet recording's "
+        "speech is not taken for silence (Silero misses speech below about -55 dBFS); only "
+        "what the VAD hears is raised, never the output. 0 = off.",
     )(f)
 
 
@@ -59,7 +61,7 @@ def rate_option(f):
     )(f)
 
 
-def options(vad: str, tsm: str = "wsola", vad_gain: float = 0.0):
+def options(vad: str, tsm: str, vad_gain: float):
     import audiosqueeze as sq
 
     return sq.AnalyzeOptions(vad=vad, vad_max_gain_db=vad_gain), sq.RenderOptions(tsm=tsm)
