@@ -186,20 +186,24 @@ class LevelGain:
         self.reset()
 
     def reset(self) -> None:
-        self._env = -math.inf
+        self._t = 0  # frames seen
+        self._top = -math.inf  # running max of level + decay * t: the envelope plus decay * t
 
     def process(self, frames: np.ndarray, level_db: np.ndarray, floor_db: np.ndarray) -> np.ndarray:
         """``frames`` (n, FRAME_SAMPLES) scaled by their gains; ``level_db`` their RMS levels,
         ``floor_db`` the noise floor at each."""
         if self.max_gain_db <= 0 or not len(frames):
             return frames
-        gain = np.empty(len(level_db))
-        env, top, decay = self._env, self.level_dbfs, self._decay
-        for i, lev in enumerate(level_db.tolist()):
-            env = max(lev, env - decay)
-            gain[i] = top - env
-        self._env = env
-        gain = np.clip(np.minimum(gain, self.floor_dbfs - floor_db), 0.0, self.max_gain_db)
+        # envelope_t = max over s <= t of (level_s - decay * (t - s)), as a running max on the
+        # global frame index: the same values whatever the chunking (as NoiseFloorTracker)
+        t = self._t + np.arange(len(level_db), dtype=np.float64)
+        top = np.maximum.accumulate(np.concatenate([[self._top], level_db + self._decay * t]))[1:]
+        self._t += len(level_db)
+        self._top = top[-1]
+        want = np.minimum(self.level_dbfs - (top - self._decay * t), self.floor_dbfs - floor_db)
+        gain = np.clip(want, 0.0, self.max_gain_db)
+        if not gain.any():
+            return frames
         return (frames * np.power(10.0, gain / 20.0)[:, None]).astype(np.float32)
 
 
