@@ -41,6 +41,12 @@ def main() -> None:
     ap.add_argument("--vads", default=",".join(VADS))
     ap.add_argument("--json", default=None, help="also write the numbers here")
     ap.add_argument("--max-segment-ms", type=float, default=AnalyzeOptions().max_segment_ms)
+    ap.add_argument(
+        "--vad-gain",
+        type=float,
+        default=AnalyzeOptions().vad_max_gain_db,
+        help="AnalyzeOptions.vad_max_gain_db (0: the VAD hears the input as it is)",
+    )
     args = ap.parse_args()
     root = Path(args.data)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
@@ -57,7 +63,12 @@ def main() -> None:
 
     out = {"clips": len(rows), "seconds": dict(seconds), "vads": {}}
     for vad in args.vads.split(","):
-        opts = AnalyzeOptions(vad=vad, num_threads=1, max_segment_ms=args.max_segment_ms)
+        opts = AnalyzeOptions(
+            vad=vad,
+            num_threads=1,
+            max_segment_ms=args.max_segment_ms,
+            vad_max_gain_db=args.vad_gain,
+        )
         t_pr = defaultdict(lambda: defaultdict(float))
         red = defaultdict(lambda: defaultdict(list))
         for r in rows:
