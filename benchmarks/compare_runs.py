@@ -60,9 +60,12 @@ def errors_by_key(rows: list[dict], method: str) -> dict[tuple, tuple[int, int]]
     }
 
 
-def compare(pairs, methods, resamples: int = 2000):
+def compare(pairs, methods, resamples: int = 2000, exclude=()):
     """Rows ``(dataset, label, utterances, delta, low, high)`` in WER points: one per dataset,
-    recogniser and method, then one pooled per dataset (label ``"pooled"``)."""
+    recogniser and method, then one pooled per dataset (label ``"pooled"``). An utterance that
+    has a row with the same recogniser in any run of ``exclude`` is left out: clips that
+    recogniser's runs already read."""
+    seen = {(r["dataset"], r["asr"], r["id"]) for path in exclude for r in rows_of(path)}
     cells = defaultdict(dict)  # (dataset, label) -> id -> (ref, errors A, errors B)
     for a_path, b_path in pairs:
         a_rows, b_rows = rows_of(a_path), rows_of(b_path)
@@ -70,6 +73,8 @@ def compare(pairs, methods, resamples: int = 2000):
             a, b = errors_by_key(a_rows, ma), errors_by_key(b_rows, mb)
             for key in sorted(set(a) & set(b)):
                 ds, asr, uid = key
+                if key in seen:
+                    continue
                 label = f"{asr} {ma}" if ma == mb else f"{asr} {ma} → {mb}"
                 cells[(ds, label)][uid] = (a[key][0], a[key][1], b[key][1])
     out = []
@@ -94,9 +99,17 @@ def main(argv=None) -> None:
     ap.add_argument("--also", nargs=2, action="append", type=Path, default=[], metavar="A B")
     ap.add_argument("--methods", required=True, help="comma-separated; NAME or A_NAME=B_NAME")
     ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument(
+        "--exclude",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="RUN",
+        help="leave out utterances with a row, same recogniser, in RUN (dev clips already read)",
+    )
     args = ap.parse_args(argv)
     methods = [tuple(m.split("=", 1)) if "=" in m else (m, m) for m in args.methods.split(",")]
-    rows = compare([(args.a, args.b), *args.also], methods, args.resamples)
+    rows = compare([(args.a, args.b), *args.also], methods, args.resamples, args.exclude)
     if not rows:
         sys.exit("no utterance has a row for these methods in both runs")
     print("| dataset | recogniser, method | utterances | ΔWER, B − A [95 % CI] |")

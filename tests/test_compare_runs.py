@@ -57,6 +57,20 @@ def test_planted_difference_per_cell_and_pooled(tmp_path):
     assert pooled[2] == 20 and pooled[3] == pytest.approx(10.0)
 
 
+def test_exclude_leaves_out_utterances_a_recogniser_already_read(tmp_path):
+    cr = _module()
+    # u0..u9 got worse by 5 errors, u10..u19 unchanged; an earlier run read u0..u9 with tiny
+    a = [_row("cv", "tiny", f"u{i}", "m", 10, 1) for i in range(20)]
+    b = [_row("cv", "tiny", f"u{i}", "m", 10, 6 if i < 10 else 1) for i in range(20)]
+    seen = [_row("cv", "tiny", f"u{i}", "x", 10, 0) for i in range(10)]
+    seen += [_row("cv", "base", f"u{i}", "x", 10, 0) for i in range(10, 20)]  # other recogniser
+    pa, pb = _write(tmp_path / "a.jsonl", a), _write(tmp_path / "b.jsonl", b)
+    full = cr.compare([(pa, pb)], [("m", "m")], resamples=200)
+    assert full[0][2] == 20 and full[0][3] == pytest.approx(25.0)
+    fresh = cr.compare([(pa, pb)], [("m", "m")], 200, [_write(tmp_path / "seen.jsonl", seen)])
+    assert fresh[0][2] == 10 and fresh[0][3] == pytest.approx(0.0)  # only u10..u19 remain
+
+
 def test_interval_contains_zero_for_mixed_changes(tmp_path):
     cr = _module()
     a = [_row("cv", "t", f"u{i}", "m", 10, 2) for i in range(40)]
