@@ -116,57 +116,79 @@ class CurveWSOLA:
         arrived, up to the map's end plus ``WSOLA_FRAME + WSOLA_TOLERANCE``. With ``final``
         the map is complete and ``limit`` is where the input handed over ends (positions
         beyond it read as zeros, as do those before 0), and the rest of the output comes."""
-        half, tol, hop = WSOLA_FRAME // 2, WSOLA_TOLERANCE, WSOLA_HOP
+        tol, hop, frame = WSOLA_TOLERANCE, WSOLA_HOP, WSOLA_FRAME
         if len(self._in) < 2:
             if final:
                 raise OptionsError("cannot stretch an empty map")
             return np.zeros(0, np.float32)
         out_total = int(self._out[-1])
-        knots_in, knots_out = np.array(self._in), np.array(self._out)
-        last_speed = (knots_in[-1] - knots_in[-2]) / (knots_out[-1] - knots_out[-2])
         n_frames = out_total // hop + 2
+        k0 = self._k
+        # every frame's nominal read position at once (the map is fixed for this call); the
+        # loop below is sequential only in the search, which follows the previous frame
+        noms = self._nominal(k0, n_frames, final, limit)
+        if len(noms) == 0:
+            return self._emit(out_total, final)
+        acc, wsum, acc0, lead_max = self._acc, self._wsum, self._acc0, limit - frame
 
         def read(p: int, n: int) -> np.ndarray:
-            a, b = max(p, 0), min(p + n, limit)
-            if a >= b:
-                return np.zeros(n, np.float32)
-            if a == p and b == p + n:
+            if p >= 0 and p + n <= limit:  # the usual case: a view
                 return x[p - x_off : p - x_off + n]
+            a, b = max(p, 0), min(p + n, limit)
             y = np.zeros(n, np.float32)
-            y[a - p : b - p] = x[a - x_off : b - x_off]
+            if a < b:
+                y[a - p : b - p] = x[a - x_off : b - x_off]
             return y
 
-        while self._k < n_frames:
-            k, centre = self._k, self._k * hop
-            if centre <= knots_out[-1]:
-                nominal_in = np.interp(centre, knots_out, knots_in)
-            elif final:
-                nominal_in = knots_in[-1] + (centre - knots_out[-1]) * last_speed
-            else:
-                break
-            nom = self.lead - half + int(np.round(nominal_in))
-            nom = min(max(nom, -(half + WSOLA_FRAME)), limit + half) if final else nom
-            if not final and max(nom + tol, self._prev + hop) + WSOLA_FRAME > limit:
+        correlate, argmax, window = np.correlate, np.argmax, _WINDOW
+        k, prev, floor = k0, self._prev, self._floor
+        for nom in noms:
+            if not final and max(nom + tol, prev + hop) > lead_max:
                 break
             if k == 0:
                 pos = nom
             else:
-                template = read(self._prev + hop, WSOLA_FRAME)
-                region = read(nom - tol, WSOLA_FRAME + 2 * tol)
-                pos = nom - tol + int(np.argmax(np.correlate(region, template, mode="valid")))
-            need = k * hop + WSOLA_FRAME - self._acc0
-            if need > len(self._acc):
-                grow = max(need, 2 * len(self._acc))
-                self._acc = np.concatenate([self._acc, np.zeros(grow - len(self._acc), np.float32)])
-                self._wsum = np.concatenate(
-                    [self._wsum, np.zeros(grow - len(self._wsum), np.float32)]
-                )
-            i = k * hop - self._acc0
-            self._acc[i : i + WSOLA_FRAME] += read(pos, WSOLA_FRAME) * _WINDOW
-            self._wsum[i : i + WSOLA_FRAME] += _WINDOW
-            self._prev = pos
-            self._floor = max(self._floor, pos - 2 * tol)
-            self._k += 1
+                template = read(prev + hop, frame)
+                region = read(nom - tol, frame + 2 * tol)
+                pos = nom - tol + int(argmax(correlate(region, template, mode="valid")))
+            i = k * hop - acc0
+            if i + frame > len(acc):
+                acc, wsum = self._grow(i + frame)
+            acc[i : i + frame] += read(pos, frame) * window
+            wsum[i : i + frame] += window
+            prev = pos
+            if pos - 2 * tol > floor:
+                floor = pos - 2 * tol
+            k += 1
+        self._k, self._prev, self._floor = k, prev, floor
+        return self._emit(out_total, final)
+
+    def _nominal(self, k0: int, n_frames: int, final: bool, limit: int) -> list[int]:
+        """Nominal read positions (frame starts) of frames ``k0 .. n_frames - 1`` that the map
+        covers (all of them with ``final``: past the map's end at its last speed)."""
+        half = WSOLA_FRAME // 2
+        knots_in, knots_out = np.array(self._in), np.array(self._out)
+        centres = np.arange(k0, n_frames, dtype=np.int64) * WSOLA_HOP
+        inside = int(np.searchsorted(centres, knots_out[-1], side="right"))
+        nominal = np.interp(centres[:inside], knots_out, knots_in)
+        if final and inside < len(centres):
+            last_speed = (knots_in[-1] - knots_in[-2]) / (knots_out[-1] - knots_out[-2])
+            beyond = knots_in[-1] + (centres[inside:] - knots_out[-1]) * last_speed
+            nominal = np.concatenate([nominal, beyond])
+        noms = self.lead - half + np.round(nominal).astype(np.int64)
+        if final:
+            noms = np.minimum(np.maximum(noms, -(half + WSOLA_FRAME)), limit + half)
+        return noms.tolist()
+
+    def _grow(self, need: int) -> tuple[np.ndarray, np.ndarray]:
+        grow = max(need, 2 * len(self._acc))
+        self._acc = np.concatenate([self._acc, np.zeros(grow - len(self._acc), np.float32)])
+        self._wsum = np.concatenate([self._wsum, np.zeros(grow - len(self._wsum), np.float32)])
+        return self._acc, self._wsum
+
+    def _emit(self, out_total: int, final: bool) -> np.ndarray:
+        """The output samples every frame that overlaps them has been added to."""
+        half, hop = WSOLA_FRAME // 2, WSOLA_HOP
         ready = out_total if final else max(self.emitted, min(self._k * hop - half, out_total))
         a, b = self.emitted + half - self._acc0, ready + half - self._acc0
         y = self._acc[a:b] / np.maximum(self._wsum[a:b], 1e-3)
