@@ -241,6 +241,22 @@ def test_mean_is_numpys_bit_for_bit():
     assert mean(np.array([0.1] * 3)) == float(np.mean([0.1] * 3))
 
 
+def test_std_is_numpys_bit_for_bit():
+    from audiosqueeze.features import std
+
+    rng = np.random.default_rng(3)
+    for trial in range(500):
+        x = rng.normal(-40, 15, int(rng.integers(1, 300)))
+        if trial % 4 == 0:
+            x = np.round(x)  # ties and repeated values
+        if trial % 5 == 0:
+            x = x.astype(np.float32)  # numpy's own float32 path
+        got, want = std(x), float(np.std(x))
+        assert got == want and type(got) is float, (trial, got, want)
+    assert std(np.array([2.0])) == 0.0
+    assert std(np.array([1.0, 2.0, 4.0])) == pytest.approx(1.2472191289)
+
+
 def test_median_is_numpys_bit_for_bit():
     from audiosqueeze.features import median
 

@@ -306,8 +306,12 @@ class Analyzer:
         o = self.options
         level, floor = features.median(f["level"]), features.median(f["floor"])
         if speech:
-            env = np.convolve(f["band"], np.ones(3) / 3, mode="same")
-            peaks = features.peaks(env, prominence=4.0, distance=3)
+            band = f["band"]
+            if len(band) < 3:  # no peak can stand inside two frames (a 64-ms segment)
+                peaks = ()
+            else:
+                env = np.convolve(band, np.ones(3) / 3, mode="same")
+                peaks = features.peaks(env, prominence=4.0, distance=3)
             dur = max(to_seconds(end - start), _FRAME_S)
             cues = {
                 "syllable_rate_hz": round(len(peaks) / dur, 3),
@@ -318,7 +322,7 @@ class Analyzer:
             c = complexity(cues["syllable_rate_hz"], cues["snr_db"], cues["spectral_flux"])
             conf = round(features.mean(f["prob"]), 4)
             return Segment("speech", start, end, conf, c, None, cues, f, continues)
-        std = float(np.std(f["level"]))
+        std = features.std(f["level"])
         cues = {
             "level_db": round(level, 2),
             "level_std_db": round(std, 2),

@@ -119,11 +119,11 @@ def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
                 float(np.min(prob[fa:fb])),
                 snr,
                 features.median(lv) - seg_level,
-                float(np.std(lv)),
+                features.std(lv),
                 rate_hz,
                 seg_rate,
                 fmean,
-                float(np.std(fl)),
+                features.std(fl),
                 features.median(band[fa:fb]) - seg_band,
                 complexity(rate_hz, snr, fmean),
             ]

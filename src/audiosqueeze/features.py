@@ -6,6 +6,8 @@ frame, so the streaming analyzer and an offline run compute exactly the same num
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .units import FRAME_SAMPLES, SAMPLE_RATE
@@ -66,6 +68,20 @@ def mean(x: np.ndarray) -> float:
     2.3333333333333335
     """
     return float(x.sum()) / len(x)
+
+
+def std(x: np.ndarray) -> float:
+    """``float(np.std(x))`` of a non-empty 1-D float64 array, to the bit (numpy's steps: the
+    mean, the squared deviations, their pairwise sum over ``n``, the root) without its
+    dispatch, which cost 14 us on the few frames of a short segment (a test checks it).
+
+    >>> std(np.array([1.0, 2.0, 4.0]))
+    1.247219128924647
+    """
+    if x.dtype != np.float64:
+        return float(np.std(x))
+    d = x - x.sum() / len(x)
+    return math.sqrt(float((d * d).sum()) / len(x))
 
 
 def median(x: np.ndarray) -> float:
