@@ -1,0 +1,87 @@
+"""What the analysis keeps of each utterance of a generated long-form recording, and the level of
+the stretch before it. No recogniser is run: this finds utterances cut as non-speech.
+
+For one recording of the split's long-form set (the same recordings ``audiosqueeze bench
+--datasets longform`` makes, by seed), prints per utterance: the planted stretch before it (its
+kind and median frame level), the utterance's median and 90th-percentile frame level, and the
+share of its samples the analysis calls speech, once per decay rate of the VAD gain's
+envelope (``vad.LevelGain(decay_db_per_s=)``; 3 dB/s is the default).
+
+    python benchmarks/longform_parts.py --data ../shared/data --split test --id longform-0-03 \\
+        --decay 3,10,20
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+
+import numpy as np
+
+import audiosqueeze as sq
+from audiosqueeze.datasets import data_root, split_utterances
+from audiosqueeze.datasets.longform import load_noises, make_longform
+from audiosqueeze.features import level_db
+from audiosqueeze.units import FRAME_SAMPLES
+from audiosqueeze.vad import LevelGain
+
+_analyze = importlib.import_module("audiosqueeze.analyze")  # the module, not the function
+
+
+def speech_mask(x: np.ndarray, decay_db_per_s: float) -> np.ndarray:
+    """Samples the default analysis calls speech, its VAD gain's envelope decaying as given."""
+    original = _analyze.LevelGain
+    _analyze.LevelGain = functools.partial(LevelGain, decay_db_per_s=decay_db_per_s)
+    try:
+        a = sq.analyze(x, sq.AnalyzeOptions(), sample_rate=sq.SAMPLE_RATE)
+    finally:
+        _analyze.LevelGain = original
+    mask = np.zeros(len(x), bool)
+    for s in a.segments:
+        if s.kind == "speech":
+            mask[s.start : s.end] = True
+    return mask
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=None, help="the shared data folder (or $AUDIOSQUEEZE_DATA)")
+    ap.add_argument("--split", choices=("dev", "test"), default="dev")
+    ap.add_argument("--id", default="longform-0-00", help="which recording (longform-SEED-NN)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--count", type=int, default=6, help="recordings in the set (as bench)")
+    ap.add_argument("--decay", default="3", help="comma-separated envelope decays, dB/s")
+    args = ap.parse_args()
+    root = data_root(args.data)
+    clips = [
+        u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
+    ]
+    recs = make_longform(clips, load_noises(root / "noise"), count=args.count, seed=args.seed)
+    by_id = {r.id: r for r in recs}
+    if args.id not in by_id:
+        raise SystemExit(f"no recording {args.id!r}; the set has {', '.join(by_id)}")
+    rec = by_id[args.id]
+    x, gaps = rec.samples, rec.gaps
+    level = level_db(x[: len(x) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES))
+    decays = [float(d) for d in args.decay.split(",")]
+    masks = [speech_mask(x, d) for d in decays]
+    print(f"{rec.id} ({args.split}): {len(x) / sq.SAMPLE_RATE:.1f} s, {len(rec.parts)} utterances")
+    head = " | ".join(f"speech, {d:g} dB/s" for d in decays)
+    print(f"| # | utterance | stretch before | its level | utterance level (p50 / p90) | {head} |")
+    print("| ---: | --- | --- | ---: | --- |" + " ---: |" * len(decays))
+    for i, part in enumerate(rec.parts):
+        g, a, b = gaps[i], gaps[i].end, gaps[i + 1].start
+        lv, before = (
+            level[a // FRAME_SAMPLES : b // FRAME_SAMPLES],
+            level[g.start // FRAME_SAMPLES : a // FRAME_SAMPLES],
+        )
+        cells = " | ".join(f"{m[a:b].mean():.2f}" for m in masks)
+        print(
+            f"| {i} | {part} | {g.kind} | {np.median(before):.1f} dBFS | "
+            f"{np.median(lv):.1f} / {np.percentile(lv, 90):.1f} dBFS | {cells} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
