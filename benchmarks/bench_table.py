@@ -6,6 +6,8 @@ method meant something else at the commit that made it (the dev tuning runs).
 
 Per dataset and recogniser, over the utterances that have a row for every method: token
 reduction (Gemini), WER before and after, ΔWER in points with its paired bootstrap 95 % CI.
+``--by-utterance`` adds each utterance's substitutions / deletions / insertions per method
+(for forensics: which recordings the errors come from).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def main() -> None:
     ap.add_argument("files", nargs="+", type=Path, help="bench run folders or row files")
     ap.add_argument("--rename", action="append", default=[], help="OLD=NEW (all files)")
     ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--by-utterance", action="store_true", help="also S / D / I per utterance")
     args = ap.parse_args()
     rename = dict(x.split("=", 1) for x in args.rename)
     by: dict[tuple, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
@@ -56,6 +59,19 @@ def main() -> None:
                 f"| {m} | {100 * red:.1f} % | {100 * wer:.2f} | "
                 f"{100 * d:+.2f} [{100 * lo:+.2f}, {100 * hi:+.2f}] |"
             )
+        if args.by_utterance:
+            order = [m for *_, m, _, _, _, _ in sorted(rows)]
+            print("\n| utterance | words | " + " | ".join(f"{m} S / D / I" for m in order) + " |")
+            print("| --- | ---: |" + " --- |" * len(order))
+            for i in ids:
+                cells = [utterance_cell(methods[m][i]["words"]) for m in order]
+                print(f"| {i} | {methods['none'][i]['words'][0]} | " + " | ".join(cells) + " |")
+
+
+def utterance_cell(words) -> str:
+    """``S / D / I`` of one utterance's word counts (``evaluate.Counts`` fields)."""
+    c = ev.Counts(*words)
+    return f"{c.sub} / {c.dele} / {c.ins}"
 
 
 if __name__ == "__main__":
