@@ -25,6 +25,8 @@ __all__ = ["KINDS", "Analysis", "AnalyzeOptions", "Analyzer", "Segment", "analyz
 #: Bounds of ``AnalyzeOptions.max_segment_ms`` (the CLI and the WebSocket check against them).
 SEGMENT_MS_RANGE = (64.0, 3_600_000.0)
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+#: the second of loud non-speech ``AnalyzeOptions.vad_reset_drop_db`` looks back over, in frames
+_DROP_FRAMES = round(1.0 / _FRAME_S)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class AnalyzeOptions:
     #: to quiet speech that follows (chosen on dev, docs/RESULTS.md); 0 = never; stateless
     #: VADs ignore it
     vad_reset_ms: float = 10_000.0
+    #: where loud non-speech ends (a frame this many dB under every frame of the second before,
+    #: all of them non-speech and at or above ``silence_dbfs``), Silero's state is reset and
+    #: the VAD gain's envelope restarts, so quiet speech right after loud noise is heard
+    #: (docs/RESULTS.md); 0 = never
+    vad_reset_drop_db: float = 0.0
     #: the most the VAD's input may be raised (``vad.LevelGain``: a causal gain on what the VAD
     #: hears, towards ``vad_level_dbfs``; levels, cues and output are untouched), so quiet
     #: recordings are not taken for silence: Silero misses speech under about -55 dBFS and
@@ -74,6 +81,7 @@ class AnalyzeOptions:
                 f"vad_reset_ms must be 0 (never) or at least one 32 ms frame, got "
                 f"{self.vad_reset_ms!r}"
             )
+        validate.number("vad_reset_drop_db", self.vad_reset_drop_db, 0.0, 200.0)
         validate.number("vad_level_dbfs", self.vad_level_dbfs, -100.0, 0.0)
         validate.number("vad_max_gain_db", self.vad_max_gain_db, 0.0, 60.0)
         validate.number("vad_floor_dbfs", self.vad_floor_dbfs, -100.0, 0.0)
@@ -154,6 +162,7 @@ class Analyzer:
         self._floor = NoiseFloorTracker(o.floor_rise_db_per_s)
         gain = o.vad_max_gain_db if getattr(self.vad, "level_gain", False) else 0.0
         self._gain = LevelGain(o.vad_level_dbfs, gain, o.vad_floor_dbfs)
+        self._drop = o.vad_reset_drop_db if (stateful or gain) else 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -167,6 +176,7 @@ class Analyzer:
         self._feats: dict[str, np.ndarray] = {k: np.zeros(0) for k in FRAME_FIELDS}
         self._prev_mag: np.ndarray | None = None
         self._quiet_run = 0  # frames of unbroken non-speech the VAD state has seen
+        self._recent = np.zeros(0)  # the levels of the last _DROP_FRAMES frames
         self._next_out = 0
         # the open segment: label, first frame, and its parts as (block, offset, frames)
         self._open: tuple[bool, int, list[tuple[np.ndarray, int, int]]] | None = None
@@ -207,7 +217,7 @@ class Analyzer:
         if len(frames):
             level = features.level_db(frames)
             floor = self._floor.update(level)
-            prob = self._vad(self._gain.process(frames, level, floor))
+            prob = self._hear(frames, level, floor)
             mag = features.magnitude(frames)
             new = {
                 "prob": prob,
@@ -245,6 +255,36 @@ class Analyzer:
         start = self._next_out
         self._next_out += ready
         return self._segment(labels, start, chunk)
+
+    def _hear(self, frames: np.ndarray, level: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        """VAD probabilities of ``frames`` heard through the gain. Where loud non-speech ends
+        (``vad_reset_drop_db``) the VAD's state and the gain's envelope start afresh. Where that
+        may happen depends on levels alone, so the frames go in steps that end there, and
+        whether it does on the VAD's earlier frames: never on chunking."""
+        steps = self._drops(level) if self._drop else []
+        out, i = [], 0
+        for k in [*steps, len(frames)]:
+            if k > i:
+                out.append(self._vad(self._gain.process(frames[i:k], level[i:k], floor[i:k])))
+                i = k
+            if k < len(frames) and self._quiet_run >= _DROP_FRAMES:
+                self.vad.reset()
+                self._gain.restart()
+                self._quiet_run = 0
+        return out[0] if len(out) == 1 else np.concatenate(out)
+
+    def _drops(self, level: np.ndarray) -> list[int]:
+        """Frames of ``level`` at least ``vad_reset_drop_db`` under every one of the
+        ``_DROP_FRAMES`` frames before them, all of which are at or above ``silence_dbfs``."""
+        seen = np.concatenate([self._recent, level])
+        self._recent = seen[-_DROP_FRAMES:]
+        if len(seen) <= _DROP_FRAMES:
+            return []
+        before = np.lib.stride_tricks.sliding_window_view(seen[:-1], _DROP_FRAMES)
+        lo = before.min(axis=1)[max(0, len(seen) - len(level) - _DROP_FRAMES) :]
+        at = seen[len(seen) - len(lo) :]
+        hit = (lo >= self.options.silence_dbfs) & (at <= lo - self._drop)
+        return (np.flatnonzero(hit) + len(level) - len(lo)).tolist()
 
     def _vad(self, frames: np.ndarray) -> np.ndarray:
         """VAD probabilities of ``frames``, resetting the VAD's state after every

@@ -187,6 +187,10 @@ class LevelGain:
 
     def reset(self) -> None:
         self._t = 0  # frames seen
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget the envelope (the next frame starts it again); the frame count goes on."""
         self._top = -math.inf  # running max of level + decay * t: the envelope plus decay * t
 
     def process(self, frames: np.ndarray, level_db: np.ndarray, floor_db: np.ndarray) -> np.ndarray:

@@ -47,7 +47,9 @@
   names after ``sq-quiet30-`` / ``sq-quiet40-``, and ``sq-quiet30`` / ``sq-quiet40`` with
   the defaults: the input made 30 or 40 dB quieter before ``compress`` and the output raised
   as much again, so the recogniser hears the original's level and only the analysis heard a
-  quiet recording (:data:`QUIET`).
+  quiet recording (:data:`QUIET`). ``sq-drop0`` / ``sq-drop20``: ``compress`` defaults with
+  ``AnalyzeOptions(vad_reset_drop_db=)`` 0 (never) or 20: Silero's state and the gain's
+  envelope start afresh where loud non-speech ends.
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -148,6 +150,8 @@ QUIET = {
     "sq-quiet40-vadgain0": (-40.0, _NO_GAIN),
     "sq-quiet40-vadgain30-35": (-40.0, _GAIN_35),
     "sq-quiet40-vadgain30-45": (-40.0, _GAIN_45),
+    "sq-drop0": (0.0, {"vad_reset_drop_db": 0.0}),
+    "sq-drop20": (0.0, {"vad_reset_drop_db": 20.0}),
 }
 OURS = (
     *RATES,
