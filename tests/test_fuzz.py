@@ -146,6 +146,7 @@ values = st.one_of(
                 "speech_pad_ms",
                 "max_segment_ms",
                 "vad_reset_ms",
+                "vad_reset_drop_db",
                 "vad_max_gain_db",
                 "vad_level_dbfs",
                 "vad_floor_dbfs",

@@ -127,6 +127,60 @@ def test_the_analysis_hears_quiet_speech_only_through_the_gain(chunk):
     assert [s.kind for s in segments(x, DeafToGainVAD(), chunk)] == ["silence"]
 
 
+class DeafAfterNoiseVAD(LoudVAD):
+    """A stateful stand-in: loud frames (over -35 dBFS) are noise to it, and once it has heard
+    one it calls nothing speech until reset, as Silero's state did after loud noise."""
+
+    stateful = True
+
+    def reset(self):
+        self.deaf = False
+
+    def process(self, frames):
+        level = level_db(frames)
+        out = np.zeros(len(frames), np.float32)
+        for i, lv in enumerate(level):
+            self.deaf = self.deaf or lv > -35.0
+            out[i] = 0.0 if self.deaf else float(lv > -50.0)
+        return out
+
+
+def noise_then_quiet_speech() -> np.ndarray:
+    """2 s of a loud 1-kHz 'noise' (-30 dBFS), 0.5 s of silence, quiet_speech() (-60 dBFS)."""
+    t = np.arange(2 * SR) / SR
+    loud = (np.sqrt(2.0) * 10 ** (-30 / 20) * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    return np.concatenate([loud, silence(0.5), quiet_speech()])
+
+
+@pytest.mark.parametrize("chunk", [512, 1000, 7777, 10**9])
+def test_quiet_speech_after_loud_noise_is_heard_once_the_noise_ends(chunk):
+    x = noise_then_quiet_speech()
+    vad = DeafAfterNoiseVAD()
+    heard = segments(x, vad, chunk, vad_reset_drop_db=20.0)
+    speech = [s for s in heard if s.kind == "speech"]
+    # the tone fills 3.0..4.0 s: frames 93..125, padded by one frame on each side
+    assert [(s.start // FRAME_SAMPLES, s.end // FRAME_SAMPLES) for s in speech] == [(92, 126)]
+    assert not any(s.kind == "speech" for s in segments(x, vad, chunk))  # off: deaf after it
+    # both halves are needed: the reset alone leaves the tone under the VAD's -50 dBFS
+    without_gain = segments(x, vad, chunk, vad_reset_drop_db=20.0, vad_max_gain_db=0.0)
+    assert not any(s.kind == "speech" for s in without_gain)
+
+
+def test_drops_are_frames_far_under_a_loud_second_before_them():
+    an = Analyzer(AnalyzeOptions(vad="energy", vad_reset_drop_db=20.0), vad=DeafAfterNoiseVAD())
+    assert an._drop == 20.0
+    loud, quiet = [-30.0] * 31, [-60.0] * 3
+    assert an._drops(np.array(loud + quiet)) == [31]  # only the first: the second before is mixed
+    an.reset()
+    assert an._drops(np.array([-55.0] * 31 + [-90.0])) == []  # what came before was silence
+    an.reset()
+    assert an._drops(np.array(loud[:-1] + [-45.0] + [-60.0])) == []  # only 15 dB under -45
+    an.reset()
+    assert an._drops(np.array(loud[:20])) == [] and an._drops(np.array(loud[20:] + quiet)) == [11]
+    off = Analyzer(AnalyzeOptions(vad="energy", vad_reset_drop_db=20.0))
+    assert off._drop == 0.0  # the energy VAD has no state and no gain: nothing to reset
+
+
 def test_only_model_vads_ask_for_the_gain_and_the_defaults_are_the_dev_chosen_ones():
     assert Analyzer(AnalyzeOptions(vad="energy", vad_max_gain_db=30))._gain.max_gain_db == 0.0
     o = AnalyzeOptions()  # the third version, adopted by its dev rule (docs/RESULTS.md)
@@ -144,6 +198,8 @@ def test_only_model_vads_ask_for_the_gain_and_the_defaults_are_the_dev_chosen_on
         ({"vad_max_gain_db": -1.0}, "-1.0"),
         ({"vad_max_gain_db": 100.0}, "100.0"),
         ({"vad_floor_dbfs": 3.0}, "3.0"),
+        ({"vad_reset_drop_db": -5.0}, "-5.0"),
+        ({"vad_reset_drop_db": float("inf")}, "inf"),
     ],
 )
 def test_invalid_gain_options(kw, quote):

@@ -98,6 +98,21 @@ def test_vad_reset_gives_the_same_output_for_any_chunking(real_clips, cuts):
 
 
 @needs_silero
+@pytest.mark.parametrize("cuts", [[1, 5000, 16_001, 40_000], list(range(7, 200_000, 9_999))])
+def test_drop_reset_gives_the_same_output_for_any_chunking(real_clips, cuts):
+    # real speech, 35 dB quieter, after 3 s of loud hiss: the reset falls where the hiss ends
+    rng = np.random.default_rng(6)
+    hiss = rng.normal(0, 0.03, 3 * SR).astype(np.float32)
+    x = np.concatenate([hiss, sq.load(real_clips[1]["abs"]).samples * np.float32(10**-1.75)])
+    o = sq.AnalyzeOptions(vad_reset_drop_db=20)
+    ref = sq.compress(x, 0.75, sample_rate=SR, analyze_options=o)
+    got, _ = run_chunked(x, cuts, rate=0.75, analyze_options=o)
+    assert np.array_equal(got, ref.audio)
+    off = sq.compress(x, 0.75, sample_rate=SR, analyze_options=sq.AnalyzeOptions())
+    assert not np.array_equal(off.audio, ref.audio)  # the reset changed what was heard
+
+
+@needs_silero
 def test_other_input_rates_are_resampled_in_the_stream(real_clips, tmp_path):
     x16 = sq.load(real_clips[3]["abs"]).samples
     x44 = sq.load(x16, sample_rate=SR, target_rate=44100).samples
