@@ -56,7 +56,11 @@ def main() -> None:
         "| dataset | clips | setting | own level | " + f"{args.quieter_db:g} dB quieter | noise |"
     )
     print("| --- | ---: | --- | ---: | ---: | ---: |")
-    for ds in ("librispeech", "commonvoice"):
+    pooled = {d: np.zeros(4) for d in settings}
+    for ds in ("librispeech", "commonvoice", "both"):
+        if ds == "both":
+            report("both", 2 * args.clips, pooled)
+            break
         clips = split_utterances(root, "dev", ds)[: args.clips]
         sums = {d: np.zeros(4) for d in settings}  # kept own, kept quiet, speech, noise called
         for i, u in enumerate(clips):
@@ -75,12 +79,19 @@ def main() -> None:
                     own[:n].mean(),
                 )
         for d in settings:
-            own, quiet, total, noise_called = sums[d]
-            print(
-                f"| {ds} | {len(clips)} | drop {d:g} dB | {own / total:.3f} | "
-                f"{quiet / total:.3f} | {noise_called / len(clips):.3f} |",
-                flush=True,
-            )
+            pooled[d] += sums[d]
+        report(ds, len(clips), sums)
+
+
+def report(name: str, clips: int, sums: dict) -> None:
+    """One row per setting: the speech kept at the clip's own level and quieter, and the mean
+    share of the noise called speech (speech shares pooled over the clips' speech samples)."""
+    for d, (own, quiet, total, noise_called) in sums.items():
+        print(
+            f"| {name} | {clips} | drop {d:g} dB | {own / total:.3f} | "
+            f"{quiet / total:.3f} | {noise_called / clips:.3f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
