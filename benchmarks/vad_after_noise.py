@@ -3,7 +3,8 @@ stretch of loud noise, against the same clips analysed alone. No recogniser is r
 
 Each dev clip is put after ``--noise-s`` seconds of a recording from the data's ``noise/``
 folder at ``--noise-dbfs`` (RMS), once at the clip's own level and once ``--quieter-db``
-quieter. Prints, per setting of ``AnalyzeOptions.vad_reset_drop_db``, the share of the clip's
+quieter. Prints, per setting of ``AnalyzeOptions.vad_reset_drop_db`` (``20-vadonly``: 20 with
+only Silero's state reset, the probe of ``sq-drop20-vadonly``), the share of the clip's
 speech (its samples that the default analysis of the clip alone, at its own level, calls
 speech) still called speech after the noise, and the share of the noise called speech.
 
@@ -17,12 +18,14 @@ import argparse
 import numpy as np
 
 import audiosqueeze as sq
+from audiosqueeze.bench.ours import gain_restart_probe
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises
 
 
-def speech_mask(x: np.ndarray, options: sq.AnalyzeOptions) -> np.ndarray:
-    a = sq.analyze(x, options, sample_rate=sq.SAMPLE_RATE)
+def speech_mask(x: np.ndarray, options: sq.AnalyzeOptions, restart_gain: bool = True):
+    with gain_restart_probe(restart_gain):
+        a = sq.analyze(x, options, sample_rate=sq.SAMPLE_RATE)
     mask = np.zeros(len(x), bool)
     for s in a.segments:
         if s.kind == "speech":
@@ -47,7 +50,7 @@ def main() -> None:
     root = data_root(args.data)
     noises = load_noises(root / "noise")
     n = int(args.noise_s * sq.SAMPLE_RATE)
-    settings = [float(d) for d in args.drop.split(",")]
+    settings = args.drop.split(",")
     print(
         f"{args.noise_s:g} s of noise at {args.noise_dbfs:g} dBFS before each clip; the clip's "
         f"speech (analysed alone) still called speech, and the noise called speech"
@@ -69,9 +72,11 @@ def main() -> None:
             pool = noises[i % len(noises)]
             noise = at_dbfs(np.resize(pool, n), args.noise_dbfs)
             for d in settings:
-                o = sq.AnalyzeOptions(vad_reset_drop_db=d)
-                own = speech_mask(np.concatenate([noise, x]), o)
-                quiet = speech_mask(np.concatenate([noise, x * 10 ** (-args.quieter_db / 20)]), o)
+                o = sq.AnalyzeOptions(vad_reset_drop_db=float(d.split("-")[0]))
+                gain = not d.endswith("-vadonly")
+                own = speech_mask(np.concatenate([noise, x]), o, gain)
+                quiet_x = x * 10 ** (-args.quieter_db / 20)
+                quiet = speech_mask(np.concatenate([noise, quiet_x]), o, gain)
                 sums[d] += (
                     (own[n:] & ref).sum(),
                     (quiet[n:] & ref).sum(),
@@ -88,7 +93,7 @@ def report(name: str, clips: int, sums: dict) -> None:
     share of the noise called speech (speech shares pooled over the clips' speech samples)."""
     for d, (own, quiet, total, noise_called) in sums.items():
         print(
-            f"| {name} | {clips} | drop {d:g} dB | {own / total:.3f} | "
+            f"| {name} | {clips} | drop {d} dB | {own / total:.3f} | "
             f"{quiet / total:.3f} | {noise_called / clips:.3f} |",
             flush=True,
         )

@@ -187,11 +187,11 @@ class LevelGain:
 
     def reset(self) -> None:
         self._t = 0  # frames seen
-        self.restart()
+        self._top = -math.inf  # running max of level + decay * t: the envelope plus decay * t
 
     def restart(self) -> None:
         """Forget the envelope (the next frame starts it again); the frame count goes on."""
-        self._top = -math.inf  # running max of level + decay * t: the envelope plus decay * t
+        self._top = -math.inf
 
     def process(self, frames: np.ndarray, level_db: np.ndarray, floor_db: np.ndarray) -> np.ndarray:
         """``frames`` (n, FRAME_SAMPLES) scaled by their gains; ``level_db`` their RMS levels,

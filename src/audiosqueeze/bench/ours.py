@@ -49,7 +49,9 @@
   as much again, so the recogniser hears the original's level and only the analysis heard a
   quiet recording (:data:`QUIET`). ``sq-drop0`` / ``sq-drop20``: ``compress`` defaults with
   ``AnalyzeOptions(vad_reset_drop_db=)`` 0 (never) or 20: Silero's state and the gain's
-  envelope start afresh where loud non-speech ends.
+  envelope start afresh where loud non-speech ends; ``sq-drop20-vadonly``: the same with only
+  Silero's state reset (the gain's envelope goes on: the probe of which half costs words in
+  babble).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -59,6 +61,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -152,6 +155,7 @@ QUIET = {
     "sq-quiet40-vadgain30-45": (-40.0, _GAIN_45),
     "sq-drop0": (0.0, {"vad_reset_drop_db": 0.0}),
     "sq-drop20": (0.0, {"vad_reset_drop_db": 20.0}),
+    "sq-drop20-vadonly": (0.0, {"vad_reset_drop_db": 20.0}),
 }
 OURS = (
     *RATES,
@@ -248,6 +252,21 @@ def room_tone(samples: np.ndarray, spans: np.ndarray, *, seed: int = 0) -> np.nd
     return y
 
 
+@contextlib.contextmanager
+def gain_restart_probe(on: bool):
+    """With ``on`` False, ``vad.LevelGain.restart`` does nothing while inside (a probe only:
+    the bench runs one compression at a time)."""
+    from audiosqueeze.vad import LevelGain
+
+    original = LevelGain.restart
+    if not on:
+        LevelGain.restart = lambda self: None
+    try:
+        yield
+    finally:
+        LevelGain.restart = original
+
+
 def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     """Run one of :data:`OURS` on 16 kHz mono ``samples`` (``analysis``: reusable)."""
     import audiosqueeze as sq
@@ -305,8 +324,8 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         gain_db, fields = QUIET[method]
         options = sq.AnalyzeOptions(**fields)
         scale = np.float32(10 ** (gain_db / 20))
-        with warnings.catch_warnings():  # the quiet input is the point
-            warnings.simplefilter("ignore", sq.QuietInputWarning)
+        with warnings.catch_warnings(), gain_restart_probe(method != "sq-drop20-vadonly"):
+            warnings.simplefilter("ignore", sq.QuietInputWarning)  # the quiet input is the point
             r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
         r = dataclasses.replace(r, audio=r.audio / scale)
     elif method == "sq-longseg":
