@@ -47,5 +47,16 @@ def test_stages_are_counted_nested_and_put_back(core_profile):
     assert "  Silero (ONNX)" not in spent  # the energy VAD ran, not Silero
 
 
-def test_wsola_alone_is_a_rate(core_profile):
-    assert core_profile.wsola_alone() > 1.0
+def test_wsola_alone_times_five_renders_of_two_minutes_sped_up(core_profile, monkeypatch):
+    calls = []
+
+    def fake(x, ins, outs):
+        calls.append((len(x), ins[-1], outs[-1], np.all(np.diff(outs) > 0)))
+        return np.zeros(int(outs[-1]), np.float32)
+
+    monkeypatch.setattr(core_profile, "wsola_curve", fake)
+    assert core_profile.wsola_alone() > 0
+    assert len(calls) == 5
+    n, last_in, last_out, increasing = calls[0]
+    assert n == last_in == 120 * sq.SAMPLE_RATE and increasing
+    assert n / 1.8 < last_out < n  # speeds between 1 and 1.8
