@@ -4,7 +4,8 @@ stretch of loud noise, against the same clips analysed alone. No recogniser is r
 Each dev clip is put after ``--noise-s`` seconds of a recording from the data's ``noise/``
 folder at ``--noise-dbfs`` (RMS), once at the clip's own level and once ``--quieter-db``
 quieter. Prints, per setting of ``AnalyzeOptions.vad_reset_drop_db`` (``20-vadonly``: 20 with
-only Silero's state reset, the probe of ``sq-drop20-vadonly``), the share of the clip's
+only Silero's state reset, the probe of ``sq-drop20-vadonly``; ``20-sure``: only after a second
+of VAD probabilities under 0.1, ``sq-drop20-sure``), the share of the clip's
 speech (its samples that the default analysis of the clip alone, at its own level, calls
 speech) still called speech after the noise, and the share of the noise called speech.
 
@@ -23,8 +24,8 @@ from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises
 
 
-def speech_mask(x: np.ndarray, options: sq.AnalyzeOptions, restart_gain: bool = True):
-    with gain_restart_probe(restart_gain):
+def speech_mask(x: np.ndarray, options: sq.AnalyzeOptions, setting: str = ""):
+    with gain_restart_probe(not setting.endswith("-vadonly"), setting.endswith("-sure")):
         a = sq.analyze(x, options, sample_rate=sq.SAMPLE_RATE)
     mask = np.zeros(len(x), bool)
     for s in a.segments:
@@ -73,10 +74,9 @@ def main() -> None:
             noise = at_dbfs(np.resize(pool, n), args.noise_dbfs)
             for d in settings:
                 o = sq.AnalyzeOptions(vad_reset_drop_db=float(d.split("-")[0]))
-                gain = not d.endswith("-vadonly")
-                own = speech_mask(np.concatenate([noise, x]), o, gain)
+                own = speech_mask(np.concatenate([noise, x]), o, d)
                 quiet_x = x * 10 ** (-args.quieter_db / 20)
-                quiet = speech_mask(np.concatenate([noise, quiet_x]), o, gain)
+                quiet = speech_mask(np.concatenate([noise, quiet_x]), o, d)
                 sums[d] += (
                     (own[n:] & ref).sum(),
                     (quiet[n:] & ref).sum(),

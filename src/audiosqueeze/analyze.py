@@ -143,6 +143,10 @@ class Analyzer:
     [('silence', 0, 16000)]
     """
 
+    #: ``vad_reset_drop_db`` resets only after a second whose VAD probabilities all stay under
+    #: this (1.0: any non-speech, as ``release_threshold`` already requires)
+    drop_quiet_prob = 1.0
+
     def __init__(self, options: AnalyzeOptions | None = None, vad=None):
         self.options = options or AnalyzeOptions()
         o = self.options
@@ -177,6 +181,7 @@ class Analyzer:
         self._prev_mag: np.ndarray | None = None
         self._quiet_run = 0  # frames of unbroken non-speech the VAD state has seen
         self._recent = np.zeros(0)  # the levels of the last _DROP_FRAMES frames
+        self._recent_probs = np.zeros(0, np.float32)  # and their VAD probabilities
         self._next_out = 0
         # the open segment: label, first frame, and its parts as (block, offset, frames)
         self._open: tuple[bool, int, list[tuple[np.ndarray, int, int]]] | None = None
@@ -261,13 +266,16 @@ class Analyzer:
         (``vad_reset_drop_db``) the VAD's state and the gain's envelope start afresh. Where that
         may happen depends on levels alone, so the frames go in steps that end there, and
         whether it does on the VAD's earlier frames: never on chunking."""
-        steps = self._drops(level) if self._drop else []
+        if not self._drop:
+            return self._vad(self._gain.process(frames, level, floor))
         out, i = [], 0
-        for k in [*steps, len(frames)]:
+        for k in [*self._drops(level), len(frames)]:
             if k > i:
                 out.append(self._vad(self._gain.process(frames[i:k], level[i:k], floor[i:k])))
+                self._recent_probs = np.concatenate([self._recent_probs, out[-1]])[-_DROP_FRAMES:]
                 i = k
-            if k < len(frames) and self._quiet_run >= _DROP_FRAMES:
+            sure = len(self._recent_probs) and self._recent_probs.max() < self.drop_quiet_prob
+            if k < len(frames) and self._quiet_run >= _DROP_FRAMES and sure:
                 self.vad.reset()
                 self._gain.restart()
                 self._quiet_run = 0

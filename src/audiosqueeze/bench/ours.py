@@ -51,7 +51,8 @@
   ``AnalyzeOptions(vad_reset_drop_db=)`` 0 (never) or 20: Silero's state and the gain's
   envelope start afresh where loud non-speech ends; ``sq-drop20-vadonly``: the same with only
   Silero's state reset (the gain's envelope goes on: the probe of which half costs words in
-  babble).
+  babble); ``sq-drop20-sure``: both halves, only after a second the VAD was sure was not
+  speech (every probability under 0.1: noise, not babble).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -156,6 +157,7 @@ QUIET = {
     "sq-drop0": (0.0, {"vad_reset_drop_db": 0.0}),
     "sq-drop20": (0.0, {"vad_reset_drop_db": 20.0}),
     "sq-drop20-vadonly": (0.0, {"vad_reset_drop_db": 20.0}),
+    "sq-drop20-sure": (0.0, {"vad_reset_drop_db": 20.0}),
 }
 OURS = (
     *RATES,
@@ -253,18 +255,22 @@ def room_tone(samples: np.ndarray, spans: np.ndarray, *, seed: int = 0) -> np.nd
 
 
 @contextlib.contextmanager
-def gain_restart_probe(on: bool):
-    """With ``on`` False, ``vad.LevelGain.restart`` does nothing while inside (a probe only:
-    the bench runs one compression at a time)."""
+def gain_restart_probe(on: bool, sure: bool = False):
+    """Probes of ``vad_reset_drop_db`` (the bench runs one compression at a time): with ``on``
+    False ``vad.LevelGain.restart`` does nothing while inside; with ``sure`` the reset waits for
+    a second of VAD probabilities all under 0.1 (``Analyzer.drop_quiet_prob``)."""
+    from audiosqueeze.analyze import Analyzer
     from audiosqueeze.vad import LevelGain
 
-    original = LevelGain.restart
+    original, quiet = LevelGain.restart, Analyzer.drop_quiet_prob
     if not on:
         LevelGain.restart = lambda self: None
+    if sure:
+        Analyzer.drop_quiet_prob = 0.1
     try:
         yield
     finally:
-        LevelGain.restart = original
+        LevelGain.restart, Analyzer.drop_quiet_prob = original, quiet
 
 
 def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
@@ -324,7 +330,8 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         gain_db, fields = QUIET[method]
         options = sq.AnalyzeOptions(**fields)
         scale = np.float32(10 ** (gain_db / 20))
-        with warnings.catch_warnings(), gain_restart_probe(method != "sq-drop20-vadonly"):
+        probe = gain_restart_probe(method != "sq-drop20-vadonly", method == "sq-drop20-sure")
+        with warnings.catch_warnings(), probe:
             warnings.simplefilter("ignore", sq.QuietInputWarning)  # the quiet input is the point
             r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
         r = dataclasses.replace(r, audio=r.audio / scale)
