@@ -26,6 +26,19 @@ def test_none_is_the_input():
     assert out.timemap.to_original(2.5) == pytest.approx(2.5)
 
 
+def test_dithers_add_seeded_noise_at_minus_90_dbfs_and_nothing_else():
+    x = _x()
+    outs = {m: apply(m, x) for m in ("dither-1", "dither-2", "dither-3")}
+    for out in outs.values():
+        added = out.samples.astype(np.float64) - x
+        assert len(out.samples) == len(x) and out.edited.shape == (0, 2)
+        assert 20 * np.log10(np.sqrt(np.mean(added**2))) == pytest.approx(-90.0, abs=0.2)
+        assert out.timemap.to_original(2.5) == pytest.approx(2.5)
+    assert not np.array_equal(outs["dither-1"].samples, outs["dither-2"].samples)
+    assert np.array_equal(apply("dither-1", x).samples, outs["dither-1"].samples)  # seeded
+    assert "dither-1" not in DEFAULT_METHODS
+
+
 @needs_ffmpeg
 @pytest.mark.parametrize("speed", ["1.25", "1.5", "2.0"])
 def test_ffmpeg_atempo_speeds_up_uniformly(speed):

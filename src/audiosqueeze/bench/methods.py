@@ -7,6 +7,9 @@
   -35 dB and longer than 0.5 s is cut, leading silence too.
 - ``fw-vad``: faster-whisper's own VAD filter: ``get_speech_timestamps`` and
   ``collect_chunks`` with their defaults (Silero v6, 2 s minimum silence, 400 ms padding).
+- ``dither-1`` ... ``dither-3``: the original plus white noise at :data:`DITHER_DBFS` (RMS,
+  seeded by the number): no shorter, and no change anyone could hear, so how far a
+  recogniser's words move on them is the noise floor of every ΔWER (not run by default).
 - ours (:mod:`audiosqueeze.bench.ours`): ``sq-0.25`` ... ``sq-1.0`` (:func:`audiosqueeze.compress`
   at that rate, defaults otherwise), ``sq-default`` (every default), ``sq-default-skip`` (no
   call where the library finds no speech) and the pause-treatment ablation ``sq-nsgain0``,
@@ -32,8 +35,12 @@ from ..units import SAMPLE_RATE
 from .ours import OURS, PAUSES_SPEED_DEFAULT, RATES, run_ours
 
 BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
+#: The original with inaudible seeded noise added: how much the words move on no real change.
+DITHERS = ("dither-1", "dither-2", "dither-3")
+#: Level of the ``dither-*`` noise (RMS).
+DITHER_DBFS = -90.0
 #: Every method, in report order.
-METHODS = BASELINES + OURS
+METHODS = BASELINES + DITHERS + OURS
 #: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
 DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
 TRIM_FILTER = (
@@ -119,6 +126,12 @@ def fw_vad(samples: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
     return np.concatenate(audio).astype(np.float32), chunks
 
 
+def dither(samples: np.ndarray, seed: int) -> np.ndarray:
+    """``samples`` plus white noise at :data:`DITHER_DBFS` RMS from ``seed``."""
+    noise = np.random.default_rng(seed).standard_normal(len(samples)) * 10 ** (DITHER_DBFS / 20)
+    return (samples + noise).astype(np.float32)
+
+
 def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
     """Run ``method`` on 16 kHz mono ``samples`` (``analysis``: a reusable ``sq.analyze``)."""
     n = len(samples)
@@ -132,6 +145,8 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
         tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
     elif method == "trim":
         out, tm, edited = _ffmpeg(samples, TRIM_FILTER), None, whole
+    elif method in DITHERS:
+        out, tm, edited = dither(samples, int(method[7:])), TimeMap.identity(n), none
     elif method == "fw-vad":
         out, chunks = fw_vad(samples)
         tm, edited = _chunks_map(chunks, n), _complement(chunks, n)
