@@ -166,6 +166,46 @@ def test_quiet_speech_after_loud_noise_is_heard_once_the_noise_ends(chunk):
     assert not any(s.kind == "speech" for s in without_gain)
 
 
+class UnsureOfNoiseVAD(DeafAfterNoiseVAD):
+    """As DeafAfterNoiseVAD, but it gives the loud noise a probability of 0.2: non-speech
+    (under the 0.35 release threshold), yet not the sure kind."""
+
+    def process(self, frames):
+        out = super().process(frames)
+        out[level_db(frames) > -35.0] = 0.2
+        return out
+
+
+@pytest.mark.parametrize("chunk", [1000, 10**9])
+def test_the_sure_probe_resets_only_after_noise_the_vad_was_sure_of(chunk, monkeypatch):
+    from audiosqueeze.analyze import Analyzer as A
+
+    x = noise_then_quiet_speech()
+
+    def speech(vad):
+        return [s for s in segments(x, vad, chunk, vad_reset_drop_db=20.0) if s.kind == "speech"]
+
+    assert len(speech(UnsureOfNoiseVAD())) == 1  # any non-speech counts by default
+    monkeypatch.setattr(A, "drop_quiet_prob", 0.1)
+    assert speech(UnsureOfNoiseVAD()) == []  # 0.2 is not sure enough: no reset, still deaf
+    assert len(speech(DeafAfterNoiseVAD())) == 1  # probability 0 is
+
+
+def test_the_bench_probe_switches_the_reset_halves_and_puts_them_back():
+    from audiosqueeze.analyze import Analyzer as A
+    from audiosqueeze.bench.ours import gain_restart_probe
+
+    g = LevelGain()
+    scaled(g, frames_at([-20.0]))  # an envelope at -20 dBFS
+    with gain_restart_probe(False, sure=True):
+        assert A.drop_quiet_prob == 0.1
+        g.restart()
+        assert gains_of(g, frames_at([-60.0]))[0] == pytest.approx(0.0, abs=0.1)  # kept
+    assert A.drop_quiet_prob == 1.0
+    g.restart()
+    assert gains_of(g, frames_at([-60.0]))[0] == pytest.approx(15.0, abs=0.1)  # forgot it
+
+
 def test_drops_are_frames_far_under_a_loud_second_before_them():
     an = Analyzer(AnalyzeOptions(vad="energy", vad_reset_drop_db=20.0), vad=DeafAfterNoiseVAD())
     assert an._drop == 20.0

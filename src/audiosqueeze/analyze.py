@@ -274,7 +274,7 @@ class Analyzer:
                 out.append(self._vad(self._gain.process(frames[i:k], level[i:k], floor[i:k])))
                 self._recent_probs = np.concatenate([self._recent_probs, out[-1]])[-_DROP_FRAMES:]
                 i = k
-            sure = len(self._recent_probs) and self._recent_probs.max() < self.drop_quiet_prob
+            sure = len(self._recent_probs) > 0 and self._recent_probs.max() < self.drop_quiet_prob
             if k < len(frames) and self._quiet_run >= _DROP_FRAMES and sure:
                 self.vad.reset()
                 self._gain.restart()
