@@ -21,22 +21,35 @@ TSM_METHODS = ("wsola", "rubberband", "signalsmith", "audiotsm")
 WSOLA_FRAME = FRAME_SAMPLES
 WSOLA_HOP = WSOLA_FRAME // 2
 WSOLA_TOLERANCE = SAMPLE_RATE // 100
-_WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WSOLA_FRAME) / WSOLA_FRAME)).astype(np.float32)
 
 
-def wsola(x: np.ndarray, out_samples: int, lead: int = 0, trail: int = 0) -> np.ndarray:
-    """Time-scale ``x[lead:len(x)-trail]`` to ``out_samples`` samples at one speed with WSOLA."""
+def _hann(frame: int) -> np.ndarray:
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame) / frame)).astype(np.float32)
+
+
+_WINDOW = _hann(WSOLA_FRAME)
+
+
+def wsola(x: np.ndarray, out_samples: int, lead: int = 0, trail: int = 0, **shape) -> np.ndarray:
+    """Time-scale ``x[lead:len(x)-trail]`` to ``out_samples`` samples at one speed with WSOLA
+    (``shape``: as :func:`wsola_curve`)."""
     n = len(x) - lead - trail
-    return wsola_curve(x, np.array([0, n]), np.array([0, out_samples]), lead, trail)
+    return wsola_curve(x, np.array([0, n]), np.array([0, out_samples]), lead, trail, **shape)
 
 
 def wsola_curve(
-    x: np.ndarray, in_knots: np.ndarray, out_knots: np.ndarray, lead: int = 0, trail: int = 0
+    x: np.ndarray,
+    in_knots: np.ndarray,
+    out_knots: np.ndarray,
+    lead: int = 0,
+    trail: int = 0,
+    **shape,
 ) -> np.ndarray:
     """Variable-rate WSOLA: time-scale ``x[lead:len(x)-trail]`` so that input position
     ``in_knots[i]`` lands at output position ``out_knots[i]`` (both increasing, from 0 to the
     core's length and to the output length), linearly in between: a :class:`CurveWSOLA` given
     the whole map and the whole input at once (the renderer feeds one piece at a time).
+    ``shape``: :class:`CurveWSOLA`'s ``frame``, ``tolerance`` and ``normalised``.
     """
     in_knots = np.asarray(in_knots, np.float64)
     out_knots = np.asarray(out_knots, np.float64)
@@ -53,7 +66,7 @@ def wsola_curve(
         or np.any(np.diff(out_knots) <= 0)
     ):
         raise OptionsError(f"cannot stretch {n} samples to {out_samples}")
-    w = CurveWSOLA(lead)
+    w = CurveWSOLA(lead, **shape)
     for i in range(1, len(in_knots)):
         w.extend(in_knots[i] - in_knots[i - 1], out_knots[i] - out_knots[i - 1])
     return w.render(np.asarray(x, np.float32), 0, len(x), final=True)
@@ -74,10 +87,27 @@ class CurveWSOLA:
     and the input it may read has arrived, and an output sample is returned once every frame
     that overlaps it is made, so the output does not depend on how the map and the input were
     split into pieces: :func:`wsola_curve` is this class given everything at once.
+
+    ``frame`` (samples; the hop is half of it), ``tolerance`` (samples) and ``normalised``
+    (the search divides the correlation by the candidate's energy) shape the WSOLA; the
+    renderer uses the defaults, the others are for ``benchmarks``' probes of the shape.
     """
 
-    def __init__(self, lead: int = 0):
+    def __init__(
+        self,
+        lead: int = 0,
+        *,
+        frame: int = WSOLA_FRAME,
+        tolerance: int = WSOLA_TOLERANCE,
+        normalised: bool = False,
+    ):
+        frame, tolerance = int(frame), int(tolerance)
+        if frame < 4 or frame % 2 or tolerance < 0:
+            raise OptionsError(f"bad WSOLA shape: frame {frame}, tolerance {tolerance} samples")
         self.lead = int(lead)
+        self.frame, self.hop, self.tolerance = frame, frame // 2, tolerance
+        self.normalised = bool(normalised)
+        self._window = _WINDOW if frame == WSOLA_FRAME else _hann(frame)
         self._in, self._out = [0.0], [0.0]
         self._k = 0  # next frame to make
         self._prev = 0  # where the previous frame was read
@@ -116,7 +146,7 @@ class CurveWSOLA:
         arrived, up to the map's end plus ``WSOLA_FRAME + WSOLA_TOLERANCE``. With ``final``
         the map is complete and ``limit`` is where the input handed over ends (positions
         beyond it read as zeros, as do those before 0), and the rest of the output comes."""
-        tol, hop, frame = WSOLA_TOLERANCE, WSOLA_HOP, WSOLA_FRAME
+        tol, hop, frame = self.tolerance, self.hop, self.frame
         if len(self._in) < 2:
             if final:
                 raise OptionsError("cannot stretch an empty map")
@@ -140,7 +170,7 @@ class CurveWSOLA:
                 y[a - p : b - p] = x[a - x_off : b - x_off]
             return y
 
-        correlate, argmax, window = np.correlate, np.argmax, _WINDOW
+        correlate, argmax, window, norm = np.correlate, np.argmax, self._window, self.normalised
         k, prev, floor = k0, self._prev, self._floor
         for nom in noms:
             if not final and max(nom + tol, prev + hop) > lead_max:
@@ -150,7 +180,11 @@ class CurveWSOLA:
             else:
                 template = read(prev + hop, frame)
                 region = read(nom - tol, frame + 2 * tol)
-                pos = nom - tol + int(argmax(correlate(region, template, mode="valid")))
+                c = correlate(region, template, mode="valid")
+                if norm:
+                    e = np.concatenate([[0.0], np.cumsum(region.astype(np.float64) ** 2)])
+                    c = c / np.sqrt(e[frame:] - e[:-frame] + 1e-9)
+                pos = nom - tol + int(argmax(c))
             i = k * hop - acc0
             if i + frame > len(acc):
                 acc, wsum = self._grow(i + frame)
@@ -166,9 +200,9 @@ class CurveWSOLA:
     def _nominal(self, k0: int, n_frames: int, final: bool, limit: int) -> list[int]:
         """Nominal read positions (frame starts) of frames ``k0 .. n_frames - 1`` that the map
         covers (all of them with ``final``: past the map's end at its last speed)."""
-        half = WSOLA_FRAME // 2
+        half = self.frame // 2
         knots_in, knots_out = np.array(self._in), np.array(self._out)
-        centres = np.arange(k0, n_frames, dtype=np.int64) * WSOLA_HOP
+        centres = np.arange(k0, n_frames, dtype=np.int64) * self.hop
         inside = int(np.searchsorted(centres, knots_out[-1], side="right"))
         nominal = np.interp(centres[:inside], knots_out, knots_in)
         if final and inside < len(centres):
@@ -177,7 +211,7 @@ class CurveWSOLA:
             nominal = np.concatenate([nominal, beyond])
         noms = self.lead - half + np.round(nominal).astype(np.int64)
         if final:
-            noms = np.minimum(np.maximum(noms, -(half + WSOLA_FRAME)), limit + half)
+            noms = np.minimum(np.maximum(noms, -(half + self.frame)), limit + half)
         return noms.tolist()
 
     def _grow(self, need: int) -> tuple[np.ndarray, np.ndarray]:
@@ -188,7 +222,7 @@ class CurveWSOLA:
 
     def _emit(self, out_total: int, final: bool) -> np.ndarray:
         """The output samples every frame that overlaps them has been added to."""
-        half, hop = WSOLA_FRAME // 2, WSOLA_HOP
+        half, hop = self.frame // 2, self.hop
         ready = out_total if final else max(self.emitted, min(self._k * hop - half, out_total))
         a, b = self.emitted + half - self._acc0, ready + half - self._acc0
         y = self._acc[a:b] / np.maximum(self._wsum[a:b], 1e-3)

@@ -10,6 +10,10 @@
 - ``dither-1`` ... ``dither-3``: the original plus white noise at :data:`DITHER_DBFS` (RMS,
   seeded by the number): no shorter, and no change anyone could hear, so how far a
   recogniser's words move on them is the noise floor of every ΔWER (not run by default).
+- ``wsola-1.25-f32-t10`` and the like: the whole file sped up 1.25x by our own WSOLA with a
+  ``f``-ms frame, a ``t``-ms search tolerance and, with ``-n``, the correlation divided by the
+  candidate's energy (:data:`WSOLA_PROBE`; ``f32-t10`` is the renderer's): the probe of
+  whether the WSOLA's shape changes what a recogniser loses (not run by default).
 - ours (:mod:`audiosqueeze.bench.ours`): ``sq-0.25`` ... ``sq-1.0`` (:func:`audiosqueeze.compress`
   at that rate, defaults otherwise), ``sq-default`` (every default), ``sq-default-skip`` (no
   call where the library finds no speech) and the pause-treatment ablation ``sq-nsgain0``,
@@ -31,7 +35,8 @@ import numpy as np
 
 from ..errors import MissingDependencyError, OptionsError
 from ..timemap import TimeMap
-from ..units import SAMPLE_RATE
+from ..tsm import wsola
+from ..units import SAMPLE_RATE, ms_to_samples
 from .ours import OURS, PAUSES_SPEED_DEFAULT, RATES, run_ours
 
 BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
@@ -39,8 +44,22 @@ BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
 DITHERS = ("dither-1", "dither-2", "dither-3")
 #: Level of the ``dither-*`` noise (RMS).
 DITHER_DBFS = -90.0
+#: The WSOLA shape probe: (speed, frame ms, tolerance ms, normalised) of each method.
+WSOLA_PROBE = {
+    f"wsola-1.25-f{f}-t{t}{'-n' if n else ''}": (1.25, f, t, n)
+    for f, t, n in (
+        (32, 10, False),
+        (20, 10, False),
+        (48, 10, False),
+        (64, 10, False),
+        (32, 5, False),
+        (32, 16, False),
+        (32, 10, True),
+        (48, 16, True),
+    )
+}
 #: Every method, in report order.
-METHODS = BASELINES + DITHERS + OURS
+METHODS = BASELINES + DITHERS + tuple(WSOLA_PROBE) + OURS
 #: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
 DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
 TRIM_FILTER = (
@@ -147,6 +166,12 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
         out, tm, edited = _ffmpeg(samples, TRIM_FILTER), None, whole
     elif method in DITHERS:
         out, tm, edited = dither(samples, int(method[7:])), TimeMap.identity(n), none
+    elif method in WSOLA_PROBE:
+        speed, frame_ms, tol_ms, normalised = WSOLA_PROBE[method]
+        frame, tol = ms_to_samples(frame_ms), ms_to_samples(tol_ms)
+        shape = {"frame": frame, "tolerance": tol, "normalised": normalised}
+        out = wsola(samples, int(round(n / speed)), **shape)
+        tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
     elif method == "fw-vad":
         out, chunks = fw_vad(samples)
         tm, edited = _chunks_map(chunks, n), _complement(chunks, n)
