@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 import audiosqueeze as sq
-from audiosqueeze.bench.methods import DEFAULT_METHODS, METHODS, _chunks_map, _complement, apply
+from audiosqueeze.bench.methods import (
+    DEFAULT_METHODS,
+    METHODS,
+    WSOLA_PROBE,
+    _chunks_map,
+    _complement,
+    apply,
+)
 from audiosqueeze.errors import OptionsError
+from audiosqueeze.tsm import stretch, wsola
 from conftest import needs_silero, silence, tone
 
 needs_ffmpeg = pytest.mark.skipif(
@@ -37,6 +45,20 @@ def test_dithers_add_seeded_noise_at_minus_90_dbfs_and_nothing_else():
     assert not np.array_equal(outs["dither-1"].samples, outs["dither-2"].samples)
     assert np.array_equal(apply("dither-1", x).samples, outs["dither-1"].samples)  # seeded
     assert "dither-1" not in DEFAULT_METHODS
+
+
+def test_wsola_probe_is_our_wsola_at_one_speed_with_its_shape():
+    x = _x()
+    n_out = int(round(len(x) / 1.25))
+    ref = apply("wsola-1.25-f32-t10", x)
+    assert np.array_equal(ref.samples, stretch(x, n_out))  # the renderer's own shape
+    assert ref.timemap.to_original(4.0) == pytest.approx(5.0)
+    assert np.array_equal(ref.edited, [[0, len(x)]])
+    others = [m for m in WSOLA_PROBE if m != "wsola-1.25-f32-t10"]
+    assert len(others) == 7 and not set(WSOLA_PROBE) & set(DEFAULT_METHODS)
+    wide = apply("wsola-1.25-f48-t16-n", x).samples
+    assert len(wide) == n_out and not np.array_equal(wide, ref.samples)
+    assert np.array_equal(wide, wsola(x, n_out, frame=768, tolerance=256, normalised=True))
 
 
 @needs_ffmpeg

@@ -9,7 +9,9 @@ from audiosqueeze.tsm import (
     WSOLA_FRAME,
     WSOLA_TOLERANCE,
     CurveWSOLA,
+    best_lag,
     stretch,
+    wsola,
     wsola_curve,
 )
 
@@ -138,3 +140,62 @@ def test_curve_wsola_output_comes_before_the_map_is_complete():
     assert np.array_equal(np.concatenate([y, rest]), whole)
     with pytest.raises(OptionsError, match="empty"):
         CurveWSOLA(0).render(x, 0, len(x), final=True)
+
+
+def test_best_lag_finds_the_planted_copy_and_normalising_ignores_loudness():
+    rng = np.random.default_rng(3)
+    template = rng.standard_normal(256).astype(np.float32)
+    region = np.zeros(800, np.float32)
+    region[30:286] = 0.1 * template  # a quiet exact copy at lag 30
+    region[400:656] = template + 3.0 * rng.standard_normal(256).astype(np.float32)  # loud, noisy
+    assert best_lag(region, template) == 400  # raw correlation follows the loud one
+    assert best_lag(region, template, normalised=True) == 30  # the shape that fits
+    quiet = np.zeros(512, np.float32)
+    quiet[77:333] = template
+    assert best_lag(quiet, template) == best_lag(quiet, template, normalised=True) == 77
+
+
+SHAPES = [
+    {"frame": 320, "tolerance": 160},
+    {"frame": 1024, "tolerance": 80},
+    {"frame": 512, "tolerance": 160, "normalised": True},
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_other_wsola_shapes_keep_order_pitch_and_length(shape):
+    freqs = [300.0, 500.0, 700.0, 900.0]
+    x = tone_sequence(freqs, 0.5)
+    n_out = int(round(len(x) / 1.25))
+    y = wsola(x, n_out, **shape)
+    assert len(y) == n_out and not np.array_equal(y, wsola(x, n_out))
+    quarter = n_out // 4
+    got = [
+        dominant_hz(y[i * quarter + quarter // 4 : (i + 1) * quarter - quarter // 4])
+        for i in range(4)
+    ]
+    assert got == pytest.approx(freqs, abs=12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_other_wsola_shapes_fed_piece_by_piece_equal_one_shot(shape):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(20_000).astype(np.float32)
+    in_knots, out_knots = [0, 7000, 20_000], [0, 5000, 15_000]
+    whole = wsola_curve(x, in_knots, out_knots, **shape)
+    w, got = CurveWSOLA(0, **shape), []
+    context = shape["frame"] + shape["tolerance"]
+    for i in (1, 2):
+        w.extend(in_knots[i] - in_knots[i - 1], out_knots[i] - out_knots[i - 1])
+        limit = min(len(x), in_knots[i] + context)
+        lo = w.next_read()
+        got.append(w.render(x[lo:limit], lo, limit, final=False))
+    lo = w.next_read()
+    got.append(w.render(x[lo:], lo, len(x), final=True))
+    assert np.array_equal(np.concatenate(got), whole)
+
+
+@pytest.mark.parametrize("frame, tolerance", [(3, 10), (0, 10), (511, 10), (512, -1)])
+def test_bad_wsola_shape_is_refused(frame, tolerance):
+    with pytest.raises(OptionsError, match=f"frame {frame}, tolerance {tolerance}"):
+        CurveWSOLA(0, frame=frame, tolerance=tolerance)

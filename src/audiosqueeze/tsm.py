@@ -72,6 +72,18 @@ def wsola_curve(
     return w.render(np.asarray(x, np.float32), 0, len(x), final=True)
 
 
+def best_lag(region: np.ndarray, template: np.ndarray, normalised: bool = False) -> int:
+    """Where in ``region`` ``template`` fits best: the lag of the largest cross-correlation,
+    divided by the candidate's own energy when ``normalised`` (so a louder stretch that merely
+    correlates does not beat a quieter one of the same shape)."""
+    c = np.correlate(region, template, mode="valid")
+    if normalised:
+        e = np.concatenate([[0.0], np.cumsum(region.astype(np.float64) ** 2)])
+        n = len(template)
+        c = c / np.sqrt(e[n:] - e[:-n] + 1e-9)
+    return int(np.argmax(c))
+
+
 class CurveWSOLA:
     """Variable-rate WSOLA, fed the map one piece at a time and the input as it arrives.
 
@@ -170,7 +182,7 @@ class CurveWSOLA:
                 y[a - p : b - p] = x[a - x_off : b - x_off]
             return y
 
-        correlate, argmax, window, norm = np.correlate, np.argmax, self._window, self.normalised
+        window, norm = self._window, self.normalised
         k, prev, floor = k0, self._prev, self._floor
         for nom in noms:
             if not final and max(nom + tol, prev + hop) > lead_max:
@@ -180,11 +192,7 @@ class CurveWSOLA:
             else:
                 template = read(prev + hop, frame)
                 region = read(nom - tol, frame + 2 * tol)
-                c = correlate(region, template, mode="valid")
-                if norm:
-                    e = np.concatenate([[0.0], np.cumsum(region.astype(np.float64) ** 2)])
-                    c = c / np.sqrt(e[frame:] - e[:-frame] + 1e-9)
-                pos = nom - tol + int(argmax(c))
+                pos = nom - tol + best_lag(region, template, norm)
             i = k * hop - acc0
             if i + frame > len(acc):
                 acc, wsum = self._grow(i + frame)
