@@ -8,6 +8,13 @@ Per dataset and recogniser, over the utterances that have a row for every method
 reduction (Gemini), WER before and after, ΔWER in points with its paired bootstrap 95 % CI.
 ``--by-utterance`` adds each utterance's substitutions / deletions / insertions per method
 (for forensics: which recordings the errors come from).
+
+``--dither-mean`` adds ``METHOD@dmean`` for every method run at several dithers (``METHOD@d1``,
+``METHOD@d2``, ...): per utterance, the mean of its word counts over those dithers. With
+``--base none@dmean`` ΔWER is taken against the original's mean over the same dithers, so a
+comparison of settings does not hang on one decoding of one recording:
+
+    python benchmarks/bench_table.py RUN --dither-mean --base none@dmean
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from audiosqueeze import evaluate as ev
+from audiosqueeze.bench.methods import split_dithered
 from audiosqueeze.bench.report import read_rows
 
 
@@ -33,6 +41,10 @@ def main() -> None:
     ap.add_argument("--rename", action="append", default=[], help="OLD=NEW (all files)")
     ap.add_argument("--resamples", type=int, default=2000)
     ap.add_argument("--by-utterance", action="store_true", help="also S / D / I per utterance")
+    ap.add_argument(
+        "--dither-mean", action="store_true", help="add METHOD@dmean: the mean over METHOD@dK"
+    )
+    ap.add_argument("--base", default="none", help="the method ΔWER is taken against")
     args = ap.parse_args()
     rename = dict(x.split("=", 1) for x in args.rename)
     by: dict[tuple, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
@@ -40,11 +52,14 @@ def main() -> None:
         for r in rows_of(f, rename):
             by[(r["dataset"], r["asr"])][r["method"]][r["id"]] = r
     for (ds, asr), methods in sorted(by.items()):
-        if "none" not in methods:
+        if args.dither_mean:
+            methods.update(dither_means(methods))
+        if args.base not in methods:
             continue
         ids = sorted(set.intersection(*(set(v) for v in methods.values())))
-        base = [ev.Counts(*methods["none"][i]["words"]) for i in ids]
-        print(f"\n{ds}, {asr}: {len(ids)} utterances, {sum(c.ref for c in base)} words\n")
+        base = [ev.Counts(*methods[args.base][i]["words"]) for i in ids]
+        words = sum(c.ref for c in base)
+        print(f"\n{ds}, {asr}: {len(ids)} utterances, {words:g} words; ΔWER against {args.base}\n")
         print("| method | tokens removed | WER | ΔWER [95 % CI] |")
         print("| --- | ---: | ---: | --- |")
         rows = []
@@ -65,13 +80,38 @@ def main() -> None:
             print("| --- | ---: |" + " --- |" * len(order))
             for i in ids:
                 cells = [utterance_cell(methods[m][i]["words"]) for m in order]
-                print(f"| {i} | {methods['none'][i]['words'][0]} | " + " | ".join(cells) + " |")
+                ref = methods[args.base][i]["words"][0]
+                print(f"| {i} | {ref:g} | " + " | ".join(cells) + " |")
+
+
+def dither_means(methods: dict[str, dict[str, dict]]) -> dict[str, dict[str, dict]]:
+    """``METHOD@dmean`` for each method with two or more ``@dK`` runs: per utterance (those
+    with a row at every one of its dithers), the mean word counts and tokens."""
+    runs: dict[str, list[dict[str, dict]]] = defaultdict(list)
+    for m, got in methods.items():
+        base, k = split_dithered(m)
+        if k is not None:
+            runs[base].append(got)
+    out = {}
+    for base, gots in runs.items():
+        if len(gots) < 2:
+            continue
+        ids = set.intersection(*(set(g) for g in gots))
+        out[f"{base}@dmean"] = {
+            i: {
+                "words": [sum(g[i]["words"][j] for g in gots) / len(gots) for j in range(5)],
+                "gemini_before": gots[0][i]["gemini_before"],
+                "gemini_after": sum(g[i]["gemini_after"] for g in gots) / len(gots),
+            }
+            for i in ids
+        }
+    return out
 
 
 def utterance_cell(words) -> str:
     """``S / D / I`` of one utterance's word counts (``evaluate.Counts`` fields)."""
     c = ev.Counts(*words)
-    return f"{c.sub} / {c.dele} / {c.ins}"
+    return f"{c.sub:g} / {c.dele:g} / {c.ins:g}"
 
 
 if __name__ == "__main__":

@@ -141,6 +141,9 @@ def test_score_counts_words_planted_in_gaps():
 def test_options_are_checked(tmp_path):
     with pytest.raises(OptionsError, match="'sq-2'"):
         BenchOptions(data=tmp_path, out=tmp_path, methods=("sq-2",))
+    with pytest.raises(OptionsError, match="'sq-0.5@d0'"):
+        BenchOptions(data=tmp_path, out=tmp_path, methods=("sq-0.5@d0",))
+    assert BenchOptions(data=tmp_path, out=tmp_path, methods=("sq-0.5@d3",)).methods
     with pytest.raises(OptionsError, match="'val'"):
         BenchOptions(data=tmp_path, out=tmp_path, split="val")
 

@@ -36,10 +36,40 @@ def test_table_and_by_utterance(tmp_path, monkeypatch, capsys):
     )
     bt.main()
     out = capsys.readouterr().out
-    assert "ls, tiny: 2 utterances, 20 words" in out
+    assert "ls, tiny: 2 utterances, 20 words; ΔWER against none" in out
     # m: 11 errors against 1 in 20 words, half the tokens
     assert "| m | 50.0 % | 55.00 | +50.00 [" in out
     assert "| u1 | 10 | 1 / 0 / 0 | 1 / 1 / 2 |" in out
     assert "| u2 | 10 | 0 / 0 / 0 | 0 / 7 / 0 |" in out
     assert "u3" not in out
     assert bt.utterance_cell([5, 1, 2, 1, 3]) == "2 / 1 / 3"
+
+
+def test_dither_mean_averages_each_utterance_over_its_dithers(tmp_path, monkeypatch, capsys):
+    bt = load_script("benchmarks/bench_table.py")
+    rows = [
+        _row("u1", "none", [10, 10, 0, 0, 0]),
+        _row("u2", "none", [10, 10, 0, 0, 0]),
+        _row("u1", "none@d1", [10, 10, 0, 0, 0]),
+        _row("u2", "none@d1", [10, 9, 1, 0, 0]),
+        _row("u1", "none@d2", [10, 10, 0, 0, 3]),  # one decoding loops
+        _row("u2", "none@d2", [10, 9, 1, 0, 0]),
+        _row("u1", "sq-0.5@d1", [10, 10, 0, 0, 0], after=50),
+        _row("u2", "sq-0.5@d1", [10, 8, 2, 0, 0], after=50),
+        _row("u1", "sq-0.5@d2", [10, 10, 0, 0, 1], after=70),
+        _row("u2", "sq-0.5@d2", [10, 8, 1, 1, 0], after=50),
+    ]
+    f = tmp_path / "rows.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    argv = ["bench_table.py", str(f), "--dither-mean", "--base", "none@dmean", "--by-utterance"]
+    monkeypatch.setattr(sys, "argv", argv + ["--resamples", "50"])
+    bt.main()
+    out = capsys.readouterr().out
+    assert "ΔWER against none@dmean" in out
+    # none@dmean: u1 1.5 errors, u2 1 -> 2.5 of 20; sq-0.5@dmean: u1 0.5, u2 2 -> 2.5 of 20
+    assert "| none@dmean | 0.0 % | 12.50 | +0.00 [" in out
+    assert "| sq-0.5@dmean | 45.0 % | 12.50 | +0.00 [" in out  # tokens (60 + 50) / 200 kept
+    assert "| none | 0.0 % | 0.00 | -12.50 [" in out
+    assert "| u1 | 10 |" in out and "0 / 0 / 1.5" in out and "1.5 / 0.5 / 0" in out
+    means = bt.dither_means({"x@d1": {"a": {"words": [1] * 5}}})  # one dither: no mean
+    assert means == {}

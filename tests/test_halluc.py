@@ -308,14 +308,15 @@ def test_bench_cli_takes_nonspeech_and_new_methods(tmp_path, monkeypatch):
 
     _bench_folder(tmp_path)
     monkeypatch.setattr(run, "load_asr", lambda name, **kw: NoiseHearer())
-    methods = "none,trim" if _ffmpeg() else "none"
+    methods = "none,none@d1,trim" if _ffmpeg() else "none,none@d1"
     args = ["--data", str(tmp_path), "--split", "test", "--datasets", "nonspeech",
             "--methods", methods, "--out", str(tmp_path / "o")]  # fmt: skip
     r = CliRunner().invoke(bench, args)
     assert r.exit_code == 0, r.output
     rows = (tmp_path / "o" / "results.jsonl").read_text().splitlines()
-    assert len(rows) == 4 * (2 if _ffmpeg() else 1)
-    assert "Hallucinations" in (tmp_path / "o" / "report.md").read_text()
+    assert len(rows) == 4 * (3 if _ffmpeg() else 2)
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "Hallucinations" in report and "| none@d1 |" in report
 
 
 def _ffmpeg():

@@ -13,6 +13,9 @@ from audiosqueeze.bench.methods import (
     _chunks_map,
     _complement,
     apply,
+    is_method,
+    report_order,
+    split_dithered,
 )
 from audiosqueeze.errors import OptionsError
 from audiosqueeze.tsm import stretch, wsola
@@ -45,6 +48,25 @@ def test_dithers_add_seeded_noise_at_minus_90_dbfs_and_nothing_else():
     assert not np.array_equal(outs["dither-1"].samples, outs["dither-2"].samples)
     assert np.array_equal(apply("dither-1", x).samples, outs["dither-1"].samples)  # seeded
     assert "dither-1" not in DEFAULT_METHODS
+
+
+def test_a_method_at_a_dither_runs_on_the_dithered_original():
+    x = _x()
+    out = apply("sq-0.5@d2", x)
+    assert out.method == "sq-0.5@d2"
+    assert np.array_equal(out.samples, apply("sq-0.5", apply("dither-2", x).samples).samples)
+    assert not np.array_equal(out.samples, apply("sq-0.5", x).samples)
+    assert np.array_equal(apply("none@d1", x).samples, apply("dither-1", x).samples)
+    assert split_dithered("pauses+speed-1.3@d9") == ("pauses+speed-1.3", 9)
+    for bad in ("sq-0.5@d0", "sq-0.5@d10", "sq-9@d1", "sq-0.5@x1", "@d1", "sq-0.5@d"):
+        assert not is_method(bad) and split_dithered(bad) == (bad, None)
+    assert report_order(["sq-0.5@d2", "none@d1", "sq-0.5", "none", "sq-0.5@d1"]) == [
+        "none",
+        "none@d1",
+        "sq-0.5",
+        "sq-0.5@d1",
+        "sq-0.5@d2",
+    ]
 
 
 def test_wsola_probe_is_our_wsola_at_one_speed_with_its_shape():

@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from ..datasets import DATA_ENV
-from .methods import DEFAULT_METHODS, METHODS
+from .methods import DEFAULT_METHODS, METHODS, is_method
 from .run import DEFAULT_DATASETS
 
 
 def _names(allowed):
     def parse(ctx, param, value):
         names = tuple(v.strip() for v in value.split(",") if v.strip())
-        bad = [n for n in names if allowed and n not in allowed]
+        bad = [n for n in names if allowed and not is_method(n)]
         if bad or not names:
             raise click.BadParameter(f"{','.join(bad) or value!r}; choose from {','.join(allowed)}")
         return names

@@ -22,7 +22,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import evaluate as ev
-from .methods import METHODS
+from .methods import report_order
 
 #: The policy without the pause treatment, and the treated variants compared with it.
 UNTREATED = "sq-nsgain0"
@@ -54,7 +54,7 @@ def nonspeech_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
     empty; ``category`` ``"all"`` pools the clips."""
     out = []
     for (dataset, asr), by_method in sorted(_groups(rows).items()):
-        methods = [m for m in METHODS if m in by_method]
+        methods = report_order(by_method)
         ids = _common(by_method, methods)
         first = [by_method[methods[0]][i] for i in ids] if ids else []
         if not ids or "none" not in by_method or any(r["ref"] for r in first):
@@ -114,7 +114,7 @@ def longform_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
     """One entry per (dataset, asr, method) of datasets with planted non-speech stretches."""
     out = []
     for (dataset, asr), by_method in sorted(_groups(rows).items()):
-        methods = [m for m in METHODS if m in by_method]
+        methods = report_order(by_method)
         ids = _common(by_method, methods)
         if not ids or "none" not in by_method or not by_method["none"][ids[0]].get("gaps"):
             continue
@@ -307,7 +307,7 @@ def plots(ns: list[dict], lf: list[dict], folder) -> list:
     for dataset in dict.fromkeys(s["dataset"] for s, *_ in series):
         ss = [x for x in series if x[0]["dataset"] == dataset]
         asrs = list(dict.fromkeys(s["asr"] for s, *_ in ss))
-        methods = [m for m in METHODS if any(s["method"] == m for s, *_ in ss)]
+        methods = report_order({s["method"] for s, *_ in ss})
         fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(methods) + 2), 4.5))
         width = 0.8 / len(asrs)
         for k, asr in enumerate(asrs):

@@ -10,6 +10,9 @@
 - ``dither-1`` ... ``dither-3``: the original plus white noise at :data:`DITHER_DBFS` (RMS,
   seeded by the number): no shorter, and no change anyone could hear, so how far a
   recogniser's words move on them is the noise floor of every ΔWER (not run by default).
+- ``METHOD@dK`` (``K`` from 1 to 9): ``METHOD`` run on the original plus ``dither-K``'s noise;
+  the mean over ``K`` of a setting's ΔWER, against the mean of ``none@dK``, does not hang on
+  one decoding of one recording (``benchmarks/bench_table.py --dither-mean``).
 - ``wsola-1.25-f32-t10`` and the like: the whole file sped up 1.25x by our own WSOLA with a
   ``f``-ms frame, a ``t``-ms search tolerance and, with ``-n``, the correlation divided by the
   candidate's energy (:data:`WSOLA_PROBE`; ``f32-t10`` is the renderer's): the probe of
@@ -26,6 +29,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import time
@@ -62,6 +66,33 @@ WSOLA_PROBE = {
 METHODS = BASELINES + DITHERS + tuple(WSOLA_PROBE) + OURS
 #: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
 DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
+#: ``METHOD@dK``: METHOD on the original plus dither K.
+DITHERED = "@d"
+
+
+def split_dithered(method: str) -> tuple[str, int | None]:
+    """``("sq-0.5", 2)`` for ``"sq-0.5@d2"``, ``(method, None)`` for a plain method."""
+    base, sep, k = method.rpartition(DITHERED)
+    if sep and len(k) == 1 and k in "123456789" and base in METHODS:
+        return base, int(k)
+    return method, None
+
+
+def is_method(method: str) -> bool:
+    """``method`` is one of :data:`METHODS`, or one of them followed by ``@d1`` ... ``@d9``."""
+    return split_dithered(method)[0] in METHODS
+
+
+def report_order(methods) -> list[str]:
+    """``methods`` in :data:`METHODS` order, each ``@dK`` variant after its plain method."""
+
+    def key(m: str) -> tuple[int, int]:
+        base, k = split_dithered(m)
+        return (METHODS.index(base) if base in METHODS else len(METHODS), k or 0)
+
+    return sorted(methods, key=key)
+
+
 TRIM_FILTER = (
     "silenceremove=start_periods=1:start_threshold=-35dB:"
     "stop_periods=-1:stop_duration=0.5:stop_threshold=-35dB"
@@ -153,6 +184,11 @@ def dither(samples: np.ndarray, seed: int) -> np.ndarray:
 
 def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
     """Run ``method`` on 16 kHz mono ``samples`` (``analysis``: a reusable ``sq.analyze``)."""
+    base, k = split_dithered(method)
+    if k is not None:
+        t0 = time.perf_counter()
+        out = apply(base, dither(samples, k))  # its own analysis: the input differs
+        return dataclasses.replace(out, method=method, seconds=time.perf_counter() - t0)
     n = len(samples)
     whole = np.array([[0, n]], np.int64)
     none = np.zeros((0, 2), np.int64)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import evaluate as ev
 from ..errors import AudioFileNotFoundError
-from .methods import METHODS
+from .methods import report_order
 
 
 def load_rows(folders: Iterable[str | Path]) -> list[dict]:
@@ -63,13 +63,13 @@ def _ratio(rows, num, den):
 
 
 def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
-    """One summary per (dataset, asr, method), ordered as :data:`METHODS`."""
+    """One summary per (dataset, asr, method), in :func:`~.methods.report_order`."""
     groups: dict[tuple, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
         groups[(r["dataset"], r["asr"])][r["method"]][r["id"]] = r
     out = []
     for (dataset, asr), by_method in sorted(groups.items()):
-        methods = [m for m in METHODS if m in by_method]
+        methods = report_order(by_method)
         ids = sorted(set.intersection(*(set(by_method[m]) for m in methods)))
         if not ids or "none" not in by_method:
             continue
@@ -214,7 +214,7 @@ def plots(summary: list[dict], folder: Path) -> list[Path]:
         written.append(save_figure(fig, folder / f"tradeoff-{dataset}.png"))
     hall = [s for s in summary if "gap_words_per_min" in s]
     if hall:
-        methods = [m for m in METHODS if any(s["method"] == m for s in hall)]
+        methods = report_order({s["method"] for s in hall})
         fig, ax = plt.subplots(figsize=(8, 4.5))
         width = 0.8 / max(len(asrs), 1)
         for k, asr in enumerate(asrs):

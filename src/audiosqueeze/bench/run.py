@@ -33,7 +33,7 @@ from ..errors import OptionsError
 from ..tokens import tokens
 from ..transcript import Transcript, Word
 from ..units import SAMPLE_RATE
-from .methods import DEFAULT_METHODS, METHODS, MethodOutput, apply
+from .methods import DEFAULT_METHODS, METHODS, MethodOutput, apply, is_method
 
 DATASETS = ("librispeech", "commonvoice", "longform", "nonspeech", "longform-hard")
 #: What ``bench`` runs when no ``--datasets`` is given (those of the first evaluation).
@@ -81,8 +81,11 @@ class BenchOptions:
                     "librispeech:DIR, commonvoice:DIR[:TSV] or hf:NAME[:CONFIG[:SPLIT]]"
                 )
         for m in self.methods:
-            if m not in METHODS:
-                raise OptionsError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
+            if not is_method(m):
+                raise OptionsError(
+                    f"unknown method {m!r}; choose from {', '.join(METHODS)} "
+                    "(each may end in @d1 ... @d9: run on the original plus that dither)"
+                )
         if self.limit is not None and self.limit < 1:
             raise OptionsError(f"limit must be >= 1, got {self.limit}")
 
@@ -270,7 +273,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     asrs = [load_asr(a, **opts.asr_options) if isinstance(a, str) else a for a in opts.asr]
     data = load_utterances(opts)
     methods = ("none",) + tuple(m for m in opts.methods if m != "none")
-    ours = any(m.startswith("sq-") for m in methods)
+    ours = any(m.startswith("sq-") and "@" not in m for m in methods)
     total = len(asrs) * len(methods) * sum(len(v) for v in data.values())
     done = 0
     results = opts.out / "results.jsonl"
