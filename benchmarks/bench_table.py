@@ -6,7 +6,8 @@ method meant something else at the commit that made it (the dev tuning runs).
 
 Per dataset and recogniser, over the utterances that have a row for every method: token
 reduction (Gemini), WER before and after, ΔWER in points with its paired bootstrap 95 % CI.
-``--by-utterance`` adds each utterance's substitutions / deletions / insertions per method
+``--pool`` puts every dataset's utterances in one table per recogniser. ``--by-utterance``
+adds each utterance's substitutions / deletions / insertions per method
 (for forensics: which recordings the errors come from).
 
 ``--dither-mean`` adds ``METHOD@dmean`` for every method run at several dithers (``METHOD@d1``,
@@ -45,12 +46,16 @@ def main() -> None:
         "--dither-mean", action="store_true", help="add METHOD@dmean: the mean over METHOD@dK"
     )
     ap.add_argument("--base", default="none", help="the method ΔWER is taken against")
+    ap.add_argument("--pool", action="store_true", help="one table per recogniser, all datasets")
     args = ap.parse_args()
     rename = dict(x.split("=", 1) for x in args.rename)
     by: dict[tuple, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
     for f in args.files:
         for r in rows_of(f, rename):
-            by[(r["dataset"], r["asr"])][r["method"]][r["id"]] = r
+            ds = "pooled" if args.pool else r["dataset"]
+            by[(ds, r["asr"])][r["method"]][
+                f"{r['dataset']}/{r['id']}" if args.pool else r["id"]
+            ] = r
     for (ds, asr), methods in sorted(by.items()):
         if args.dither_mean:
             methods.update(dither_means(methods))

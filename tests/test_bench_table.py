@@ -73,3 +73,20 @@ def test_dither_mean_averages_each_utterance_over_its_dithers(tmp_path, monkeypa
     assert "| u1 | 10 |" in out and "0 / 0 / 1.5" in out and "1.5 / 0.5 / 0" in out
     means = bt.dither_means({"x@d1": {"a": {"words": [1] * 5}}})  # one dither: no mean
     assert means == {}
+
+
+def test_pool_puts_the_datasets_in_one_table(tmp_path, monkeypatch, capsys):
+    bt = load_script("benchmarks/bench_table.py")
+    rows = [
+        _row("u1", "none", [10, 10, 0, 0, 0]),
+        _row("u1", "m", [10, 8, 2, 0, 0], after=50),
+        {**_row("u1", "none", [30, 30, 0, 0, 0]), "dataset": "cv"},  # the same id elsewhere
+        {**_row("u1", "m", [30, 30, 0, 0, 0], after=100), "dataset": "cv"},
+    ]
+    f = tmp_path / "rows.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setattr(sys, "argv", ["bench_table.py", str(f), "--pool", "--resamples", "50"])
+    bt.main()
+    out = capsys.readouterr().out
+    assert "pooled, tiny: 2 utterances, 40 words" in out and "ls, tiny" not in out
+    assert "| m | 25.0 % | 5.00 | +5.00 [" in out  # 2 errors in 40 words, 150 of 200 tokens
