@@ -3,6 +3,8 @@
 - ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise
   (pauses cut, speech sped up; see :mod:`audiosqueeze.curve`).
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
+- ``sq-0.25-rawsearch`` ... ``sq-1.0-rawsearch``: the same with the renderer's WSOLA searching
+  by raw correlation, as before its normalised search (:func:`raw_search_probe`).
 - ``sq-verify``: ``compress`` defaults with ``verify="whisper-tiny.en"`` (windows where tiny.en's
   words change are set back to 1.0x and re-rendered).
 - ``sq-verify-0.75`` / ``sq-verify-1.0``: the same at rate 0.75 / 1; ``sq-verify-base-1.0``:
@@ -159,8 +161,11 @@ QUIET = {
     "sq-drop20-vadonly": (0.0, {"vad_reset_drop_db": 20.0}),
     "sq-drop20-sure": (0.0, {"vad_reset_drop_db": 20.0}),
 }
+#: the WSOLA search ablation: each rate with the search of before (raw correlation)
+RAW_SEARCH = {f"{m}-rawsearch": m for m in RATES}
 OURS = (
     *RATES,
+    *RAW_SEARCH,
     "sq-default",
     "sq-verify",
     *VERIFY_AT,
@@ -255,6 +260,19 @@ def room_tone(samples: np.ndarray, spans: np.ndarray, *, seed: int = 0) -> np.nd
 
 
 @contextlib.contextmanager
+def raw_search_probe():
+    """The renderer's WSOLA searches by raw correlation, as before the normalised search, while
+    inside (the bench runs one compression at a time)."""
+    from audiosqueeze.tsm import CurveWSOLA
+
+    CurveWSOLA.normalised_search = False
+    try:
+        yield
+    finally:
+        CurveWSOLA.normalised_search = True
+
+
+@contextlib.contextmanager
 def gain_restart_probe(on: bool, sure: bool = False):
     """Probes of ``vad_reset_drop_db`` (the bench runs one compression at a time): with ``on``
     False ``vad.LevelGain.restart`` does nothing while inside; with ``sure`` the reset waits for
@@ -280,6 +298,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     kw = {"sample_rate": sq.SAMPLE_RATE, "analysis": analysis}
     if method in RATES:
         r = sq.compress(samples, float(method[3:]), **kw)
+    elif method in RAW_SEARCH:
+        with raw_search_probe():
+            r = sq.compress(samples, float(RAW_SEARCH[method][3:]), **kw)
     elif method in PAUSES_SPEED:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=PAUSES_SPEED[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
