@@ -72,11 +72,14 @@ def test_a_method_at_a_dither_runs_on_the_dithered_original():
 def test_wsola_probe_is_our_wsola_at_one_speed_with_its_shape():
     x = _x()
     n_out = int(round(len(x) / 1.25))
-    ref = apply("wsola-1.25-f32-t10", x)
+    ref = apply("wsola-1.25-f32-t10-n", x)
     assert np.array_equal(ref.samples, stretch(x, n_out))  # the renderer's own shape
+    raw = apply("wsola-1.25-f32-t10", x).samples  # the shape before the normalised search
+    assert np.array_equal(raw, wsola(x, n_out, normalised=False))
+    assert not np.array_equal(raw, ref.samples)
     assert ref.timemap.to_original(4.0) == pytest.approx(5.0)
     assert np.array_equal(ref.edited, [[0, len(x)]])
-    others = [m for m in WSOLA_PROBE if m != "wsola-1.25-f32-t10"]
+    others = [m for m in WSOLA_PROBE if m != "wsola-1.25-f32-t10-n"]
     assert len(others) == 7 and not set(WSOLA_PROBE) & set(DEFAULT_METHODS)
     wide = apply("wsola-1.25-f48-t16-n", x).samples
     assert len(wide) == n_out and not np.array_equal(wide, ref.samples)
@@ -180,6 +183,23 @@ def test_pause_probe_sets_the_kept_pause_and_the_padding(real_clips):
     assert old.analysis.seconds("speech") > new.result.analysis.seconds("speech")
     assert any(e.kind == "stretch" for e in old.plan.edits)  # rate 1: speech sped up
     assert not any(e.kind == "stretch" for e in new.result.plan.edits)  # rate 0.5: untouched
+
+
+@needs_silero
+def test_raw_search_probe_renders_the_same_plan_with_the_search_of_before(real_clips):
+    from audiosqueeze.bench.ours import run_ours
+    from audiosqueeze.tsm import CurveWSOLA
+
+    x = sq.load(real_clips[0]["abs"]).samples
+    new, raw = run_ours("sq-1.0", x).result, run_ours("sq-1.0-rawsearch", x).result
+    assert CurveWSOLA.normalised_search  # restored after the probe
+    assert new.plan == raw.plan and len(new.audio) == len(raw.audio)
+    assert not np.array_equal(new.audio, raw.audio)
+    CurveWSOLA.normalised_search = False
+    try:
+        assert np.array_equal(sq.compress(x, 1.0, sample_rate=16000).audio, raw.audio)
+    finally:
+        CurveWSOLA.normalised_search = True
 
 
 @needs_silero
