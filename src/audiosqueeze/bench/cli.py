@@ -12,10 +12,14 @@ from .methods import DEFAULT_METHODS, METHODS, is_method
 from .run import DEFAULT_DATASETS
 
 
-def _names(allowed):
+def _names(allowed, valid=None):
+    """A comma-separated list; with ``allowed``, each name must pass ``valid`` (default: be
+    one of them)."""
+    valid = valid or (lambda n: n in allowed)
+
     def parse(ctx, param, value):
         names = tuple(v.strip() for v in value.split(",") if v.strip())
-        bad = [n for n in names if allowed and not is_method(n)]
+        bad = [n for n in names if allowed and not valid(n)]
         if bad or not names:
             raise click.BadParameter(f"{','.join(bad) or value!r}; choose from {','.join(allowed)}")
         return names
@@ -58,7 +62,7 @@ def _names(allowed):
     "--methods",
     default=",".join(DEFAULT_METHODS),
     show_default=True,
-    callback=_names(METHODS),
+    callback=_names(METHODS, is_method),
     help="Comma-separated methods (none is always run).",
 )
 @click.option(

@@ -15,8 +15,9 @@
   one decoding of one recording (``benchmarks/bench_table.py --dither-mean``).
 - ``wsola-1.25-f32-t10`` and the like: the whole file sped up 1.25x by our own WSOLA with a
   ``f``-ms frame, a ``t``-ms search tolerance and, with ``-n``, the correlation divided by the
-  candidate's energy (:data:`WSOLA_PROBE`; ``f32-t10`` is the renderer's): the probe of
-  whether the WSOLA's shape changes what a recogniser loses (not run by default).
+  candidate's energy (:data:`WSOLA_PROBE`; ``f32-t10-n`` is the renderer's, ``f32-t10`` its
+  shape before stop 23): the probe of whether the WSOLA's shape changes what a recogniser
+  loses (not run by default).
 - ours (:mod:`audiosqueeze.bench.ours`): ``sq-0.25`` ... ``sq-1.0`` (:func:`audiosqueeze.compress`
   at that rate, defaults otherwise), ``sq-default`` (every default), ``sq-default-skip`` (no
   call where the library finds no speech) and the pause-treatment ablation ``sq-nsgain0``,

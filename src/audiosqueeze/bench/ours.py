@@ -265,11 +265,11 @@ def raw_search_probe():
     inside (the bench runs one compression at a time)."""
     from audiosqueeze.tsm import CurveWSOLA
 
-    CurveWSOLA.normalised_search = False
+    before, CurveWSOLA.normalised_search = CurveWSOLA.normalised_search, False
     try:
         yield
     finally:
-        CurveWSOLA.normalised_search = True
+        CurveWSOLA.normalised_search = before
 
 
 @contextlib.contextmanager
