@@ -215,3 +215,9 @@ def test_the_renderers_wsola_searches_normalised_unless_the_probe_says_raw():
         assert np.array_equal(wsola(x, 12_800), wsola(x, 12_800, normalised=False))
     finally:
         CurveWSOLA.normalised_search = True
+
+
+@pytest.mark.parametrize("frame", ["x", None, float("nan"), float("inf")])
+def test_wsola_shape_that_is_not_a_number_is_refused(frame):
+    with pytest.raises(OptionsError, match="bad WSOLA shape"):
+        CurveWSOLA(0, frame=frame)

@@ -89,7 +89,7 @@ class CurveWSOLA:
 
     Output frame ``k`` is centred at ``k * hop``; its nominal input centre is the map's inverse
     at ``k * hop`` (so the read position advances by ``hop x s(t)``, the local speed). The frame
-    is searched within +-``WSOLA_TOLERANCE`` of it for the best cross-correlation with the
+    is searched within +-``tolerance`` of it for the best cross-correlation with the
     natural continuation of the previous frame, so overlapping frames add in phase and pitch is
     kept. Frame 0 is taken at its nominal position, so the output starts exactly where the
     input does. One speed (two knots) is the classic WSOLA.
@@ -119,7 +119,12 @@ class CurveWSOLA:
         tolerance: int = WSOLA_TOLERANCE,
         normalised: bool | None = None,
     ):
-        frame, tolerance = int(frame), int(tolerance)
+        try:
+            frame, tolerance = int(frame), int(tolerance)
+        except (TypeError, ValueError, OverflowError):
+            raise OptionsError(
+                f"bad WSOLA shape: frame {frame!r}, tolerance {tolerance!r} samples"
+            ) from None
         if frame < 4 or frame % 2 or tolerance < 0:
             raise OptionsError(f"bad WSOLA shape: frame {frame}, tolerance {tolerance} samples")
         self.lead = int(lead)
@@ -152,8 +157,8 @@ class CurveWSOLA:
 
     def next_read(self) -> int:
         """No later frame reads input before this position (it never goes back: a frame
-        reads from ``WSOLA_TOLERANCE`` before its nominal position, which never goes back,
-        and each frame lies within ``WSOLA_TOLERANCE`` of its own)."""
+        reads from ``tolerance`` before its nominal position, which never goes back,
+        and each frame lies within ``tolerance`` of its own)."""
         return self._floor
 
     def render(self, x: np.ndarray, x_off: int, limit: int, final: bool) -> np.ndarray:
@@ -161,7 +166,7 @@ class CurveWSOLA:
 
         ``x[i]`` is input position ``x_off + i``; it must hold every position from
         :meth:`next_read` up to ``limit``, the end of what may be read: the input that has
-        arrived, up to the map's end plus ``WSOLA_FRAME + WSOLA_TOLERANCE``. With ``final``
+        arrived, up to the map's end plus ``frame + tolerance``. With ``final``
         the map is complete and ``limit`` is where the input handed over ends (positions
         beyond it read as zeros, as do those before 0), and the rest of the output comes."""
         tol, hop, frame = self.tolerance, self.hop, self.frame
