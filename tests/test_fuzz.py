@@ -147,6 +147,7 @@ values = st.one_of(
                 "max_segment_ms",
                 "vad_reset_ms",
                 "vad_reset_drop_db",
+                "vad_reset_drop_max_prob",
                 "vad_max_gain_db",
                 "vad_level_dbfs",
                 "vad_floor_dbfs",

@@ -160,7 +160,9 @@ def test_quiet_speech_after_loud_noise_is_heard_once_the_noise_ends(chunk):
     speech = [s for s in heard if s.kind == "speech"]
     # the tone fills 3.0..4.0 s: frames 93..125, padded by one frame on each side
     assert [(s.start // FRAME_SAMPLES, s.end // FRAME_SAMPLES) for s in speech] == [(92, 126)]
-    assert not any(s.kind == "speech" for s in segments(x, vad, chunk))  # off: deaf after it
+    off = segments(x, vad, chunk, vad_reset_drop_db=0.0)
+    assert not any(s.kind == "speech" for s in off)  # off: deaf after it
+    assert segments(x, vad, chunk) == heard  # on by default (chosen on dev, docs/RESULTS.md)
     # both halves are needed: the reset alone leaves the tone under the VAD's -50 dBFS
     without_gain = segments(x, vad, chunk, vad_reset_drop_db=20.0, vad_max_gain_db=0.0)
     assert not any(s.kind == "speech" for s in without_gain)
@@ -177,33 +179,33 @@ class UnsureOfNoiseVAD(DeafAfterNoiseVAD):
 
 
 @pytest.mark.parametrize("chunk", [1000, 10**9])
-def test_the_sure_probe_resets_only_after_noise_the_vad_was_sure_of(chunk, monkeypatch):
-    from audiosqueeze.analyze import Analyzer as A
-
+def test_the_reset_waits_for_noise_the_vad_was_sure_of(chunk):
     x = noise_then_quiet_speech()
 
-    def speech(vad):
-        return [s for s in segments(x, vad, chunk, vad_reset_drop_db=20.0) if s.kind == "speech"]
+    def speech(vad, **kw):
+        return [s for s in segments(x, vad, chunk, **kw) if s.kind == "speech"]
 
-    assert len(speech(UnsureOfNoiseVAD())) == 1  # any non-speech counts by default
-    monkeypatch.setattr(A, "drop_quiet_prob", 0.1)
+    assert AnalyzeOptions().vad_reset_drop_max_prob == 0.1  # the dev-chosen default
     assert speech(UnsureOfNoiseVAD()) == []  # 0.2 is not sure enough: no reset, still deaf
     assert len(speech(DeafAfterNoiseVAD())) == 1  # probability 0 is
+    assert len(speech(UnsureOfNoiseVAD(), vad_reset_drop_max_prob=1.0)) == 1  # any non-speech
+    assert len(speech(UnsureOfNoiseVAD(), vad_reset_drop_max_prob=0.25)) == 1  # 0.2 < 0.25
 
 
-def test_the_bench_probe_switches_the_reset_halves_and_puts_them_back():
-    from audiosqueeze.analyze import Analyzer as A
-    from audiosqueeze.bench.ours import gain_restart_probe
+def test_the_bench_probe_switches_the_gain_restart_off_and_puts_it_back():
+    from audiosqueeze.bench.ours import QUIET, gain_restart_probe
 
     g = LevelGain()
     scaled(g, frames_at([-20.0]))  # an envelope at -20 dBFS
-    with gain_restart_probe(False, sure=True):
-        assert A.drop_quiet_prob == 0.1
+    with gain_restart_probe(False):
         g.restart()
         assert gains_of(g, frames_at([-60.0]))[0] == pytest.approx(0.0, abs=0.1)  # kept
-    assert A.drop_quiet_prob == 1.0
     g.restart()
     assert gains_of(g, frames_at([-60.0]))[0] == pytest.approx(15.0, abs=0.1)  # forgot it
+    # the bench names keep their meaning now that the sure reset is the default
+    assert QUIET["sq-drop20"][1]["vad_reset_drop_max_prob"] == 1.0
+    assert QUIET["sq-drop20-sure"][1]["vad_reset_drop_max_prob"] == 0.1
+    assert QUIET["sq-drop0"][1]["vad_reset_drop_db"] == 0.0
 
 
 def test_drops_are_frames_far_under_a_loud_second_before_them():
@@ -240,6 +242,9 @@ def test_only_model_vads_ask_for_the_gain_and_the_defaults_are_the_dev_chosen_on
         ({"vad_floor_dbfs": 3.0}, "3.0"),
         ({"vad_reset_drop_db": -5.0}, "-5.0"),
         ({"vad_reset_drop_db": float("inf")}, "inf"),
+        ({"vad_reset_drop_max_prob": 0.0}, "0.0"),
+        ({"vad_reset_drop_max_prob": 1.5}, "1.5"),
+        ({"vad_reset_drop_max_prob": "x"}, "'x'"),
     ],
 )
 def test_invalid_gain_options(kw, quote):

@@ -47,8 +47,11 @@ class AnalyzeOptions:
     #: where loud non-speech ends (a frame this many dB under every frame of the second before,
     #: all of them non-speech and at or above ``silence_dbfs``), Silero's state is reset and
     #: the VAD gain's envelope restarts, so quiet speech right after loud noise is heard
-    #: (docs/RESULTS.md); 0 = never
-    vad_reset_drop_db: float = 0.0
+    #: (chosen on dev by a rule set before the run, docs/RESULTS.md); 0 = never
+    vad_reset_drop_db: float = 20.0
+    #: ... but only where every VAD probability of that second stayed under this (the VAD was
+    #: sure it heard no speech: noise, not babble); 1.0 = after any non-speech
+    vad_reset_drop_max_prob: float = 0.1
     #: the most the VAD's input may be raised (``vad.LevelGain``: a causal gain on what the VAD
     #: hears, towards ``vad_level_dbfs``; levels, cues and output are untouched), so quiet
     #: recordings are not taken for silence: Silero misses speech under about -55 dBFS and
@@ -82,6 +85,9 @@ class AnalyzeOptions:
                 f"{self.vad_reset_ms!r}"
             )
         validate.number("vad_reset_drop_db", self.vad_reset_drop_db, 0.0, 200.0)
+        validate.number(
+            "vad_reset_drop_max_prob", self.vad_reset_drop_max_prob, 0.0, 1.0, lo_open=True
+        )
         validate.number("vad_level_dbfs", self.vad_level_dbfs, -100.0, 0.0)
         validate.number("vad_max_gain_db", self.vad_max_gain_db, 0.0, 60.0)
         validate.number("vad_floor_dbfs", self.vad_floor_dbfs, -100.0, 0.0)
@@ -143,10 +149,6 @@ class Analyzer:
     [('silence', 0, 16000)]
     """
 
-    #: ``vad_reset_drop_db`` resets only after a second whose VAD probabilities all stay under
-    #: this (1.0: any non-speech, as ``release_threshold`` already requires)
-    drop_quiet_prob = 1.0
-
     def __init__(self, options: AnalyzeOptions | None = None, vad=None):
         self.options = options or AnalyzeOptions()
         o = self.options
@@ -167,6 +169,7 @@ class Analyzer:
         gain = o.vad_max_gain_db if getattr(self.vad, "level_gain", False) else 0.0
         self._gain = LevelGain(o.vad_level_dbfs, gain, o.vad_floor_dbfs)
         self._drop = o.vad_reset_drop_db if (stateful or gain) else 0.0
+        self._drop_prob = o.vad_reset_drop_max_prob
         self.reset()
 
     def reset(self) -> None:
@@ -274,7 +277,7 @@ class Analyzer:
                 out.append(self._vad(self._gain.process(frames[i:k], level[i:k], floor[i:k])))
                 self._recent_probs = np.concatenate([self._recent_probs, out[-1]])[-_DROP_FRAMES:]
                 i = k
-            sure = len(self._recent_probs) > 0 and self._recent_probs.max() < self.drop_quiet_prob
+            sure = len(self._recent_probs) > 0 and self._recent_probs.max() < self._drop_prob
             if k < len(frames) and self._quiet_run >= _DROP_FRAMES and sure:
                 self.vad.reset()
                 self._gain.restart()

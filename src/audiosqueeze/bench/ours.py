@@ -50,11 +50,12 @@
   the defaults: the input made 30 or 40 dB quieter before ``compress`` and the output raised
   as much again, so the recogniser hears the original's level and only the analysis heard a
   quiet recording (:data:`QUIET`). ``sq-drop0`` / ``sq-drop20``: ``compress`` defaults with
-  ``AnalyzeOptions(vad_reset_drop_db=)`` 0 (never) or 20: Silero's state and the gain's
-  envelope start afresh where loud non-speech ends; ``sq-drop20-vadonly``: the same with only
-  Silero's state reset (the gain's envelope goes on: the probe of which half costs words in
-  babble); ``sq-drop20-sure``: both halves, only after a second the VAD was sure was not
-  speech (every probability under 0.1: noise, not babble).
+  ``AnalyzeOptions(vad_reset_drop_db=)`` 0 (never) or 20 after any second of non-speech
+  (``vad_reset_drop_max_prob=1.0``): Silero's state and the gain's envelope start afresh
+  where loud non-speech ends; ``sq-drop20-vadonly``: the same with only Silero's state reset
+  (the gain's envelope goes on: the probe of which half costs words in babble);
+  ``sq-drop20-sure``: both halves, only after a second the VAD was sure was not speech
+  (every probability under 0.1: noise, not babble; today's default, stop 24).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -157,9 +158,9 @@ QUIET = {
     "sq-quiet40-vadgain30-35": (-40.0, _GAIN_35),
     "sq-quiet40-vadgain30-45": (-40.0, _GAIN_45),
     "sq-drop0": (0.0, {"vad_reset_drop_db": 0.0}),
-    "sq-drop20": (0.0, {"vad_reset_drop_db": 20.0}),
-    "sq-drop20-vadonly": (0.0, {"vad_reset_drop_db": 20.0}),
-    "sq-drop20-sure": (0.0, {"vad_reset_drop_db": 20.0}),
+    "sq-drop20": (0.0, {"vad_reset_drop_db": 20.0, "vad_reset_drop_max_prob": 1.0}),
+    "sq-drop20-vadonly": (0.0, {"vad_reset_drop_db": 20.0, "vad_reset_drop_max_prob": 1.0}),
+    "sq-drop20-sure": (0.0, {"vad_reset_drop_db": 20.0, "vad_reset_drop_max_prob": 0.1}),
 }
 #: the WSOLA search ablation: each rate with the search of before (raw correlation)
 RAW_SEARCH = {f"{m}-rawsearch": m for m in RATES}
@@ -273,22 +274,18 @@ def raw_search_probe():
 
 
 @contextlib.contextmanager
-def gain_restart_probe(on: bool, sure: bool = False):
-    """Probes of ``vad_reset_drop_db`` (the bench runs one compression at a time): with ``on``
-    False ``vad.LevelGain.restart`` does nothing while inside; with ``sure`` the reset waits for
-    a second of VAD probabilities all under 0.1 (``Analyzer.drop_quiet_prob``)."""
-    from audiosqueeze.analyze import Analyzer
+def gain_restart_probe(on: bool):
+    """Probe of ``vad_reset_drop_db`` (the bench runs one compression at a time): with ``on``
+    False ``vad.LevelGain.restart`` does nothing while inside (only Silero's state resets)."""
     from audiosqueeze.vad import LevelGain
 
-    original, quiet = LevelGain.restart, Analyzer.drop_quiet_prob
+    original = LevelGain.restart
     if not on:
         LevelGain.restart = lambda self: None
-    if sure:
-        Analyzer.drop_quiet_prob = 0.1
     try:
         yield
     finally:
-        LevelGain.restart, Analyzer.drop_quiet_prob = original, quiet
+        LevelGain.restart = original
 
 
 def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
@@ -351,7 +348,7 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         gain_db, fields = QUIET[method]
         options = sq.AnalyzeOptions(**fields)
         scale = np.float32(10 ** (gain_db / 20))
-        probe = gain_restart_probe(method != "sq-drop20-vadonly", method == "sq-drop20-sure")
+        probe = gain_restart_probe(method != "sq-drop20-vadonly")
         with warnings.catch_warnings(), probe:
             warnings.simplefilter("ignore", sq.QuietInputWarning)  # the quiet input is the point
             r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)

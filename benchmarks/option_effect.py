@@ -1,0 +1,84 @@
+"""Which recordings does one analysis option change? Compresses every recording of the chosen
+datasets with ``compress``'s defaults and again with ``--set NAME=VALUE`` overrides of
+``AnalyzeOptions``, at each rate, and prints how many outputs are the same bit for bit and
+which are not (with their durations): the check that a new default leaves published rows as
+they were, or names the ones to re-run.
+
+    python benchmarks/option_effect.py --data ../shared/data --split test \\
+        --datasets librispeech,commonvoice,nonspeech --set vad_reset_drop_db=0
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import audiosqueeze as sq
+from audiosqueeze.bench.run import BenchOptions, load_utterances
+
+
+def _override(spec: str) -> tuple[str, float]:
+    name, _, value = spec.partition("=")
+    fields = {f.name for f in dataclasses.fields(sq.AnalyzeOptions)}
+    if name not in fields or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE of AnalyzeOptions, got {spec!r}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"VALUE must be a number, got {spec!r}") from None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
+    ap.add_argument("--split", default="test", choices=("dev", "test"))
+    ap.add_argument("--datasets", default="librispeech,commonvoice,nonspeech")
+    ap.add_argument("--set", dest="overrides", type=_override, action="append", required=True)
+    ap.add_argument("--rates", default="0.5,0.75,1.0")
+    ap.add_argument("--longform-count", type=int, default=6)
+    args = ap.parse_args()
+    other = sq.AnalyzeOptions(**dict(args.overrides))
+    rates = [float(r) for r in args.rates.split(",")]
+    opts = BenchOptions(
+        data=Path(args.data),
+        out=Path(os.environ.get("TMPDIR", "/tmp")) / "option_effect",
+        split=args.split,
+        datasets=tuple(args.datasets.split(",")),
+        longform_count=args.longform_count,
+    )
+    label = " ".join(f"{k}={v:g}" for k, v in args.overrides)
+    print(f"defaults against {label}; split {args.split}; rates {args.rates}")
+    t0 = time.perf_counter()
+    for ds, utts in load_utterances(opts).items():
+        same, changed = 0, []
+        for u in utts:
+            x = u.load()
+            a, b = (
+                sq.analyze(x, sample_rate=sq.SAMPLE_RATE),
+                sq.analyze(x, other, sample_rate=16000),
+            )
+            for rate in rates:
+                ra = sq.compress(x, rate, analysis=a, sample_rate=sq.SAMPLE_RATE)
+                rb = sq.compress(x, rate, analysis=b, sample_rate=sq.SAMPLE_RATE)
+                if np.array_equal(ra.audio, rb.audio):
+                    same += 1
+                else:
+                    changed.append(
+                        f"{u.id} rate {rate:g}: {len(ra.audio) / 16000:.2f} s "
+                        f"(defaults) vs {len(rb.audio) / 16000:.2f} s"
+                    )
+        print(f"{ds}: {same} of {len(utts) * len(rates)} outputs the same bit for bit")
+        for line in changed:
+            print(f"  changed: {line}")
+        sys.stdout.flush()
+    print(f"({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
