@@ -214,3 +214,16 @@ def test_vad_reset_probe_sets_the_option(real_clips):
         == sq.compress(x, sample_rate=16000, analyze_options=o).analysis.segments
     )
     assert np.array_equal(got.audio, sq.compress(x, sample_rate=16000, analyze_options=o).audio)
+
+
+@needs_silero
+def test_rate_probe_runs_compress_at_its_rate_between_the_default_and_075(real_clips):
+    from audiosqueeze.bench.ours import RATE_PROBE, run_ours
+
+    assert RATE_PROBE == ("sq-0.55", "sq-0.6", "sq-0.65", "sq-0.7")
+    x = sq.load(real_clips[0]["abs"]).samples
+    got = run_ours("sq-0.6", x)
+    assert np.array_equal(got.samples, sq.compress(x, 0.6, sample_rate=16000).audio)
+    # strictly between the default's length and rate 0.75's: speech is sped up, less than 0.75
+    lengths = [len(run_ours(m, x).samples) for m in ("sq-0.5", "sq-0.6", "sq-0.75")]
+    assert lengths[0] > lengths[1] > lengths[2], lengths

@@ -1,6 +1,8 @@
 """Our methods in the benchmark, through the public API only (``import audiosqueeze``).
 
-- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise
+- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise;
+  ``sq-0.55`` ... ``sq-0.7`` (:data:`RATE_PROBE`): the same at the rates between the
+  default and 0.75 (the stop-24 probe of the default's rate)
   (pauses cut, speech sped up; see :mod:`audiosqueeze.curve`).
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
 - ``sq-0.25-rawsearch`` ... ``sq-1.0-rawsearch``: the same with the renderer's WSOLA searching
@@ -74,6 +76,8 @@ import warnings
 import numpy as np
 
 RATES = ("sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0")
+#: rates between the default and 0.75, run as :data:`RATES` are (not in the default methods)
+RATE_PROBE = ("sq-0.55", "sq-0.6", "sq-0.65", "sq-0.7")
 GAINS_DB = {"sq-nsgain0": 0.0, "sq-nsgain-15": -15.0, "sq-nsgain-30": -30.0}
 #: uniform speed of each ``pauses+speed-*`` baseline
 PAUSES_SPEED = {
@@ -167,6 +171,7 @@ RAW_SEARCH = {f"{m}-rawsearch": m for m in RATES}
 OURS = (
     *RATES,
     *RAW_SEARCH,
+    *RATE_PROBE,
     "sq-default",
     "sq-verify",
     *VERIFY_AT,
@@ -293,7 +298,7 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     import audiosqueeze as sq
 
     kw = {"sample_rate": sq.SAMPLE_RATE, "analysis": analysis}
-    if method in RATES:
+    if method in RATES or method in RATE_PROBE:
         r = sq.compress(samples, float(method[3:]), **kw)
     elif method in RAW_SEARCH:
         with raw_search_probe():
