@@ -310,3 +310,26 @@ def test_a_quiet_recording_warns_and_the_gain_hears_it(real_clips, tmp_path, cap
     assert main(["compress", str(quiet), "-o", str(out)]) == 0
     assert "warning:" not in capsys.readouterr().err
     assert sq.load(out).duration_s == pytest.approx(heard.duration_s, abs=0.05)
+
+
+@needs_silero
+def test_the_cli_turns_the_drop_reset_off_and_on(real_clips, tmp_path):
+    from audiosqueeze.cli import main
+
+    # a real clip, 35 dB quieter, after 3 s of loud hiss: the reset keeps its speech
+    hiss = np.random.default_rng(6).normal(0, 0.03, 3 * SR).astype(np.float32)
+    x = np.concatenate([hiss, sq.load(real_clips[1]["abs"]).samples * np.float32(10**-1.75)])
+    src = tmp_path / "in.wav"
+    sq.save(src, x)
+    lengths = {}
+    for flag in ("20", "0"):
+        out = tmp_path / f"out{flag}.wav"
+        assert main(["compress", str(src), "-o", str(out), "--vad-reset-drop", flag]) == 0
+        lengths[flag] = len(sq.load(out).samples)
+    on = sq.compress(src)  # the default is on
+    off = sq.compress(src, analyze_options=AnalyzeOptions(vad_reset_drop_db=0))
+    assert (lengths["20"], lengths["0"]) == (len(on.audio), len(off.audio))
+    assert lengths["20"] != lengths["0"]
+    assert (
+        main(["compress", str(src), "-o", str(tmp_path / "x.wav"), "--vad-reset-drop", "-1"]) == 2
+    )

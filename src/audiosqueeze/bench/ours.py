@@ -1,9 +1,9 @@
 """Our methods in the benchmark, through the public API only (``import audiosqueeze``).
 
-- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise;
-  ``sq-0.55`` ... ``sq-0.7`` (:data:`RATE_PROBE`): the same at the rates between the
-  default and 0.75 (the stop-24 probe of the default's rate)
-  (pauses cut, speech sped up; see :mod:`audiosqueeze.curve`).
+- ``sq-0.25`` ... ``sq-1.0``: :func:`audiosqueeze.compress` at that rate, defaults otherwise
+  (pauses cut, speech sped up; see :mod:`audiosqueeze.curve`); ``sq-0.55`` ... ``sq-0.7``
+  (:data:`RATE_PROBE`): the same at the rates between the default and 0.75 (the stop-24
+  probe of the default's rate).
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
 - ``sq-0.25-rawsearch`` ... ``sq-1.0-rawsearch``: the same with the renderer's WSOLA searching
   by raw correlation, as before its normalised search (:func:`raw_search_probe`).

@@ -35,8 +35,19 @@ def vad_option(f):
 
 
 def vad_gain_option(f):
+    """``--vad-gain`` and ``--vad-reset-drop``: how the VAD hears quiet speech."""
     import audiosqueeze as sq
 
+    f = click.option(
+        "--vad-reset-drop",
+        "vad_reset_drop",
+        type=click.FloatRange(0.0, 200.0),
+        default=sq.AnalyzeOptions().vad_reset_drop_db,
+        show_default=True,
+        metavar="DB",
+        help="Where loud noise the VAD was sure of ends in a drop of DB decibels or more, the "
+        "VAD and its gain start afresh, so quiet speech right after it is heard. 0 = off.",
+    )(f)
     return click.option(
         "--vad-gain",
         "vad_gain",
@@ -61,10 +72,18 @@ def rate_option(f):
     )(f)
 
 
-def options(vad: str, tsm: str, vad_gain: float):
+def analyze_options(vad: str, vad_gain: float, vad_reset_drop: float, **kw):
     import audiosqueeze as sq
 
-    return sq.AnalyzeOptions(vad=vad, vad_max_gain_db=vad_gain), sq.RenderOptions(tsm=tsm)
+    return sq.AnalyzeOptions(
+        vad=vad, vad_max_gain_db=vad_gain, vad_reset_drop_db=vad_reset_drop, **kw
+    )
+
+
+def options(vad: str, tsm: str, vad_gain: float, vad_reset_drop: float):
+    import audiosqueeze as sq
+
+    return analyze_options(vad, vad_gain, vad_reset_drop), sq.RenderOptions(tsm=tsm)
 
 
 def stdin():

@@ -108,6 +108,7 @@ def compress(
     verify_rounds,
     vad,
     vad_gain,
+    vad_reset_drop,
     tsm,
     timemap,
     fmt,
@@ -144,7 +145,7 @@ def compress(
         raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
     if verify is not None and fmt == "raw":
         raise click.UsageError("--verify needs the whole output first; use a file format")
-    ao, ro = options(vad, tsm, vad_gain)
+    ao, ro = options(vad, tsm, vad_gain, vad_reset_drop)
     kw = dict(
         target_reduction=target_reduction,
         max_wer_increase=max_wer_increase,

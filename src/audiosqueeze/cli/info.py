@@ -10,7 +10,7 @@ import click
 
 import audiosqueeze as sq
 
-from .common import console, shown, stdin, vad_gain_option, vad_option
+from .common import analyze_options, console, shown, stdin, vad_gain_option, vad_option
 
 DEMO_FILE = "demo_common_voice_en_73.flac"
 DEMO_RATES = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -22,9 +22,9 @@ TABLE_PROFILES = ("gemini", "whisper", "gpt-4o", "qwen2-audio", "voxtral")
 @vad_option
 @vad_gain_option
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-def analyze(input, vad, vad_gain, as_json):
+def analyze(input, vad, vad_gain, vad_reset_drop, as_json):
     """Print the silence / noise / speech segments of INPUT."""
-    options = sq.AnalyzeOptions(vad=vad, vad_max_gain_db=vad_gain)
+    options = analyze_options(vad, vad_gain, vad_reset_drop)
     a = sq.analyze(stdin() if str(input) == "-" else input, options)
     if as_json:
         click.echo(json.dumps(a.to_dict()))

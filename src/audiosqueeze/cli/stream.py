@@ -24,7 +24,7 @@ from ..analyze import SEGMENT_MS_RANGE
 from ..decode import open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
-from .common import rate_option, vad_gain_option
+from .common import analyze_options, rate_option, vad_gain_option
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -142,7 +142,19 @@ def run_stream(
 )
 @vad_gain_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
-def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms, vad_gain, as_json):
+def stream(
+    input,
+    output,
+    rate,
+    chunk_ms,
+    fast,
+    input_rate,
+    vad,
+    max_segment_ms,
+    vad_gain,
+    vad_reset_drop,
+    as_json,
+):
     """Compress INPUT (a file, or - for stdin) through the real-time Stream and report latency."""
     from ..output import Outputs
     from .common import shown, stdin
@@ -155,7 +167,7 @@ def stream(input, output, rate, chunk_ms, fast, input_rate, vad, max_segment_ms,
     else:
         inp = open_input(src)
         rate_in, blocks = inp.rate, inp.blocks()
-    options = sq.AnalyzeOptions(vad=vad, max_segment_ms=max_segment_ms, vad_max_gain_db=vad_gain)
+    options = analyze_options(vad, vad_gain, vad_reset_drop, max_segment_ms=max_segment_ms)
     s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options)
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
