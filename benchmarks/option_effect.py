@@ -2,7 +2,9 @@
 datasets with ``compress``'s defaults and again with ``--set NAME=VALUE`` overrides of
 ``AnalyzeOptions``, at each rate, and prints how many outputs are the same bit for bit and
 which are not (with their durations): the check that a new default leaves published rows as
-they were, or names the ones to re-run.
+they were, or names the ones to re-run. Also prints the CPU seconds each setting spent
+(analysis + compress, the two run one after the other on each recording, so drift in the
+machine's speed falls on both alike).
 
     python benchmarks/option_effect.py --data ../shared/data --split test \\
         --datasets librispeech,commonvoice,nonspeech --set vad_reset_drop_db=0
@@ -56,16 +58,16 @@ def main() -> None:
     print(f"defaults against {label}; split {args.split}; rates {args.rates}")
     t0 = time.perf_counter()
     for ds, utts in load_utterances(opts).items():
-        same, changed = 0, []
+        same, changed, cpu = 0, [], [0.0, 0.0]
         for u in utts:
             x = u.load()
-            a, b = (
-                sq.analyze(x, sample_rate=sq.SAMPLE_RATE),
-                sq.analyze(x, other, sample_rate=16000),
-            )
-            for rate in rates:
-                ra = sq.compress(x, rate, analysis=a, sample_rate=sq.SAMPLE_RATE)
-                rb = sq.compress(x, rate, analysis=b, sample_rate=sq.SAMPLE_RATE)
+            outs = []
+            for i, o in enumerate((sq.AnalyzeOptions(), other)):
+                t = time.process_time()
+                a = sq.analyze(x, o, sample_rate=sq.SAMPLE_RATE)
+                outs.append([sq.compress(x, r, analysis=a, sample_rate=16000) for r in rates])
+                cpu[i] += time.process_time() - t
+            for rate, ra, rb in zip(rates, *outs, strict=True):
                 if np.array_equal(ra.audio, rb.audio):
                     same += 1
                 else:
@@ -73,7 +75,10 @@ def main() -> None:
                         f"{u.id} rate {rate:g}: {len(ra.audio) / 16000:.2f} s "
                         f"(defaults) vs {len(rb.audio) / 16000:.2f} s"
                     )
-        print(f"{ds}: {same} of {len(utts) * len(rates)} outputs the same bit for bit")
+        print(
+            f"{ds}: {same} of {len(utts) * len(rates)} outputs the same bit for bit; CPU "
+            f"{cpu[0]:.2f} s (defaults) vs {cpu[1]:.2f} s ({cpu[0] / max(cpu[1], 1e-9):.3f}x)"
+        )
         for line in changed:
             print(f"  changed: {line}")
         sys.stdout.flush()
