@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,11 +46,14 @@ def main() -> None:
     ap.add_argument("--rates", default="0.5,0.75,1.0")
     ap.add_argument("--longform-count", type=int, default=6)
     args = ap.parse_args()
-    other = sq.AnalyzeOptions(**dict(args.overrides))
-    rates = [float(r) for r in args.rates.split(",")]
+    try:
+        other = sq.AnalyzeOptions(**dict(args.overrides))
+        rates = [float(r) for r in args.rates.split(",")]
+    except (sq.AudiosqueezeError, ValueError) as e:
+        ap.error(str(e))
     opts = BenchOptions(
         data=Path(args.data),
-        out=Path(os.environ.get("TMPDIR", "/tmp")) / "option_effect",
+        out=Path(tempfile.gettempdir()) / "option_effect",  # where long-form sets are described
         split=args.split,
         datasets=tuple(args.datasets.split(",")),
         longform_count=args.longform_count,
