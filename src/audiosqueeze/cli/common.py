@@ -35,30 +35,30 @@ def vad_option(f):
 
 
 def vad_gain_option(f):
-    """``--vad-gain`` and ``--vad-reset-drop``: how the VAD hears quiet speech."""
+    """``--vad-gain`` and ``--vad-reset-drop``: how the VAD hears quiet speech (both in dB,
+    defaults from ``AnalyzeOptions``)."""
     import audiosqueeze as sq
 
-    f = click.option(
-        "--vad-reset-drop",
-        "vad_reset_drop",
-        type=click.FloatRange(0.0, 200.0),
-        default=sq.AnalyzeOptions().vad_reset_drop_db,
-        show_default=True,
-        metavar="DB",
-        help="Where loud noise the VAD was sure of ends in a drop of DB decibels or more, the "
-        "VAD and its gain start afresh, so quiet speech right after it is heard. 0 = off.",
-    )(f)
-    return click.option(
-        "--vad-gain",
-        "vad_gain",
-        type=click.FloatRange(0.0, 60.0),
-        default=sq.AnalyzeOptions().vad_max_gain_db,
-        show_default=True,
-        metavar="DB",
-        help="The VAD hears quiet audio raised by up to DB decibels, so a quiet recording's "
-        "speech is not taken for silence (Silero misses speech below about -55 dBFS); only "
-        "what the VAD hears is raised, never the output. 0 = off.",
-    )(f)
+    o = sq.AnalyzeOptions()
+    for flag, dest, top, default, text in (
+        ("--vad-reset-drop", "vad_reset_drop", 200.0, o.vad_reset_drop_db,
+         "Where loud noise the VAD was sure of ends in a drop of DB decibels or more, the VAD "
+         "and its gain start afresh, so quiet speech right after it is heard. 0 = off."),
+        ("--vad-gain", "vad_gain", 60.0, o.vad_max_gain_db,
+         "The VAD hears quiet audio raised by up to DB decibels, so a quiet recording's "
+         "speech is not taken for silence (Silero misses speech below about -55 dBFS); only "
+         "what the VAD hears is raised, never the output. 0 = off."),
+    ):  # fmt: skip
+        f = click.option(
+            flag,
+            dest,
+            type=click.FloatRange(0.0, top),
+            default=default,
+            show_default=True,
+            metavar="DB",
+            help=text,
+        )(f)
+    return f
 
 
 def rate_option(f):
