@@ -37,6 +37,29 @@ def _override(spec: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"VALUE must be a number, got {spec!r}") from None
 
 
+def compare(utterances, other: sq.AnalyzeOptions, rates) -> tuple[int, list[str], list[float]]:
+    """Outputs the same bit for bit, a line for each that is not, and the CPU seconds of the
+    defaults and of ``other``, over ``utterances`` at each of ``rates``."""
+    same, changed, cpu = 0, [], [0.0, 0.0]
+    for u in utterances:
+        x = u.load()
+        outs = []
+        for i, o in enumerate((sq.AnalyzeOptions(), other)):
+            t = time.process_time()
+            a = sq.analyze(x, o, sample_rate=sq.SAMPLE_RATE)
+            outs.append([sq.compress(x, r, analysis=a, sample_rate=16000) for r in rates])
+            cpu[i] += time.process_time() - t
+        for rate, ra, rb in zip(rates, *outs, strict=True):
+            if np.array_equal(ra.audio, rb.audio):
+                same += 1
+            else:
+                changed.append(
+                    f"{u.id} rate {rate:g}: {len(ra.audio) / 16000:.2f} s "
+                    f"(defaults) vs {len(rb.audio) / 16000:.2f} s"
+                )
+    return same, changed, cpu
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
@@ -62,23 +85,7 @@ def main() -> None:
     print(f"defaults against {label}; split {args.split}; rates {args.rates}")
     t0 = time.perf_counter()
     for ds, utts in load_utterances(opts).items():
-        same, changed, cpu = 0, [], [0.0, 0.0]
-        for u in utts:
-            x = u.load()
-            outs = []
-            for i, o in enumerate((sq.AnalyzeOptions(), other)):
-                t = time.process_time()
-                a = sq.analyze(x, o, sample_rate=sq.SAMPLE_RATE)
-                outs.append([sq.compress(x, r, analysis=a, sample_rate=16000) for r in rates])
-                cpu[i] += time.process_time() - t
-            for rate, ra, rb in zip(rates, *outs, strict=True):
-                if np.array_equal(ra.audio, rb.audio):
-                    same += 1
-                else:
-                    changed.append(
-                        f"{u.id} rate {rate:g}: {len(ra.audio) / 16000:.2f} s "
-                        f"(defaults) vs {len(rb.audio) / 16000:.2f} s"
-                    )
+        same, changed, cpu = compare(utts, other, rates)
         print(
             f"{ds}: {same} of {len(utts) * len(rates)} outputs the same bit for bit; CPU "
             f"{cpu[0]:.2f} s (defaults) vs {cpu[1]:.2f} s ({cpu[0] / max(cpu[1], 1e-9):.3f}x)"
