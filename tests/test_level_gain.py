@@ -330,6 +330,7 @@ def test_the_cli_turns_the_drop_reset_off_and_on(real_clips, tmp_path):
     off = sq.compress(src, analyze_options=AnalyzeOptions(vad_reset_drop_db=0))
     assert (lengths["20"], lengths["0"]) == (len(on.audio), len(off.audio))
     assert lengths["20"] != lengths["0"]
-    assert (
-        main(["compress", str(src), "-o", str(tmp_path / "x.wav"), "--vad-reset-drop", "-1"]) == 2
-    )
+    bad = ["compress", str(src), "-o", str(tmp_path / "x.wav"), "--vad-reset-drop"]
+    assert main([*bad, "-1"]) == 2  # out of range: a usage error
+    assert main([*bad, "nan"]) == 1  # passes click's range, refused by AnalyzeOptions
+    assert not (tmp_path / "x.wav").exists()
