@@ -9,6 +9,7 @@ from audiosqueeze.tsm import (
     WSOLA_FRAME,
     WSOLA_TOLERANCE,
     CurveWSOLA,
+    _LagSearch,
     best_lag,
     stretch,
     wsola,
@@ -153,6 +154,29 @@ def test_best_lag_finds_the_planted_copy_and_normalising_ignores_loudness():
     quiet = np.zeros(512, np.float32)
     quiet[77:333] = template
     assert best_lag(quiet, template) == best_lag(quiet, template, normalised=True) == 77
+    # the renderer's search, with its scratch arrays kept, finds the same planted answers
+    assert _LagSearch(256, 272, False)(region, template) == 400
+    assert _LagSearch(256, 272, True)(region, template) == 30
+    assert _LagSearch(256, 128, True)(quiet, template) == 77
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    frame=st.sampled_from([4, 64, WSOLA_FRAME]),
+    tolerance=st.integers(0, 200),
+    scale=st.sampled_from([0.0, 1e-20, 1e-4, 1.0, 3e4]),
+    normalised=st.booleans(),
+)
+def test_lag_search_is_best_lag_over_many_frames(seed, frame, tolerance, scale, normalised):
+    # the scratch arrays are reused: every frame must still give best_lag's answer exactly
+    rng = np.random.default_rng(seed)
+    search = _LagSearch(frame, tolerance, normalised)
+    for _ in range(5):
+        region = (scale * rng.standard_normal(frame + 2 * tolerance)).astype(np.float32)
+        region[: rng.integers(0, len(region))] *= rng.choice([0.0, 1.0, 1e3])
+        template = (scale * rng.standard_normal(frame)).astype(np.float32)
+        assert search(region, template) == best_lag(region, template, normalised)
 
 
 SHAPES = [
