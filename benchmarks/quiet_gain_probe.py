@@ -8,7 +8,8 @@ utterance's samples raised by each of ``--gains-db`` (10-ms ramps at both ends; 
 original's second of pause before the utterance put back in front of it (is it the lost
 context rather than the level?). Prints, per setting, how many of the utterance's reference
 words the recogniser got right (aligned against the words it wrote within 0.3 s of the
-utterance), and those words.
+utterance), and those words. ``--attenuate-db`` first makes the utterance quieter: the dev
+set has no utterance as quiet as the test set's one, so the condition is made there.
 
 This changes nothing in the product: it tells whether a speech gain is worth building.
 
@@ -68,12 +69,25 @@ def main() -> None:
     ap.add_argument("--asr", default="whisper-tiny.en", help="comma-separated recognisers")
     ap.add_argument("--rates", default="0.5", help="comma-separated rates")
     ap.add_argument("--gains-db", default="10,20,30", help="comma-separated gains (dB)")
+    ap.add_argument(
+        "--attenuate-db",
+        type=float,
+        default=0.0,
+        help="make the utterance this much quieter first (a quiet speaker, made on dev)",
+    )
+    ap.add_argument(
+        "--planner-gains-db",
+        default="",
+        help="comma-separated PlanOptions.quiet_speech_max_gain_db values to compress with too",
+    )
+    ap.add_argument("--skip-planted", action="store_true", help="only the planner's gain rows")
     args = ap.parse_args()
     try:
         rates = [float(r) for r in args.rates.split(",")]
-        gains = [float(g) for g in args.gains_db.split(",")]
+        gains = [] if args.skip_planted else [float(g) for g in args.gains_db.split(",")]
+        planner = [float(g) for g in args.planner_gains_db.split(",") if g]
     except ValueError as e:
-        ap.error(f"--rates and --gains-db take comma-separated numbers: {e}")
+        ap.error(f"--rates and the gains take comma-separated numbers: {e}")
     root = data_root(args.data)
     clips = {
         u.id: u
@@ -89,11 +103,14 @@ def main() -> None:
     if args.id not in recs:
         ap.error(f"no recording {args.id!r}; the set has {', '.join(recs)}")
     rec = recs[args.id]
-    x, gaps = rec.samples, rec.gaps
+    x, gaps = rec.samples.copy(), rec.gaps
     spans = [(gaps[i].end, gaps[i + 1].start) for i in range(len(rec.parts))]
     levels = [percentile_db(x[a:b], 90) for a, b in spans]
     i = int(np.argmin(levels)) if args.part is None else rec.parts.index(args.part)
     a, b = spans[i]
+    if args.attenuate_db:
+        x[a:b] *= np.float32(10 ** (-abs(args.attenuate_db) / 20))
+        levels[i] = percentile_db(x[a:b], 90)
     ref = clips[rec.parts[i]].text
     before = percentile_db(x[gaps[i].start : gaps[i].end], 50)
     print(
@@ -114,6 +131,21 @@ def main() -> None:
             for db in [0.0, *gains]:
                 hits, text = heard(asr, with_gain(y, ca, cb, db) if db else y, ca, cb, ref)
                 print(f"| {name} | compressed | {rate:g} | {db:g} | {hits} | {text} |")
+            for db in planner:
+                opts = sq.PlanOptions(quiet_speech_max_gain_db=db)
+                out = sq.compress(x, sample_rate=SAMPLE_RATE, rate=rate, plan_options=opts)
+                y2 = np.asarray(out.audio, np.float32)
+                ca2, cb2 = (int(out.timemap.to_compressed_samples(t)) for t in (a, b))
+                hits, text = heard(asr, y2, ca2, cb2, ref)
+                raised = [e.gain_db for e in out.plan.edits if e.gain_db]
+                on = [e.gain_db for e in out.plan.edits if e.gain_db and a <= e.start < b]
+                span = f"{min(on):.0f}-{max(on):.0f}" if on else "0"
+                print(
+                    f"| {name} | compressed, planner's gain up to {db:g} dB (there: {span} dB; "
+                    f"{len(raised)} edits raised in all) | {rate:g} | | {hits} | {text} |"
+                )
+            if args.skip_planted:
+                continue
             pause = x[max(a - SAMPLE_RATE, 0) : a]
             z = np.concatenate([y[:ca], pause, y[ca:]])
             hits, text = heard(asr, z, ca + len(pause), cb + len(pause), ref)

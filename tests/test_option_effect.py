@@ -1,4 +1,5 @@
-"""benchmarks/option_effect.py: its --set parser takes AnalyzeOptions fields only."""
+"""benchmarks/option_effect.py: its --set parser takes AnalyzeOptions and PlanOptions fields
+only, and its comparison finds what an option changes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ def test_set_parses_a_field_and_refuses_what_is_not_one():
     oe = load_script("benchmarks/option_effect.py")
     assert oe._override("vad_reset_drop_db=0") == ("vad_reset_drop_db", 0.0)
     assert oe._override("vad_reset_drop_max_prob=0.25") == ("vad_reset_drop_max_prob", 0.25)
+    assert oe._override("quiet_speech_max_gain_db=40") == ("quiet_speech_max_gain_db", 40.0)
     for bad in (
         "no_such_option=1",
         "vad_reset_drop_db",
@@ -36,3 +38,7 @@ def test_compare_counts_what_an_option_changes(real_clips):
     assert (same, changed) == (2, []) and min(cpu) > 0
     same, changed, _ = oe.compare(utts, sq.AnalyzeOptions(speech_pad_ms=320.0), [0.5, 1.0])
     assert same == 0 and [c.split(":")[0] for c in changed] == ["clip rate 0.5", "clip rate 1"]
+    # a plan option too: the pause kept at rate 1 is 60 ms by default, at rate 0.5 as well
+    plan = sq.PlanOptions(min_keep_pause_ms=300.0)
+    same, changed, _ = oe.compare(utts, sq.AnalyzeOptions(), [0.0, 1.0], plan)
+    assert same == 1 and [c.split(":")[0] for c in changed] == ["clip rate 1"]
