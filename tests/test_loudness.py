@@ -175,3 +175,32 @@ def test_a_real_quiet_voice_is_raised_and_the_stream_agrees(real_clips):
     s = sq.Stream(0.5, plan_options=opts)
     chunks = [s.push(rec[i : i + 3331]) for i in range(0, len(rec), 3331)] + [s.flush()]
     assert np.array_equal(np.concatenate(chunks), on.audio)
+
+
+@needs_silero
+def test_the_cli_raises_quiet_speech_only_when_asked(real_clips, tmp_path):
+    from audiosqueeze.cli import main
+
+    x = sq.load(real_clips[0]["abs"]).samples
+    rec = np.concatenate([x, np.zeros(16000, np.float32), x * np.float32(0.01)])
+    src = tmp_path / "in.wav"
+    sq.save(src, rec)
+    heard = sq.load(src).samples  # as the CLI reads it back (16-bit)
+    on = sq.compress(
+        heard, 0.5, sample_rate=16000, plan_options=PlanOptions(quiet_speech_max_gain_db=40.0)
+    )
+    off = sq.compress(heard, 0.5, sample_rate=16000)
+    assert not np.array_equal(on.audio, off.audio)
+    for flag, want in (("40", on), ("0", off)):
+        out = tmp_path / f"out{flag}.wav"
+        assert main(["compress", str(src), "-o", str(out), "--quiet-speech-gain", flag]) == 0
+        sq.save(tmp_path / "want.wav", want.audio)  # the library's output, written alike
+        assert np.array_equal(sq.load(out).samples, sq.load(tmp_path / "want.wav").samples)
+        streamed = tmp_path / f"stream{flag}.wav"
+        args = ["stream", str(src), "-o", str(streamed), "--fast", "--quiet-speech-gain", flag]
+        assert main(args) == 0
+        assert np.array_equal(sq.load(streamed).samples, sq.load(out).samples)
+    bad = ["compress", str(src), "-o", str(tmp_path / "x.wav"), "--quiet-speech-gain"]
+    assert main([*bad, "-1"]) == 2  # out of range: a usage error
+    assert main([*bad, "nan"]) == 1  # passes click's range, refused by PlanOptions
+    assert not (tmp_path / "x.wav").exists()
