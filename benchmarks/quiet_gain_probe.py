@@ -75,19 +75,12 @@ def main() -> None:
         default=0.0,
         help="make the utterance this much quieter first (a quiet speaker, made on dev)",
     )
-    ap.add_argument(
-        "--planner-gains-db",
-        default="",
-        help="comma-separated PlanOptions.quiet_speech_max_gain_db values to compress with too",
-    )
-    ap.add_argument("--skip-planted", action="store_true", help="only the planner's gain rows")
     args = ap.parse_args()
     try:
         rates = [float(r) for r in args.rates.split(",")]
-        gains = [] if args.skip_planted else [float(g) for g in args.gains_db.split(",")]
-        planner = [float(g) for g in args.planner_gains_db.split(",") if g]
+        gains = [float(g) for g in args.gains_db.split(",")]
     except ValueError as e:
-        ap.error(f"--rates and the gains take comma-separated numbers: {e}")
+        ap.error(f"--rates and --gains-db take comma-separated numbers: {e}")
     root = data_root(args.data)
     clips = {
         u.id: u
@@ -131,21 +124,6 @@ def main() -> None:
             for db in [0.0, *gains]:
                 hits, text = heard(asr, with_gain(y, ca, cb, db) if db else y, ca, cb, ref)
                 print(f"| {name} | compressed | {rate:g} | {db:g} | {hits} | {text} |")
-            for db in planner:
-                opts = sq.PlanOptions(quiet_speech_max_gain_db=db)
-                out = sq.compress(x, sample_rate=SAMPLE_RATE, rate=rate, plan_options=opts)
-                y2 = np.asarray(out.audio, np.float32)
-                ca2, cb2 = (int(out.timemap.to_compressed_samples(t)) for t in (a, b))
-                hits, text = heard(asr, y2, ca2, cb2, ref)
-                raised = [e.gain_db for e in out.plan.edits if e.gain_db]
-                on = [e.gain_db for e in out.plan.edits if e.gain_db and a <= e.start < b]
-                span = f"{min(on):.0f}-{max(on):.0f}" if on else "0"
-                print(
-                    f"| {name} | compressed, planner's gain up to {db:g} dB (there: {span} dB; "
-                    f"{len(raised)} edits raised in all) | {rate:g} | | {hits} | {text} |"
-                )
-            if args.skip_planted:
-                continue
             pause = x[max(a - SAMPLE_RATE, 0) : a]
             z = np.concatenate([y[:ca], pause, y[ca:]])
             hits, text = heard(asr, z, ca + len(pause), cb + len(pause), ref)

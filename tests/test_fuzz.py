@@ -176,8 +176,6 @@ values = st.one_of(
                 "min_inner_pause_ms",
                 "inner_pause_prob",
                 "inner_pause_drop_db",
-                "quiet_speech_drop_db",
-                "quiet_speech_max_gain_db",
             ]
         ),
         values | st.sampled_from(["cues", "guard", "uniform", "flat", "stress", "transients"]),

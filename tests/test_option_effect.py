@@ -14,7 +14,7 @@ def test_set_parses_a_field_and_refuses_what_is_not_one():
     oe = load_script("benchmarks/option_effect.py")
     assert oe._override("vad_reset_drop_db=0") == ("vad_reset_drop_db", 0.0)
     assert oe._override("vad_reset_drop_max_prob=0.25") == ("vad_reset_drop_max_prob", 0.25)
-    assert oe._override("quiet_speech_max_gain_db=40") == ("quiet_speech_max_gain_db", 40.0)
+    assert oe._override("min_keep_pause_ms=150") == ("min_keep_pause_ms", 150.0)  # PlanOptions
     for bad in (
         "no_such_option=1",
         "vad_reset_drop_db",

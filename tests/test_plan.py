@@ -121,10 +121,6 @@ def test_target_not_reachable_warns():
         (lambda: PlanOptions(window_ms=10), "window_ms"),
         (lambda: PlanOptions(max_speed_step=0), "max_speed_step"),
         (lambda: PlanOptions(guard_path=3), "3"),
-        (lambda: PlanOptions(quiet_speech_drop_db=0), "quiet_speech_drop_db"),
-        (lambda: PlanOptions(quiet_speech_max_gain_db=61), "61"),
-        (lambda: PlanOptions(quiet_speech_max_gain_db=-1), "-1"),
-        (lambda: PlanOptions(quiet_speech_max_gain_db="x"), "'x'"),
     ],
 )
 def test_invalid_options(make, quote):

@@ -25,12 +25,11 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 
 from . import curve, validate
 from .analyze import Analysis, Segment
 from .errors import OptionsError, TargetNotReachedWarning
-from .loudness import QuietSpeechGain
 from .units import SAMPLE_RATE, ms_to_samples, to_seconds
 
 EDIT_KINDS = ("keep", "shorten", "stretch", "mute")
@@ -81,10 +80,6 @@ class PlanOptions:
     min_inner_pause_ms: float = 120.0  #: quiet runs inside speech this long are pauses
     inner_pause_prob: float = 0.3  #: ... with VAD probability below this
     inner_pause_drop_db: float = 12.0  #: ... and level this far under the speech level
-    #: speech this far under recent louder speech is quiet (:mod:`audiosqueeze.loudness`) ...
-    quiet_speech_drop_db: float = 25.0
-    #: ... and is raised to its level by up to this (0 = never raised)
-    quiet_speech_max_gain_db: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -109,8 +104,6 @@ class PlanOptions:
         validate.number("min_inner_pause_ms", self.min_inner_pause_ms, 32.0, 10_000.0)
         validate.number("inner_pause_prob", self.inner_pause_prob, 0.0, 1.0)
         validate.number("inner_pause_drop_db", self.inner_pause_drop_db, 0.0, 100.0)
-        validate.number("quiet_speech_drop_db", self.quiet_speech_drop_db, 0.0, 100.0, lo_open=True)
-        validate.number("quiet_speech_max_gain_db", self.quiet_speech_max_gain_db, 0.0, 60.0)
         if self.guard_path is not None and not isinstance(self.guard_path, (str, os.PathLike)):
             raise OptionsError(f"guard_path must be a path or None, got {self.guard_path!r}")
 
@@ -137,8 +130,7 @@ class Edit:
     ``keep``: copied. ``shorten``: ``head`` samples are kept from the start and
     ``out_samples - head`` from the end, joined with a crossfade (``out_samples`` may be 0:
     cut entirely). ``stretch``: pitch-preserving time-scale modification. ``mute``: replaced
-    by digital silence (a recording with no speech). ``gain_db``: the output raised by this
-    much (quiet speech, :mod:`audiosqueeze.loudness`), ramped in where it changes.
+    by digital silence (a recording with no speech).
     """
 
     kind: str
@@ -149,7 +141,6 @@ class Edit:
     head: int = 0  #: shorten only: output samples taken from the start of the span
     #: stretch only: continues into the next edit as one variable-rate stretch (no crossfade)
     joined: bool = False
-    gain_db: float = 0.0
 
     @property
     def in_samples(self) -> int:
@@ -236,20 +227,12 @@ class Planner:
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
         self._max_held = ms_to_samples(MAX_HELD_MS)
-        o = self.options
-        self._loudness = (
-            QuietSpeechGain(o.quiet_speech_max_gain_db, o.quiet_speech_drop_db)
-            if o.quiet_speech_max_gain_db
-            else None
-        )
         self.reset()
 
     def reset(self) -> None:
         self._held: Segment | None = None  # the non-speech since the last speech, merged
         self._seen_speech = False
         self._joined = False  # the last edit is a stretch joined to the next segment's
-        if self._loudness is not None:
-            self._loudness.reset()
 
     def push(self, segments: Iterable[Segment]) -> list[Edit]:
         out: list[Edit] = []
@@ -273,11 +256,7 @@ class Planner:
         if seg.kind == "speech":
             out = self._release("middle" if self._seen_speech else "lead")
             self._seen_speech = True
-            speech = self._speech(seg)
-            gain = 0.0 if self._loudness is None else self._loudness.speech(seg)
-            return out + ([replace(e, gain_db=gain) for e in speech] if gain else speech)
-        if self._loudness is not None:
-            self._loudness.pause(seg)
+            return out + self._speech(seg)
         out = []
         if self._held is not None and self._held.num_samples >= self._max_held:
             # held long enough: let it go with its own kept pause (before any speech: all of it)

@@ -183,7 +183,6 @@ class Renderer:
         self._next = 0  # index into _edits of the next edit to render
         self._planned_to = 0  # end of the last edit added
         self._curve: _Curve | None = None  # the joined stretch run being rendered
-        self._gain = _GainEnvelope(self.options.crossfade_samples)
         self.samples_in = 0
         self.samples_out = 0
 
@@ -207,7 +206,6 @@ class Renderer:
             if edit.start != self._planned_to:
                 raise OptionsError(f"edits must be contiguous: {edit} after {self._planned_to}")
             self._planned_to = edit.end
-            self._gain.add(edit)
         self._edits.extend(edits)
 
     def pull(self, final: bool = False) -> np.ndarray:
@@ -248,7 +246,6 @@ class Renderer:
         if not out:
             return np.zeros(0, np.float32)
         y = out[0] if len(out) == 1 else np.concatenate(out)
-        y = self._gain.apply(y, self.samples_out)
         self.samples_out += len(y)
         return y
 
@@ -343,43 +340,6 @@ class Renderer:
         pending = self._next < len(self._edits)
         start = self._edits[self._next].start if pending else self._planned_to
         return max(self._base, start - CONTEXT_SAMPLES)
-
-
-class _GainEnvelope:
-    """The edits' ``gain_db`` as a gain per output sample: constant over each edit, ramped
-    linearly over ``ramp`` samples (at most the edit's length) where an edit's gain differs
-    from the one before it, so every sample's gain is known once its own edit is added.
-    Samples it raises are clipped to [-1, 1]; at 0 dB throughout it changes nothing."""
-
-    def __init__(self, ramp: int):
-        self._ramp = ramp
-        self._now = 1.0  # gain of the last edit added
-        self._at = 0  # output position where the next edit added starts
-        self._x: list[int] = []  # knots of the piecewise-linear gain (output positions)
-        self._y: list[float] = []
-
-    def add(self, edit: Edit) -> None:
-        g = 10.0 ** (edit.gain_db / 20.0) if edit.gain_db else 1.0
-        if g != self._now and edit.out_samples:
-            r = min(self._ramp, edit.out_samples)
-            self._x += [self._at, self._at + r]
-            self._y += [self._now, g]
-            self._now = g
-        self._at += edit.out_samples
-
-    def apply(self, y: np.ndarray, at: int) -> np.ndarray:
-        """``y``, output samples from position ``at`` on, times their gain."""
-        if not self._x:
-            return y
-        env = np.interp(np.arange(at, at + len(y)), self._x, self._y)
-        raised = env != 1.0
-        if raised.any():
-            y = y.copy()
-            y[raised] = np.clip(y[raised] * env[raised].astype(np.float32), -1.0, 1.0)
-        # knots before the next sample are no longer needed, but the last of them
-        keep = max(0, int(np.searchsorted(self._x, at + len(y), side="right")) - 1)
-        del self._x[:keep], self._y[:keep]
-        return y
 
 
 @dataclass

@@ -58,9 +58,6 @@
   (the gain's envelope goes on: the probe of which half costs words in babble);
   ``sq-drop20-sure``: both halves, only after a second the VAD was sure was not speech
   (every probability under 0.1: noise, not babble; today's default, stop 24).
-- ``sq-speechgain40`` / ``sq-0.75-speechgain40``: rate 0.5 / 0.75 with quiet speech after
-  louder speech raised by up to 40 dB (``PlanOptions(quiet_speech_max_gain_db=40)``,
-  :mod:`audiosqueeze.loudness`; :data:`SPEECH_GAIN`).
 - ``sq-longseg``: ``compress`` defaults but with analysis segments as long as the recording
   (``AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)``), so a long non-speech stretch is one
   segment with one kept pause instead of one per 10-s segment (the probe that led the planner
@@ -169,8 +166,6 @@ QUIET = {
     "sq-drop20-vadonly": (0.0, {"vad_reset_drop_db": 20.0, "vad_reset_drop_max_prob": 1.0}),
     "sq-drop20-sure": (0.0, {"vad_reset_drop_db": 20.0, "vad_reset_drop_max_prob": 0.1}),
 }
-#: the quiet-speech gain probe: (rate, ``PlanOptions.quiet_speech_max_gain_db``)
-SPEECH_GAIN = {"sq-speechgain40": (0.5, 40.0), "sq-0.75-speechgain40": (0.75, 40.0)}
 #: the WSOLA search ablation: each rate with the search of before (raw correlation)
 RAW_SEARCH = {f"{m}-rawsearch": m for m in RATES}
 OURS = (
@@ -192,7 +187,6 @@ OURS = (
     *PAUSE_PROBE,
     *VAD_RESET,
     *QUIET,
-    *SPEECH_GAIN,
 )
 #: Segment length limit of ``sq-longseg`` (an hour).
 LONG_SEGMENT_MS = 3_600_000.0
@@ -364,10 +358,6 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
             warnings.simplefilter("ignore", sq.QuietInputWarning)  # the quiet input is the point
             r = sq.compress(samples * scale, sample_rate=sq.SAMPLE_RATE, analyze_options=options)
         r = dataclasses.replace(r, audio=r.audio / scale)
-    elif method in SPEECH_GAIN:
-        rate, gain = SPEECH_GAIN[method]
-        o = sq.PlanOptions(quiet_speech_max_gain_db=gain)
-        r = sq.compress(samples, rate, plan_options=o, **kw)
     elif method == "sq-longseg":
         options = sq.AnalyzeOptions(max_segment_ms=LONG_SEGMENT_MS)
         r = sq.compress(samples, sample_rate=sq.SAMPLE_RATE, analyze_options=options)

@@ -61,31 +61,6 @@ def vad_gain_option(f):
     return f
 
 
-def quiet_speech_option(f):
-    """``--quiet-speech-gain``: ``PlanOptions.quiet_speech_max_gain_db`` (off by default)."""
-    return click.option(
-        "--quiet-speech-gain",
-        "quiet_speech_gain",
-        type=click.FloatRange(0.0, 60.0),
-        default=0.0,
-        show_default=True,
-        metavar="DB",
-        help="Raise speech 25 dB or more under the louder speech before it by up to DB "
-        "decibels (a quiet speaker after a loud one, whom Whisper can miss once the audio is "
-        "shortened). 0 = off, the default: on dev it also raised babble next to a quiet "
-        "voice and cost words there (docs/RESULTS.md).",
-    )(f)
-
-
-def plan_options(quiet_speech_gain: float):
-    """The ``PlanOptions`` the CLI's flags ask for (None: the library's defaults)."""
-    import audiosqueeze as sq
-
-    if not quiet_speech_gain:
-        return None
-    return sq.PlanOptions(quiet_speech_max_gain_db=quiet_speech_gain)
-
-
 def rate_option(f):
     return click.option(
         "--rate",

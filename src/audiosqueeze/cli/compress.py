@@ -13,17 +13,7 @@ import audiosqueeze as sq
 from ..audio import ENCODINGS
 from ..output import write_text_atomic
 from ..tsm import TSM_METHODS
-from .common import (
-    console,
-    options,
-    plan_options,
-    quiet_speech_option,
-    rate_option,
-    shown,
-    stdin,
-    vad_gain_option,
-    vad_option,
-)
+from .common import console, options, rate_option, shown, stdin, vad_gain_option, vad_option
 
 OUT_FORMATS = (*ENCODINGS, "raw")
 #: A single file gets a progress bar of its own when it is longer than this.
@@ -80,7 +70,6 @@ BAR_MIN_S = 60.0
 )
 @vad_option
 @vad_gain_option
-@quiet_speech_option
 @click.option(
     "--tsm",
     type=click.Choice(TSM_METHODS),
@@ -120,7 +109,6 @@ def compress(
     vad,
     vad_gain,
     vad_reset_drop,
-    quiet_speech_gain,
     tsm,
     timemap,
     fmt,
@@ -162,7 +150,6 @@ def compress(
         target_reduction=target_reduction,
         max_wer_increase=max_wer_increase,
         analyze_options=ao,
-        plan_options=plan_options(quiet_speech_gain),
         render_options=ro,
     )
     if verify is not None:

@@ -24,13 +24,7 @@ from ..analyze import SEGMENT_MS_RANGE
 from ..decode import open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
-from .common import (
-    analyze_options,
-    plan_options,
-    quiet_speech_option,
-    rate_option,
-    vad_gain_option,
-)
+from .common import analyze_options, rate_option, vad_gain_option
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -147,7 +141,6 @@ def run_stream(
     "about 0.4 s, a little faster and leaner; docs/RESULTS.md).",
 )
 @vad_gain_option
-@quiet_speech_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stderr.")
 def stream(
     input,
@@ -160,7 +153,6 @@ def stream(
     max_segment_ms,
     vad_gain,
     vad_reset_drop,
-    quiet_speech_gain,
     as_json,
 ):
     """Compress INPUT (a file, or - for stdin) through the real-time Stream and report latency."""
@@ -176,8 +168,7 @@ def stream(
         inp = open_input(src)
         rate_in, blocks = inp.rate, inp.blocks()
     options = analyze_options(vad, vad_gain, vad_reset_drop, max_segment_ms=max_segment_ms)
-    po = plan_options(quiet_speech_gain)
-    s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options, plan_options=po)
+    s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options)
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
     out_file = Outputs(output) if output is not None and not to_stdout else None
