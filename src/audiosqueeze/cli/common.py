@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -86,8 +87,15 @@ def options(vad: str, tsm: str, vad_gain: float, vad_reset_drop: float):
     return analyze_options(vad, vad_gain, vad_reset_drop), sq.RenderOptions(tsm=tsm)
 
 
+def binary_stream(name: str):
+    """``sys.stdin`` or ``sys.stdout`` as bytes (Click's ``get_binary_stream`` is deprecated
+    since Click 8.5 and goes in 9.0)."""
+    stream = getattr(sys, name)
+    return getattr(stream, "buffer", stream)
+
+
 def stdin():
-    stream = click.get_binary_stream("stdin")
+    stream = binary_stream("stdin")
     if stream.isatty():
         raise click.UsageError(
             "stdin is a terminal: pipe audio in, e.g. ffmpeg -i talk.m4a -f flac - | "

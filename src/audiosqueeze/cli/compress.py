@@ -13,7 +13,16 @@ import audiosqueeze as sq
 from ..audio import ENCODINGS
 from ..output import write_text_atomic
 from ..tsm import TSM_METHODS
-from .common import console, options, rate_option, shown, stdin, vad_gain_option, vad_option
+from .common import (
+    binary_stream,
+    console,
+    options,
+    rate_option,
+    shown,
+    stdin,
+    vad_gain_option,
+    vad_option,
+)
 
 OUT_FORMATS = (*ENCODINGS, "raw")
 #: A single file gets a progress bar of its own when it is longer than this.
@@ -231,7 +240,7 @@ def _to_stdout(src, rate, fmt, map_path, kw):
 
     if map_path is not None:
         check_destination(map_path, "time map")
-    out = click.get_binary_stream("stdout")
+    out = binary_stream("stdout")
     if fmt == "raw":
         import numpy as np
 

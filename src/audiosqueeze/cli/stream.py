@@ -24,7 +24,7 @@ from ..analyze import SEGMENT_MS_RANGE
 from ..decode import open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
-from .common import analyze_options, rate_option, vad_gain_option
+from .common import analyze_options, binary_stream, rate_option, vad_gain_option
 
 #: Output samples between two latency probes (10 ms).
 PROBE_STEP = SAMPLE_RATE // 100
@@ -172,7 +172,7 @@ def stream(
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
     out_file = Outputs(output) if output is not None and not to_stdout else None
-    stdout = click.get_binary_stream("stdout")
+    stdout = binary_stream("stdout")
     t0 = time.perf_counter()
     with out_file or _Nothing() as files:
         if to_stdout:
