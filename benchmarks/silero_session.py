@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from audiosqueeze.datasets import from_manifest
 from audiosqueeze.units import FRAME_SAMPLES
 from audiosqueeze.vad import SileroVAD, find_silero_model
 
@@ -56,10 +57,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=60)
     ap.add_argument("--rounds", type=int, default=5, help="runs of each setting, taking turns")
     args = ap.parse_args()
-    root = Path(args.data)
-    lines = (root / "manifest.jsonl").read_text().splitlines()
-    rows = [json.loads(line) for line in lines][: args.limit]
-    x = np.concatenate([sq.load(root / r["path"]).samples for r in rows])
+    clips = from_manifest(args.data)[: args.limit]
+    x = np.concatenate([u.load() for u in clips])
     frames = x[: len(x) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
     audio_s = len(frames) * FRAME_SAMPLES / sq.SAMPLE_RATE
     level = ort.GraphOptimizationLevel
@@ -73,7 +72,7 @@ def main() -> None:
         "no spinning": {"spinning": "0"},
     }
     reference, _ = probabilities(session(), frames)
-    print(f"{len(rows)} clips, {audio_s:.0f} s; Silero {find_silero_model().name}")
+    print(f"{len(clips)} clips, {audio_s:.0f} s; Silero {find_silero_model().name}")
     print(f"| session | probabilities | best of {args.rounds} |")
     print("| --- | --- | ---: |")
     sessions = {name: session(**kw) for name, kw in settings.items()}
