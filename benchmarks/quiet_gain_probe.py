@@ -99,6 +99,8 @@ def main() -> None:
     x, gaps = rec.samples.copy(), rec.gaps
     spans = [(gaps[i].end, gaps[i + 1].start) for i in range(len(rec.parts))]
     levels = [percentile_db(x[a:b], 90) for a, b in spans]
+    if args.part is not None and args.part not in rec.parts:
+        ap.error(f"no utterance {args.part!r} in {rec.id}; it has {', '.join(rec.parts)}")
     i = int(np.argmin(levels)) if args.part is None else rec.parts.index(args.part)
     a, b = spans[i]
     if args.attenuate_db:
