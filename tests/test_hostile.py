@@ -319,6 +319,22 @@ def test_cli_stdout_flac_and_stream_command(tmp_path):
     assert sf.info(tmp_path / "s.flac").frames == len(ref.audio)
 
 
+def test_cli_stream_reads_raw_pcm_on_stdin_and_writes_it_to_stdout():
+    pcm_in = (np.clip(clip(), -1, 1) * 32767).astype("<i2")
+    r = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-m", "audiosqueeze.cli", "stream",
+         "-", "--input-rate", "16000", "--fast", "--vad", "energy", "-o", "-"],
+        input=pcm_in.tobytes(),
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    out = np.frombuffer(r.stdout, "<i2")
+    ref = sq.compress(pcm_in / np.float32(32768), 0.5, sample_rate=SR, analyze_options=ENERGY)
+    assert len(out) == len(ref.audio) < len(pcm_in)
+    assert np.abs(out / 32767 - ref.audio).max() < 2e-4
+
+
 @pytest.mark.parametrize(
     ("args", "quote"),
     [
