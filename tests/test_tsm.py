@@ -179,6 +179,54 @@ def test_lag_search_is_best_lag_over_many_frames(seed, frame, tolerance, scale, 
         assert search(region, template) == best_lag(region, template, normalised)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    frame=st.sampled_from([4, 64, WSOLA_FRAME]),
+    tolerance=st.integers(0, 200),
+    scale=st.sampled_from([0.0, 1e-20, 1e-4, 1.0, 3e4]),
+)
+def test_batched_denominators_give_each_frame_best_lags_answer(seed, frame, tolerance, scale):
+    # the renderer computes many frames' denominators at once: each row must be the one the
+    # single-frame search computes, to the bit, and give best_lag's lag
+    rng = np.random.default_rng(seed)
+    search = _LagSearch(frame, tolerance, True)
+    regions = (scale * rng.standard_normal((6, frame + 2 * tolerance))).astype(np.float32)
+    regions[1, : rng.integers(0, regions.shape[1])] = 0.0
+    regions[2] *= 1e3
+    rows = search.denominators(regions)
+    assert rows.shape == (6, 2 * tolerance + 1)
+    for region, row in zip(regions, rows, strict=True):
+        e = np.concatenate([[0.0], np.cumsum(region.astype(np.float64) ** 2)])
+        assert np.array_equal(row, np.sqrt(e[frame:] - e[:-frame] + 1e-9))
+        template = (scale * rng.standard_normal(frame)).astype(np.float32)
+        assert search(region, template, row) == best_lag(region, template, normalised=True)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 128])
+def test_wsola_output_does_not_depend_on_how_many_denominators_are_batched(monkeypatch, batch):
+    import audiosqueeze.tsm as tsm
+
+    rng = np.random.default_rng(5)
+    t = np.arange(3 * SR) / SR
+    x = np.sin(2 * np.pi * (150 + 40 * t) * t) + 0.1 * rng.standard_normal(len(t))
+    x = x.astype(np.float32)
+    in_knots, out_knots = [0, SR, 3 * SR], [0, SR // 1.4, SR // 1.4 + 2 * SR // 1.1]
+    # every frame searched alone (no batch): the reference
+    monkeypatch.setattr(tsm.CurveWSOLA, "_denominators", lambda self, noms, j, *a: [None])
+    alone = wsola_curve(x, in_knots, out_knots)
+    monkeypatch.undo()
+    monkeypatch.setattr(tsm, "_BATCH", batch)
+    assert np.array_equal(wsola_curve(x, in_knots, out_knots), alone)
+    # fed in pieces (the stream's case), the batches end at the input's limit
+    w = CurveWSOLA(0)
+    w.extend(SR, SR // 1.4)
+    w.extend(2 * SR, 2 * SR // 1.1)
+    parts = [w.render(x[:n], 0, n, final=False) for n in (4000, 9000, 20000, 33000)]
+    parts.append(w.render(x, 0, len(x), final=True))
+    assert np.array_equal(np.concatenate(parts), alone)
+
+
 SHAPES = [
     {"frame": 320, "tolerance": 160},
     {"frame": 1024, "tolerance": 80},

@@ -28,6 +28,7 @@ def _hann(frame: int) -> np.ndarray:
 
 
 _WINDOW = _hann(WSOLA_FRAME)
+_BATCH = 128  # frames whose search denominators are computed at once
 
 
 def wsola(x: np.ndarray, out_samples: int, lead: int = 0, trail: int = 0, **shape) -> np.ndarray:
@@ -87,8 +88,13 @@ def best_lag(region: np.ndarray, template: np.ndarray, normalised: bool = False)
 class _LagSearch:
     """:func:`best_lag` (the readable reference) for one region and template length, with its
     scratch arrays kept between frames instead of made anew for each: the same arithmetic in
-    the same order, so the same lag bit for bit (a test compares them); WSOLA's share of the
-    core's CPU fell from 30 to 28 % (``docs/results/speed-v12.txt``)."""
+    the same order, so the same lag bit for bit (tests compare them); WSOLA's share of the
+    core's CPU fell from 30 to 28 % (``docs/results/speed-v12.txt``).
+
+    The normalised search's denominators (each candidate's energy) do not depend on the
+    template, so the renderer computes them for many frames at once with
+    :meth:`denominators` (rows summed in the same order, so the same values) and hands each
+    frame's row to the call."""
 
     def __init__(self, frame: int, tolerance: int, normalised: bool):
         self.frame, self.normalised = frame, normalised
@@ -96,17 +102,30 @@ class _LagSearch:
         self._energy = np.zeros(frame + 2 * tolerance + 1, np.float64)  # [0] stays 0
         self._score = np.empty(2 * tolerance + 1, np.float64)
 
-    def __call__(self, region: np.ndarray, template: np.ndarray) -> int:
+    def denominators(self, regions: np.ndarray) -> np.ndarray:
+        """``sqrt(energy + 1e-9)`` of every candidate of each row of ``regions`` (m, region
+        length): the normalised search's denominators, one row per region."""
+        n = self.frame
+        e = np.zeros((len(regions), regions.shape[1] + 1), np.float64)
+        np.cumsum(np.square(regions, dtype=np.float64), axis=1, out=e[:, 1:])
+        d = e[:, n:] - e[:, :-n]
+        d += 1e-9
+        return np.sqrt(d, out=d)
+
+    def __call__(self, region: np.ndarray, template: np.ndarray, denominator=None) -> int:
+        """The best lag; ``denominator``: this region's row of :meth:`denominators`, if made."""
         c = np.correlate(region, template, mode="valid")
         if not self.normalised:
             return int(c.argmax())
-        n, e, score = self.frame, self._energy, self._score
-        np.square(region, out=self._square, dtype=np.float64)
-        np.cumsum(self._square, out=e[1:])
-        np.subtract(e[n:], e[:-n], out=score)
-        score += 1e-9
-        np.sqrt(score, out=score)
-        np.divide(c, score, out=score)
+        score = self._score
+        if denominator is None:
+            n, e = self.frame, self._energy
+            np.square(region, out=self._square, dtype=np.float64)
+            np.cumsum(self._square, out=e[1:])
+            np.subtract(e[n:], e[:-n], out=score)
+            score += 1e-9
+            denominator = np.sqrt(score, out=score)
+        np.divide(c, denominator, out=score)
         return int(score.argmax())
 
 
@@ -222,7 +241,8 @@ class CurveWSOLA:
 
         window, search = self._window, self._search
         k, prev, floor = k0, self._prev, self._floor
-        for nom in noms:
+        denoms, d0 = np.zeros((0, 0)), 0  # the search's denominators of frames d0, d0 + 1, ...
+        for j, nom in enumerate(noms):
             if not final and max(nom + tol, prev + hop) > lead_max:
                 break
             if k == 0:
@@ -230,7 +250,11 @@ class CurveWSOLA:
             else:
                 template = read(prev + hop, frame)
                 region = read(nom - tol, frame + 2 * tol)
-                pos = nom - tol + search(region, template)
+                if self.normalised and j - d0 >= len(denoms):
+                    d0 = j
+                    denoms = self._denominators(noms, j, x, x_off, limit, final, read)
+                row = denoms[j - d0] if self.normalised else None
+                pos = nom - tol + search(region, template, row)
             i = k * hop - acc0
             if i + frame > len(acc):
                 acc, wsum = self._grow(i + frame)
@@ -242,6 +266,23 @@ class CurveWSOLA:
             k += 1
         self._k, self._prev, self._floor = k, prev, floor
         return self._emit(out_total, final)
+
+    def _denominators(self, noms, j, x, x_off, limit, final, read) -> np.ndarray:
+        """The search's denominators for frames ``j, j + 1, ...`` of ``noms``: up to
+        ``_BATCH`` of them, those whose region this call may read (the loop stops at the
+        first frame that cannot be made, so a frame past it is never computed in vain)."""
+        tol, frame = self.tolerance, self.frame
+        size = frame + 2 * tol
+        starts = np.asarray(noms[j : j + _BATCH], np.int64) - tol
+        if not final:  # the loop makes no frame whose region ends past the input's limit
+            starts = starts[: max(1, int(np.searchsorted(starts + size, limit, side="right")))]
+        inside = (starts >= max(0, x_off)) & (starts + size <= min(limit, x_off + len(x)))
+        if inside.all():
+            view = np.lib.stride_tricks.sliding_window_view(x, size)
+            regions = view[starts - x_off]
+        else:
+            regions = np.stack([read(int(p), size) for p in starts])
+        return self._search.denominators(regions)
 
     def _nominal(self, k0: int, n_frames: int, final: bool, limit: int) -> list[int]:
         """Nominal read positions (frame starts) of frames ``k0 .. n_frames - 1`` that the map
