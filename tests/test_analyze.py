@@ -272,6 +272,27 @@ def test_median_is_numpys_bit_for_bit():
         assert got == want and type(got) is float, (trial, got, want)
 
 
+@pytest.mark.parametrize("n", range(1, 10))
+def test_mean_median_and_std_of_a_few_frames_are_numpys_to_the_bit(n):
+    # up to 8 values they are computed as Python floats; the bits, sign of zero included,
+    # must still be numpy's (a sum in another order would differ in the last bit)
+    from audiosqueeze.features import mean, median, std
+
+    rng = np.random.default_rng(n)
+    cases = [rng.normal(-40, 15, n) for _ in range(400)]
+    cases += [rng.choice([0.1, 0.2, 0.3, 1e16, -1e16, 1.0], n) for _ in range(200)]
+    cases += [np.full(n, -0.0), np.array([-0.0] + [0.0] * (n - 1)), np.round(cases[0])]
+    for x in cases:
+        for got, want in ((mean(x), np.mean(x)), (median(x), np.median(x)), (std(x), np.std(x))):
+            assert type(got) is float
+            assert np.float64(got).tobytes() == np.float64(want).tobytes(), (x, got, want)
+    # a view of a row, as the analyzer hands over
+    block = rng.normal(-40, 15, (5, 3 * n))
+    row = block[1, n : 2 * n]
+    assert mean(row) == float(np.mean(row)) and median(row) == float(np.median(row))
+    assert std(row) == float(np.std(row))
+
+
 def test_runs_join_the_pieces_back_into_what_long_segments_give():
     rng = np.random.default_rng(4)
     x = np.concatenate(

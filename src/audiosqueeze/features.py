@@ -59,6 +59,9 @@ def flux(mag: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     return rise / (mag.sum(axis=1) + _EPS)
 
 
+_SHORT = 7  # arrays up to this long are summed and sorted as Python floats (4x faster)
+
+
 def mean(x: np.ndarray) -> float:
     """``float(np.mean(x))`` of a non-empty 1-D float64 array, to the bit (the same pairwise
     sum, then one division) without ``np.mean``'s dispatch, which cost more than the sum on
@@ -67,7 +70,15 @@ def mean(x: np.ndarray) -> float:
     >>> mean(np.array([1.0, 2.0, 4.0]))
     2.3333333333333335
     """
-    return float(x.sum()) / len(x)
+    n = len(x)
+    if n <= _SHORT and x.dtype == np.float64:  # a 64-ms segment's few frames, in Python
+        # numpy's pairwise sum is a plain loop from 0.0 under 8 values: the same additions
+        # in the same order, so the same bits (a test checks every length)
+        total = 0.0
+        for t in x.tolist():
+            total += t
+        return total / n
+    return float(x.sum()) / n
 
 
 def std(x: np.ndarray) -> float:
@@ -80,6 +91,15 @@ def std(x: np.ndarray) -> float:
     """
     if x.dtype != np.float64:
         return float(np.std(x))
+    n = len(x)
+    if n <= _SHORT:  # as in mean(): the same loops from 0.0, as Python floats
+        v, total, squares = x.tolist(), 0.0, 0.0
+        for t in v:
+            total += t
+        m = total / n
+        for t in v:
+            squares += (t - m) * (t - m)
+        return math.sqrt(squares / n)
     d = x - x.sum() / len(x)
     return math.sqrt(float((d * d).sum()) / len(x))
 
@@ -92,9 +112,14 @@ def median(x: np.ndarray) -> float:
     >>> median(np.array([3.0, 1.0, 2.0, 10.0]))
     2.5
     """
+    # numpy takes the mean of the middle one or two values: a sum from 0.0, so -0.0 comes
+    # out as 0.0
+    h = len(x) // 2
+    if len(x) <= _SHORT and x.dtype == np.float64:  # as Python floats, the same arithmetic
+        v = sorted(x.tolist())
+        return 0.0 + v[h] if len(v) % 2 else (0.0 + v[h - 1] + v[h]) / 2
     s = np.sort(x)
-    h = len(s) // 2
-    return float(s[h]) if len(s) % 2 else float((s[h - 1] + s[h]) / 2)
+    return float(0.0 + s[h]) if len(s) % 2 else float((0.0 + s[h - 1] + s[h]) / 2)
 
 
 def peaks(x: np.ndarray, prominence: float, distance: int) -> np.ndarray:
