@@ -59,7 +59,7 @@ def flux(mag: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     return rise / (mag.sum(axis=1) + _EPS)
 
 
-_SHORT = 7  # arrays up to this long are summed and sorted as Python floats (4x faster)
+_SHORT = 7  # arrays up to this long are summed and sorted as Python floats (no numpy calls)
 
 
 def mean(x: np.ndarray) -> float:

@@ -17,7 +17,7 @@ FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
 def to_samples(seconds, sample_rate: int = SAMPLE_RATE):
     """Seconds -> nearest whole sample index (int, or an int64 array for array input)."""
     if type(seconds) is float and type(sample_rate) is int:
-        # the planner's per-segment scalars, without numpy's dispatch (ten times slower):
+        # the planner's per-segment scalars, without numpy's dispatch:
         # the same float64 product, rounded half to even as np.rint does
         x = seconds * sample_rate
         if math.isfinite(x) and abs(x) < 2.0**62:
