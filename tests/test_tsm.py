@@ -160,14 +160,17 @@ def test_best_lag_finds_the_planted_copy_and_normalising_ignores_loudness():
     assert _LagSearch(256, 128, True)(quiet, template) == 77
 
 
+#: Search shapes and signal scales for the lag-search property tests.
+SEARCHES = {
+    "seed": st.integers(0, 2**32 - 1),
+    "frame": st.sampled_from([4, 64, WSOLA_FRAME]),
+    "tolerance": st.integers(0, 200),
+    "scale": st.sampled_from([0.0, 1e-20, 1e-4, 1.0, 3e4]),
+}
+
+
 @settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    frame=st.sampled_from([4, 64, WSOLA_FRAME]),
-    tolerance=st.integers(0, 200),
-    scale=st.sampled_from([0.0, 1e-20, 1e-4, 1.0, 3e4]),
-    normalised=st.booleans(),
-)
+@given(**SEARCHES, normalised=st.booleans())
 def test_lag_search_is_best_lag_over_many_frames(seed, frame, tolerance, scale, normalised):
     # the scratch arrays are reused: every frame must still give best_lag's answer exactly
     rng = np.random.default_rng(seed)
@@ -180,12 +183,7 @@ def test_lag_search_is_best_lag_over_many_frames(seed, frame, tolerance, scale, 
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    frame=st.sampled_from([4, 64, WSOLA_FRAME]),
-    tolerance=st.integers(0, 200),
-    scale=st.sampled_from([0.0, 1e-20, 1e-4, 1.0, 3e4]),
-)
+@given(**SEARCHES)
 def test_batched_denominators_give_each_frame_best_lags_answer(seed, frame, tolerance, scale):
     # the renderer computes many frames' denominators at once: each row must be the one the
     # single-frame search computes, to the bit, and give best_lag's lag
