@@ -201,6 +201,32 @@ def test_batched_denominators_give_each_frame_best_lags_answer(seed, frame, tole
         assert search(region, template, row) == best_lag(region, template, normalised=True)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 9), k0=st.integers(0, 5))
+def test_overlap_add_of_many_frames_sums_as_the_frame_by_frame_loop(seed, m, k0):
+    # all second halves first, then all first halves: each sample must get its two frames
+    # in the loop's order (the other order rounds differently on most of these samples)
+    rng = np.random.default_rng(seed)
+    w = CurveWSOLA(0, frame=64, tolerance=8)
+    w._acc0 = int(rng.integers(0, 20))
+    prior = (rng.standard_normal(k0 * 32 + 40) * 1e3).astype(np.float32)
+    w._acc, w._wsum = prior.copy(), prior.copy() * 0.5
+    frames = rng.standard_normal((m, 64)).astype(np.float32)
+    acc = np.concatenate([prior, np.zeros(m * 64, np.float32)])
+    wsum = np.concatenate([prior * 0.5, np.zeros(m * 64, np.float32)])
+    for k, f in enumerate(frames):
+        i = (k0 + k) * 32 - w._acc0
+        if i < 0:
+            return  # the loop never writes before the buffer's start
+        acc[i : i + 64] += f * w._window
+        wsum[i : i + 64] += w._window
+    w._overlap_add(frames, k0)
+    for got, want in ((w._acc, acc), (w._wsum, wsum)):  # the buffer may have grown further
+        n = min(len(got), len(want))
+        assert np.array_equal(got[:n], want[:n])
+        assert not got[n:].any() and not want[n:].any()
+
+
 @pytest.mark.parametrize("batch", [1, 3, 128])
 def test_wsola_output_does_not_depend_on_how_many_denominators_are_batched(monkeypatch, batch):
     import audiosqueeze.tsm as tsm

@@ -228,7 +228,7 @@ class CurveWSOLA:
         noms = self._nominal(k0, n_frames, final, limit)
         if len(noms) == 0:
             return self._emit(out_total, final)
-        acc, wsum, acc0, lead_max = self._acc, self._wsum, self._acc0, limit - frame
+        lead_max = limit - frame
 
         def read(p: int, n: int) -> np.ndarray:
             if p >= 0 and p + n <= limit:  # the usual case: a view
@@ -239,9 +239,10 @@ class CurveWSOLA:
                 y[a - p : b - p] = x[a - x_off : b - x_off]
             return y
 
-        window, search = self._window, self._search
+        search = self._search
         k, prev, floor = k0, self._prev, self._floor
         denoms, d0 = np.zeros((0, 0)), 0  # the search's denominators of frames d0, d0 + 1, ...
+        read_at = []  # where frames k0, k0 + 1, ... are read
         for j, nom in enumerate(noms):
             if not final and max(nom + tol, prev + hop) > lead_max:
                 break
@@ -255,17 +256,32 @@ class CurveWSOLA:
                     denoms = self._denominators(noms, j, x, x_off, limit, final, read)
                 row = denoms[j - d0] if self.normalised else None
                 pos = nom - tol + search(region, template, row)
-            i = k * hop - acc0
-            if i + frame > len(acc):
-                acc, wsum = self._grow(i + frame)
-            acc[i : i + frame] += read(pos, frame) * window
-            wsum[i : i + frame] += window
+            read_at.append(pos)
             prev = pos
             if pos - 2 * tol > floor:
                 floor = pos - 2 * tol
             k += 1
+        if read_at:
+            self._overlap_add(np.stack([read(p, frame) for p in read_at]), k0)
         self._k, self._prev, self._floor = k, prev, floor
         return self._emit(out_total, final)
+
+    def _overlap_add(self, frames: np.ndarray, k0: int) -> None:
+        """Add ``frames`` (m, frame), windowed, at output frames ``k0 .. k0 + m - 1``, with the
+        sums of the frame-by-frame loop to the bit: frames overlap by half, so each hop of
+        output gets the second half of the frame before it, then the first half of its own,
+        and adding all second halves first, then all first halves, keeps that order."""
+        hop, m = self.hop, len(frames)
+        i = k0 * hop - self._acc0
+        if i + (m + 1) * hop > len(self._acc):
+            self._grow(i + (m + 1) * hop)
+        frames = frames * self._window
+        acc = self._acc[i : i + (m + 1) * hop].reshape(m + 1, hop)
+        wsum = self._wsum[i : i + (m + 1) * hop].reshape(m + 1, hop)
+        acc[1:] += frames[:, hop:]
+        wsum[1:] += self._window[hop:]
+        acc[:-1] += frames[:, :hop]
+        wsum[:-1] += self._window[:hop]
 
     def _denominators(self, noms, j, x, x_off, limit, final, read) -> np.ndarray:
         """The search's denominators for frames ``j, j + 1, ...`` of ``noms``: up to
@@ -301,11 +317,10 @@ class CurveWSOLA:
             noms = np.minimum(np.maximum(noms, -(half + self.frame)), limit + half)
         return noms.tolist()
 
-    def _grow(self, need: int) -> tuple[np.ndarray, np.ndarray]:
+    def _grow(self, need: int) -> None:
         grow = max(need, 2 * len(self._acc))
         self._acc = np.concatenate([self._acc, np.zeros(grow - len(self._acc), np.float32)])
         self._wsum = np.concatenate([self._wsum, np.zeros(grow - len(self._wsum), np.float32)])
-        return self._acc, self._wsum
 
     def _emit(self, out_total: int, final: bool) -> np.ndarray:
         """The output samples every frame that overlaps them has been added to."""
