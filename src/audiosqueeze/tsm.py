@@ -28,7 +28,8 @@ def _hann(frame: int) -> np.ndarray:
 
 
 _WINDOW = _hann(WSOLA_FRAME)
-_BATCH = 128  # frames whose search denominators are computed at once
+_BATCH = 128  # frames whose search denominators are computed at once, at most
+_MIN_BATCH = 16  # fewer than this (a small push of a stream): frame by frame, which costs less
 
 
 def wsola(x: np.ndarray, out_samples: int, lead: int = 0, trail: int = 0, **shape) -> np.ndarray:
@@ -262,36 +263,48 @@ class CurveWSOLA:
                 floor = pos - 2 * tol
             k += 1
         if read_at:
-            self._overlap_add(np.stack([read(p, frame) for p in read_at]), k0)
+            self._overlap_add([read(p, frame) for p in read_at], k0)
         self._k, self._prev, self._floor = k, prev, floor
         return self._emit(out_total, final)
 
-    def _overlap_add(self, frames: np.ndarray, k0: int) -> None:
-        """Add ``frames`` (m, frame), windowed, at output frames ``k0 .. k0 + m - 1``, with the
-        sums of the frame-by-frame loop to the bit: frames overlap by half, so each hop of
-        output gets the second half of the frame before it, then the first half of its own,
-        and adding all second halves first, then all first halves, keeps that order."""
-        hop, m = self.hop, len(frames)
+    def _overlap_add(self, frames: list[np.ndarray], k0: int) -> None:
+        """Add ``frames`` (each ``frame`` samples), windowed, at output frames ``k0, k0 + 1,
+        ...``, with the sums of the frame-by-frame loop to the bit: frames overlap by half,
+        so each hop of output gets the second half of the frame before it, then the first
+        half of its own, and adding all second halves first, then all first halves, keeps
+        that order. Under ``_MIN_BATCH`` frames (a stream's small push) the loop itself runs,
+        which costs less there."""
+        hop, m, window = self.hop, len(frames), self._window
         i = k0 * hop - self._acc0
         if i + (m + 1) * hop > len(self._acc):
             self._grow(i + (m + 1) * hop)
-        frames = frames * self._window
+        if m < _MIN_BATCH:
+            for f in frames:
+                self._acc[i : i + 2 * hop] += f * window
+                self._wsum[i : i + 2 * hop] += window
+                i += hop
+            return
+        windowed = np.stack(frames) * window
         acc = self._acc[i : i + (m + 1) * hop].reshape(m + 1, hop)
         wsum = self._wsum[i : i + (m + 1) * hop].reshape(m + 1, hop)
-        acc[1:] += frames[:, hop:]
-        wsum[1:] += self._window[hop:]
-        acc[:-1] += frames[:, :hop]
-        wsum[:-1] += self._window[:hop]
+        acc[1:] += windowed[:, hop:]
+        wsum[1:] += window[hop:]
+        acc[:-1] += windowed[:, :hop]
+        wsum[:-1] += window[:hop]
 
-    def _denominators(self, noms, j, x, x_off, limit, final, read) -> np.ndarray:
+    def _denominators(self, noms, j, x, x_off, limit, final, read):
         """The search's denominators for frames ``j, j + 1, ...`` of ``noms``: up to
         ``_BATCH`` of them, those whose region this call may read (the loop stops at the
         first frame that cannot be made, so a frame past it is never computed in vain)."""
         tol, frame = self.tolerance, self.frame
+        if len(noms) - j < _MIN_BATCH:  # a stream's small push: each frame's search alone
+            return [None] * (len(noms) - j)
         size = frame + 2 * tol
         starts = np.asarray(noms[j : j + _BATCH], np.int64) - tol
         if not final:  # the loop makes no frame whose region ends past the input's limit
             starts = starts[: max(1, int(np.searchsorted(starts + size, limit, side="right")))]
+        if len(starts) < _MIN_BATCH:
+            return [None] * len(starts)  # each frame's search computes its own
         inside = (starts >= max(0, x_off)) & (starts + size <= min(limit, x_off + len(x)))
         if inside.all():
             view = np.lib.stride_tricks.sliding_window_view(x, size)
