@@ -10,6 +10,7 @@ from audiosqueeze.bench.methods import (
     DEFAULT_METHODS,
     METHODS,
     WSOLA_PROBE,
+    _lowpass,
     _chunks_map,
     _complement,
     apply,
@@ -80,10 +81,23 @@ def test_wsola_probe_is_our_wsola_at_one_speed_with_its_shape():
     assert ref.timemap.to_original(4.0) == pytest.approx(5.0)
     assert np.array_equal(ref.edited, [[0, len(x)]])
     others = [m for m in WSOLA_PROBE if m != "wsola-1.25-f32-t10-n"]
-    assert len(others) == 7 and not set(WSOLA_PROBE) & set(DEFAULT_METHODS)
+    assert len(others) == 12 and not set(WSOLA_PROBE) & set(DEFAULT_METHODS)
     wide = apply("wsola-1.25-f48-t16-n", x).samples
     assert len(wide) == n_out and not np.array_equal(wide, ref.samples)
     assert np.array_equal(wide, wsola(x, n_out, frame=768, tolerance=256, normalised=True))
+    half = apply("wsola-1.25-f32-t10-n-o", x).samples
+    assert np.array_equal(half, wsola(x, n_out, overlap_only=True))
+    low = apply("wsola-1.25-f32-t10-n-lp1000", x).samples
+    assert len(low) == n_out and not np.array_equal(low, ref.samples)
+    assert np.array_equal(low, wsola(x, n_out, search=_lowpass(x, 1000.0)))
+
+
+def test_the_probes_low_pass_keeps_the_voice_band_and_drops_hiss_without_delay():
+    t = np.arange(16000) / 16000
+    voice, hiss = np.sin(2 * np.pi * 200 * t), np.sin(2 * np.pi * 4000 * t)
+    low = _lowpass((voice + hiss).astype(np.float32), 1000.0)
+    middle = slice(2000, -2000)  # away from the filter's edges
+    assert np.max(np.abs(low[middle] - voice[middle])) < 0.02  # no delay, no loss below 1 kHz
 
 
 @needs_ffmpeg

@@ -257,6 +257,8 @@ SHAPES = [
     {"frame": 320, "tolerance": 160},
     {"frame": 1024, "tolerance": 80},
     {"frame": 512, "tolerance": 160, "normalised": False},
+    {"frame": 512, "tolerance": 160, "overlap_only": True},
+    {"frame": 768, "tolerance": 160, "overlap_only": True},
 ]
 
 
@@ -319,3 +321,28 @@ def test_the_renderers_wsola_searches_normalised_unless_the_probe_says_raw():
 def test_wsola_shape_that_is_not_a_number_is_refused(frame):
     with pytest.raises(OptionsError, match="bad WSOLA shape"):
         CurveWSOLA(0, frame=frame)
+
+
+def test_overlap_only_search_compares_half_a_frame():
+    assert CurveWSOLA(0).match == WSOLA_FRAME
+    assert CurveWSOLA(0, overlap_only=True).match == WSOLA_FRAME // 2
+    assert CurveWSOLA(0, frame=768, overlap_only=True)._search.frame == 384
+
+
+def test_wsola_searches_the_search_signal_and_takes_frames_from_the_input():
+    t = np.arange(SR) / SR
+    x = (np.sin(2 * np.pi * 140 * t) * np.sin(2 * np.pi * 330 * t) * 10 ** (1.5 * t - 1.5)).astype(
+        np.float32
+    )
+    n_out = 12_800
+    default = wsola(x, n_out)
+    assert np.array_equal(wsola(x, n_out, search=x), default)
+    # the normalised search does not hear scale (a power of two scales every score exactly)
+    assert np.array_equal(wsola(x, n_out, search=4 * x), default)
+    noise = np.random.default_rng(3).standard_normal(len(x)).astype(np.float32)
+    assert not np.array_equal(wsola(x, n_out, search=noise), default)
+    # what the search reads steers where frames are taken, not what they hold
+    silent = np.zeros_like(x)
+    assert not np.any(wsola(silent, n_out, search=noise))
+    with pytest.raises(OptionsError, match="search signal of shape"):
+        wsola(x, n_out, search=x[:-1])

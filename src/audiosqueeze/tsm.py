@@ -34,7 +34,7 @@ _MIN_BATCH = 16  # fewer than this (a small push of a stream): frame by frame, w
 
 def wsola(x: np.ndarray, out_samples: int, lead: int = 0, trail: int = 0, **shape) -> np.ndarray:
     """Time-scale ``x[lead:len(x)-trail]`` to ``out_samples`` samples at one speed with WSOLA
-    (``shape``: as :func:`wsola_curve`)."""
+    (``shape``: as :func:`wsola_curve`, ``search`` included)."""
     n = len(x) - lead - trail
     return wsola_curve(x, np.array([0, n]), np.array([0, out_samples]), lead, trail, **shape)
 
@@ -45,13 +45,15 @@ def wsola_curve(
     out_knots: np.ndarray,
     lead: int = 0,
     trail: int = 0,
+    search: np.ndarray | None = None,
     **shape,
 ) -> np.ndarray:
     """Variable-rate WSOLA: time-scale ``x[lead:len(x)-trail]`` so that input position
     ``in_knots[i]`` lands at output position ``out_knots[i]`` (both increasing, from 0 to the
     core's length and to the output length), linearly in between: a :class:`CurveWSOLA` given
     the whole map and the whole input at once (the renderer feeds one piece at a time).
-    ``shape``: :class:`CurveWSOLA`'s ``frame``, ``tolerance`` and ``normalised``.
+    ``search``: as :meth:`CurveWSOLA.render`'s (the same length as ``x``); ``shape``:
+    :class:`CurveWSOLA`'s ``frame``, ``tolerance``, ``normalised`` and ``overlap_only``.
     """
     in_knots = np.asarray(in_knots, np.float64)
     out_knots = np.asarray(out_knots, np.float64)
@@ -71,7 +73,11 @@ def wsola_curve(
     w = CurveWSOLA(lead, **shape)
     for i in range(1, len(in_knots)):
         w.extend(in_knots[i] - in_knots[i - 1], out_knots[i] - out_knots[i - 1])
-    return w.render(np.asarray(x, np.float32), 0, len(x), final=True)
+    if search is not None:
+        search = np.asarray(search, np.float32)
+        if search.shape != np.shape(x):
+            raise OptionsError(f"search signal of shape {search.shape}, not {np.shape(x)}")
+    return w.render(np.asarray(x, np.float32), 0, len(x), final=True, search=search)
 
 
 def best_lag(region: np.ndarray, template: np.ndarray, normalised: bool = False) -> int:
@@ -164,6 +170,7 @@ class CurveWSOLA:
         frame: int = WSOLA_FRAME,
         tolerance: int = WSOLA_TOLERANCE,
         normalised: bool | None = None,
+        overlap_only: bool = False,
     ):
         try:
             frame, tolerance = int(frame), int(tolerance)
@@ -177,7 +184,10 @@ class CurveWSOLA:
         self.frame, self.hop, self.tolerance = frame, frame // 2, tolerance
         self.normalised = self.normalised_search if normalised is None else bool(normalised)
         self._window = _WINDOW if frame == WSOLA_FRAME else _hann(frame)
-        self._search = _LagSearch(frame, tolerance, self.normalised)
+        #: samples the search compares: the whole frame, or (``overlap_only``) its first half,
+        #: the part that overlaps the previous frame in the output
+        self.match = frame // 2 if overlap_only else frame
+        self._search = _LagSearch(self.match, tolerance, self.normalised)
         self._in, self._out = [0.0], [0.0]
         self._k = 0  # next frame to make
         self._prev = 0  # where the previous frame was read
@@ -208,15 +218,19 @@ class CurveWSOLA:
         and each frame lies within ``tolerance`` of its own)."""
         return self._floor
 
-    def render(self, x: np.ndarray, x_off: int, limit: int, final: bool) -> np.ndarray:
+    def render(
+        self, x: np.ndarray, x_off: int, limit: int, final: bool, search=None
+    ) -> np.ndarray:
         """The next output samples that no later input or piece of the map can change.
 
         ``x[i]`` is input position ``x_off + i``; it must hold every position from
         :meth:`next_read` up to ``limit``, the end of what may be read: the input that has
         arrived, up to the map's end plus ``frame + tolerance``. With ``final``
         the map is complete and ``limit`` is where the input handed over ends (positions
-        beyond it read as zeros, as do those before 0), and the rest of the output comes."""
-        tol, hop, frame = self.tolerance, self.hop, self.frame
+        beyond it read as zeros, as do those before 0), and the rest of the output comes.
+        ``search``: a signal laid out as ``x`` (a filtered copy) that the lag search reads
+        instead of ``x``; the frames are still taken from ``x``."""
+        tol, hop, frame, match = self.tolerance, self.hop, self.frame, self.match
         if len(self._in) < 2:
             if final:
                 raise OptionsError("cannot stretch an empty map")
@@ -231,7 +245,7 @@ class CurveWSOLA:
             return self._emit(out_total, final)
         lead_max = limit - frame
 
-        def read(p: int, n: int) -> np.ndarray:
+        def read(p: int, n: int, x: np.ndarray = x) -> np.ndarray:
             if p >= 0 and p + n <= limit:  # the usual case: a view
                 return x[p - x_off : p - x_off + n]
             a, b = max(p, 0), min(p + n, limit)
@@ -239,6 +253,11 @@ class CurveWSOLA:
             if a < b:
                 y[a - p : b - p] = x[a - x_off : b - x_off]
             return y
+
+        xs = x if search is None else search
+
+        def look(p: int, n: int) -> np.ndarray:
+            return read(p, n, xs)
 
         search = self._search
         k, prev, floor = k0, self._prev, self._floor
@@ -250,11 +269,11 @@ class CurveWSOLA:
             if k == 0:
                 pos = nom
             else:
-                template = read(prev + hop, frame)
-                region = read(nom - tol, frame + 2 * tol)
+                template = look(prev + hop, match)
+                region = look(nom - tol, match + 2 * tol)
                 if self.normalised and j - d0 >= len(denoms):
                     d0 = j
-                    denoms = self._denominators(noms, j, x, x_off, limit, final, read)
+                    denoms = self._denominators(noms, j, xs, x_off, limit, final, look)
                 row = denoms[j - d0] if self.normalised else None
                 pos = nom - tol + search(region, template, row)
             read_at.append(pos)
@@ -296,10 +315,10 @@ class CurveWSOLA:
         """The search's denominators for frames ``j, j + 1, ...`` of ``noms``: up to
         ``_BATCH`` of them, those whose region this call may read (the loop stops at the
         first frame that cannot be made, so a frame past it is never computed in vain)."""
-        tol, frame = self.tolerance, self.frame
+        tol = self.tolerance
         if len(noms) - j < _MIN_BATCH:  # a stream's small push: each frame's search alone
             return [None] * (len(noms) - j)
-        size = frame + 2 * tol
+        size = self.match + 2 * tol
         starts = np.asarray(noms[j : j + _BATCH], np.int64) - tol
         if not final:  # the loop makes no frame whose region ends past the input's limit
             starts = starts[: max(1, int(np.searchsorted(starts + size, limit, side="right")))]

@@ -49,18 +49,26 @@ BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
 DITHERS = ("dither-1", "dither-2", "dither-3")
 #: Level of the ``dither-*`` noise (RMS).
 DITHER_DBFS = -90.0
-#: The WSOLA shape probe: (speed, frame ms, tolerance ms, normalised) of each method.
+#: The WSOLA shape probe: (speed, frame ms, tolerance ms, normalised, what else) of each
+#: method; "what else": ``"o"`` the search compares only the overlap (half a frame), ``"lpF"``
+#: it searches a copy low-passed at F Hz (forwards and backwards), ``"lpFc"`` the same through
+#: a causal filter, which a stream can run.
 WSOLA_PROBE = {
-    f"wsola-1.25-f{f}-t{t}{'-n' if n else ''}": (1.25, f, t, n)
-    for f, t, n in (
-        (32, 10, False),
-        (20, 10, False),
-        (48, 10, False),
-        (64, 10, False),
-        (32, 5, False),
-        (32, 16, False),
-        (32, 10, True),
-        (48, 16, True),
+    f"wsola-1.25-f{f}-t{t}{'-n' if n else ''}{'-' + more if more else ''}": (1.25, f, t, n, more)
+    for f, t, n, more in (
+        (32, 10, False, ""),
+        (20, 10, False, ""),
+        (48, 10, False, ""),
+        (64, 10, False, ""),
+        (32, 5, False, ""),
+        (32, 16, False, ""),
+        (32, 10, True, ""),
+        (48, 16, True, ""),
+        (48, 10, True, ""),
+        (32, 10, True, "o"),
+        (32, 10, True, "lp1000"),
+        (32, 10, True, "lp2000"),
+        (32, 10, True, "lp2000c"),
     )
 }
 #: Every method, in report order.
@@ -69,6 +77,18 @@ METHODS = BASELINES + DITHERS + tuple(WSOLA_PROBE) + OURS
 DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
 #: ``METHOD@dK``: METHOD on the original plus dither K.
 DITHERED = "@d"
+
+
+def _lowpass(x: np.ndarray, hz: float, causal: bool = False) -> np.ndarray:
+    """``x`` through a 4th-order Butterworth low-pass at ``hz``, forwards and backwards (no
+    delay), or with ``causal`` an 8th-order one forwards only: the WSOLA probe's search
+    signal."""
+    from scipy.signal import butter, sosfilt, sosfiltfilt
+
+    if causal:
+        return sosfilt(butter(8, hz, fs=SAMPLE_RATE, output="sos"), x).astype(np.float32)
+    sos = butter(4, hz, fs=SAMPLE_RATE, output="sos")
+    return sosfiltfilt(sos, x).astype(np.float32)
 
 
 def split_dithered(method: str) -> tuple[str, int | None]:
@@ -204,9 +224,13 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
     elif method in DITHERS:
         out, tm, edited = dither(samples, int(method[7:])), TimeMap.identity(n), none
     elif method in WSOLA_PROBE:
-        speed, frame_ms, tol_ms, normalised = WSOLA_PROBE[method]
+        speed, frame_ms, tol_ms, normalised, more = WSOLA_PROBE[method]
         frame, tol = ms_to_samples(frame_ms), ms_to_samples(tol_ms)
         shape = {"frame": frame, "tolerance": tol, "normalised": normalised}
+        shape["overlap_only"] = more == "o"
+        if more.startswith("lp"):
+            causal = more.endswith("c")
+            shape["search"] = _lowpass(samples, float(more[2:].rstrip("c")), causal)
         out = wsola(samples, int(round(n / speed)), **shape)
         tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
     elif method == "fw-vad":
