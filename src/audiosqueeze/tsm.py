@@ -218,9 +218,7 @@ class CurveWSOLA:
         and each frame lies within ``tolerance`` of its own)."""
         return self._floor
 
-    def render(
-        self, x: np.ndarray, x_off: int, limit: int, final: bool, search=None
-    ) -> np.ndarray:
+    def render(self, x: np.ndarray, x_off: int, limit: int, final: bool, search=None) -> np.ndarray:
         """The next output samples that no later input or piece of the map can change.
 
         ``x[i]`` is input position ``x_off + i``; it must hold every position from
