@@ -9,12 +9,12 @@ from audiosqueeze.tsm import (
     WSOLA_FRAME,
     WSOLA_TOLERANCE,
     CurveWSOLA,
-    _LagSearch,
     best_lag,
     stretch,
     wsola,
     wsola_curve,
 )
+from audiosqueeze.wsola_search import LagSearch
 
 CONTEXT = WSOLA_FRAME + WSOLA_TOLERANCE
 
@@ -155,9 +155,9 @@ def test_best_lag_finds_the_planted_copy_and_normalising_ignores_loudness():
     quiet[77:333] = template
     assert best_lag(quiet, template) == best_lag(quiet, template, normalised=True) == 77
     # the renderer's search, with its scratch arrays kept, finds the same planted answers
-    assert _LagSearch(256, 272, False)(region, template) == 400
-    assert _LagSearch(256, 272, True)(region, template) == 30
-    assert _LagSearch(256, 128, True)(quiet, template) == 77
+    assert LagSearch(256, 272, False)(region, template) == 400
+    assert LagSearch(256, 272, True)(region, template) == 30
+    assert LagSearch(256, 128, True)(quiet, template) == 77
 
 
 #: Search shapes and signal scales for the lag-search property tests.
@@ -174,7 +174,7 @@ SEARCHES = {
 def test_lag_search_is_best_lag_over_many_frames(seed, frame, tolerance, scale, normalised):
     # the scratch arrays are reused: every frame must still give best_lag's answer exactly
     rng = np.random.default_rng(seed)
-    search = _LagSearch(frame, tolerance, normalised)
+    search = LagSearch(frame, tolerance, normalised)
     for _ in range(5):
         region = (scale * rng.standard_normal(frame + 2 * tolerance)).astype(np.float32)
         region[: rng.integers(0, len(region))] *= rng.choice([0.0, 1.0, 1e3])
@@ -188,7 +188,7 @@ def test_batched_denominators_give_each_frame_best_lags_answer(seed, frame, tole
     # the renderer computes many frames' denominators at once: each row must be the one the
     # single-frame search computes, to the bit, and give best_lag's lag
     rng = np.random.default_rng(seed)
-    search = _LagSearch(frame, tolerance, True)
+    search = LagSearch(frame, tolerance, True)
     regions = (scale * rng.standard_normal((6, frame + 2 * tolerance))).astype(np.float32)
     regions[1, : rng.integers(0, regions.shape[1])] = 0.0
     regions[2] *= 1e3
