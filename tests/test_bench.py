@@ -228,3 +228,26 @@ def test_methods_run_once_for_several_recognisers(planted, tmp_path, monkeypatch
     assert len(calls) == 2 * 2  # 2 utterances x 2 methods, shared by both recognisers
     assert (a.calls, b.calls) == (4, 4)
     assert [r["asr"] for r in rows] == ["fake", "fake", "fake2", "fake2"] * 2
+
+
+def test_runs_into_one_folder_add_up_and_a_torn_line_is_dropped(planted, tmp_path):
+    asr = FakeASR()
+    out = tmp_path / "o"
+
+    def run(*methods):
+        opts = BenchOptions(data=planted, out=out, asr=(asr,), methods=methods,
+                            datasets=("librispeech",))  # fmt: skip
+        return [json.loads(line) for line in run_bench(opts).read_text().splitlines()]
+
+    first = run("none", "dither-1")
+    assert len(first) == 4
+    with (out / "results.jsonl").open("a") as f:  # a run killed mid-line, and other junk
+        f.write('[1, 2]\n{"asr": "fake", "dataset": "librispeech", "split": "test", "id": [1], '
+                '"method": "x"}\n{"asr": "fake", "datas')  # fmt: skip
+    second = run("none", "dither-2")
+    keys = [(r["id"], r["method"]) for r in second]
+    # the first run's dither-1 rows stay (at the top); none is redone, not doubled
+    assert keys == [("c0", "dither-1"), ("c1", "dither-1"), ("c0", "none"), ("c0", "dither-2"),
+                    ("c1", "none"), ("c1", "dither-2")]  # fmt: skip
+    assert second[:2] == [r for r in first if r["method"] == "dither-1"]
+    assert not any(r["cached"] for r in second[:2]) and all(r["cached"] for r in second[2::2])

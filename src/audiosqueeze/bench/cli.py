@@ -83,7 +83,8 @@ def _names(allowed, valid=None):
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for results.jsonl, cache/, report.md and plots.",
+    help="Folder for results.jsonl, cache/, report.md and plots. Rows an earlier run left "
+    "there are kept unless this run redoes them (same recogniser, recording and method).",
 )
 @click.option("--no-report", is_flag=True, help="Only write results.jsonl.")
 def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out, no_report):

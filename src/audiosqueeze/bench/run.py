@@ -2,8 +2,10 @@
 
 ``run_bench`` transcribes every utterance after every method, scores it (see
 :mod:`audiosqueeze.evaluate`) and streams rows to ``OUT/results.jsonl`` as it goes, so an
-interrupted run keeps what it did. Transcripts are cached under ``OUT/cache`` by a hash of
-the samples and the recogniser's config, so a rerun only does new work. ``OUT/longform.json``
+interrupted run keeps what it did. Rows of earlier runs into the same folder that this run
+does not redo (other methods, recognisers or recordings) are kept, at the top of the file.
+Transcripts are cached under ``OUT/cache`` by a hash of the samples and the recogniser's
+config, so a rerun only does new work. ``OUT/longform.json``
 describes the generated long-form recordings (``OUT/longform-hard.json`` the harder set).
 :mod:`audiosqueeze.bench.report` turns rows into tables and plots.
 
@@ -260,6 +262,30 @@ def _transcribe(cache: TranscriptCache, asr, samples: np.ndarray) -> tuple[Trans
     return t, sec, False
 
 
+def row_key(row: dict) -> tuple:
+    """What a row is of: recogniser, dataset, split, recording and method."""
+    return (row["asr"], row["dataset"], row["split"], row["id"], row["method"])
+
+
+def earlier_rows(results: Path, planned: set[tuple]) -> list[str]:
+    """The lines of an earlier run's ``results.jsonl`` that this run does not redo (another
+    method, recogniser or recording), so runs into one folder add up instead of the last
+    one erasing the others. A line that does not parse (the torn end of a run that was
+    killed) is dropped."""
+    if not results.is_file():
+        return []
+    kept = []
+    with results.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                redone = row_key(json.loads(line)) in planned
+            except (ValueError, KeyError, TypeError):  # not JSON, not a row, unhashable fields
+                continue
+            if not redone:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    return kept
+
+
 def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Run everything ``opts`` names; returns the path of ``results.jsonl``.
 
@@ -277,7 +303,17 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     total = len(asrs) * len(methods) * sum(len(v) for v in data.values())
     done = 0
     results = opts.out / "results.jsonl"
+    planned = {
+        (asr.name, dataset, opts.split, utt.id, m)
+        for asr in asrs
+        for dataset, utts in data.items()
+        for utt in utts
+        for m in methods
+    }
+    earlier = earlier_rows(results, planned)
     with results.open("w", encoding="utf-8") as f:
+        f.writelines(earlier)
+        f.flush()
         for dataset, utts in data.items():
             for utt in utts:
                 x = utt.load()
