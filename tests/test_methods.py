@@ -81,7 +81,7 @@ def test_wsola_probe_is_our_wsola_at_one_speed_with_its_shape():
     assert ref.timemap.to_original(4.0) == pytest.approx(5.0)
     assert np.array_equal(ref.edited, [[0, len(x)]])
     others = [m for m in WSOLA_PROBE if m != "wsola-1.25-f32-t10-n"]
-    assert len(others) == 12 and not set(WSOLA_PROBE) & set(DEFAULT_METHODS)
+    assert len(others) == 13 and not set(WSOLA_PROBE) & set(DEFAULT_METHODS)
     wide = apply("wsola-1.25-f48-t16-n", x).samples
     assert len(wide) == n_out and not np.array_equal(wide, ref.samples)
     assert np.array_equal(wide, wsola(x, n_out, frame=768, tolerance=256, normalised=True))

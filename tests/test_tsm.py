@@ -259,6 +259,7 @@ SHAPES = [
     {"frame": 512, "tolerance": 160, "normalised": False},
     {"frame": 512, "tolerance": 160, "overlap_only": True},
     {"frame": 768, "tolerance": 160, "overlap_only": True},
+    {"frame": 512, "tolerance": 160, "adaptive_fade": True},
 ]
 
 
@@ -346,3 +347,17 @@ def test_wsola_searches_the_search_signal_and_takes_frames_from_the_input():
     assert not np.any(wsola(silent, n_out, search=noise))
     with pytest.raises(OptionsError, match="search signal of shape"):
         wsola(x, n_out, search=x[:-1])
+
+
+def test_adaptive_fade_keeps_the_power_of_noise_and_leaves_a_tone_alone():
+    noise = (np.random.default_rng(0).standard_normal(4 * SR) * 0.1).astype(np.float32)
+    n_out = int(len(noise) / 1.25)
+    power = float(np.mean(noise**2))
+    plain = float(np.mean(wsola(noise, n_out) ** 2))
+    fitted = float(np.mean(wsola(noise, n_out, adaptive_fade=True) ** 2))
+    assert plain < 0.95 * power  # unlike halves dip at every overlap
+    assert fitted == pytest.approx(power, rel=0.02)
+    t = np.arange(2 * SR) / SR
+    v = np.sin(2 * np.pi * 200 * t).astype(np.float32)
+    n_out = int(len(v) / 1.25)
+    assert np.allclose(wsola(v, n_out, adaptive_fade=True), wsola(v, n_out), atol=1e-6)

@@ -52,7 +52,8 @@ DITHER_DBFS = -90.0
 #: The WSOLA shape probe: (speed, frame ms, tolerance ms, normalised, what else) of each
 #: method; "what else": ``"o"`` the search compares only the overlap (half a frame), ``"lpF"``
 #: it searches a copy low-passed at F Hz (forwards and backwards), ``"lpFc"`` the same through
-#: a causal filter, which a stream can run.
+#: a causal filter, which a stream can run; ``"ac"`` each overlap's crossfade follows how alike
+#: its halves are (``CurveWSOLA(adaptive_fade=True)``).
 WSOLA_PROBE = {
     f"wsola-1.25-f{f}-t{t}{'-n' if n else ''}{'-' + more if more else ''}": (1.25, f, t, n, more)
     for f, t, n, more in (
@@ -69,6 +70,7 @@ WSOLA_PROBE = {
         (32, 10, True, "lp1000"),
         (32, 10, True, "lp2000"),
         (32, 10, True, "lp2000c"),
+        (32, 10, True, "ac"),
     )
 }
 #: Every method, in report order.
@@ -228,6 +230,7 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
         frame, tol = ms_to_samples(frame_ms), ms_to_samples(tol_ms)
         shape = {"frame": frame, "tolerance": tol, "normalised": normalised}
         shape["overlap_only"] = more == "o"
+        shape["adaptive_fade"] = more == "ac"
         if more.startswith("lp"):
             causal = more.endswith("c")
             shape["search"] = _lowpass(samples, float(more[2:].rstrip("c")), causal)
