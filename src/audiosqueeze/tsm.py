@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import MissingDependencyError, OptionsError
+from .errors import OptionsError
 from .units import FRAME_SAMPLES, SAMPLE_RATE
 from .wsola_search import LagSearch, best_lag  # noqa: F401  (best_lag: public here too)
 
@@ -345,53 +345,17 @@ class CurveWSOLA:
         return y.astype(np.float32)
 
 
-def _fit(y: np.ndarray, out_samples: int) -> np.ndarray:
-    """Trim or edge-pad a library's output to exactly ``out_samples``."""
-    y = np.asarray(y, np.float32).reshape(-1)
-    if len(y) >= out_samples:
-        return y[:out_samples]
-    return np.pad(y, (0, out_samples - len(y)), mode="edge" if len(y) else "constant")
-
-
 def stretch(
     x: np.ndarray, out_samples: int, method: str = "wsola", lead: int = 0, trail: int = 0
 ) -> np.ndarray:
     """Time-scale the core of ``x`` (without ``lead``/``trail`` context) to ``out_samples``."""
     if method == "wsola":
         return wsola(x, out_samples, lead, trail)
-    core = np.array(
-        x[lead : len(x) - trail], dtype=np.float32
-    )  # writable copy: some bindings insist
-    speed = len(core) / out_samples
-    try:
-        if method == "rubberband":
-            import pedalboard
+    if method not in TSM_METHODS:
+        raise OptionsError(f"unknown TSM method {method!r}; choose one of {', '.join(TSM_METHODS)}")
+    from .tsm_libs import library_stretch
 
-            y = pedalboard.time_stretch(core[None, :], SAMPLE_RATE, speed)[0]
-        elif method == "signalsmith":
-            import python_stretch.Signalsmith as signalsmith
-
-            st = signalsmith.Stretch()
-            st.preset(1, SAMPLE_RATE)
-            st.setTimeFactor(speed)
-            y = st.process(core[None, :])[0]
-        elif method == "audiotsm":
-            from audiotsm import wsola as audiotsm_wsola
-            from audiotsm.io.array import ArrayReader, ArrayWriter
-
-            writer = ArrayWriter(1)
-            audiotsm_wsola(1, speed=speed).run(ArrayReader(core[None, :]), writer)
-            y = writer.data[0]
-        else:
-            raise OptionsError(
-                f"unknown TSM method {method!r}; choose one of {', '.join(TSM_METHODS)}"
-            )
-    except ImportError as e:
-        raise MissingDependencyError(
-            f"TSM method {method!r} needs an optional package ({e.name}); "
-            "install it with: pip install 'audiosqueeze[tsm]'"
-        ) from e
-    return _fit(y, out_samples)
+    return library_stretch(x[lead : len(x) - trail], out_samples, method)
 
 
 def stretch_curve(
