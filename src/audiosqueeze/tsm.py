@@ -54,7 +54,8 @@ def wsola_curve(
     core's length and to the output length), linearly in between: a :class:`CurveWSOLA` given
     the whole map and the whole input at once (the renderer feeds one piece at a time).
     ``search``: as :meth:`CurveWSOLA.render`'s (the same length as ``x``); ``shape``:
-    :class:`CurveWSOLA`'s ``frame``, ``tolerance``, ``normalised`` and ``overlap_only``.
+    :class:`CurveWSOLA`'s ``frame``, ``tolerance``, ``normalised``, ``overlap_only`` and
+    ``adaptive_fade``.
     """
     in_knots = np.asarray(in_knots, np.float64)
     out_knots = np.asarray(out_knots, np.float64)
@@ -134,7 +135,7 @@ class CurveWSOLA:
         #: the part that overlaps the previous frame in the output
         self.match = frame // 2 if overlap_only else frame
         self._search = LagSearch(self.match, tolerance, self.normalised)
-        #: each overlap's gains follow how alike its two halves are (:meth:`_overlap_add`)
+        #: each overlap's gains follow how alike its two halves are (:meth:`_adaptive_add`)
         self.adaptive_fade = bool(adaptive_fade)
         self._tail = np.zeros(self.hop, np.float32)  # the last frame's second half, unwindowed
         self._in, self._out = [0.0], [0.0]
@@ -206,7 +207,7 @@ class CurveWSOLA:
         def look(p: int, n: int) -> np.ndarray:
             return read(p, n, xs)
 
-        search = self._search
+        lags = self._search
         k, prev, floor = k0, self._prev, self._floor
         denoms, d0 = np.zeros((0, 0)), 0  # the search's denominators of frames d0, d0 + 1, ...
         read_at = []  # where frames k0, k0 + 1, ... are read
@@ -222,7 +223,7 @@ class CurveWSOLA:
                     d0 = j
                     denoms = self._denominators(noms, j, xs, x_off, limit, final, look)
                 row = denoms[j - d0] if self.normalised else None
-                pos = nom - tol + search(region, template, row)
+                pos = nom - tol + lags(region, template, row)
             read_at.append(pos)
             prev = pos
             if pos - 2 * tol > floor:
@@ -268,6 +269,7 @@ class CurveWSOLA:
         dipping 3 dB at every hop."""
         hop, window = self.hop, self._window
         down, up = window[hop:], window[:hop]
+        weight = down * up
         i = k0 * hop - self._acc0
         if i + (len(frames) + 1) * hop > len(self._acc):
             self._grow(i + (len(frames) + 1) * hop)
@@ -277,7 +279,6 @@ class CurveWSOLA:
                 norm = up
             else:
                 tail = self._tail
-                weight = down * up
                 num = float(np.dot(weight * tail, head))
                 den = float(np.sqrt(np.dot(weight * tail, tail) * np.dot(weight * head, head)))
                 r = min(1.0, max(0.0, num / den)) if den > 1e-12 else 1.0
