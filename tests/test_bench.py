@@ -2,6 +2,8 @@
 real Whisper tiny.en on real test utterances."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -251,3 +253,46 @@ def test_runs_into_one_folder_add_up_and_a_torn_line_is_dropped(planted, tmp_pat
                     ("c1", "none"), ("c1", "dither-2")]  # fmt: skip
     assert second[:2] == [r for r in first if r["method"] == "dither-1"]
     assert not any(r["cached"] for r in second[:2]) and all(r["cached"] for r in second[2::2])
+
+
+class PidASR(FakeASR):
+    """FakeASR that leaves a file named after the process that heard each recording."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = str(folder)
+
+    def transcribe(self, samples):
+        (Path(self.folder) / str(os.getpid())).touch()
+        return super().transcribe(samples)
+
+
+def test_jobs_give_the_rows_of_one_job_in_the_same_order(planted, tmp_path):
+    def rows(jobs, out):
+        heard = tmp_path / f"heard-{out}"
+        heard.mkdir(exist_ok=True)
+        opts = BenchOptions(data=planted, out=tmp_path / out, asr=(PidASR(heard),),
+                            methods=("none", "dither-1", "dither-2"),
+                            datasets=("librispeech", "commonvoice"), jobs=jobs)  # fmt: skip
+        seen = []
+        path = run_bench(opts, lambda label, done, total: seen.append((done, total)))
+        pids = {int(p.name) for p in heard.iterdir()}
+        return [json.loads(line) for line in path.read_text().splitlines()], seen, pids
+
+    one, seen_one, pids_one = rows(1, "one")
+    two, seen_two, pids_two = rows(2, "two")
+    assert pids_one == {os.getpid()}
+    assert pids_two and os.getpid() not in pids_two  # the workers heard it all
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("asr_s", "method_s")}  # noqa: E731
+    assert [strip(r) for r in two] == [strip(r) for r in one]
+    assert [r["id"] for r in two] == ["c0"] * 3 + ["c1"] * 3 + ["c2"] * 3  # c2: Common Voice
+    assert seen_two == seen_one and seen_two[-1] == (len(one), len(one))
+    # the workers wrote the transcripts to this run's cache: a rerun hears nothing anew
+    again, _, _ = rows(2, "two")
+    assert all(r["cached"] for r in again)
+
+
+@pytest.mark.parametrize("jobs", [0, 65, 1.5, "2"])
+def test_bad_jobs_are_refused(tmp_path, jobs):
+    with pytest.raises(OptionsError, match="jobs must be"):
+        BenchOptions(data=tmp_path, out=tmp_path, jobs=jobs)

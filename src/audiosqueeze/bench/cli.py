@@ -86,8 +86,16 @@ def _names(allowed, valid=None):
     help="Folder for results.jsonl, cache/, report.md and plots. Rows an earlier run left "
     "there are kept unless this run redoes them (same recogniser, recording and method).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Recordings worked on at once, each job a process with its own recognisers "
+    "(one CPU thread each): up to one per core. The rows are the same as with one job.",
+)
 @click.option("--no-report", is_flag=True, help="Only write results.jsonl.")
-def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out, no_report):
+def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out, jobs, no_report):
     """Measure tokens, WER and hallucinations: datasets x methods x recognisers.
 
     Transcripts are cached in OUT/cache by content hash, so a rerun only does new work.
@@ -111,7 +119,7 @@ def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out,
 
     opts = BenchOptions(
         data=data_root(data), out=out, split=split, datasets=datasets, asr=asr,
-        methods=methods, limit=limit, longform_count=longform_count, seed=seed,
+        methods=methods, limit=limit, longform_count=longform_count, seed=seed, jobs=jobs,
     )  # fmt: skip
     columns = (
         TextColumn("{task.description}"),

@@ -18,8 +18,10 @@ between utterances, room tone at the end; see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +74,7 @@ class BenchOptions:
     longform_count: int = 6
     seed: int = 0
     asr_options: dict = field(default_factory=dict)
+    jobs: int = 1  #: recordings worked on at once, each in its own process with its own models
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -90,6 +93,8 @@ class BenchOptions:
                 )
         if self.limit is not None and self.limit < 1:
             raise OptionsError(f"limit must be >= 1, got {self.limit}")
+        if not isinstance(self.jobs, int) or not 1 <= self.jobs <= 64:
+            raise OptionsError(f"jobs must be a whole number from 1 to 64, got {self.jobs!r}")
 
 
 def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
@@ -171,7 +176,7 @@ class TranscriptCache:
     def put(self, key: str, t: Transcript, seconds: float) -> None:
         p = self.folder / key[:2] / f"{key}.json"
         p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(".tmp")
+        tmp = p.with_suffix(f".{os.getpid()}.tmp")  # workers may write the same key at once
         tmp.write_text(json.dumps({**t.to_dict(), "seconds": seconds}))
         tmp.replace(p)
 
@@ -290,16 +295,13 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     """Run everything ``opts`` names; returns the path of ``results.jsonl``.
 
     Each recording is processed by every method once, then heard by every recogniser.
-    ``progress(label, done, total)`` is called after every transcript.
+    ``progress(label, done, total)`` is called after every recording (``done`` counts rows).
     """
-    from ..analyze import analyze
-
     opts.out.mkdir(parents=True, exist_ok=True)
     cache = TranscriptCache(opts.out / "cache")
     asrs = [load_asr(a, **opts.asr_options) if isinstance(a, str) else a for a in opts.asr]
     data = load_utterances(opts)
     methods = ("none",) + tuple(m for m in opts.methods if m != "none")
-    ours = any(m.startswith("sq-") and "@" not in m for m in methods)
     total = len(asrs) * len(methods) * sum(len(v) for v in data.values())
     done = 0
     results = opts.out / "results.jsonl"
@@ -311,26 +313,75 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
         for m in methods
     }
     earlier = earlier_rows(results, planned)
-    with results.open("w", encoding="utf-8") as f:
+    tasks = [(d, utt, methods, opts.split) for d, utts in data.items() for utt in utts]
+    with results.open("w", encoding="utf-8") as f, _workers(opts, asrs, cache) as rows_of:
         f.writelines(earlier)
         f.flush()
-        for dataset, utts in data.items():
-            for utt in utts:
-                x = utt.load()
-                analysis = analyze(Audio(x, SAMPLE_RATE)) if ours else None
-                outputs = [apply(m, x, analysis=analysis) for m in methods]
-                for asr in asrs:
-                    base = None
-                    for out in outputs:
-                        t, sec, cached = _transcribe(cache, asr, out.samples)
-                        base = t if out.method == "none" else base
-                        row = {"asr": asr.name, "dataset": dataset, "split": opts.split,
-                               "id": utt.id, "method": out.method, "asr_s": round(sec, 4),
-                               "cached": cached, "asr_config": asr.config}  # fmt: skip
-                        row.update(score(utt, len(x), out, t, base))
-                        f.write(json.dumps(row) + "\n")
-                        f.flush()
-                        done += 1
-                        if progress:
-                            progress(f"{asr.name} · {dataset} · {out.method}", done, total)
+        for rows in rows_of(tasks):  # in the order of tasks, whatever the number of jobs
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+                done += 1
+            f.flush()
+            if progress and rows:
+                last = rows[-1]
+                progress(f"{last['asr']} · {last['dataset']} · {last['method']}", done, total)
     return results
+
+
+def _rows(task, asrs, cache: TranscriptCache) -> list[dict]:
+    """Every row of one recording: each method once, heard by each recogniser."""
+    from ..analyze import analyze
+
+    dataset, utt, methods, split = task
+    x = utt.load()
+    ours = any(m.startswith("sq-") and "@" not in m for m in methods)
+    analysis = analyze(Audio(x, SAMPLE_RATE)) if ours else None
+    outputs = [apply(m, x, analysis=analysis) for m in methods]
+    rows = []
+    for asr in asrs:
+        base = None
+        for out in outputs:
+            t, sec, cached = _transcribe(cache, asr, out.samples)
+            base = t if out.method == "none" else base
+            row = {"asr": asr.name, "dataset": dataset, "split": split, "id": utt.id,
+                   "method": out.method, "asr_s": round(sec, 4), "cached": cached,
+                   "asr_config": asr.config}  # fmt: skip
+            row.update(score(utt, len(x), out, t, base))
+            rows.append(row)
+    return rows
+
+
+_WORKER: tuple = ()  # a worker process's recognisers and cache
+
+
+def _start_worker(asr_specs, asr_options: dict, cache_folder: Path) -> None:
+    global _WORKER
+    asrs = [load_asr(a, **asr_options) if isinstance(a, str) else a for a in asr_specs]
+    _WORKER = (asrs, TranscriptCache(cache_folder))
+
+
+def _worker_rows(task) -> list[dict]:
+    return _rows(task, *_WORKER)
+
+
+@contextlib.contextmanager
+def _workers(opts: BenchOptions, asrs, cache: TranscriptCache):
+    """A function from tasks to their rows, in order: here, one recording after another, or
+    with ``opts.jobs`` > 1 in that many fresh processes (spawned: the recognisers' native
+    thread pools do not survive a fork), each loading its own models once."""
+    if opts.jobs == 1:
+        yield lambda tasks: (_rows(t, asrs, cache) for t in tasks)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(
+        opts.jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(opts.asr, opts.asr_options, cache.folder),
+    )
+    try:
+        yield lambda tasks: pool.map(_worker_rows, tasks)
+    finally:
+        pool.shutdown(cancel_futures=True)
