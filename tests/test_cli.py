@@ -153,3 +153,30 @@ def test_compress_verify_rounds_reach_the_library(rounds, calls, clip, tmp_path,
     assert main(args) == 0
     assert Steady.calls == calls  # the original, then one check that finds nothing (unless 0)
     assert sf.info(out).duration < 3.5
+
+
+@pytest.mark.parametrize(
+    "raised, code, says",
+    [
+        (IsADirectoryError(21, "Is a directory", "/out/results.jsonl"), 1,
+         "error: Is a directory (/out/results.jsonl)"),
+        (PermissionError(13, "Permission denied"), 1, "error: Permission denied"),
+        (ValueError("a bug"), 70, "internal error (ValueError: a bug)"),
+    ],
+)  # fmt: skip
+def test_file_system_errors_are_one_plain_line_and_bugs_say_so(
+    monkeypatch, capsys, tmp_path, raised, code, says
+):
+    import audiosqueeze as sq
+
+    def boom(*a, **k):
+        raise raised
+
+    monkeypatch.delenv("AUDIOSQUEEZE_DEBUG", raising=False)
+    monkeypatch.setattr(sq, "analyze", boom)
+    clip = tmp_path / "c.wav"
+    sf.write(clip, tone(0.5), 16000)
+    assert main(["analyze", str(clip), "--vad", "energy"]) == code
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert ("internal error" in err) == (code == 70)

@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (e.g. `| head`); keep Python from complaining at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as e:  # the file system said no (a folder where a file goes, no space, ...)
+        where = f" ({_safe(str(e.filename))})" if e.filename else ""
+        click.echo(f"error: {_safe(e.strerror or str(e))}{where}", err=True)
+        return 1
     except Exception as e:  # a bug: one line, and the details on request
         if os.environ.get("AUDIOSQUEEZE_DEBUG"):
             raise
