@@ -10,6 +10,8 @@ Methods: ``"wsola"`` (ours: waveform-similarity overlap-add, the default; see
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .errors import OptionsError
@@ -203,9 +205,7 @@ class CurveWSOLA:
             return y
 
         xs = x if search is None else search
-
-        def look(p: int, n: int) -> np.ndarray:
-            return read(p, n, xs)
+        look = read if search is None else functools.partial(read, x=xs)  # what the search reads
 
         lags = self._search
         k, prev, floor = k0, self._prev, self._floor
