@@ -292,7 +292,7 @@ def test_jobs_give_the_rows_of_one_job_in_the_same_order(planted, tmp_path):
     assert all(r["cached"] for r in again)
 
 
-@pytest.mark.parametrize("jobs", [0, 65, 1.5, "2"])
+@pytest.mark.parametrize("jobs", [0, 65, 1.5, "2", True])
 def test_bad_jobs_are_refused(tmp_path, jobs):
     with pytest.raises(OptionsError, match="jobs must be"):
         BenchOptions(data=tmp_path, out=tmp_path, jobs=jobs)

@@ -93,7 +93,8 @@ class BenchOptions:
                 )
         if self.limit is not None and self.limit < 1:
             raise OptionsError(f"limit must be >= 1, got {self.limit}")
-        if not isinstance(self.jobs, int) or not 1 <= self.jobs <= 64:
+        whole = isinstance(self.jobs, int) and not isinstance(self.jobs, bool)
+        if not whole or not 1 <= self.jobs <= 64:
             raise OptionsError(f"jobs must be a whole number from 1 to 64, got {self.jobs!r}")
 
 
