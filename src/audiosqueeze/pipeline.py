@@ -267,6 +267,7 @@ def compress(
     verify=None,
     verify_rounds: int = 2,
     verify_min_probability: float | None = None,
+    verify_scope: str = "window",
 ) -> Compressed:
     """Shorten speech audio for a speech model.
 
@@ -283,7 +284,8 @@ def compress(
     (probability below ``verify_min_probability``, default
     :data:`~audiosqueeze.verify.VERIFY_MIN_PROBABILITY`) and windows where its words change
     are slowed back to 1.0x; the output is checked at most ``verify_rounds`` times (0: the
-    first part only) and the checked render with the fewest changed words is returned
+    first part only) and the checked render with the fewest changed words is returned;
+    ``verify_scope="utterance"`` slows whole utterances a step at a time instead of windows
     (:mod:`audiosqueeze.verify`).
 
     >>> import numpy as np, audiosqueeze as sq
@@ -297,9 +299,10 @@ def compress(
     _check(rate, target_reduction, analysis, max_wer_increase)  # before decoding anything
     if verify is not None:
         from .audio import load
-        from .verify import VERIFY_MIN_PROBABILITY, resolve_asr
+        from .verify import VERIFY_MIN_PROBABILITY, VERIFY_SCOPES, resolve_asr
         from .verify import verify as refine
 
+        validate.choice("verify_scope", verify_scope, VERIFY_SCOPES)
         validate.integer("verify_rounds", verify_rounds, 0, 10)
         if verify_min_probability is None:
             verify_min_probability = VERIFY_MIN_PROBABILITY
@@ -312,7 +315,9 @@ def compress(
             max_wer_increase=max_wer_increase,
             render_options=render_options, analysis=analysis, progress=progress, **kw,
         )  # fmt: skip
-        return refine(x, first, asr, verify_rounds, render_options, verify_min_probability)
+        return refine(
+            x, first, asr, verify_rounds, render_options, verify_min_probability, verify_scope
+        )
     inp = open_input(src, sample_rate)
     hint = inp.frames_hint * SAMPLE_RATE // inp.rate + SAMPLE_RATE if inp.frames_hint else 0
     sink = _Collector(min(hint, 4 * 3600 * SAMPLE_RATE))

@@ -15,7 +15,9 @@
   ``verify_min_probability`` 0.5, 0.7 or 0.85 (windows near words tiny.en was unsure of on the
   original set back before the first check); ``sq-conf-0.75-p70`` / ``sq-conf-1.0-p70``: that
   confidence pass alone (``verify_rounds=0``: one transcription); ``sq-verify-0.75-r3`` /
-  ``sq-verify-1.0-r3``: three checks instead of two (:data:`VERIFY_PROBE`).
+  ``sq-verify-1.0-r3``: three checks instead of two (:data:`VERIFY_PROBE`);
+  ``sq-verify-0.75-utt`` / ``sq-verify-1.0-utt``: verify with ``verify_scope="utterance"``
+  (whole utterances slowed a step at a time, :data:`VERIFY_UTTERANCE`).
 - The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
@@ -114,6 +116,8 @@ VERIFY_PROBE = {
     "sq-conf-0.75-p70": (0.75, 0.7, 0),
     "sq-conf-1.0-p70": (1.0, 0.7, 0),
 }
+#: verify by utterance: the rate of each method (tiny.en in the loop, 2 checks)
+VERIFY_UTTERANCE = {"sq-verify-0.75-utt": 0.75, "sq-verify-1.0-utt": 1.0}
 #: the stream's latency knob: (rate, ``AnalyzeOptions.max_segment_ms``) of each method
 SHORTSEG = {
     "sq-seg10s": (0.5, 10_000.0),
@@ -176,6 +180,7 @@ OURS = (
     "sq-verify",
     *VERIFY_AT,
     *VERIFY_PROBE,
+    *VERIFY_UTTERANCE,
     *ABLATIONS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -330,6 +335,9 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
             verify_min_probability=p,
             **kw,
         )
+    elif method in VERIFY_UTTERANCE:
+        v = verifier(VERIFY_ASR)
+        r = sq.compress(samples, VERIFY_UTTERANCE[method], verify=v, verify_scope="utterance", **kw)
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)

@@ -77,6 +77,13 @@ BAR_MIN_S = 60.0
     help="With --verify: how many times the output is transcribed and checked (default 2; "
     "0 = only the probability pass above, one transcription of the original).",
 )
+@click.option(
+    "--verify-scope",
+    type=click.Choice(("window", "utterance")),
+    default=None,
+    help="With --verify: what a changed word slows down: the sped-up windows near it, back "
+    "to 1.0x (window, the default), or its whole utterance, one step at a time (utterance).",
+)
 @vad_option
 @vad_gain_option
 @click.option(
@@ -115,6 +122,7 @@ def compress(
     verify,
     verify_min_probability,
     verify_rounds,
+    verify_scope,
     vad,
     vad_gain,
     vad_reset_drop,
@@ -168,8 +176,12 @@ def compress(
         kw["verify_min_probability"] = verify_min_probability
         if verify_rounds is not None:
             kw["verify_rounds"] = verify_rounds
-    elif verify_min_probability is not None or verify_rounds is not None:
-        raise click.UsageError("--verify-min-probability and --verify-rounds need --verify")
+        if verify_scope is not None:
+            kw["verify_scope"] = verify_scope
+    elif verify_min_probability is not None or verify_rounds is not None or verify_scope:
+        raise click.UsageError(
+            "--verify-min-probability, --verify-rounds and --verify-scope need --verify"
+        )
     from rich.progress import Progress
 
     bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
