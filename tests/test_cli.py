@@ -72,6 +72,8 @@ def test_compress_many_into_folder(clip, tmp_path, capsys):
         ),
         (["compress", "IN", "-o", "x.flac", "--verify-rounds", "1"], 2, "need --verify"),
         (["compress", "IN", "-o", "x.flac", "--verify", "x", "--verify-rounds", "11"], 2, "11"),
+        (["compress", "IN", "-o", "x.flac", "--verify-scope", "utterance"], 2, "need --verify"),
+        (["compress", "IN", "-o", "x.flac", "--verify", "x", "--verify-scope", "word"], 2, "word"),
     ],
 )
 def test_bad_usage_is_one_line_and_nonzero(args, code, quote, clip, capsys, tmp_path, monkeypatch):
@@ -153,6 +155,32 @@ def test_compress_verify_rounds_reach_the_library(rounds, calls, clip, tmp_path,
     assert main(args) == 0
     assert Steady.calls == calls  # the original, then one check that finds nothing (unless 0)
     assert sf.info(out).duration < 3.5
+
+
+@pytest.mark.parametrize("scope", [None, "window", "utterance"])
+def test_compress_verify_scope_reaches_the_library(scope, clip, tmp_path, monkeypatch):
+    from audiosqueeze import verify
+    from audiosqueeze.transcript import Transcript, Word
+
+    class Steady:
+        name, config = "steady", {}
+
+        def transcribe(self, samples):
+            return Transcript("hi", (Word("hi", 0.1, 0.3, 0.99),))
+
+    seen, real = [], verify.verify
+
+    def spy(*a, **k):
+        seen.append(a[6] if len(a) > 6 else k.get("scope", "window"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(verify, "resolve_asr", lambda name: Steady())
+    monkeypatch.setattr(verify, "verify", spy)
+    args = ["compress", str(clip), "-o", str(tmp_path / "v.flac"), "--rate", "1"]
+    args += ["--vad", "energy", "--verify", "steady"]
+    args += [] if scope is None else ["--verify-scope", scope]
+    assert main(args) == 0
+    assert seen == [scope or "window"]
 
 
 @pytest.mark.parametrize(
