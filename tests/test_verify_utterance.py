@@ -203,3 +203,15 @@ def test_utterance_scope_keeps_one_speed_per_utterance_on_the_ladder(fragile, ro
         assert sum(all_at(out.plan, unit, s) for s in ladder) == 1
     assert len(out.audio) == out.plan.out_samples
     assert first.stats.reduction >= out.stats.reduction
+
+
+def test_verify_units_counts_the_sped_up_utterances():
+    from conftest import load_script
+
+    count = load_script("benchmarks/verify_units.py").sped_up_utterances
+    x = two_utterances()
+    assert count(sq.compress(x, 1.0, **KW).plan) == 2
+    assert count(sq.compress(x, 0.5, **KW).plan) == 0  # pauses cut, nothing sped up
+    plan = sq.compress(x, 1.0, **KW).plan
+    units = v.utterances(plan)
+    assert count(v.at_levels(plan, units, np.array([2, 0]))) == 1
