@@ -8,7 +8,9 @@ Per dataset and recogniser, over the utterances that have a row for every method
 reduction (Gemini), WER before and after, ΔWER in points with its paired bootstrap 95 % CI.
 ``--pool`` puts every dataset's utterances in one table per recogniser. ``--by-utterance``
 adds each utterance's substitutions / deletions / insertions per method
-(for forensics: which recordings the errors come from).
+(for forensics: which recordings the errors come from). ``--exclude RUN`` leaves out the
+utterances that have a row with the same recogniser in RUN (dev clips an earlier run already
+read, so that a decision rests on new clips only; as in ``compare_runs.py``).
 
 ``--dither-mean`` adds ``METHOD@dmean`` for every method run at several dithers (``METHOD@d1``,
 ``METHOD@d2``, ...): per utterance, the mean of its word counts over those dithers. With
@@ -47,11 +49,22 @@ def main() -> None:
     )
     ap.add_argument("--base", default="none", help="the method ΔWER is taken against")
     ap.add_argument("--pool", action="store_true", help="one table per recogniser, all datasets")
+    ap.add_argument(
+        "--exclude",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="RUN",
+        help="leave out utterances with a row, same recogniser, in RUN (dev clips already read)",
+    )
     args = ap.parse_args()
     rename = dict(x.split("=", 1) for x in args.rename)
+    seen = {(r["dataset"], r["asr"], r["id"]) for f in args.exclude for r in read_rows(f)}
     by: dict[tuple, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
     for f in args.files:
         for r in rows_of(f, rename):
+            if (r["dataset"], r["asr"], r["id"]) in seen:
+                continue
             ds = "pooled" if args.pool else r["dataset"]
             by[(ds, r["asr"])][r["method"]][
                 f"{r['dataset']}/{r['id']}" if args.pool else r["id"]

@@ -90,3 +90,26 @@ def test_pool_puts_the_datasets_in_one_table(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "pooled, tiny: 2 utterances, 40 words" in out and "ls, tiny" not in out
     assert "| m | 25.0 % | 5.00 | +5.00 [" in out  # 2 errors in 40 words, 150 of 200 tokens
+
+
+def test_exclude_leaves_out_the_clips_an_earlier_run_read(tmp_path, monkeypatch, capsys):
+    bt = load_script("benchmarks/bench_table.py")
+    rows = [
+        _row("u1", "none", [10, 10, 0, 0, 0]),
+        _row("u1", "m", [10, 0, 0, 10, 0], after=50),  # read before: left out
+        _row("u2", "none", [10, 10, 0, 0, 0]),
+        _row("u2", "m", [10, 9, 1, 0, 0], after=80),
+        {**_row("u2", "none", [10, 10, 0, 0, 0]), "asr": "base"},
+        {**_row("u2", "m", [10, 10, 0, 0, 0]), "asr": "base"},
+    ]
+    f, seen = tmp_path / "rows.jsonl", tmp_path / "seen.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    # u1 was read by tiny; u2 by base only, so tiny's u2 stays and base's u2 goes
+    seen.write_text(json.dumps(rows[0]) + "\n" + json.dumps(rows[4]) + "\n")
+    argv = ["bench_table.py", str(f), "--exclude", str(seen), "--resamples", "50"]
+    monkeypatch.setattr(sys, "argv", argv)
+    bt.main()
+    out = capsys.readouterr().out
+    assert "ls, tiny: 1 utterances, 10 words" in out
+    assert "| m | 20.0 % | 10.00 | +10.00 [" in out  # u2 alone: 1 error, 80 of 100 tokens
+    assert "base" not in out
