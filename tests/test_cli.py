@@ -171,7 +171,7 @@ def test_compress_verify_scope_reaches_the_library(scope, clip, tmp_path, monkey
     seen, real = [], verify.verify
 
     def spy(*a, **k):
-        seen.append(a[6] if len(a) > 6 else k.get("scope", "window"))
+        seen.append(a[6] if len(a) > 6 else k.get("scope"))
         return real(*a, **k)
 
     monkeypatch.setattr(verify, "resolve_asr", lambda name: Steady())
@@ -180,7 +180,7 @@ def test_compress_verify_scope_reaches_the_library(scope, clip, tmp_path, monkey
     args += ["--vad", "energy", "--verify", "steady"]
     args += [] if scope is None else ["--verify-scope", scope]
     assert main(args) == 0
-    assert seen == [scope or "window"]
+    assert seen == [scope or "utterance"]  # the default scope
 
 
 @pytest.mark.parametrize(

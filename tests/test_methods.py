@@ -241,3 +241,31 @@ def test_rate_probe_runs_compress_at_its_rate_between_the_default_and_075(real_c
     # strictly between the default's length and rate 0.75's: speech is sped up, less than 0.75
     lengths = [len(run_ours(m, x).samples) for m in ("sq-0.5", "sq-0.6", "sq-0.75")]
     assert lengths[0] > lengths[1] > lengths[2], lengths
+
+
+@pytest.mark.parametrize(
+    "method, rate, scope",
+    [
+        ("sq-verify", 0.5, None),  # the defaults: rate 0.5 and the default scope
+        ("sq-verify-1.0", 1.0, None),
+        ("sq-verify-0.75-utt", 0.75, "utterance"),
+        ("sq-verify-1.0-win", 1.0, "window"),
+        ("sq-verify-0.75-p50", 0.75, "window"),  # the probe keeps the scope it was run with
+    ],
+)
+def test_verify_methods_pass_their_rate_and_scope(monkeypatch, method, rate, scope):
+    from audiosqueeze.bench import ours
+
+    seen, real = {}, sq.compress
+
+    def spy(samples, rate=0.5, **kw):
+        seen.update(kw, rate=rate)
+        return real(
+            samples, rate, sample_rate=16000, analyze_options=sq.AnalyzeOptions(vad="energy")
+        )
+
+    monkeypatch.setattr(ours, "verifier", lambda name: f"asr:{name}")
+    monkeypatch.setattr(sq, "compress", spy)
+    ours.run_ours(method, np.zeros(16000, np.float32))
+    assert seen["rate"] == rate and seen["verify"] == "asr:whisper-tiny.en"
+    assert seen.get("verify_scope") == scope

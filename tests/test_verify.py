@@ -88,8 +88,9 @@ def test_verify_slows_the_window_with_the_changed_word_and_keeps_the_rest(monkey
     first = sq.compress(x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
     fake.plan = first.plan
     out = sq.compress(
-        x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM, verify=fake
-    )
+        x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM, verify=fake,
+        verify_scope="window",
+    )  # fmt: skip
     assert fake.calls == 3  # the original, the first render, the refined render
     at3 = [e for e in out.plan.edits if e.kind == "stretch" and e.start <= 3.5 * SR < e.end]
     assert at3 and all(e.out_samples == e.in_samples for e in at3)
@@ -130,6 +131,7 @@ def test_verify_returns_the_checked_render_with_fewest_changes_never_an_unchecke
     x = hum(8.0)
     kw = dict(sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
     first = sq.compress(x, 1.0, **kw)
+    kw["verify_scope"] = "window"  # one hum: the utterance scope slows all of it at once
     # 1st check: one word changed; the render relaxed there loses every word on the 2nd check
     fake = ScriptedASR(len(x), [(3,), "all"])
     out = sq.compress(x, 1.0, verify=fake, verify_rounds=2, **kw)
@@ -198,6 +200,7 @@ def test_verify_slows_windows_near_words_the_recogniser_was_unsure_of(rounds):
     x = hum(8.0)
     first = sq.compress(x, 1.0, sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
     kw = dict(sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM, verify_rounds=rounds)
+    kw["verify_scope"] = "window"
     fake = UnsureASR(len(x))
     out = sq.compress(x, 1.0, verify=fake, verify_min_probability=0.5, **kw)
     assert fake.calls == 1 + min(rounds, 1)  # the original; a round that finds no change ends
@@ -259,7 +262,9 @@ def test_verify_property_returns_the_first_checked_render_with_fewest_changes(sc
     x = hum(8.0)
     kw = dict(sample_rate=SR, analyze_options=ENERGY, plan_options=UNIFORM)
     fake = ScriptedASR(len(x), script)
-    out = sq.compress(x, 1.0, verify=fake, verify_rounds=rounds, **kw)
+    # the window scope: ScriptedASR knows the original by its length, and the utterance scope
+    # can bring this one-utterance hum back to it (test_verify_utterance.py covers that scope)
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=rounds, verify_scope="window", **kw)
     assert fake.calls == 1 + fake.checks <= 1 + rounds
     if not fake.checks:
         assert rounds == 0 and np.array_equal(out.audio, sq.compress(x, 1.0, **kw).audio)

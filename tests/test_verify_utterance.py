@@ -130,13 +130,14 @@ def test_at_levels_moves_one_utterance_down_the_ladder_and_leaves_the_other():
     assert plan.out_samples < half.out_samples < slow.out_samples
 
 
-@pytest.mark.parametrize("rounds", [2, 3])
-def test_a_changed_word_slows_its_utterance_step_by_step(tracked, rounds):
+@pytest.mark.parametrize("rounds, scope", [(2, "utterance"), (3, "utterance"), (3, None)])
+def test_a_changed_word_slows_its_utterance_step_by_step(tracked, rounds, scope):
     x = two_utterances()
     first = sq.compress(x, 1.0, **KW)
     fake = tracked["asr"] = PlanAwareASR(len(x), fragile={2})  # w2 at 2.5 s: the first hum
     fake.plan = first.plan
-    out = sq.compress(x, 1.0, verify=fake, verify_rounds=rounds, verify_scope="utterance", **KW)
+    scoped = {} if scope is None else {"verify_scope": scope}  # None: the default, utterance
+    out = sq.compress(x, 1.0, verify=fake, verify_rounds=rounds, **scoped, **KW)
     units = v.utterances(first.plan)
     if rounds == 2:
         # 1.6x and then 1.3x both lose w2: the tie keeps the first, more compressed render
@@ -168,7 +169,7 @@ def test_an_unsure_word_slows_its_utterance_one_step_before_the_first_check(trac
 
 def test_verify_scope_is_checked_before_any_work():
     fake = PlanAwareASR(SR)
-    for bad in ("sentence", "", None, 3):
+    for bad in ("sentence", "", 3):
         with pytest.raises(OptionsError, match="verify_scope"):
             sq.compress(hum(1.0), 1.0, verify=fake, verify_scope=bad, **KW)
     assert fake.calls == 0

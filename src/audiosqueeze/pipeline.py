@@ -267,7 +267,7 @@ def compress(
     verify=None,
     verify_rounds: int = 2,
     verify_min_probability: float | None = None,
-    verify_scope: str = "window",
+    verify_scope: str | None = None,
 ) -> Compressed:
     """Shorten speech audio for a speech model.
 
@@ -285,8 +285,9 @@ def compress(
     :data:`~audiosqueeze.verify.VERIFY_MIN_PROBABILITY`) and windows where its words change
     are slowed back to 1.0x; the output is checked at most ``verify_rounds`` times (0: the
     first part only) and the checked render with the fewest changed words is returned;
-    ``verify_scope="utterance"`` slows whole utterances a step at a time instead of windows
-    (:mod:`audiosqueeze.verify`).
+    ``verify_scope``: what a word slows down, its whole utterance a step at a time
+    (``"utterance"``, the default, :data:`~audiosqueeze.verify.VERIFY_SCOPE`) or only the
+    sped-up windows near it (``"window"``; :mod:`audiosqueeze.verify`).
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)
@@ -299,9 +300,11 @@ def compress(
     _check(rate, target_reduction, analysis, max_wer_increase)  # before decoding anything
     if verify is not None:
         from .audio import load
-        from .verify import VERIFY_MIN_PROBABILITY, VERIFY_SCOPES, resolve_asr
+        from .verify import VERIFY_MIN_PROBABILITY, VERIFY_SCOPE, VERIFY_SCOPES, resolve_asr
         from .verify import verify as refine
 
+        if verify_scope is None:
+            verify_scope = VERIFY_SCOPE
         validate.choice("verify_scope", verify_scope, VERIFY_SCOPES)
         validate.integer("verify_rounds", verify_rounds, 0, 10)
         if verify_min_probability is None:

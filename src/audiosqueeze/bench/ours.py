@@ -7,17 +7,20 @@
 - ``sq-default``: ``compress`` with every default (rate and options), its output sent as is.
 - ``sq-0.25-rawsearch`` ... ``sq-1.0-rawsearch``: the same with the renderer's WSOLA searching
   by raw correlation, as before its normalised search (:func:`raw_search_probe`).
-- ``sq-verify``: ``compress`` defaults with ``verify="whisper-tiny.en"`` (windows where tiny.en's
-  words change are set back to 1.0x and re-rendered).
+- ``sq-verify``: ``compress`` defaults with ``verify="whisper-tiny.en"`` (utterances where
+  tiny.en's words change are slowed a step at a time and re-rendered; until stop 29 the
+  default scope was ``"window"``, so rows made before then are the ``-win`` methods below).
 - ``sq-verify-0.75`` / ``sq-verify-1.0``: the same at rate 0.75 / 1; ``sq-verify-base-1.0``:
   rate 1 with Whisper base in the loop (scored with tiny.en: the reverse transfer).
 - ``sq-verify-0.75-p50`` / ``-p70`` / ``-p85`` (and at ``1.0``): verify at that rate with
   ``verify_min_probability`` 0.5, 0.7 or 0.85 (windows near words tiny.en was unsure of on the
   original set back before the first check); ``sq-conf-0.75-p70`` / ``sq-conf-1.0-p70``: that
   confidence pass alone (``verify_rounds=0``: one transcription); ``sq-verify-0.75-r3`` /
-  ``sq-verify-1.0-r3``: three checks instead of two (:data:`VERIFY_PROBE`);
+  ``sq-verify-1.0-r3``: three checks instead of two (:data:`VERIFY_PROBE`; these probes keep
+  the window scope they were run with);
   ``sq-verify-0.75-utt`` / ``sq-verify-1.0-utt``: verify with ``verify_scope="utterance"``
-  (whole utterances slowed a step at a time, :data:`VERIFY_UTTERANCE`).
+  (whole utterances slowed a step at a time), ``sq-verify-0.75-win`` / ``sq-verify-1.0-win``
+  with ``verify_scope="window"`` (:data:`VERIFY_SCOPED`).
 - The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
@@ -116,8 +119,12 @@ VERIFY_PROBE = {
     "sq-conf-0.75-p70": (0.75, 0.7, 0),
     "sq-conf-1.0-p70": (1.0, 0.7, 0),
 }
-#: verify by utterance: the rate of each method (tiny.en in the loop, 2 checks)
-VERIFY_UTTERANCE = {"sq-verify-0.75-utt": 0.75, "sq-verify-1.0-utt": 1.0}
+#: verify with its scope pinned: (rate, scope) of each method (tiny.en in the loop, 2 checks)
+VERIFY_SCOPED = {
+    f"sq-verify-{r}-{tag}": (float(r), scope)
+    for r in ("0.75", "1.0")
+    for tag, scope in (("utt", "utterance"), ("win", "window"))
+}
 #: the stream's latency knob: (rate, ``AnalyzeOptions.max_segment_ms``) of each method
 SHORTSEG = {
     "sq-seg10s": (0.5, 10_000.0),
@@ -180,7 +187,7 @@ OURS = (
     "sq-verify",
     *VERIFY_AT,
     *VERIFY_PROBE,
-    *VERIFY_UTTERANCE,
+    *VERIFY_SCOPED,
     *ABLATIONS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -333,11 +340,12 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
             verify=verifier(VERIFY_ASR),
             verify_rounds=rounds,
             verify_min_probability=p,
+            verify_scope="window",
             **kw,
         )
-    elif method in VERIFY_UTTERANCE:
-        v = verifier(VERIFY_ASR)
-        r = sq.compress(samples, VERIFY_UTTERANCE[method], verify=v, verify_scope="utterance", **kw)
+    elif method in VERIFY_SCOPED:
+        rate, scope = VERIFY_SCOPED[method]
+        r = sq.compress(samples, rate, verify=verifier(VERIFY_ASR), verify_scope=scope, **kw)
     elif method in GAINS_DB or method == "sq-roomtone":
         gain = sq.RenderOptions(nonspeech_gain_db=GAINS_DB.get(method, 0.0))
         r = sq.compress(samples, render_options=gain, **kw)

@@ -81,8 +81,8 @@ BAR_MIN_S = 60.0
     "--verify-scope",
     type=click.Choice(("window", "utterance")),
     default=None,
-    help="With --verify: what a changed word slows down: the sped-up windows near it, back "
-    "to 1.0x (window, the default), or its whole utterance, one step at a time (utterance).",
+    help="With --verify: what a changed word slows down: its whole utterance, one step at a "
+    "time (utterance, the default), or only the sped-up windows near it, back to 1.0x (window).",
 )
 @vad_option
 @vad_gain_option
