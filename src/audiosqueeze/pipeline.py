@@ -280,14 +280,14 @@ def compress(
     ``max_wer_increase``: instead of ``rate``, a quality budget in WER points: the highest rate
     whose guard-predicted WER increase stays within it (:func:`~audiosqueeze.plan.plan_for_budget`).
     ``verify``: a local recogniser name (e.g. ``"whisper-tiny.en"``, see
-    :mod:`audiosqueeze.asr`) or object; windows near words it is unsure of on the original
+    :mod:`audiosqueeze.asr`) or object; the speech near words it is unsure of on the original
     (probability below ``verify_min_probability``, default
-    :data:`~audiosqueeze.verify.VERIFY_MIN_PROBABILITY`) and windows where its words change
-    are slowed back to 1.0x; the output is checked at most ``verify_rounds`` times (0: the
-    first part only) and the checked render with the fewest changed words is returned;
-    ``verify_scope``: what a word slows down, its whole utterance a step at a time
-    (``"utterance"``, the default, :data:`~audiosqueeze.verify.VERIFY_SCOPE`) or only the
-    sped-up windows near it (``"window"``; :mod:`audiosqueeze.verify`).
+    :data:`~audiosqueeze.verify.VERIFY_MIN_PROBABILITY`) and near words that change in the
+    output is slowed down (``verify_scope`` says how); the output is checked at most
+    ``verify_rounds`` times (0: the first part only) and the checked render with the fewest
+    changed words is returned; ``verify_scope``: what a word slows down, its whole utterance a
+    step at a time (``"utterance"``, the default, :data:`~audiosqueeze.verify.VERIFY_SCOPE`) or
+    only the sped-up windows near it (``"window"``; :mod:`audiosqueeze.verify`).
 
     >>> import numpy as np, audiosqueeze as sq
     >>> tone = np.sin(np.arange(16000) / 5).astype(np.float32)

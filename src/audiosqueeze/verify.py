@@ -1,32 +1,31 @@
 """Verify mode: check the compressed audio with a local recogniser and slow down where its
 words change.
 
-``compress(..., verify="whisper-tiny.en")`` transcribes the original with a local recogniser
-and first sets every sped-up window within ``VERIFY_MARGIN_S`` of a word it was unsure of
-(word probability below ``min_probability``) back to 1.0x: on dev the words a speed-up changes
-are mostly the ones the recogniser was unsure of on the original, for the recogniser in the
-loop and for a larger one outside it (docs/RESULTS.md). Then it transcribes the compressed
-audio with the same recogniser, maps its words back to original time through the time map,
-aligns the two word sequences, and sets every sped-up window within ``VERIFY_MARGIN_S`` of a
-lost, changed or inserted word back to 1.0x; then it re-renders and checks again, ``rounds``
-checks at most (``rounds=0``: the confidence pass only, one transcription). It returns the
-checked render with the fewest changed words (the earlier one on a tie), never a render it
-did not check: slowing some windows down can make a recogniser lose others (on one test
-clip tiny.en stopped transcribing halfway through such a render). It spends local
-CPU (one transcription, then one per check) to save paid tokens where they matter.
-Pause cuts are left as they are: the guard and the benchmark find speed, not pauses, behind
-most changed words.
+``compress(..., verify="whisper-tiny.en")`` transcribes the original with a local recogniser and
+first slows down the speech near every word it was unsure of (word probability below
+``min_probability``; ``scope``, below, says what "near" and "slows down" mean): on dev the words
+a speed-up changes are mostly the ones the recogniser was unsure of on the original, for the
+recogniser in the loop and for a larger one outside it (docs/RESULTS.md). Then it transcribes
+the compressed audio with the same recogniser, maps its words back to original time through the
+time map, aligns the two word sequences, and slows down the speech near every lost, changed or
+inserted word; then it re-renders and checks again, ``rounds`` checks at most (``rounds=0``: the
+confidence pass only, one transcription). It returns the checked render with the fewest changed
+words (the earlier one on a tie), never a render it did not check: slowing some windows down can
+make a recogniser lose others (on one test clip tiny.en stopped transcribing halfway through
+such a render). It spends local CPU (one transcription, then one per check) to save paid tokens
+where they matter. Pause cuts are left as they are: the guard and the benchmark find speed, not
+pauses, behind most changed words.
 
 ``scope`` says what slows down. ``"utterance"`` (the default, :data:`VERIFY_SCOPE`): an
 utterance (a run of speech edits between two pauses, :func:`utterances`) is one unit; each
-unsure or changed word takes the utterance nearest to it one step down a ladder from its
-planned speed ``s`` to ``1 + (s - 1) / 2`` and then to 1.0x (:data:`VERIFY_STEPS` steps), so
-the speed only ever changes at a pause. ``"window"`` (the default until stop 29; "windows"
-above): the sped-up windows within ``VERIFY_MARGIN_S`` of a word go to 1.0x, while the rest
-of their utterance stays fast. The recogniser's cost of a speed-up is convex in the local
-speed at the scale of words (docs/RESULTS.md), and the window scope leaves exactly such
-alternations next to the words it relaxes; on 270 new dev clips the utterance scope cost
-less at both rates tried (docs/RESULTS.md, "Verify by utterance").
+unsure or changed word takes the utterance nearest to it one step down a ladder from its planned
+speed ``s`` to ``1 + (s - 1) / 2`` and then to 1.0x (:data:`VERIFY_STEPS` steps), so the speed
+only ever changes at a pause. ``"window"`` (the default until stop 29): the sped-up windows
+within ``VERIFY_MARGIN_S`` of a word go to 1.0x, while the rest of their utterance stays fast.
+The recogniser's cost of a speed-up is convex in the local speed at the scale of words
+(docs/RESULTS.md), and the window scope leaves exactly such alternations next to the words it
+relaxes; on 270 new dev clips the utterance scope cost less at both rates tried
+(docs/RESULTS.md, "Verify's default scope is now the utterance").
 """
 
 from __future__ import annotations
