@@ -1,6 +1,6 @@
 """Speed of verify mode against the plain core, on real clips (one core).
 
-    taskset -c 0 python benchmarks/verify_speed.py --data ../shared/data --clips 20
+    taskset -c 0 python benchmarks/verify_speed.py --data ../shared/data --clips 20 [--scope window]
 
 For the first ``--clips`` LibriSpeech and Common Voice test clips: wall time of
 ``compress(x)`` and of ``compress(x, verify=ASR)`` (Whisper on CPU, one thread, int8), in
@@ -23,6 +23,12 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=20, help="per dataset")
     ap.add_argument("--asr", default="whisper-tiny.en")
     ap.add_argument("--rate", type=float, default=0.5)
+    ap.add_argument(
+        "--scope",
+        choices=("utterance", "window"),
+        default=None,
+        help="verify_scope (default: the library's)",
+    )
     args = ap.parse_args()
     root = data_root(args.data)
     asr = load_asr(args.asr)
@@ -36,11 +42,16 @@ def main() -> None:
     t0 = time.perf_counter()
     plain = [sq.compress(x, args.rate, sample_rate=sq.SAMPLE_RATE) for x in clips]
     t1 = time.perf_counter()
-    checked = [sq.compress(x, args.rate, sample_rate=sq.SAMPLE_RATE, verify=asr) for x in clips]
+    kw = {} if args.scope is None else {"verify_scope": args.scope}
+    checked = [
+        sq.compress(x, args.rate, sample_rate=sq.SAMPLE_RATE, verify=asr, **kw) for x in clips
+    ]
     t2 = time.perf_counter()
     red = [1 - sum(r.stats.output_s for r in rs) / audio_s for rs in (plain, checked)]
     changed = sum(a.plan != b.plan for a, b in zip(plain, checked, strict=True))
-    print(f"{len(clips)} test clips, {audio_s:.1f} s of audio, rate {args.rate}, verify {asr.name}")
+    scope = args.scope or "default scope"
+    head = f"{len(clips)} test clips, {audio_s:.1f} s of audio, rate {args.rate}"
+    print(f"{head}, verify {asr.name}, {scope}")
     print(f"core only:   {audio_s / (t1 - t0):7.1f} x real time, {100 * red[0]:.1f} % shorter")
     print(f"with verify: {audio_s / (t2 - t1):7.1f} x real time, {100 * red[1]:.1f} % shorter")
     print(f"plans changed by verify: {changed} of {len(clips)}")
