@@ -28,7 +28,7 @@ from pathlib import Path
 
 from audiosqueeze import evaluate as ev
 from audiosqueeze.bench.methods import split_dithered
-from audiosqueeze.bench.report import read_rows
+from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
 
 
 def rows_of(path: Path, rename: dict[str, str]) -> list[dict]:
@@ -49,17 +49,10 @@ def main() -> None:
     )
     ap.add_argument("--base", default="none", help="the method ΔWER is taken against")
     ap.add_argument("--pool", action="store_true", help="one table per recogniser, all datasets")
-    ap.add_argument(
-        "--exclude",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="RUN",
-        help="leave out utterances with a row, same recogniser, in RUN (dev clips already read)",
-    )
+    add_exclude_option(ap)
     args = ap.parse_args()
     rename = dict(x.split("=", 1) for x in args.rename)
-    seen = {(r["dataset"], r["asr"], r["id"]) for f in args.exclude for r in read_rows(f)}
+    seen = already_read(args.exclude)
     by: dict[tuple, dict[str, dict]] = defaultdict(lambda: defaultdict(dict))
     for f in args.files:
         for r in rows_of(f, rename):

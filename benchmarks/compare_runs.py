@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from audiosqueeze import evaluate as ev
-from audiosqueeze.bench.report import read_rows
+from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
 from audiosqueeze.errors import AudiosqueezeError
 
 #: what every bench row needs here
@@ -65,7 +65,7 @@ def compare(pairs, methods, resamples: int = 2000, exclude=()):
     recogniser and method, then one pooled per dataset (label ``"pooled"``). An utterance that
     has a row with the same recogniser in any run of ``exclude`` is left out: clips that
     recogniser's runs already read."""
-    seen = {(r["dataset"], r["asr"], r["id"]) for path in exclude for r in rows_of(path)}
+    seen = already_read(exclude, rows_of)
     cells = defaultdict(dict)  # (dataset, label) -> id -> (ref, errors A, errors B)
     for a_path, b_path in pairs:
         a_rows, b_rows = rows_of(a_path), rows_of(b_path)
@@ -99,14 +99,7 @@ def main(argv=None) -> None:
     ap.add_argument("--also", nargs=2, action="append", type=Path, default=[], metavar="A B")
     ap.add_argument("--methods", required=True, help="comma-separated; NAME or A_NAME=B_NAME")
     ap.add_argument("--resamples", type=int, default=2000)
-    ap.add_argument(
-        "--exclude",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="RUN",
-        help="leave out utterances with a row, same recogniser, in RUN (dev clips already read)",
-    )
+    add_exclude_option(ap)
     args = ap.parse_args(argv)
     methods = [tuple(m.split("=", 1)) if "=" in m else (m, m) for m in args.methods.split(",")]
     rows = compare([(args.a, args.b), *args.also], methods, args.resamples, args.exclude)

@@ -53,6 +53,25 @@ def read_rows(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
 
 
+def add_exclude_option(parser) -> None:
+    """``--exclude RUN`` (repeatable) on an argparse ``parser``: the runs whose clips to leave
+    out (see :func:`already_read`)."""
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="RUN",
+        help="leave out utterances with a row, same recogniser, in RUN (dev clips already read)",
+    )
+
+
+def already_read(runs: Iterable[str | Path], read=read_rows) -> set[tuple[str, str, str]]:
+    """``(dataset, asr, id)`` of every row in ``runs``: the clips each recogniser has read, to
+    leave out so that a dev decision rests on new clips only."""
+    return {(r["dataset"], r["asr"], r["id"]) for run in runs for r in read(run)}
+
+
 def _sum(rows, key):
     vals = [r[key] for r in rows if r.get(key) is not None]
     return sum(vals) if vals else None
