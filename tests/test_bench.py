@@ -296,3 +296,31 @@ def test_jobs_give_the_rows_of_one_job_in_the_same_order(planted, tmp_path):
 def test_bad_jobs_are_refused(tmp_path, jobs):
     with pytest.raises(OptionsError, match="jobs must be"):
         BenchOptions(data=tmp_path, out=tmp_path, jobs=jobs)
+
+
+def test_workers_report_a_missing_model_as_itself_and_the_parent_loads_none(
+    planted, tmp_path, monkeypatch
+):
+    """With jobs > 1 the parent takes the recognisers' names from their specs (it used to load
+    every model only to read its name), and a worker that cannot load one hands its error to
+    the parent, message and all, not a bare BrokenProcessPool."""
+    import audiosqueeze.bench.run as run_mod
+    from audiosqueeze.errors import AudiosqueezeError
+
+    def no_loading(*a, **k):
+        raise AssertionError("the parent loaded a recogniser")
+
+    monkeypatch.setattr(run_mod, "load_asr", no_loading)  # the spawned workers have their own
+    missing = tmp_path / "no-such-model"
+    opts = BenchOptions(data=planted, out=tmp_path / "out", asr=(f"faster-whisper:{missing}",),
+                        methods=("none",), datasets=("librispeech",), jobs=2)  # fmt: skip
+    with pytest.raises(AudiosqueezeError) as e:
+        run_bench(opts)
+    # without faster-whisper the worker says which extra to install; with it, which model
+    assert "no-such-model" in str(e.value) or "audiosqueeze[whisper]" in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["whisper-huge", "faster_whisper:x", "", 3])
+def test_unknown_recognisers_are_refused_before_any_work(tmp_path, name):
+    with pytest.raises(OptionsError, match="unknown ASR"):
+        BenchOptions(data=tmp_path, out=tmp_path, asr=(name,), jobs=2)

@@ -46,7 +46,25 @@ class ASR(Protocol):
 ASR_NAMES = ("whisper-tiny.en", "whisper-base", "pocketsphinx", "hama", "openai")
 
 
+def asr_name(name: str) -> str:
+    """The ``name`` a recogniser loaded by ``load_asr(name)`` will have, found without loading
+    it (each backend's name is its spec); :class:`OptionsError` for a name no backend takes.
+
+    >>> asr_name("faster-whisper:/models/small")
+    'faster-whisper:/models/small'
+    """
+    if isinstance(name, str) and (
+        name in ASR_NAMES or name.startswith(("faster-whisper:", "transformers:"))
+    ):
+        return name
+    raise OptionsError(
+        f"unknown ASR {name!r}; choose one of {', '.join(ASR_NAMES)}, "
+        "'faster-whisper:DIR' or 'transformers:DIR'"
+    )
+
+
 def _make(name: str, options: tuple) -> ASR:
+    asr_name(name)
     kw = dict(options)
     if name in ("whisper-tiny.en", "whisper-base") or name.startswith("faster-whisper:"):
         from .whisper import FasterWhisperASR
@@ -64,14 +82,9 @@ def _make(name: str, options: tuple) -> ASR:
         from .hf import TransformersASR
 
         return TransformersASR(name.split(":", 1)[1], **kw)
-    if name == "openai":
-        from .openai import OpenAIASR
+    from .openai import OpenAIASR
 
-        return OpenAIASR(**kw)
-    raise OptionsError(
-        f"unknown ASR {name!r}; choose one of {', '.join(ASR_NAMES)}, "
-        "'faster-whisper:DIR' or 'transformers:DIR'"
-    )
+    return OpenAIASR(**kw)
 
 
 @functools.lru_cache(maxsize=8)
@@ -90,4 +103,13 @@ def transcribe(samples: np.ndarray, asr: str | ASR = "whisper-tiny.en") -> Trans
     return model.transcribe(np.ascontiguousarray(samples, np.float32))
 
 
-__all__ = ["ASR", "ASR_NAMES", "Transcript", "Word", "load_asr", "require", "transcribe"]
+__all__ = [
+    "ASR",
+    "ASR_NAMES",
+    "asr_name",
+    "Transcript",
+    "Word",
+    "load_asr",
+    "require",
+    "transcribe",
+]

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import evaluate as ev
-from ..asr import load_asr
+from ..asr import asr_name, load_asr
 from ..audio import Audio
 from ..datasets import SPLITS, Utterance, split_utterances
 from ..errors import OptionsError
@@ -96,6 +96,9 @@ class BenchOptions:
         whole = isinstance(self.jobs, int) and not isinstance(self.jobs, bool)
         if not whole or not 1 <= self.jobs <= 64:
             raise OptionsError(f"jobs must be a whole number from 1 to 64, got {self.jobs!r}")
+        for a in self.asr:  # an unknown name fails here, before any work or worker
+            if isinstance(a, str) or not hasattr(a, "transcribe"):
+                asr_name(a)
 
 
 def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
@@ -300,15 +303,18 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
     """
     opts.out.mkdir(parents=True, exist_ok=True)
     cache = TranscriptCache(opts.out / "cache")
-    asrs = [load_asr(a, **opts.asr_options) if isinstance(a, str) else a for a in opts.asr]
+    # with jobs > 1 only the workers load the recognisers: here their names are enough
+    asrs = [load_asr(a, **opts.asr_options) if isinstance(a, str) and opts.jobs == 1 else a
+            for a in opts.asr]  # fmt: skip
+    names = [asr_name(a) if isinstance(a, str) else a.name for a in asrs]
     data = load_utterances(opts)
     methods = ("none",) + tuple(m for m in opts.methods if m != "none")
     total = len(asrs) * len(methods) * sum(len(v) for v in data.values())
     done = 0
     results = opts.out / "results.jsonl"
     planned = {
-        (asr.name, dataset, opts.split, utt.id, m)
-        for asr in asrs
+        (name, dataset, opts.split, utt.id, m)
+        for name in names
         for dataset, utts in data.items()
         for utt in utts
         for m in methods
@@ -352,16 +358,24 @@ def _rows(task, asrs, cache: TranscriptCache) -> list[dict]:
     return rows
 
 
-_WORKER: tuple = ()  # a worker process's recognisers and cache
+_WORKER: tuple = ()  # a worker process's recognisers and cache, or the error loading them
 
 
 def _start_worker(asr_specs, asr_options: dict, cache_folder: Path) -> None:
+    """Load the recognisers once per worker. An error is kept, not raised: raised here it would
+    break the pool (a bare ``BrokenProcessPool`` in the parent); raised by the first task it
+    reaches the parent as itself, message and all (a missing model, a missing extra)."""
     global _WORKER
-    asrs = [load_asr(a, **asr_options) if isinstance(a, str) else a for a in asr_specs]
-    _WORKER = (asrs, TranscriptCache(cache_folder))
+    try:
+        asrs = [load_asr(a, **asr_options) if isinstance(a, str) else a for a in asr_specs]
+        _WORKER = (asrs, TranscriptCache(cache_folder))
+    except Exception as e:  # noqa: BLE001 - handed to the parent by _worker_rows
+        _WORKER = (e,)
 
 
 def _worker_rows(task) -> list[dict]:
+    if len(_WORKER) == 1:
+        raise _WORKER[0]
     return _rows(task, *_WORKER)
 
 
