@@ -74,3 +74,19 @@ def test_no_clip_is_used_twice():
     recs = make_longform(_utts(), _noises(), count=3, seed=1, min_s=10, max_s=25)
     parts = [p for r in recs for p in r.parts]
     assert len(parts) == len(set(parts))
+
+
+def test_no_recording_is_empty_when_its_first_clip_was_taken():
+    """A drawn first clip that an earlier recording's run has taken used to give a recording
+    of one planted stretch and no speech (seeds 1 and 2 of the test split did); it now starts
+    at the next free clip."""
+    empty_before = 0
+    for seed in range(20):
+        recs = make_longform(_utts(), _noises(), count=4, seed=seed, min_s=20, max_s=45)
+        assert all(r.parts and r.reference for r in recs), seed
+        parts = [p for r in recs for p in r.parts]
+        assert len(parts) == len(set(parts))
+        starts = np.sort(np.random.default_rng(seed).choice(12, size=4, replace=False))
+        firsts = [int(r.parts[0][1:]) for r in recs]
+        empty_before += sum(f != s for f, s in zip(firsts, starts, strict=True))
+    assert empty_before > 0  # the case occurred: some recording did not start at its draw

@@ -65,7 +65,7 @@ def _stretch(
         return _db(hum.astype(np.float32), -35) + hiss
     if kind == "babble":
         mix = np.zeros(n, np.float32)
-        for u in rng.choice(len(pool), size=6, replace=False):
+        for u in rng.choice(len(pool), size=min(6, len(pool)), replace=False):  # 6 voices
             x = pool[u].load()[::-1]
             x = np.tile(x, n // len(x) + 1)
             a = int(rng.integers(0, len(x) - n + 1))
@@ -99,7 +99,8 @@ def make_longform(
     max_gap_s: float = 10.0,
 ) -> list[Utterance]:
     """``count`` recordings from ``utterances`` (taken in their order, consecutive runs, no
-    clip used twice; babble comes from clips outside the recording)."""
+    clip used twice; babble comes from clips outside the recording). A recording whose drawn
+    first clip an earlier one has taken starts at the next clip still free, so none is empty."""
     from ..evaluate import normalize
 
     if not utterances or not noises:
@@ -115,7 +116,7 @@ def make_longform(
         norms: list[str] = []
         parts: list[str] = []
         pos = words = 0
-        i = int(first)
+        i = _first_free(int(first), len(utterances), used)
         total = 0.0
         while True:
             kind = KINDS[int(rng.integers(len(KINDS)))]
@@ -155,6 +156,20 @@ def make_longform(
             )
         )
     return out
+
+
+def _first_free(first: int, n: int, used: set[int]) -> int:
+    """The first index from ``first`` on (then from 0) not in ``used``.
+
+    >>> _first_free(2, 5, {2, 3})
+    4
+    >>> _first_free(3, 5, {1, 3, 4})
+    0
+    """
+    for i in (*range(first, n), *range(first)):
+        if i not in used:
+            return i
+    raise ValueError(f"make_longform ran out of clips: all {n} are used")
 
 
 def describe(recordings: list[Utterance]) -> list[dict]:
