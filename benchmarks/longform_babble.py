@@ -100,10 +100,13 @@ def main() -> None:
     rates = [float(r) for r in args.rates.split(",")]
     recs = [r for s in args.seeds.split(",") for r in make_longform(clips, noises, seed=int(s))]
     total = {rate: collections.defaultdict(lambda: [0.0, 0.0]) for rate in rates}
+    seconds = {rate: [0.0, 0.0] for rate in rates}  # input, output
     found: dict[str, list] = collections.defaultdict(list)
     for r in recs:
         for rate in rates:
             out = sq.compress(r.samples, sample_rate=SAMPLE_RATE, rate=rate)
+            seconds[rate][0] += len(r.samples) / SAMPLE_RATE
+            seconds[rate][1] += len(out.audio) / SAMPLE_RATE
             for kind, (planted, kept) in kept_seconds(r, out.timemap).items():
                 total[rate][kind][0] += planted
                 total[rate][kind][1] += kept
@@ -111,14 +114,16 @@ def main() -> None:
             for k, v in cues(r).items():
                 found[k].append(v)
     print(f"{args.split}, seeds {args.seeds}: {len(recs)} recordings\n")
-    print("| rate | " + " | ".join(f"{k}: planted s, kept s (share)" for k in KINDS) + " |")
-    print("| ---: |" + " --- |" * len(KINDS))
+    head = " | ".join(f"{k}: planted s, kept s (share)" for k in KINDS)
+    print(f"| rate | input s | output s | {head} |")
+    print("| ---: | ---: | ---: |" + " --- |" * len(KINDS))
     for rate, kinds in total.items():
         cells = []
         for k in KINDS:
             planted, kept = kinds[k]
             cells.append(f"{planted:.0f}, {kept:.1f} ({100 * kept / max(planted, 1e-9):.1f} %)")
-        print(f"| {rate:g} | " + " | ".join(cells) + " |")
+        into, out_s = seconds[rate]
+        print(f"| {rate:g} | {into:.0f} | {out_s:.0f} | " + " | ".join(cells) + " |")
     if args.cues:
         print("\n| speech frames in | frames | probability p10 / p50 / p90 | "
               "level vs speech p10 / p50 / p90 (dB) | periodicity p10 / p50 / p90 |")  # fmt: skip
