@@ -1,0 +1,77 @@
+"""An upper bound: what the long-form set would cost if planted babble were cut like noise.
+
+The analysis keeps planted babble as speech (``benchmarks/longform_babble.py``). This asks what
+that costs the recogniser: each recording of the split's long-form sets (the recordings
+``audiosqueeze bench --datasets longform --seed S`` makes) is compressed as it is (``sq-R``)
+and, as an oracle no real analysis has, with its planted babble stretches replaced by digital
+silence first (``sq-R-nobabble``: the planner then shortens them like any pause). Both are
+transcribed and scored as ``audiosqueeze bench`` scores them, against the original; the rows
+are written in the bench's format, so ``benchmarks/bench_table.py`` reads them.
+
+    python benchmarks/babble_oracle.py --data ../shared/data --split dev --seeds 0,1 \\
+        --rates 0.5,0.75 --out oracle-dev.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from audiosqueeze.asr import load_asr
+from audiosqueeze.bench.methods import apply
+from audiosqueeze.bench.run import score
+from audiosqueeze.datasets import data_root, split_utterances
+from audiosqueeze.datasets.longform import load_noises, make_longform
+
+
+def without_babble(recording) -> np.ndarray:
+    """The recording's samples with every planted babble stretch set to 0."""
+    x = np.array(recording.samples, np.float32)
+    for g in recording.gaps:
+        if g.kind == "babble":
+            x[g.start : g.end] = 0.0
+    return x
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", help="data folder (else $AUDIOSQUEEZE_DATA or ../shared/data)")
+    ap.add_argument("--split", default="dev", choices=("dev", "test"))
+    ap.add_argument("--seeds", default="0", help="comma-separated long-form seeds")
+    ap.add_argument("--rates", default="0.5,0.75", help="comma-separated rates (bench sq-R)")
+    ap.add_argument("--asr", default="whisper-tiny.en")
+    ap.add_argument("--out", type=Path, required=True, help="rows (JSON lines), appended to")
+    args = ap.parse_args()
+    root = data_root(args.data)
+    clips = [
+        u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
+    ]
+    noises = load_noises(root / "noise")
+    asr = load_asr(args.asr)
+    methods = [f"sq-{float(r):g}" if float(r) != 1 else "sq-1.0" for r in args.rates.split(",")]
+    with args.out.open("a", encoding="utf-8") as f:
+        for seed in args.seeds.split(","):
+            for rec in make_longform(clips, noises, seed=int(seed)):
+                x, quiet = rec.samples, without_babble(rec)
+                outs = [apply("none", x)]
+                for m in methods:
+                    outs.append(apply(m, x))
+                    outs.append(dataclasses.replace(apply(m, quiet), method=f"{m}-nobabble"))
+                base = None
+                for out in outs:
+                    t = asr.transcribe(out.samples)
+                    base = t if out.method == "none" else base
+                    row = {"asr": asr.name, "dataset": "longform", "split": args.split,
+                           "id": rec.id, "method": out.method}  # fmt: skip
+                    row.update(score(rec, len(x), out, t, base))
+                    f.write(json.dumps(row) + "\n")
+                    f.flush()
+                print(rec.id, flush=True)
+
+
+if __name__ == "__main__":
+    main()
