@@ -220,3 +220,33 @@ def test_openai_needs_a_key(monkeypatch):
 
     with pytest.raises(OptionsError, match="OPENAI_API_KEY"):
         OpenAIASR()
+
+
+def test_whisper_without_temperature_fallback_decodes_at_temperature_0(tmp_path, monkeypatch):
+    """Off, every call asks faster-whisper for temperature 0 only (no sampled retries, whose
+    CTranslate2 threads no seed reaches) and the config says so; on (the default), the call
+    and the config are as before, so earlier transcript caches stay valid."""
+    calls = []
+
+    class FakeModel:
+        def __init__(self, path, **kw):
+            pass
+
+        def transcribe(self, samples, **kw):
+            calls.append(kw)
+            return iter(()), None
+
+    fake = types.SimpleNamespace(__version__="0-test", WhisperModel=FakeModel)
+    monkeypatch.setitem(sys.modules, "faster_whisper", fake)
+    d = _fake_model_dir(tmp_path / "m")
+    x = np.zeros(1600, np.float32)
+    on = wh.FasterWhisperASR("faster-whisper:" + str(d))
+    off = wh.FasterWhisperASR("faster-whisper:" + str(d), temperature_fallback=False)
+    on.transcribe(x)
+    off.transcribe(x)
+    off.transcribe(x, temperature=0.4)  # an explicit temperature still wins
+    assert "temperature" not in calls[0] and calls[1]["temperature"] == 0.0
+    assert calls[2]["temperature"] == 0.4
+    assert "temperature_fallback" not in on.config
+    assert off.config["temperature_fallback"] is False
+    assert {k: v for k, v in off.config.items() if k != "temperature_fallback"} == on.config

@@ -324,3 +324,19 @@ def test_workers_report_a_missing_model_as_itself_and_the_parent_loads_none(
 def test_unknown_recognisers_are_refused_before_any_work(tmp_path, name):
     with pytest.raises(OptionsError, match="unknown ASR"):
         BenchOptions(data=tmp_path, out=tmp_path, asr=(name,), jobs=2)
+
+
+def test_cli_no_temperature_fallback_reaches_the_whisper_recognisers(tmp_path, monkeypatch):
+    from audiosqueeze.bench import run as run_mod
+    from audiosqueeze.cli import main
+
+    seen = []
+    monkeypatch.setattr(run_mod, "run_bench", lambda opts, progress=None: seen.append(opts))
+    monkeypatch.setattr("audiosqueeze.bench.cli._report", lambda *a, **k: None)
+    base = ["bench", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-report"]
+    assert main([*base, "--asr", "whisper-tiny.en", "--no-temperature-fallback"]) == 0
+    assert main([*base, "--asr", "whisper-tiny.en"]) == 0
+    assert seen[0].asr_options == {"temperature_fallback": False}
+    assert seen[1].asr_options == {}
+    assert main([*base, "--asr", "whisper-base,hama", "--no-temperature-fallback"]) == 2
+    assert len(seen) == 2  # refused before any run

@@ -130,6 +130,7 @@ class FasterWhisperASR:
         device: str = "cpu",
         word_timestamps: bool = True,
         condition_on_previous_text: bool = True,
+        temperature_fallback: bool = True,
     ) -> None:
         fw = require("faster_whisper", "whisper")
         path = find_whisper_model(name, model_dir)
@@ -146,6 +147,8 @@ class FasterWhisperASR:
             "condition_on_previous_text": condition_on_previous_text,
             "device": device,
         }
+        if not temperature_fallback:  # recorded only when off, so earlier caches stay valid
+            self.config["temperature_fallback"] = False
         self._model = fw.WhisperModel(
             str(path), device=device, compute_type=compute_type, cpu_threads=cpu_threads
         )
@@ -154,10 +157,20 @@ class FasterWhisperASR:
         self, samples: np.ndarray, *, prompt: str | None = None, temperature: float | None = None
     ) -> Transcript:
         """Words and segments; ``prompt`` (Whisper's initial prompt) and a single decoding
-        ``temperature`` change the output, so the harness leaves them unset."""
+        ``temperature`` change the output, so the harness leaves them unset.
+
+        With ``temperature_fallback`` (faster-whisper's default) a window whose text looks like
+        a loop or is unlikely is decoded again by sampling at rising temperatures. That
+        sampling runs in CTranslate2's own threads, which ``ctranslate2.set_random_seed`` does
+        not reach, so the same audio can come out differently from call to call (a test
+        recording gave 112 to 149 words in three calls; docs/RESULTS.md). Off, every window is
+        decoded once at temperature 0 by beam search, and the words are a function of the
+        audio."""
         c = self.config
         if len(samples) == 0:
             return Transcript("")
+        if temperature is None and c.get("temperature_fallback") is False:
+            temperature = 0.0
         extra = {} if temperature is None else {"temperature": temperature}
         segments, _ = self._model.transcribe(
             samples,

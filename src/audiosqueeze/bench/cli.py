@@ -94,8 +94,17 @@ def _names(allowed, valid=None):
     help="Recordings worked on at once, each job a process with its own recognisers "
     "(one CPU thread each): up to one per core. The rows are the same as with one job.",
 )
+@click.option(
+    "--no-temperature-fallback",
+    is_flag=True,
+    help="Whisper recognisers decode each window once, at temperature 0 (no sampled retries): "
+    "the same audio then always gives the same words. Only with Whisper recognisers.",
+)
 @click.option("--no-report", is_flag=True, help="Only write results.jsonl.")
-def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out, jobs, no_report):
+def bench(
+    data, split, datasets, asr, methods, limit, longform_count, seed, out, jobs,
+    no_temperature_fallback, no_report,
+):  # fmt: skip
     """Measure tokens, WER and hallucinations: datasets x methods x recognisers.
 
     Transcripts are cached in OUT/cache by content hash, so a rerun only does new work.
@@ -117,9 +126,18 @@ def bench(data, split, datasets, asr, methods, limit, longform_count, seed, out,
     from ..datasets import data_root
     from .run import BenchOptions, run_bench
 
+    asr_options = {}
+    if no_temperature_fallback:
+        other = [a for a in asr if not a.startswith(("whisper-", "faster-whisper:"))]
+        if other:
+            raise click.UsageError(
+                f"--no-temperature-fallback is for Whisper recognisers only, not {', '.join(other)}"
+            )
+        asr_options = {"temperature_fallback": False}
     opts = BenchOptions(
         data=data_root(data), out=out, split=split, datasets=datasets, asr=asr,
         methods=methods, limit=limit, longform_count=longform_count, seed=seed, jobs=jobs,
+        asr_options=asr_options,
     )  # fmt: skip
     columns = (
         TextColumn("{task.description}"),
