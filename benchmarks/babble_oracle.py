@@ -45,13 +45,20 @@ def main() -> None:
     ap.add_argument("--rates", default="0.5,0.75", help="comma-separated rates (bench sq-R)")
     ap.add_argument("--asr", default="whisper-tiny.en")
     ap.add_argument("--out", type=Path, required=True, help="rows (JSON lines), appended to")
+    ap.add_argument(
+        "--no-temperature-fallback",
+        action="store_true",
+        help="decode at temperature 0 only (the same audio then gives the same words)",
+    )
     args = ap.parse_args()
     root = data_root(args.data)
     clips = [
         u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
     ]
     noises = load_noises(root / "noise")
-    asr = load_asr(args.asr)
+    asr = load_asr(
+        args.asr, **({"temperature_fallback": False} if args.no_temperature_fallback else {})
+    )
     methods = [f"sq-{float(r):g}" if float(r) != 1 else "sq-1.0" for r in args.rates.split(",")]
     with args.out.open("a", encoding="utf-8") as f:
         for seed in args.seeds.split(","):
