@@ -163,7 +163,7 @@ class FasterWhisperASR:
         a loop or is unlikely is decoded again by sampling at rising temperatures. That
         sampling runs in CTranslate2's own threads, which ``ctranslate2.set_random_seed`` does
         not reach, so the same audio can come out differently from call to call (a test
-        recording gave 112 to 149 words in three calls; docs/RESULTS.md). Off, every window is
+        recording gave 116 to 141 words in three calls; docs/RESULTS.md). Off, every window is
         decoded once at temperature 0 by beam search, and the words are a function of the
         audio."""
         c = self.config
