@@ -24,8 +24,8 @@ import numpy as np
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.methods import apply
 from audiosqueeze.bench.run import score
-from audiosqueeze.datasets import data_root, split_utterances
-from audiosqueeze.datasets.longform import load_noises, make_longform
+from audiosqueeze.datasets import data_root
+from audiosqueeze.datasets.longform import longform_set
 
 
 def without_babble(recording) -> np.ndarray:
@@ -52,17 +52,13 @@ def main() -> None:
     )
     args = ap.parse_args()
     root = data_root(args.data)
-    clips = [
-        u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
-    ]
-    noises = load_noises(root / "noise")
     asr = load_asr(
         args.asr, **({"temperature_fallback": False} if args.no_temperature_fallback else {})
     )
     methods = [f"sq-{float(r):g}" if float(r) != 1 else "sq-1.0" for r in args.rates.split(",")]
     with args.out.open("a", encoding="utf-8") as f:
         for seed in args.seeds.split(","):
-            for rec in make_longform(clips, noises, seed=int(seed)):
+            for rec in longform_set(root, args.split, seed=int(seed)):
                 x, quiet = rec.samples, without_babble(rec)
                 outs = [apply("none", x)]
                 for m in methods:

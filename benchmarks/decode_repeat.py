@@ -19,8 +19,8 @@ import numpy as np
 
 import audiosqueeze as sq
 from audiosqueeze.asr import load_asr
-from audiosqueeze.datasets import data_root, split_utterances
-from audiosqueeze.datasets.longform import load_noises, make_longform
+from audiosqueeze.datasets import data_root
+from audiosqueeze.datasets.longform import longform_set
 
 
 def main() -> None:
@@ -37,10 +37,7 @@ def main() -> None:
 
     _, seed, k = args.id.split("-")
     root = data_root(args.data)
-    clips = [
-        u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
-    ]
-    rec = make_longform(clips, load_noises(root / "noise"), seed=int(seed))[int(k)]
+    rec = longform_set(root, args.split, seed=int(seed))[int(k)]
     x = np.ascontiguousarray(rec.samples, np.float32)
     if args.rate is not None:
         x = sq.compress(x, sample_rate=sq.SAMPLE_RATE, rate=args.rate).audio

@@ -22,8 +22,8 @@ import collections
 import numpy as np
 
 import audiosqueeze as sq
-from audiosqueeze.datasets import data_root, split_utterances
-from audiosqueeze.datasets.longform import KINDS, load_noises, make_longform
+from audiosqueeze.datasets import data_root
+from audiosqueeze.datasets.longform import KINDS, longform_set
 from audiosqueeze.units import FRAME_SAMPLES, SAMPLE_RATE
 
 
@@ -93,12 +93,8 @@ def main() -> None:
     ap.add_argument("--cues", action="store_true", help="also compare the analysis' cues")
     args = ap.parse_args()
     root = data_root(args.data)
-    clips = [
-        u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
-    ]
-    noises = load_noises(root / "noise")
     rates = [float(r) for r in args.rates.split(",")]
-    recs = [r for s in args.seeds.split(",") for r in make_longform(clips, noises, seed=int(s))]
+    recs = [r for s in args.seeds.split(",") for r in longform_set(root, args.split, seed=int(s))]
     total = {rate: collections.defaultdict(lambda: [0.0, 0.0]) for rate in rates}
     seconds = {rate: [0.0, 0.0] for rate in rates}  # input, output
     found: dict[str, list] = collections.defaultdict(list)

@@ -23,8 +23,8 @@ import importlib
 import numpy as np
 
 import audiosqueeze as sq
-from audiosqueeze.datasets import data_root, split_utterances
-from audiosqueeze.datasets.longform import load_noises, make_longform
+from audiosqueeze.datasets import data_root
+from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.features import level_db
 from audiosqueeze.units import FRAME_SAMPLES
 from audiosqueeze.vad import LevelGain, NoiseFloorTracker, SileroVAD
@@ -75,10 +75,7 @@ def main() -> None:
     ap.add_argument("--silero", action="store_true", help="also Silero's own speech frames")
     args = ap.parse_args()
     root = data_root(args.data)
-    clips = [
-        u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
-    ]
-    recs = make_longform(clips, load_noises(root / "noise"), count=args.count, seed=args.seed)
+    recs = longform_set(root, args.split, seed=args.seed, count=args.count)
     by_id = {r.id: r for r in recs}
     if args.id not in by_id:
         raise SystemExit(f"no recording {args.id!r}; the set has {', '.join(by_id)}")

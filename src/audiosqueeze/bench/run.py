@@ -106,12 +106,9 @@ def load_utterances(opts: BenchOptions) -> dict[str, list[Utterance]]:
     out: dict[str, list[Utterance]] = {}
     for name in opts.datasets:
         if name == "longform":
-            from ..datasets.longform import describe, load_noises, make_longform
+            from ..datasets.longform import describe, longform_set
 
-            clips = [u for d in ("librispeech", "commonvoice")
-                     for u in split_utterances(opts.data, opts.split, d)]  # fmt: skip
-            recs = make_longform(clips, load_noises(opts.data / "noise"),
-                                 count=opts.longform_count, seed=opts.seed)  # fmt: skip
+            recs = longform_set(opts.data, opts.split, seed=opts.seed, count=opts.longform_count)
             opts.out.mkdir(parents=True, exist_ok=True)
             (opts.out / "longform.json").write_text(json.dumps(describe(recs), indent=1))
             out[name] = recs

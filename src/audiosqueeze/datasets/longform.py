@@ -158,6 +158,16 @@ def make_longform(
     return out
 
 
+def longform_set(root, split: str, *, seed: int = 0, count: int = 6) -> list[Utterance]:
+    """The long-form recordings of ``split`` under data folder ``root``, built from its
+    LibriSpeech and Common Voice clips and the noise folder exactly as ``audiosqueeze bench
+    --datasets longform --seed SEED`` builds them."""
+    from . import split_utterances
+
+    clips = [u for d in ("librispeech", "commonvoice") for u in split_utterances(root, split, d)]
+    return make_longform(clips, load_noises(Path(root) / "noise"), count=count, seed=seed)
+
+
 def _first_free(first: int, n: int, used: set[int]) -> int:
     """The first index from ``first`` on (then from 0) not in ``used``.
 
