@@ -35,9 +35,13 @@ def main() -> None:
     args = ap.parse_args()
     import ctranslate2
 
-    _, seed, k = args.id.split("-")
-    root = data_root(args.data)
-    rec = longform_set(root, args.split, seed=int(seed))[int(k)]
+    parts = args.id.split("-")
+    if len(parts) != 3 or parts[0] != "longform" or not (parts[1] + parts[2]).isdigit():
+        raise SystemExit(f"--id must look like longform-SEED-K, got {args.id!r}")
+    recs = longform_set(data_root(args.data), args.split, seed=int(parts[1]))
+    if int(parts[2]) >= len(recs):
+        raise SystemExit(f"no recording {args.id!r}: the set has {len(recs)}")
+    rec = recs[int(parts[2])]
     x = np.ascontiguousarray(rec.samples, np.float32)
     if args.rate is not None:
         x = sq.compress(x, sample_rate=sq.SAMPLE_RATE, rate=args.rate).audio
