@@ -10,6 +10,10 @@ are written in the bench's format, so ``benchmarks/bench_table.py`` reads them.
 
     python benchmarks/babble_oracle.py --data ../shared/data --split dev --seeds 0,1 \\
         --rates 0.5,0.75 --out oracle-dev.jsonl
+
+With ``--detector-seeds 0,1`` the frames that ``babble_cue.py``'s classifier (fitted on those
+dev long-form seeds) flags are zeroed too, as ``sq-R-detected``: what that cue would buy, had
+the analysis acted on it. Judge it on other seeds or on test.
 """
 
 from __future__ import annotations
@@ -37,6 +41,16 @@ def without_babble(recording) -> np.ndarray:
     return x
 
 
+def without_flagged(x: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """``x`` with every flagged 32-ms frame set to 0."""
+    from audiosqueeze.units import FRAME_SAMPLES
+
+    x = np.array(x, np.float32)
+    for i in np.flatnonzero(flagged):
+        x[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES] = 0.0
+    return x
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", help="data folder (else $AUDIOSQUEEZE_DATA or ../shared/data)")
@@ -50,8 +64,17 @@ def main() -> None:
         action="store_true",
         help="decode at temperature 0 only (the same audio then gives the same words)",
     )
+    ap.add_argument("--detector-seeds", help="also zero what babble_cue.py flags (fitted on "
+                    "these dev long-form seeds)")  # fmt: skip
+    ap.add_argument("--threshold", type=float, default=0.9, help="the detector's threshold")
+    ap.add_argument("--min-run", type=int, default=8, help="the detector's run filter (frames)")
     args = ap.parse_args()
     root = data_root(args.data)
+    model = None
+    if args.detector_seeds:
+        import babble_cue
+
+        model = babble_cue.fit(root, "dev", [int(s) for s in args.detector_seeds.split(",")])
     asr = load_asr(
         args.asr, **({"temperature_fallback": False} if args.no_temperature_fallback else {})
     )
@@ -64,6 +87,10 @@ def main() -> None:
                 for m in methods:
                     outs.append(apply(m, x))
                     outs.append(dataclasses.replace(apply(m, quiet), method=f"{m}-nobabble"))
+                    if model is not None:
+                        hot = babble_cue.flags(model, x, args.threshold, args.min_run)
+                        out = apply(m, without_flagged(x, hot))
+                        outs.append(dataclasses.replace(out, method=f"{m}-detected"))
                 base = None
                 for out in outs:
                     t = asr.transcribe(out.samples)
