@@ -1,6 +1,6 @@
 """Could a small model tell planted babble from speech, from what the analysis already has?
 
-A probe, not a product part. For every 32-ms frame the analysis calls speech, six features of
+A probe, not a product part. For every 32-ms frame the analysis calls speech, five features of
 the window around it (the past 46 frames, the frame and 3 frames ahead, 1.6 s; 3 frames is
 inside the analyser's label look-ahead, so a stream could compute them), all causal except
 those 3 frames:
@@ -9,9 +9,10 @@ those 3 frames:
   syllables and gaps swing the level far more than six talkers at once;
 - ``prob_mean``, ``prob_std``: Silero's probability over the window;
 - ``level_step``: the mean absolute level change from frame to frame (dB);
-- ``below_peak``: the window's median level under the loudest window's 95th percentile so far;
-- ``voicing``: the 90th percentile of the frames' periodicity (``longform_babble.periodicity``):
-  one voice has frames with one clear pitch, six voices at once have none.
+- ``below_peak``: the window's median level under the loudest window's 95th percentile so far.
+
+(A sixth, the window's 90th percentile of frame periodicity, flagged more real speech on
+held-out dev and was dropped; docs/RESULTS.md.)
 
 A gradient-boosted classifier (scikit-learn, the ``[train]`` extra) is fitted on long-form
 recordings of some seeds (planted babble against the utterances; other planted stretches left
@@ -34,7 +35,6 @@ import argparse
 import collections
 
 import numpy as np
-from longform_babble import periodicity
 from numpy.lib.stride_tricks import sliding_window_view
 
 import audiosqueeze as sq
@@ -43,8 +43,8 @@ from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.units import FRAME_SAMPLES, SAMPLE_RATE
 
 PAST, AHEAD = 46, 3
-NAMES = ("range", "prob_mean", "prob_std", "level_step", "below_peak", "voicing")
-MONOTONE = (-1, 0, 0, -1, -1, -1)
+NAMES = ("range", "prob_mean", "prob_std", "level_step", "below_peak")
+MONOTONE = (-1, 0, 0, -1, -1)
 
 
 def _windows(v: np.ndarray) -> np.ndarray:
@@ -53,7 +53,7 @@ def _windows(v: np.ndarray) -> np.ndarray:
 
 
 def features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, speech)``: the ``(n, 6)`` features of every frame and whether the analysis calls
+    """``(X, speech)``: the ``(n, 5)`` features of every frame and whether the analysis calls
     it speech with at least half a window of history (else it is never flagged)."""
     a = sq.analyze(x, sample_rate=SAMPLE_RATE)
     n = len(x) // FRAME_SAMPLES
@@ -78,7 +78,6 @@ def features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.nanstd(pw, axis=1),
             np.nanmean(step, axis=1),
             q50 - np.fmax.accumulate(q95),
-            np.nanpercentile(_windows(periodicity(f)), 90, axis=1),
         ]
     history = np.isnan(w).sum(axis=1) <= AHEAD + PAST // 2
     return np.nan_to_num(X), speech & history
