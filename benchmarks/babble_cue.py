@@ -127,12 +127,22 @@ def fit(root, split: str, seeds: list[int]):
     return model.fit(np.concatenate(X), np.concatenate(y))
 
 
-def flags(model, x: np.ndarray, threshold: float, min_run: int) -> np.ndarray:
+def hot(model, X: np.ndarray, threshold: float, max_below_peak_db: float | None) -> np.ndarray:
+    """Frames the model is sure of; with ``max_below_peak_db``, only those whose window is at
+    least that far under the loudest speech so far (a foreground voice is never flagged)."""
+    out = model.predict_proba(X)[:, 1] > threshold
+    if max_below_peak_db is not None:
+        out &= X[:, NAMES.index("below_peak")] <= max_below_peak_db
+    return out
+
+
+def flags(
+    model, x: np.ndarray, threshold: float, min_run: int, max_below_peak_db: float | None = None
+) -> np.ndarray:
     """Per frame of ``x``: flagged as babble (a speech frame the model is sure of, for
     ``min_run`` frames in a row)."""
     X, speech = features(x)
-    hot = speech & (model.predict_proba(X)[:, 1] > threshold)
-    return run_filter(hot, min_run)
+    return run_filter(speech & hot(model, X, threshold, max_below_peak_db), min_run)
 
 
 def main() -> None:
@@ -145,6 +155,7 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=200, help="LibriSpeech / Common Voice clips")
     ap.add_argument("--thresholds", default="0.5,0.7,0.9")
     ap.add_argument("--min-run", type=int, default=8, help="frames in a row (32 ms each)")
+    ap.add_argument("--max-below-peak-db", type=float, help="flag only this far under the peak")
     ap.add_argument("--ahead", type=int, default=AHEAD, help="frames after the frame")
     args = ap.parse_args()
     AHEAD = args.ahead
@@ -152,7 +163,8 @@ def main() -> None:
     model = fit(root, args.train_split, [int(s) for s in args.train_seeds.split(",")])
     thresholds = [float(t) for t in args.thresholds.split(",")]
     print(f"fitted on {args.train_split} long-form seeds {args.train_seeds}; "
-          f"window {PAST}+1+{AHEAD} frames, run filter {args.min_run} frames\n")  # fmt: skip
+          f"window {PAST}+1+{AHEAD} frames, run filter {args.min_run} frames, "
+          f"at most {args.max_below_peak_db} dB under the peak\n")  # fmt: skip
     print("| split | set | recordings | threshold | babble frames flagged | "
           "speech frames flagged | recordings with a flagged speech frame |")  # fmt: skip
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
@@ -171,12 +183,13 @@ def main() -> None:
             for t in thresholds:
                 c = collections.Counter()
                 for X, lab in recs:
-                    hot = run_filter((lab >= 0) & (model.predict_proba(X)[:, 1] > t), args.min_run)
-                    c["bab"] += int(hot[lab == 1].sum())
+                    sure = hot(model, X, t, args.max_below_peak_db)
+                    hit = run_filter((lab >= 0) & sure, args.min_run)
+                    c["bab"] += int(hit[lab == 1].sum())
                     c["bab_n"] += int((lab == 1).sum())
-                    c["sp"] += int(hot[lab == 0].sum())
+                    c["sp"] += int(hit[lab == 0].sum())
                     c["sp_n"] += int((lab == 0).sum())
-                    c["rec"] += bool(hot[lab == 0].any())
+                    c["rec"] += bool(hit[lab == 0].any())
                 bab = f"{100 * c['bab'] / c['bab_n']:.1f} %" if c["bab_n"] else "-"
                 print(f"| {split} | {name} | {len(recs)} | {t:g} | {bab} | "
                       f"{100 * c['sp'] / max(c['sp_n'], 1):.2f} % | {c['rec']} |")  # fmt: skip

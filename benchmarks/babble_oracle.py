@@ -68,6 +68,8 @@ def main() -> None:
                     "these dev long-form seeds)")  # fmt: skip
     ap.add_argument("--threshold", type=float, default=0.9, help="the detector's threshold")
     ap.add_argument("--min-run", type=int, default=8, help="the detector's run filter (frames)")
+    ap.add_argument("--max-below-peak-db", type=float, help="the detector flags only this far "
+                    "under the loudest speech so far")  # fmt: skip
     args = ap.parse_args()
     root = data_root(args.data)
     model = None
@@ -88,7 +90,9 @@ def main() -> None:
                     outs.append(apply(m, x))
                     outs.append(dataclasses.replace(apply(m, quiet), method=f"{m}-nobabble"))
                     if model is not None:
-                        hot = babble_cue.flags(model, x, args.threshold, args.min_run)
+                        hot = babble_cue.flags(
+                            model, x, args.threshold, args.min_run, args.max_below_peak_db
+                        )
                         out = apply(m, without_flagged(x, hot))
                         outs.append(dataclasses.replace(out, method=f"{m}-detected"))
                 base = None
