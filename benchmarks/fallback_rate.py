@@ -25,16 +25,7 @@ from audiosqueeze.units import SAMPLE_RATE
 
 def temperatures(asr: FasterWhisperASR, samples) -> list[float]:
     """The temperature each window of ``samples`` was finally decoded at."""
-    c = asr.config
-    segments, _ = asr._model.transcribe(
-        samples,
-        language=c["language"],
-        beam_size=c["beam_size"],
-        vad_filter=False,
-        word_timestamps=c["word_timestamps"],
-        condition_on_previous_text=c["condition_on_previous_text"],
-    )
-    return [float(s.temperature) for s in segments]
+    return [float(s.temperature) for s in asr.segments(samples)]
 
 
 def main() -> None:

@@ -166,23 +166,9 @@ class FasterWhisperASR:
         recording gave 116 to 141 words in three calls; docs/RESULTS.md). Off, every window is
         decoded once at temperature 0 by beam search, and the words are a function of the
         audio."""
-        c = self.config
         if len(samples) == 0:
             return Transcript("")
-        if temperature is None and c.get("temperature_fallback") is False:
-            temperature = 0.0
-        extra = {} if temperature is None else {"temperature": temperature}
-        segments, _ = self._model.transcribe(
-            samples,
-            language=c["language"],
-            beam_size=c["beam_size"],
-            vad_filter=False,
-            word_timestamps=c["word_timestamps"],
-            condition_on_previous_text=c["condition_on_previous_text"],
-            initial_prompt=prompt,
-            **extra,
-        )
-        segments = list(segments)
+        segments = self.segments(samples, prompt=prompt, temperature=temperature)
         text = " ".join(s.text.strip() for s in segments).strip()
         words = tuple(
             Word(
@@ -198,3 +184,24 @@ class FasterWhisperASR:
             Word(s.text.strip(), round(float(s.start), 3), round(float(s.end), 3)) for s in segments
         )
         return Transcript(text, words, timed)
+
+    def segments(
+        self, samples: np.ndarray, *, prompt: str | None = None, temperature: float | None = None
+    ) -> list:
+        """faster-whisper's own segments for ``samples``, decoded as :meth:`transcribe` decodes
+        them (each has the ``temperature`` its window was finally decoded at)."""
+        c = self.config
+        if temperature is None and c.get("temperature_fallback") is False:
+            temperature = 0.0
+        extra = {} if temperature is None else {"temperature": temperature}
+        segments, _ = self._model.transcribe(
+            samples,
+            language=c["language"],
+            beam_size=c["beam_size"],
+            vad_filter=False,
+            word_timestamps=c["word_timestamps"],
+            condition_on_previous_text=c["condition_on_previous_text"],
+            initial_prompt=prompt,
+            **extra,
+        )
+        return list(segments)
