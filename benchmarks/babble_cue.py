@@ -158,10 +158,17 @@ def main() -> None:
     ap.add_argument("--max-below-peak-db", type=float, help="flag only this far under the peak")
     ap.add_argument("--ahead", type=int, default=AHEAD, help="frames after the frame")
     args = ap.parse_args()
+    if args.min_run < 1 or args.ahead < 0:
+        ap.error(f"--min-run must be >= 1 and --ahead >= 0, got {args.min_run}, {args.ahead}")
     AHEAD = args.ahead
     root = data_root(args.data)
-    model = fit(root, args.train_split, [int(s) for s in args.train_seeds.split(",")])
-    thresholds = [float(t) for t in args.thresholds.split(",")]
+    try:
+        train = [int(s) for s in args.train_seeds.split(",")]
+        [int(s) for s in args.eval_seeds.split(",")]
+        thresholds = [float(t) for t in args.thresholds.split(",")]
+    except ValueError as e:
+        ap.error(f"seeds and thresholds are comma-separated numbers ({e})")
+    model = fit(root, args.train_split, train)
     print(f"fitted on {args.train_split} long-form seeds {args.train_seeds}; "
           f"window {PAST}+1+{AHEAD} frames, run filter {args.min_run} frames, "
           f"at most {args.max_below_peak_db} dB under the peak\n")  # fmt: skip

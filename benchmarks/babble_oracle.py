@@ -46,8 +46,8 @@ def without_flagged(x: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     from audiosqueeze.units import FRAME_SAMPLES
 
     x = np.array(x, np.float32)
-    for i in np.flatnonzero(flagged):
-        x[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES] = 0.0
+    mask = np.repeat(np.asarray(flagged, bool), FRAME_SAMPLES)
+    x[: len(mask)][mask[: len(x)]] = 0.0
     return x
 
 
@@ -72,11 +72,19 @@ def main() -> None:
                     "under the loudest speech so far")  # fmt: skip
     args = ap.parse_args()
     root = data_root(args.data)
+    if args.min_run < 1:
+        ap.error(f"--min-run must be at least 1, got {args.min_run}")
     model = None
     if args.detector_seeds:
         import babble_cue
 
-        model = babble_cue.fit(root, "dev", [int(s) for s in args.detector_seeds.split(",")])
+        try:
+            seeds = [int(s) for s in args.detector_seeds.split(",")]
+        except ValueError:
+            ap.error(
+                f"--detector-seeds must be comma-separated integers, got {args.detector_seeds!r}"
+            )
+        model = babble_cue.fit(root, "dev", seeds)
     asr = load_asr(
         args.asr, **({"temperature_fallback": False} if args.no_temperature_fallback else {})
     )
@@ -86,13 +94,14 @@ def main() -> None:
             for rec in longform_set(root, args.split, seed=int(seed)):
                 x, quiet = rec.samples, without_babble(rec)
                 outs = [apply("none", x)]
+                if model is not None:
+                    hot = babble_cue.flags(
+                        model, x, args.threshold, args.min_run, args.max_below_peak_db
+                    )
                 for m in methods:
                     outs.append(apply(m, x))
                     outs.append(dataclasses.replace(apply(m, quiet), method=f"{m}-nobabble"))
                     if model is not None:
-                        hot = babble_cue.flags(
-                            model, x, args.threshold, args.min_run, args.max_below_peak_db
-                        )
                         out = apply(m, without_flagged(x, hot))
                         outs.append(dataclasses.replace(out, method=f"{m}-detected"))
                 base = None
