@@ -38,6 +38,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.units import FRAME_SAMPLES, SAMPLE_RATE
@@ -47,14 +48,15 @@ NAMES = ("range", "prob_mean", "prob_std", "level_step", "below_peak")
 MONOTONE = (-1, 0, 0, -1, -1)
 
 
-def _windows(v: np.ndarray) -> np.ndarray:
-    p = np.pad(np.asarray(v, np.float64), (PAST, AHEAD), constant_values=np.nan)
-    return sliding_window_view(p, PAST + AHEAD + 1)
+def _windows(v: np.ndarray, ahead: int) -> np.ndarray:
+    p = np.pad(np.asarray(v, np.float64), (PAST, ahead), constant_values=np.nan)
+    return sliding_window_view(p, PAST + ahead + 1)
 
 
-def features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, speech)``: the ``(n, 5)`` features of every frame and whether the analysis calls
-    it speech with at least half a window of history (else it is never flagged)."""
+def features(x: np.ndarray, ahead: int = AHEAD) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, speech)``: the ``(n, 5)`` features of every frame (its window: ``PAST`` frames
+    before it, ``ahead`` after) and whether the analysis calls it speech with at least half a
+    window of history (else it is never flagged)."""
     a = sq.analyze(x, sample_rate=SAMPLE_RATE)
     n = len(x) // FRAME_SAMPLES
     prob, speech = np.zeros(n), np.zeros(n, bool)
@@ -67,11 +69,11 @@ def features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         speech[i : i + k] = s.kind == "speech"
     f = np.asarray(x[: n * FRAME_SAMPLES], np.float64).reshape(n, FRAME_SAMPLES)
     db = 10 * np.log10(np.mean(f**2, axis=1) + 1e-10)
-    w = _windows(db)
+    w = _windows(db, ahead)
     with np.errstate(all="ignore"):
         q10, q50, q90, q95 = np.nanpercentile(w, [10, 50, 90, 95], axis=1)
-        pw = _windows(prob)
-        step = _windows(np.r_[0.0, np.abs(np.diff(db))])
+        pw = _windows(prob, ahead)
+        step = _windows(np.r_[0.0, np.abs(np.diff(db))], ahead)
         X = np.c_[
             q90 - q10,
             np.nanmean(pw, axis=1),
@@ -79,7 +81,7 @@ def features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             np.nanmean(step, axis=1),
             q50 - np.fmax.accumulate(q95),
         ]
-    history = np.isnan(w).sum(axis=1) <= AHEAD + PAST // 2
+    history = np.isnan(w).sum(axis=1) <= ahead + PAST // 2
     return np.nan_to_num(X), speech & history
 
 
@@ -97,24 +99,24 @@ def run_filter(hot: np.ndarray, min_run: int) -> np.ndarray:
     return out
 
 
-def labelled(recording) -> tuple[np.ndarray, np.ndarray]:
+def labelled(recording, ahead: int = AHEAD) -> tuple[np.ndarray, np.ndarray]:
     """Features of a long-form recording's speech frames and their labels (1 babble, 0
     utterance, 2 another planted stretch)."""
-    X, speech = features(recording.samples)
+    X, speech = features(recording.samples, ahead)
     label = np.zeros(len(X), int)
     for g in recording.gaps:
         label[g.start // FRAME_SAMPLES : g.end // FRAME_SAMPLES] = 1 if g.kind == "babble" else 2
     return X, np.where(speech, label, -1)
 
 
-def fit(root, split: str, seeds: list[int]):
+def fit(root, split: str, seeds: list[int], ahead: int = AHEAD):
     """The classifier, fitted on the babble and utterance speech frames of those seeds."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     X, y = [], []
     for seed in seeds:
         for rec in longform_set(root, split, seed=seed):
-            f, lab = labelled(rec)
+            f, lab = labelled(rec, ahead)
             keep = (lab == 0) | (lab == 1)
             X.append(f[keep])
             y.append(lab[keep])
@@ -137,16 +139,20 @@ def hot(model, X: np.ndarray, threshold: float, max_below_peak_db: float | None)
 
 
 def flags(
-    model, x: np.ndarray, threshold: float, min_run: int, max_below_peak_db: float | None = None
+    model,
+    x: np.ndarray,
+    threshold: float,
+    min_run: int,
+    max_below_peak_db: float | None = None,
+    ahead: int = AHEAD,
 ) -> np.ndarray:
     """Per frame of ``x``: flagged as babble (a speech frame the model is sure of, for
-    ``min_run`` frames in a row)."""
-    X, speech = features(x)
+    ``min_run`` frames in a row); ``ahead`` must be the one the model was fitted with."""
+    X, speech = features(x, ahead)
     return run_filter(speech & hot(model, X, threshold, max_below_peak_db), min_run)
 
 
 def main() -> None:
-    global AHEAD
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", help="data folder (else $AUDIOSQUEEZE_DATA or ../shared/data)")
     ap.add_argument("--train-split", default="dev", choices=("dev", "test"))
@@ -160,7 +166,6 @@ def main() -> None:
     args = ap.parse_args()
     if args.min_run < 1 or args.ahead < 0:
         ap.error(f"--min-run must be >= 1 and --ahead >= 0, got {args.min_run}, {args.ahead}")
-    AHEAD = args.ahead
     root = data_root(args.data)
     try:
         train = [int(s) for s in args.train_seeds.split(",")]
@@ -168,9 +173,9 @@ def main() -> None:
         thresholds = [float(t) for t in args.thresholds.split(",")]
     except ValueError as e:
         ap.error(f"seeds and thresholds are comma-separated numbers ({e})")
-    model = fit(root, args.train_split, train)
+    model = fit(root, args.train_split, train, args.ahead)
     print(f"fitted on {args.train_split} long-form seeds {args.train_seeds}; "
-          f"window {PAST}+1+{AHEAD} frames, run filter {args.min_run} frames, "
+          f"window {PAST}+1+{args.ahead} frames, run filter {args.min_run} frames, "
           f"at most {args.max_below_peak_db} dB under the peak\n")  # fmt: skip
     print("| split | set | recordings | threshold | babble frames flagged | "
           "speech frames flagged | recordings with a flagged speech frame |")  # fmt: skip
@@ -180,11 +185,12 @@ def main() -> None:
         for seed in args.eval_seeds.split(","):
             if split == args.train_split and seed in args.train_seeds.split(","):
                 continue
-            sets["long-form"] += [labelled(r) for r in longform_set(root, split, seed=int(seed))]
+            recs = longform_set(root, split, seed=int(seed))
+            sets["long-form"] += [labelled(r, args.ahead) for r in recs]
         for ds in ("librispeech", "commonvoice"):
             sets[ds] = []
             for u in split_utterances(root, split, ds)[: args.clips]:
-                X, speech = features(u.load())
+                X, speech = features(u.load(), args.ahead)
                 sets[ds].append((X, np.where(speech, 0, -1)))
         for name, recs in sets.items():
             for t in thresholds:
@@ -203,4 +209,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _script import run_script
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.methods import apply
 from audiosqueeze.bench.run import score
@@ -117,4 +118,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _script import run_script
 from audiosqueeze.bench.run import BenchOptions, run_bench
 from audiosqueeze.datasets import data_root
 
@@ -59,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -26,6 +26,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
+from _script import run_script
 from audiosqueeze import evaluate as ev
 from audiosqueeze.bench.methods import split_dithered
 from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
@@ -126,4 +127,4 @@ def utterance_cell(words) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

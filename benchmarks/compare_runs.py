@@ -27,28 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
+from _script import run_script
 from audiosqueeze import evaluate as ev
 from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
 from audiosqueeze.errors import AudiosqueezeError
 
-#: what every bench row needs here
-FIELDS = {"dataset", "asr", "id", "method", "words"}
-
 
 def rows_of(path: Path) -> list[dict]:
-    """The rows of a bench run folder or row file (``.jsonl`` or ``.jsonl.gz``)."""
+    """The rows of a bench run folder or row file (``.jsonl`` or ``.jsonl.gz``); exits with
+    one line where it is missing or is not bench rows (``read_rows`` checks every row)."""
     try:
-        rows = read_rows(path)
+        return read_rows(path)
     except AudiosqueezeError as e:
         sys.exit(str(e))
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as e:
-        sys.exit(f"not bench rows: {str(path)!r} ({type(e).__name__}: {e})")
-    for r in rows:
-        ok = isinstance(r, dict) and r.keys() >= FIELDS
-        if not ok or not isinstance(r["words"], list) or len(r["words"]) != 5:
-            why = f"a row without {sorted(FIELDS)} and five word counts"
-            sys.exit(f"not bench rows: {str(path)!r} ({why})")
-    return rows
 
 
 def errors_by_key(rows: list[dict], method: str) -> dict[tuple, tuple[int, int]]:
@@ -112,4 +103,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.bench.run import TranscriptCache
 from audiosqueeze.datasets import split_utterances
 from audiosqueeze.verify import VERIFY_MARGIN_S, word_changes
@@ -130,4 +131,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

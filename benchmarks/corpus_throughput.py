@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from _script import run_script
 from audiosqueeze.corpus import CorpusOptions, run_corpus
 
 DEV = ("train-clean-5", "cv-valid-dev")
@@ -135,4 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -18,6 +18,7 @@ import hashlib
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.asr import load_asr
 from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import longform_set
@@ -64,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from _script import run_script
 from audiosqueeze import evaluate as ev
 from audiosqueeze.audio import load
 from audiosqueeze.bench.report import read_rows
@@ -95,4 +96,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -19,6 +19,7 @@ import platform
 import time
 from pathlib import Path
 
+from _script import run_script
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.methods import METHODS, apply
 from audiosqueeze.datasets import split_utterances
@@ -64,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -18,6 +18,7 @@ import argparse
 import collections
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.asr.whisper import FasterWhisperASR
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.units import SAMPLE_RATE
@@ -64,4 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -15,6 +15,7 @@ import argparse
 import collections
 from pathlib import Path
 
+from _script import run_script
 from audiosqueeze.bench.report import read_rows
 from audiosqueeze.evaluate import normalize
 
@@ -50,4 +51,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -22,6 +22,7 @@ import collections
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import KINDS, longform_set
 from audiosqueeze.units import FRAME_SAMPLES, SAMPLE_RATE
@@ -135,4 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -23,6 +23,7 @@ import importlib
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.features import level_db
@@ -109,4 +110,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import soundfile as sf
 
+from _script import run_script
+
 CHILD = r"""
 import resource, sys, time, json
 import audiosqueeze as sq
@@ -99,4 +101,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

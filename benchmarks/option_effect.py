@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.bench.run import BenchOptions, load_utterances
 
 _FIELDS = {
@@ -108,4 +109,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -16,6 +16,7 @@ import hashlib
 import os
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import split_utterances
 
 
@@ -42,4 +43,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

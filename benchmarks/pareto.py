@@ -26,6 +26,7 @@ import argparse
 
 import numpy as np
 
+from _script import run_script
 from audiosqueeze.bench.report import load_rows, summarize
 
 OURS = ("sq-0.25", "sq-0.5", "sq-0.75", "sq-1.0")
@@ -95,4 +96,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -24,6 +24,7 @@ import argparse
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.asr import load_asr
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises, make_longform
@@ -136,4 +137,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

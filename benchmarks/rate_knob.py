@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import data_root, sample_split
 
 RATES = np.round(np.arange(0.0, 1.01, 0.1), 2)
@@ -70,4 +71,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

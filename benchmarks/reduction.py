@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.analyze import AnalyzeOptions
 
 RATES = (0.25, 0.5, 0.75, 1.0)
@@ -111,4 +112,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _script import run_script
+
 REPO = Path(__file__).resolve().parents[1]
 CLI = "import sys; from audiosqueeze.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -361,4 +363,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import from_manifest
 from audiosqueeze.units import FRAME_SAMPLES
 from audiosqueeze.vad import SileroVAD, find_silero_model
@@ -107,4 +108,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

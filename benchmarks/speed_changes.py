@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze import evaluate as ev
 from audiosqueeze.plan import Edit, Plan
 from audiosqueeze.units import ms_to_samples
@@ -127,4 +128,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

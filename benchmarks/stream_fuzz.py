@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.datasets import data_root, split_utterances
 
 SEGMENT_MS = (64.0, 100.0, 256.0, 700.0, 1000.0, 10_000.0)
@@ -71,4 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.cli.stream import PROBE_STEP, Latency, chunks_of, run_stream
 from audiosqueeze.units import SAMPLE_RATE
 
@@ -105,4 +106,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

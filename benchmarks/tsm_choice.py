@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.tsm import TSM_METHODS, stretch
 
 SPEED = 1.25
@@ -84,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

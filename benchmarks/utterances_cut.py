@@ -16,6 +16,7 @@ import argparse
 
 import numpy as np
 
+from _script import run_script
 from audiosqueeze.bench.ours import OURS, run_ours
 from audiosqueeze.bench.run import _parts_cut
 from audiosqueeze.datasets import data_root, split_utterances
@@ -65,4 +66,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -19,6 +19,7 @@ import argparse
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.bench.ours import gain_restart_probe
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises
@@ -100,4 +101,4 @@ def report(name: str, clips: int, sums: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -16,6 +16,7 @@ import json
 
 import numpy as np
 
+from _script import run_script
 from audiosqueeze.audio import load
 from audiosqueeze.datasets import data_root
 from audiosqueeze.features import level_db
@@ -95,4 +96,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -20,5 +20,12 @@ from audiosqueeze.cli import main
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    audiosqueeze.verify.VERIFY_MARGIN_S = float(sys.argv.pop(1))
+    raw = sys.argv.pop(1)
+    try:
+        margin_s = float(raw)
+    except ValueError:
+        sys.exit(f"verify_margin_probe.py: error: the margin must be seconds, not {raw!r}")
+    if not 0.0 <= margin_s < 60.0:
+        sys.exit(f"verify_margin_probe.py: error: the margin must be 0 to 60 s, not {margin_s!r}")
+    audiosqueeze.verify.VERIFY_MARGIN_S = margin_s
     sys.exit(main())

@@ -13,6 +13,7 @@ import argparse
 import time
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.asr import load_asr
 from audiosqueeze.datasets import data_root, split_utterances
 
@@ -58,4 +59,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
+from _script import run_script
 from audiosqueeze.bench.run import BenchOptions, load_utterances
 from audiosqueeze.verify import utterances
 
@@ -65,4 +66,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

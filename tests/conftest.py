@@ -20,6 +20,8 @@ def load_script(relpath: str):
     import sys
 
     path = REPO / relpath
+    if str(path.parent) not in sys.path:  # as when run: its folder's helpers (_script) import
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = mod

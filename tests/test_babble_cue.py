@@ -4,6 +4,7 @@ run filter, the gate under the peak, and zeroing exactly the flagged frames."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from audiosqueeze.units import FRAME_SAMPLES, SAMPLE_RATE
 from conftest import load_script
@@ -59,3 +60,16 @@ def test_without_flagged_zeroes_exactly_the_flagged_frames():
     frames = y[: 5 * FRAME_SAMPLES].reshape(5, FRAME_SAMPLES)
     assert (frames[flagged] == 0).all() and (frames[~flagged] == 1).all()
     assert (y[5 * FRAME_SAMPLES :] == 1).all() and (x == 1).all()  # the input is untouched
+
+
+def test_the_look_ahead_is_an_argument_and_sets_the_window():
+    bc = load_script("benchmarks/babble_cue.py")
+    x = 0.1 * _noise(4.0)
+    k = 80  # a loud frame: with 3 frames of look-ahead, frame k - 2 already hears it
+    x[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES] *= 10.0  # 20 dB
+    col = bc.NAMES.index("level_step")  # the jump up and down adds 40 dB / 50 frames
+    with_ahead = bc.features(x, ahead=3)[0][:, col]
+    without = bc.features(x, ahead=0)[0][:, col]
+    assert with_ahead[k - 2] > 0.6 + without[k - 2]
+    assert with_ahead[k - 5] == pytest.approx(without[k - 5], abs=0.3)  # too far ahead for both
+    assert bc.AHEAD == 3  # the module's default is left alone

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("jiwer", reason="report needs the [bench] extra")
 
@@ -102,7 +104,7 @@ def test_read_rows_takes_a_run_folder_or_a_row_file(tmp_path):
     from audiosqueeze.bench.report import read_rows
     from audiosqueeze.errors import AudioFileNotFoundError
 
-    rows = [{"id": "a", "method": "none"}, {"id": "b", "method": "sq-default"}]
+    rows = [_row("a", "none", [3, 3, 0, 0, 0], 5.0), _row("b", "sq-default", [3, 2, 1, 0, 0], 4.0)]
     text = "".join(json.dumps(r) + "\n" for r in rows) + "\n"
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "results.jsonl").write_text(text)
@@ -115,3 +117,75 @@ def test_read_rows_takes_a_run_folder_or_a_row_file(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(AudioFileNotFoundError, match="no results"):
         read_rows(tmp_path / "empty")
+
+
+_KEYS = b'{"asr": "a", "dataset": "d", "id": "u", "method": "none"'
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"not json\n", "line 2 is not JSON"),
+        (b'{"asr": "a", "dataset": "d", "id": "u", "method": "none"}\n', "has no ['words']"),
+        (b"[1, 2]\n", "has no ['asr'"),
+        (_KEYS + b', "words": [1, 2]}\n', "not five"),
+        (_KEYS + b', "words": "12345"}\n', "not five"),
+        (_KEYS + b', "words": [1, 1, 0, 0, 0.5]}\n', "not five"),
+        (b"\xff\xfe\x00", "not bench rows"),
+    ],
+)
+def test_a_file_that_is_not_bench_rows_is_named_with_its_line(tmp_path, content, why):
+    from audiosqueeze.bench.report import read_rows
+    from audiosqueeze.errors import ResultsFileError
+
+    good = json.dumps(_row("a", "none", [3, 3, 0, 0, 0], 5.0)) + "\n"
+    p = tmp_path / "rows.jsonl"
+    p.write_bytes(good.encode() + content)  # the bad line is the second
+    with pytest.raises(ResultsFileError, match=r"rows\.jsonl.*not bench rows") as e:
+        read_rows(p)
+    assert why in str(e.value)
+    if content.isascii():
+        assert "line 2" in str(e.value)
+
+
+def test_a_broken_gzip_is_a_results_file_error(tmp_path):
+    import gzip
+
+    from audiosqueeze.bench.report import read_rows
+    from audiosqueeze.errors import ResultsFileError
+
+    whole = gzip.compress((json.dumps(_row("a", "none", [3, 3, 0, 0, 0], 5.0)) + "\n").encode())
+    for name, data in (
+        ("cut.jsonl.gz", whole[: len(whole) // 2]),
+        ("junk.jsonl.gz", b"\x1f\x8bxx"),
+    ):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ResultsFileError, match=name):
+            read_rows(tmp_path / name)
+
+
+def test_report_cli_names_a_bad_results_file_instead_of_an_internal_error(tmp_path, capsys):
+    from audiosqueeze.cli import main
+
+    (tmp_path / "results.jsonl").write_text('{"a": 1}\n')
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert "not bench rows" in err and "internal error" not in err
+    assert not (tmp_path / "m").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.booleans())
+def test_any_bytes_give_rows_or_a_results_file_error(tmp_path_factory, data, gz):
+    import gzip
+
+    from audiosqueeze.bench.report import read_rows
+    from audiosqueeze.errors import ResultsFileError
+
+    p = tmp_path_factory.mktemp("fuzz") / ("r.jsonl.gz" if gz else "r.jsonl")
+    p.write_bytes(gzip.compress(data) if gz and data[:1] == b"{" else data)
+    try:
+        rows = read_rows(p)
+    except ResultsFileError:
+        return
+    assert all(isinstance(r, dict) and len(r["words"]) == 5 for r in rows)

@@ -67,6 +67,10 @@ class PathError(AudiosqueezeError, OSError):
     """A path cannot be used: too long, not a regular file, not writable, or an unusable name."""
 
 
+class ResultsFileError(AudiosqueezeError, ValueError):
+    """A bench results file that is not bench rows (not JSON, or a row without its fields)."""
+
+
 # -- warnings ------------------------------------------------------------------------------
 
 

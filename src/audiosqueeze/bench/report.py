@@ -17,40 +17,68 @@ from pathlib import Path
 import numpy as np
 
 from .. import evaluate as ev
-from ..errors import AudioFileNotFoundError
+from ..errors import AudioFileNotFoundError, ResultsFileError
 from .methods import report_order
+
+#: what every reader of bench rows relies on; ``words`` is jiwer's five counts (reference
+#: words, hits, substitutions, deletions, insertions)
+REQUIRED_FIELDS = ("asr", "dataset", "id", "method", "words")
+
+
+def _parse_rows(path: Path) -> list[dict]:
+    """The rows of one ``.jsonl`` / ``.jsonl.gz`` file; raises on anything that is not rows."""
+    import gzip
+    import zlib
+
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8")
+    except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as e:
+        raise ResultsFileError(f"{str(path)!r} is not bench rows ({e})") from None
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            raise ResultsFileError(
+                f"{str(path)!r} is not bench rows: line {n} is not JSON ({e})"
+            ) from None
+        words = row.get("words") if isinstance(row, dict) else None
+        missing = [k for k in REQUIRED_FIELDS if not isinstance(row, dict) or k not in row]
+        ok_words = isinstance(words, list) and len(words) == 5
+        if missing or not ok_words or not all(isinstance(w, int) for w in words):
+            why = f"has no {missing}" if missing else f"has words {words!r}, not five counts"
+            raise ResultsFileError(f"{str(path)!r} is not bench rows: line {n} {why}")
+        rows.append(row)
+    return rows
 
 
 def load_rows(folders: Iterable[str | Path]) -> list[dict]:
     """All rows of ``results.jsonl`` (or ``results.jsonl.gz``) in each folder."""
-    import gzip
-
     rows = []
     for folder in folders:
         p = Path(folder) / "results.jsonl"
         if p.is_file():
-            text = p.read_text(encoding="utf-8")
+            rows += _parse_rows(p)
         elif p.with_suffix(".jsonl.gz").is_file():
-            text = gzip.decompress(p.with_suffix(".jsonl.gz").read_bytes()).decode("utf-8")
+            rows += _parse_rows(p.with_suffix(".jsonl.gz"))
         else:
             raise AudioFileNotFoundError(f"no results.jsonl(.gz) in {str(folder)!r}")
-        rows += [json.loads(line) for line in text.splitlines() if line]
     return rows
 
 
 def read_rows(path: str | Path) -> list[dict]:
     """The rows of one bench run folder, or of one row file (``.jsonl`` or ``.jsonl.gz``)."""
-    import gzip
-
     path = Path(path)
     if path.is_dir():
         return load_rows([path])
     if not path.is_file():
         raise AudioFileNotFoundError(f"no such file: {str(path)!r}")
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+    return _parse_rows(path)
 
 
 def add_exclude_option(parser) -> None:

@@ -1,0 +1,90 @@
+"""benchmarks/_script.py: each benchmark script turns a bad input into one line, no traceback."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+
+from audiosqueeze.errors import AudioFileNotFoundError, OptionsError
+from conftest import REPO, load_script
+
+SCRIPTS = sorted(p for p in (REPO / "benchmarks").glob("*.py") if not p.name.startswith("_"))
+#: hands its whole command line to ``audiosqueeze.cli.main``, which has its own error handling
+DELEGATES = {"verify_margin_probe.py"}
+
+
+def _run_script():
+    return load_script("benchmarks/_script.py").run_script
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (OptionsError("rate 'x' is not a number"), "error: rate 'x' is not a number"),
+        (AudioFileNotFoundError("data folder '/no' does not exist"), "'/no' does not exist"),
+        (FileNotFoundError(2, "No such file or directory", "/no/manifest.jsonl"), "'/no/manifest"),
+        (json.JSONDecodeError("Expecting value", "x", 0), "error: Expecting value"),
+    ],
+)
+def test_a_bad_input_is_one_line_and_exit_status_2(monkeypatch, capsys, error, line):
+    monkeypatch.setattr(sys, "argv", ["probe.py"])
+
+    def main():
+        raise error
+
+    with pytest.raises(SystemExit) as e:
+        _run_script()(main)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("probe.py: error: ") and line in err
+    assert err.count("\n") == 1
+
+
+def test_the_exit_status_is_mains_and_a_bug_keeps_its_traceback(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["probe.py"])
+    run_script = _run_script()
+    for returned, code in ((None, 0), (0, 0), (1, 1), (3, 3)):
+        with pytest.raises(SystemExit) as e:
+            run_script(lambda returned=returned: returned)
+        assert e.value.code == code
+
+    def buggy():
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        run_script(buggy)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_every_script_ends_through_run_script(script):
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    blocks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+    ]
+    assert len(blocks) == 1, f"{script.name} has no `if __name__ == '__main__':` block"
+    body = ast.unparse(blocks[0])
+    if script.name in DELEGATES:
+        assert "main()" in body
+    else:
+        assert "run_script(main)" in body, f"{script.name} does not end with run_script(main)"
+
+
+@pytest.mark.parametrize("script", ["rate_knob.py", "core_profile.py"])
+def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, script):
+    missing = tmp_path / "no-such-data"
+    r = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), "--data", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"{script}: error: ") and str(missing) in r.stderr
