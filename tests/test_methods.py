@@ -51,6 +51,19 @@ def test_dithers_add_seeded_noise_at_minus_90_dbfs_and_nothing_else():
     assert "dither-1" not in DEFAULT_METHODS
 
 
+@pytest.mark.parametrize("ms", [10, 20, 30])
+def test_a_delay_is_the_original_after_that_much_digital_silence(ms):
+    x = _x()
+    out = apply(f"delay-{ms}", x)
+    lead = ms * 16
+    assert len(out.samples) == len(x) + lead and out.edited.shape == (0, 2)
+    assert not out.samples[:lead].any() and np.array_equal(out.samples[lead:], x)
+    assert out.timemap.to_compressed(2.5) == pytest.approx(2.5 + ms / 1000)
+    assert out.timemap.to_original(2.5 + ms / 1000) == pytest.approx(2.5)
+    assert f"delay-{ms}" in METHODS and f"delay-{ms}" not in DEFAULT_METHODS
+    assert np.array_equal(apply(f"delay-{ms}@d1", x).samples[lead:], apply("dither-1", x).samples)
+
+
 def test_a_method_at_a_dither_runs_on_the_dithered_original():
     x = _x()
     out = apply("sq-0.5@d2", x)

@@ -10,6 +10,9 @@
 - ``dither-1`` ... ``dither-3``: the original plus white noise at :data:`DITHER_DBFS` (RMS,
   seeded by the number): no shorter, and no change anyone could hear, so how far a
   recogniser's words move on them is the noise floor of every ΔWER (not run by default).
+- ``delay-10``, ``delay-20``, ``delay-30``: the original after that many ms of digital
+  silence: the same sound, only later in the recogniser's window, so how far its words move
+  on a pure time shift (not run by default).
 - ``METHOD@dK`` (``K`` from 1 to 9): ``METHOD`` run on the original plus ``dither-K``'s noise;
   the mean over ``K`` of a setting's ΔWER, against the mean of ``none@dK``, does not hang on
   one decoding of one recording (``benchmarks/bench_table.py --dither-mean``).
@@ -49,6 +52,8 @@ BASELINES = ("none", "speed-1.25", "speed-1.5", "speed-2.0", "trim", "fw-vad")
 DITHERS = ("dither-1", "dither-2", "dither-3")
 #: Level of the ``dither-*`` noise (RMS).
 DITHER_DBFS = -90.0
+#: The original after ``K`` ms of digital silence: how much the words move on a pure time shift.
+DELAYS = ("delay-10", "delay-20", "delay-30")
 #: The WSOLA shape probe: (speed, frame ms, tolerance ms, normalised, what else) of each
 #: method; "what else": ``"o"`` the search compares only the overlap (half a frame), ``"lpF"``
 #: it searches a copy low-passed at F Hz (forwards and backwards), ``"lpFc"`` the same through
@@ -74,7 +79,7 @@ WSOLA_PROBE = {
     )
 }
 #: Every method, in report order.
-METHODS = BASELINES + DITHERS + tuple(WSOLA_PROBE) + OURS
+METHODS = BASELINES + DITHERS + DELAYS + tuple(WSOLA_PROBE) + OURS
 #: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
 DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
 #: ``METHOD@dK``: METHOD on the original plus dither K.
@@ -225,6 +230,10 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
         out, tm, edited = _ffmpeg(samples, TRIM_FILTER), None, whole
     elif method in DITHERS:
         out, tm, edited = dither(samples, int(method[7:])), TimeMap.identity(n), none
+    elif method in DELAYS:
+        lead = ms_to_samples(float(method[6:]))
+        out = np.concatenate([np.zeros(lead, np.float32), samples])
+        tm, edited = TimeMap.from_knots([0, 0, n], [0, lead, lead + n]), none
     elif method in WSOLA_PROBE:
         speed, frame_ms, tol_ms, normalised, more = WSOLA_PROBE[method]
         frame, tol = ms_to_samples(frame_ms), ms_to_samples(tol_ms)
