@@ -64,6 +64,29 @@ def test_a_delay_is_the_original_after_that_much_digital_silence(ms):
     assert np.array_equal(apply(f"delay-{ms}@d1", x).samples[lead:], apply("dither-1", x).samples)
 
 
+@needs_silero
+def test_the_ends_probe_puts_the_original_lead_and_tail_back_and_nothing_else():
+    from importlib.resources import files
+
+    demo = sq.load(str(files("audiosqueeze") / "data" / "demo_common_voice_en_73.flac")).samples
+    x = np.concatenate([silence(1.5), demo, silence(1.0), demo, silence(2.0)]).astype(np.float32)
+    ref = sq.compress(x, 0.5, sample_rate=16000)
+    first, last = ref.plan.edits[0], ref.plan.edits[-1]
+    assert first.start == 0 and last.end == len(x) and first.kind == last.kind == "shorten"
+    assert len(ref.audio) == sum(e.out_samples for e in ref.plan.edits)
+    lead = apply("sq-0.5-keeplead", x)
+    assert np.array_equal(lead.samples[: first.end], x[: first.end])
+    assert np.array_equal(lead.samples[first.end :], ref.audio[first.out_samples :])
+    ends = apply("sq-0.5-keepends", x)
+    middle = ref.audio[first.out_samples : len(ref.audio) - last.out_samples]
+    assert len(ends.samples) == first.end + len(middle) + (len(x) - last.start)
+    assert np.array_equal(ends.samples[first.end : first.end + len(middle)], middle)
+    assert np.array_equal(ends.samples[first.end + len(middle) :], x[last.start :])
+    assert ends.timemap is None and len(ends.edited) == len(lead.edited) - 1
+    assert len(lead.edited) == sum(e.kind != "keep" for e in ref.plan.edits) - 1
+    assert len(x) > len(ends.samples) > len(ref.audio)  # the inner pause is still cut
+
+
 def test_a_method_at_a_dither_runs_on_the_dithered_original():
     x = _x()
     out = apply("sq-0.5@d2", x)

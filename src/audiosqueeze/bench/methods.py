@@ -13,6 +13,10 @@
 - ``delay-10``, ``delay-20``, ``delay-30``: the original after that many ms of digital
   silence: the same sound, only later in the recogniser's window, so how far its words move
   on a pure time shift (not run by default).
+- ``sq-0.5-keeplead`` / ``sq-0.5-keepends``: the default's output with the original's
+  non-speech before the first word (and, for ``keepends``, after the last) put back in full
+  where the plan shortened it: the probe of whether a cost sits in the ends or in the inner
+  cuts (:data:`ENDS_PROBE`; not run by default).
 - ``METHOD@dK`` (``K`` from 1 to 9): ``METHOD`` run on the original plus ``dither-K``'s noise;
   the mean over ``K`` of a setting's ΔWER, against the mean of ``none@dK``, does not hang on
   one decoding of one recording (``benchmarks/bench_table.py --dither-mean``).
@@ -54,6 +58,8 @@ DITHERS = ("dither-1", "dither-2", "dither-3")
 DITHER_DBFS = -90.0
 #: The original after ``K`` ms of digital silence: how much the words move on a pure time shift.
 DELAYS = ("delay-10", "delay-20", "delay-30")
+#: The default's output with the shortened lead (and tail) put back in full: (rate, ends kept).
+ENDS_PROBE = {"sq-0.5-keeplead": (0.5, ("lead",)), "sq-0.5-keepends": (0.5, ("lead", "tail"))}
 #: The WSOLA shape probe: (speed, frame ms, tolerance ms, normalised, what else) of each
 #: method; "what else": ``"o"`` the search compares only the overlap (half a frame), ``"lpF"``
 #: it searches a copy low-passed at F Hz (forwards and backwards), ``"lpFc"`` the same through
@@ -79,7 +85,7 @@ WSOLA_PROBE = {
     )
 }
 #: Every method, in report order.
-METHODS = BASELINES + DITHERS + DELAYS + tuple(WSOLA_PROBE) + OURS
+METHODS = BASELINES + DITHERS + DELAYS + tuple(WSOLA_PROBE) + OURS + tuple(ENDS_PROBE)
 #: What ``bench`` runs when no ``--methods`` is given (the methods of the first evaluation).
 DEFAULT_METHODS = BASELINES + RATES + ("sq-default", *PAUSES_SPEED_DEFAULT)
 #: ``METHOD@dK``: METHOD on the original plus dither K.
@@ -210,6 +216,29 @@ def dither(samples: np.ndarray, seed: int) -> np.ndarray:
     return (samples + noise).astype(np.float32)
 
 
+def keep_ends(
+    samples: np.ndarray, rate: float, ends: tuple[str, ...], *, analysis=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``compress`` at ``rate``, then the original's samples put back where its first edit
+    (``"lead"`` in ``ends``: one that starts at 0) or its last (``"tail"``: one that ends at the
+    end) shortened non-speech: the output and the intervals still edited."""
+    import audiosqueeze as sq
+
+    r = sq.compress(samples, rate, sample_rate=SAMPLE_RATE, analysis=analysis)
+    edits, out, n = list(r.plan.edits), r.audio, len(samples)
+    first, last = edits[0], edits[-1]
+    head = tail = None
+    if "lead" in ends and first.start == 0 and first.kind == "shorten":
+        head, out = samples[: first.end], out[first.out_samples :]
+        edits = edits[1:]
+    if "tail" in ends and edits and last.end == n and last.kind == "shorten" and last is edits[-1]:
+        tail, out = samples[last.start :], out[: len(out) - last.out_samples]
+        edits = edits[:-1]
+    parts = [p for p in (head, out, tail) if p is not None]
+    edited = np.asarray([(e.start, e.end) for e in edits if e.kind != "keep"], np.int64)
+    return np.concatenate(parts).astype(np.float32), edited.reshape(-1, 2)
+
+
 def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
     """Run ``method`` on 16 kHz mono ``samples`` (``analysis``: a reusable ``sq.analyze``)."""
     base, k = split_dithered(method)
@@ -248,6 +277,9 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
     elif method == "fw-vad":
         out, chunks = fw_vad(samples)
         tm, edited = _chunks_map(chunks, n), _complement(chunks, n)
+    elif method in ENDS_PROBE:
+        out, edited = keep_ends(samples, *ENDS_PROBE[method], analysis=analysis)
+        tm = None
     elif method in OURS:
         r = run_ours(method, samples, analysis=analysis)
         edits = r.result.plan.edits
