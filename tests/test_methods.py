@@ -16,6 +16,7 @@ from audiosqueeze.bench.methods import (
     apply,
     is_method,
     report_order,
+    resample_faster,
     split_dithered,
 )
 from audiosqueeze.errors import OptionsError
@@ -126,6 +127,21 @@ def test_wsola_probe_is_our_wsola_at_one_speed_with_its_shape():
     low = apply("wsola-1.25-f32-t10-n-lp1000", x).samples
     assert len(low) == n_out and not np.array_equal(low, ref.samples)
     assert np.array_equal(low, wsola(x, n_out, search=_lowpass(x, 1000.0)))
+
+
+@pytest.mark.parametrize("speed", [1.15, 1.25, 1.5])
+def test_resample_probe_plays_faster_with_the_pitch_raised(speed):
+    t = np.arange(32000) / 16000
+    x = (0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    out = apply(f"resample-{speed}", x)
+    assert abs(len(out.samples) - len(x) / speed) <= 1  # the tokens of that speed
+    spec = np.abs(np.fft.rfft(out.samples * np.hanning(len(out.samples))))
+    assert np.argmax(spec) * 16000 / len(out.samples) == pytest.approx(300 * speed, abs=2)
+    assert np.max(np.abs(out.samples[2000:-2000])) == pytest.approx(0.5, abs=0.01)  # level kept
+    assert out.timemap.to_original(len(out.samples) / 16000) == pytest.approx(2.0, abs=1e-3)
+    assert out.edited.tolist() == [[0, len(x)]]
+    assert f"resample-{speed}" not in DEFAULT_METHODS
+    assert len(resample_faster(np.zeros(0, np.float32), speed)) == 0
 
 
 def test_the_probes_low_pass_keeps_the_voice_band_and_drops_hiss_without_delay():
