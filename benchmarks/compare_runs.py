@@ -30,16 +30,6 @@ import numpy as np
 from _script import run_script
 from audiosqueeze import evaluate as ev
 from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
-from audiosqueeze.errors import AudiosqueezeError
-
-
-def rows_of(path: Path) -> list[dict]:
-    """The rows of a bench run folder or row file (``.jsonl`` or ``.jsonl.gz``); exits with
-    one line where it is missing or is not bench rows (``read_rows`` checks every row)."""
-    try:
-        return read_rows(path)
-    except AudiosqueezeError as e:
-        sys.exit(str(e))
 
 
 def errors_by_key(rows: list[dict], method: str) -> dict[tuple, tuple[int, int]]:
@@ -56,10 +46,10 @@ def compare(pairs, methods, resamples: int = 2000, exclude=()):
     recogniser and method, then one pooled per dataset (label ``"pooled"``). An utterance that
     has a row with the same recogniser in any run of ``exclude`` is left out: clips that
     recogniser's runs already read."""
-    seen = already_read(exclude, rows_of)
+    seen = already_read(exclude)
     cells = defaultdict(dict)  # (dataset, label) -> id -> (ref, errors A, errors B)
     for a_path, b_path in pairs:
-        a_rows, b_rows = rows_of(a_path), rows_of(b_path)
+        a_rows, b_rows = read_rows(a_path), read_rows(b_path)
         for ma, mb in methods:
             a, b = errors_by_key(a_rows, ma), errors_by_key(b_rows, mb)
             for key in sorted(set(a) & set(b)):

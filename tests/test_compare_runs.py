@@ -82,20 +82,27 @@ def test_interval_contains_zero_for_mixed_changes(tmp_path):
     assert n == 40 and d == pytest.approx(0.0) and lo < 0 < hi
 
 
-def test_missing_run_is_a_clear_exit(tmp_path):
+def _exit_line(capsys, argv) -> str:
+    """What the script prints when run with ``argv``: one line on stderr, exit status 2."""
     cr = _module()
-    with pytest.raises(SystemExit, match="no results"):
-        cr.rows_of(tmp_path)
-    with pytest.raises(SystemExit, match="no such file"):
-        cr.rows_of(tmp_path / "x.jsonl")
+    with pytest.raises(SystemExit) as e:
+        cr.run_script(lambda: cr.main(argv))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+    return err
+
+
+def test_missing_run_is_a_clear_exit(tmp_path, capsys):
+    assert "no results" in _exit_line(capsys, [str(tmp_path), str(tmp_path), "--methods", "m"])
+    missing = str(tmp_path / "x.jsonl")
+    assert "no such file" in _exit_line(capsys, [missing, missing, "--methods", "m"])
 
 
 @pytest.mark.parametrize(
     "content", [b"not json\n", b'{"dataset": "x"}\n', b"\x1f\x8b broken gzip", b"\xff\xfe"]
 )
-def test_rows_that_are_not_bench_rows_are_a_clear_exit(tmp_path, content):
-    cr = _module()
+def test_rows_that_are_not_bench_rows_are_a_clear_exit(tmp_path, content, capsys):
     p = tmp_path / ("r.jsonl.gz" if content.startswith(b"\x1f") else "r.jsonl")
     p.write_bytes(content)
-    with pytest.raises(SystemExit, match="not bench rows"):
-        cr.rows_of(p)
+    assert "not bench rows" in _exit_line(capsys, [str(p), str(p), "--methods", "m"])
