@@ -144,6 +144,18 @@ def test_resample_probe_plays_faster_with_the_pitch_raised(speed):
     assert len(resample_faster(np.zeros(0, np.float32), speed)) == 0
 
 
+@pytest.mark.parametrize("lib", ["rubberband", "signalsmith"])
+def test_tsm_library_probe_is_that_library_at_125(lib):
+    pytest.importorskip({"rubberband": "pedalboard", "signalsmith": "python_stretch"}[lib])
+    x = _x()
+    out = apply(f"tsm-1.25-{lib}", x)
+    n_out = int(round(len(x) / 1.25))
+    assert np.array_equal(out.samples, stretch(x, n_out, lib))  # the renderer's --tsm lib
+    assert not np.array_equal(out.samples, stretch(x, n_out))  # not our WSOLA
+    assert out.timemap.to_original(n_out / 16000) == pytest.approx(len(x) / 16000)
+    assert out.edited.tolist() == [[0, len(x)]] and f"tsm-1.25-{lib}" not in DEFAULT_METHODS
+
+
 def test_the_probes_low_pass_keeps_the_voice_band_and_drops_hiss_without_delay():
     t = np.arange(16000) / 16000
     voice, hiss = np.sin(2 * np.pi * 200 * t), np.sin(2 * np.pi * 4000 * t)

@@ -29,6 +29,9 @@
   by resampling (soxr): no frame is spliced, and pitch and formants rise with the speed. The
   probe of whether a recogniser, which need not hear a natural voice, loses fewer words to it
   than to a pitch-keeping speed-up at the same tokens (not run by default).
+- ``tsm-1.25-rubberband``, ``tsm-1.25-signalsmith``: the whole file sped up 1.25x by that
+  library (``RenderOptions.tsm``, the ``[tsm]`` extra), against ``wsola-1.25-f32-t10-n`` at the
+  same tokens (:data:`TSMLIB_PROBE`; not run by default).
 - ours (:mod:`audiosqueeze.bench.ours`): ``sq-0.25`` ... ``sq-1.0`` (:func:`audiosqueeze.compress`
   at that rate, defaults otherwise), ``sq-default`` (every default), ``sq-default-skip`` (no
   call where the library finds no speech) and the pause-treatment ablation ``sq-nsgain0``,
@@ -51,7 +54,7 @@ import numpy as np
 
 from ..errors import MissingDependencyError, OptionsError
 from ..timemap import TimeMap
-from ..tsm import wsola
+from ..tsm import stretch, wsola
 from ..units import SAMPLE_RATE, ms_to_samples
 from .ours import OURS, PAUSES_SPEED_DEFAULT, RATES, run_ours
 
@@ -90,6 +93,8 @@ WSOLA_PROBE = {
 }
 #: The whole file played faster by resampling (pitch raised): speed of each method.
 RESAMPLE_PROBE = {f"resample-{s}": float(s) for s in ("1.15", "1.25", "1.5")}
+#: The whole file sped up by a time-stretch library: (library, speed) of each method.
+TSMLIB_PROBE = {f"tsm-1.25-{lib}": (lib, 1.25) for lib in ("rubberband", "signalsmith")}
 #: Every method, in report order.
 METHODS = (
     BASELINES
@@ -301,6 +306,10 @@ def apply(method: str, samples: np.ndarray, *, analysis=None) -> MethodOutput:
         tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
     elif method in RESAMPLE_PROBE:
         out = resample_faster(samples, RESAMPLE_PROBE[method])
+        tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
+    elif method in TSMLIB_PROBE:
+        lib, speed = TSMLIB_PROBE[method]
+        out = stretch(samples, int(round(n / speed)), lib)
         tm, edited = TimeMap.from_knots([0, n], [0, len(out)]), whole
     elif method == "fw-vad":
         out, chunks = fw_vad(samples)
