@@ -102,6 +102,7 @@ METHODS = (
     + DELAYS
     + tuple(WSOLA_PROBE)
     + tuple(RESAMPLE_PROBE)
+    + tuple(TSMLIB_PROBE)
     + OURS
     + tuple(ENDS_PROBE)
 )
