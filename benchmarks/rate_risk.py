@@ -1,11 +1,14 @@
-"""Do fast speakers lose more words to a speed-up? Extra errors by speaking rate, per clip.
+"""Where does a speed-up's cost sit? Extra errors per clip, grouped by a property of the clip.
 
-For each clip of a bench run that has both ``--base`` and ``--method`` rows, the speaking rate
-is the reference's words per second of speech (speech: the default analysis' speech segments,
-so lead, tail and pauses do not count), and the extra errors are the method's errors minus the
-base's. Clips are grouped by quartiles of that rate (or split at ``--threshold``), and each
-group prints its words and extra errors per 100 words. The rate uses the reference, so this
-asks whether the question is worth an audio-only rate estimate, not how to steer by one.
+For each clip of a bench run that has both ``--base`` and ``--method`` rows, the extra errors
+are the method's errors minus the base's. Clips are grouped by quartiles of ``--by`` (or split
+at ``--threshold``), and each group prints its words and extra errors per 100 words:
+
+- ``rate``: the reference's words per second of speech (speech: the default analysis' speech
+  segments, so lead, tail and pauses do not count). It uses the reference, so it asks whether
+  an audio-only rate estimate would be worth having, not how to steer by one;
+- ``snr``, ``level``, ``complexity``: the analysis' own cues of the clip's speech (duration-
+  weighted over its speech segments): what the planner and the guard can see.
 
     python benchmarks/rate_risk.py docs/results/dev-tuning/wsola125-cv500-tiny.jsonl.gz \\
         --data ../shared/data --split dev --dataset commonvoice --method wsola-1.25-f32-t10-n \\
@@ -30,16 +33,39 @@ from audiosqueeze.units import SAMPLE_RATE
 _WHOLE_RUNS = AnalyzeOptions(max_segment_ms=3_600_000.0)
 
 
-def speech_seconds(samples: np.ndarray) -> float:
-    """Seconds of ``samples`` (16 kHz) that the default analysis calls speech."""
+BY = ("rate", "snr", "level", "complexity")
+
+
+def speech_cues(samples: np.ndarray) -> dict[str, float]:
+    """Seconds of ``samples`` (16 kHz) that the default analysis calls speech (``speech_s``),
+    and its SNR, level (dB) and complexity, weighted by each speech segment's duration (0 for
+    a clip without speech)."""
     a = sq.analyze(samples, _WHOLE_RUNS, sample_rate=SAMPLE_RATE)
-    return sum(s.end - s.start for s in a.segments if s.kind == "speech") / SAMPLE_RATE
+    sp = [s for s in a.segments if s.kind == "speech"]
+    w = np.array([s.end - s.start for s in sp], np.float64)
+    if not len(sp):
+        return {"speech_s": 0.0, "snr": 0.0, "level": 0.0, "complexity": 0.0}
+
+    def mean(values) -> float:
+        return float(np.average(np.asarray(values, np.float64), weights=w))
+
+    return {
+        "speech_s": float(w.sum()) / SAMPLE_RATE,
+        "snr": mean([s.cues["snr_db"] for s in sp]),
+        "level": mean([s.cues["level_db"] for s in sp]),
+        "complexity": mean([s.complexity for s in sp]),
+    }
 
 
-def clip_records(rows, base: str, method: str, speech_s) -> list[tuple[float, int, int]]:
-    """``(words per second of speech, reference words, extra errors)`` of each clip with a
-    ``base`` and a ``method`` row of the same recogniser; ``speech_s(row)`` gives its speech
-    seconds (clips with under 0.1 s of speech count 0.1 s)."""
+def measure(by: str, cues: dict[str, float], words: int) -> float:
+    """The grouping value of a clip: ``rate`` is ``words`` per second of speech (at least
+    0.1 s counted), the others the cue itself."""
+    return words / max(cues["speech_s"], 0.1) if by == "rate" else cues[by]
+
+
+def clip_records(rows, base: str, method: str, value) -> list[tuple[float, int, int]]:
+    """``(value, reference words, extra errors)`` of each clip with a ``base`` and a ``method``
+    row of the same recogniser; ``value(base_row)`` gives the clip's grouping value."""
     by: dict[tuple, dict] = {}
     for r in rows:
         by.setdefault((r["dataset"], r["asr"], r["id"]), {})[r["method"]] = r
@@ -49,7 +75,7 @@ def clip_records(rows, base: str, method: str, speech_s) -> list[tuple[float, in
         if base in d and method in d:
             words = int(d[base]["words"][0])
             extra = int(sum(d[method]["words"][2:5])) - int(sum(d[base]["words"][2:5]))
-            out.append((words / max(speech_s(d[base]), 0.1), words, extra))
+            out.append((float(value(d[base])), words, extra))
     return out
 
 
@@ -58,17 +84,19 @@ def groups(records, threshold: float | None = None) -> list[tuple[str, int, int,
     ``threshold``."""
     x = np.asarray(records, np.float64).reshape(-1, 3)
     if threshold is not None:
-        cuts = [(f"< {threshold:g} w/s", x[:, 0] < threshold)]
-        cuts.append((f">= {threshold:g} w/s", x[:, 0] >= threshold))
+        cuts = [
+            (f"< {threshold:g}", x[:, 0] < threshold),
+            (f">= {threshold:g}", x[:, 0] >= threshold),
+        ]
     else:
         q = np.quantile(x[:, 0], [0.25, 0.5, 0.75]) if len(x) else np.zeros(3)
         edges = [-np.inf, *q, np.inf]
         cuts = []
         for k in range(4):
             m = (x[:, 0] >= edges[k]) & (x[:, 0] < edges[k + 1])
-            lo = f"{edges[k]:.2f}" if k else "0"
+            lo = f"{edges[k]:.2f}" if k else "min"
             hi = f"{edges[k + 1]:.2f}" if k < 3 else "max"
-            cuts.append((f"{lo}-{hi} w/s", m))
+            cuts.append((f"{lo} to {hi}", m))
     return [(lab, int(m.sum()), int(x[m, 1].sum()), int(x[m, 2].sum())) for lab, m in cuts]
 
 
@@ -80,13 +108,14 @@ def main(argv=None) -> None:
     ap.add_argument("--dataset", default="commonvoice", choices=("librispeech", "commonvoice"))
     ap.add_argument("--method", required=True)
     ap.add_argument("--base", default="none")
-    ap.add_argument("--threshold", type=float, help="split at this many words/s, not quartiles")
+    ap.add_argument("--by", choices=BY, default="rate", help="what to group the clips by")
+    ap.add_argument("--threshold", type=float, help="split at this value, not at quartiles")
     ap.add_argument("--only", type=Path, action="append", default=[], metavar="RUN",
                     help="keep only the clips with a row in RUN (repeatable)")  # fmt: skip
     add_exclude_option(ap)
     args = ap.parse_args(argv)
-    if args.threshold is not None and not args.threshold > 0:
-        ap.error(f"--threshold must be > 0, got {args.threshold}")
+    if args.threshold is not None and not np.isfinite(args.threshold):
+        ap.error(f"--threshold must be a finite number, got {args.threshold}")
     keep = already_read(args.only) if args.only else None
     drop = already_read(args.exclude)
     rows = [
@@ -102,11 +131,15 @@ def main(argv=None) -> None:
     unknown = sorted({r["id"] for r in rows} - set(utts))
     if unknown:
         ap.error(f"rows name clips that are not {args.split} {args.dataset}: {unknown[:3]}")
-    recs = clip_records(
-        rows, args.base, args.method, lambda r: speech_seconds(utts[r["id"]].load())
-    )
+
+    def value(row) -> float:
+        return measure(args.by, speech_cues(utts[row["id"]].load()), int(row["words"][0]))
+
+    recs = clip_records(rows, args.base, args.method, value)
+    label = {"rate": "reference words per second of speech", "snr": "speech SNR (dB)",
+             "level": "speech level (dBFS)", "complexity": "complexity()"}[args.by]  # fmt: skip
     print(f"{args.dataset}, {args.method} against {args.base}: {len(recs)} clips")
-    print("| reference words per second of speech | clips | words | extra errors | per 100 words |")
+    print(f"| {label} | clips | words | extra errors | per 100 words |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for label, n, words, extra in groups(recs, args.threshold):
         per = f"{100 * extra / words:+.2f}" if words else "-"
