@@ -132,8 +132,12 @@ def main(argv=None) -> None:
     if unknown:
         ap.error(f"rows name clips that are not {args.split} {args.dataset}: {unknown[:3]}")
 
+    cues: dict[str, dict[str, float]] = {}  # one analysis per clip, however many recognisers
+
     def value(row) -> float:
-        return measure(args.by, speech_cues(utts[row["id"]].load()), int(row["words"][0]))
+        if row["id"] not in cues:
+            cues[row["id"]] = speech_cues(utts[row["id"]].load())
+        return measure(args.by, cues[row["id"]], int(row["words"][0]))
 
     recs = clip_records(rows, args.base, args.method, value)
     label = {"rate": "reference words per second of speech", "snr": "speech SNR (dB)",

@@ -83,3 +83,34 @@ def test_rows_without_the_method_are_one_line(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "no manifest.jsonl" in err and "Traceback" not in err
+
+
+def test_main_analyses_each_clip_once_and_prints_the_groups(tmp_path, monkeypatch, capsys):
+    import soundfile as sf
+
+    rr = load_script("benchmarks/rate_risk.py")
+    manifest = []
+    for i in (1, 2):
+        sf.write(tmp_path / f"u{i}.flac", silence(0.5), 16000)
+        manifest.append({"id": f"u{i}", "path": f"u{i}.flac", "text": "a b",
+                         "dataset": "commonvoice", "split": "cv-valid-dev"})  # fmt: skip
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in manifest))
+    calls = []
+
+    def fake_cues(samples):
+        calls.append(len(samples))
+        return {"speech_s": 2.0, "snr": 40.0 + 10 * len(calls), "level": -20.0, "complexity": 0.5}
+
+    monkeypatch.setattr(rr, "speech_cues", fake_cues)
+    rows = []
+    for asr in ("t", "b"):  # two recognisers read the same two clips
+        rows += [_row(1, "none", 10, 1, asr), _row(1, "m", 10, 3, asr)]
+        rows += [_row(2, "none", 10, 0, asr), _row(2, "m", 10, 0, asr)]
+    p = tmp_path / "r.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rr.main([str(p), "--method", "m", "--data", str(tmp_path), "--by", "snr", "--threshold", "55"])
+    assert len(calls) == 2  # one analysis per clip, not per recogniser
+    out = capsys.readouterr().out
+    assert "4 clips" in out
+    assert "| < 55 | 2 | 20 | +4 | +20.00 |" in out  # u1 (snr 50) under both recognisers
+    assert "| >= 55 | 2 | 20 | +0 | +0.00 |" in out  # u2 (snr 60)
