@@ -66,13 +66,21 @@ def find_silero_model(model_path: str | os.PathLike | None = None) -> Path:
 
 @functools.lru_cache(maxsize=4)
 def _onnx_session(path: str, num_threads: int):
+    """``(session, feeds)``: the faster graph of :mod:`audiosqueeze.silero_graph` where it gives
+    the model's own outputs bit for bit, else the model as it is (no feeds)."""
     import onnxruntime as ort
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = num_threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+    from .silero_graph import fast_silero_session
+
+    def make(model):
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = num_threads
+        so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        return ort.InferenceSession(model, sess_options=so, providers=["CPUExecutionProvider"])
+
+    original = make(path)
+    return fast_silero_session(path, original, make) or (original, {})
 
 
 class SileroVAD:
@@ -84,7 +92,7 @@ class SileroVAD:
 
     def __init__(self, model_path: str | os.PathLike | None = None, num_threads: int = 1):
         self.model_path = find_silero_model(model_path)
-        self._session = _onnx_session(str(self.model_path), int(num_threads))
+        self._session, self._feeds = _onnx_session(str(self.model_path), int(num_threads))
         self.reset()
 
     def reset(self) -> None:
@@ -102,7 +110,8 @@ class SileroVAD:
         out = []
         for i in range(0, len(x), _SILERO_BATCH):
             p, self._h, self._c = self._session.run(
-                None, {"input": x[i : i + _SILERO_BATCH], "h": self._h, "c": self._c}
+                None,
+                {"input": x[i : i + _SILERO_BATCH], "h": self._h, "c": self._c, **self._feeds},
             )
             out.append(p.reshape(-1))
         self._context = frames[-1, -_SILERO_CONTEXT:].copy()

@@ -1,0 +1,119 @@
+"""Silero's faster graph (``silero_graph``): the VAD's probabilities are the model's own, bit for
+bit, whichever graph runs; a graph that differs, or one that cannot be built, is not used."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from audiosqueeze import silero_graph
+from audiosqueeze.vad import SileroVAD, _onnx_session, find_silero_model
+from conftest import has_module, needs_silero, silence, tone
+
+pytestmark = [needs_silero, pytest.mark.skipif(not has_module("onnx"), reason="onnx not installed")]
+
+
+def make_session(model):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads, so.log_severity_level = 1, 1, 3
+    return ort.InferenceSession(model, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+def signal(seconds: float = 12.0) -> np.ndarray:
+    """Silence, a tone with a syllable envelope, noise and a loud chirp: every path of the model."""
+    rng = np.random.default_rng(3)
+    t = np.arange(int(2.0 * 16000)) / 16000
+    chirp = 0.9 * np.sin(2 * np.pi * (100 + 1800 * t) * t)
+    x = np.concatenate([silence(1.0), tone(4.0), 0.05 * rng.standard_normal(32000), chirp])
+    x = np.tile(x, int(np.ceil(seconds * 16000 / len(x))))[: int(seconds * 16000)]
+    return x.astype(np.float32)
+
+
+def model_probabilities(frames: np.ndarray) -> np.ndarray:
+    """What the model file itself says, run here without the analyzer's session."""
+    sess = make_session(str(find_silero_model()))
+    context = np.concatenate([np.zeros((1, 64), np.float32), frames[:-1, -64:]])
+    h = c = np.zeros((1, 1, 128), np.float32)
+    p, _, _ = sess.run(None, {"input": np.concatenate([context, frames], axis=1), "h": h, "c": c})
+    return p.reshape(-1)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_vad_says_what_the_model_says_bit_for_bit(num_threads):
+    frames = signal().reshape(-1, 512)
+    want = model_probabilities(frames)
+    vad = SileroVAD(num_threads=num_threads)
+    whole = vad.process(frames)
+    vad.reset()
+    pieces = np.concatenate([vad.process(frames[i : i + 5]) for i in range(0, len(frames), 5)])
+    assert np.array_equal(whole, want)
+    assert np.array_equal(pieces, want)
+    assert want.min() < 0.1 and want.max() > 0.5  # the signal reaches both ends of the scale
+
+
+def model_files() -> list[str]:
+    """The analyzer's model and, where faster-whisper is installed, its copy (other names)."""
+    import importlib.util
+    from pathlib import Path
+
+    files = [str(find_silero_model())]
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is not None and spec.origin is not None:
+        fw = Path(spec.origin).parent / "assets" / "silero_vad_v6.onnx"
+        files += [str(fw)] if fw.is_file() else []
+    return files
+
+
+@pytest.mark.parametrize("path", model_files())
+def test_the_faster_graph_runs_where_it_agrees(path):
+    built = silero_graph.fast_silero_session(path, make_session(path), make_session)
+    if built is None:
+        pytest.skip("ONNX Runtime sums the rewritten products differently on this CPU")
+    fast, feeds = built
+    assert all(w.shape[1] <= 32 for w in feeds.values())  # MLAS sums K <= 512 in one pass
+    frames = signal(32.0).reshape(-1, 512)
+    context = np.concatenate([np.zeros((1, 64), np.float32), frames[:-1, -64:]])
+    batch = {"input": np.concatenate([context, frames], axis=1)}
+    batch["h"] = batch["c"] = np.zeros((1, 1, 128), np.float32)
+    got = fast.run(None, {**batch, **feeds})
+    want = make_session(path).run(None, batch)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    assert _onnx_session(path, 1)[1].keys() == feeds.keys()  # and the analyzer uses it
+
+
+def test_a_graph_that_differs_is_not_used(monkeypatch):
+    """One weight moved by one unit in the last place: the check sees it and says no."""
+    real = silero_graph.rewrite
+
+    def off_by_one_ulp(model):
+        model, feeds = real(model)
+        w = next(iter(feeds))
+        feeds[w] = np.nextafter(feeds[w], np.float32(np.inf))
+        return model, feeds
+
+    monkeypatch.setattr(silero_graph, "rewrite", off_by_one_ulp)
+    path = str(find_silero_model())
+    assert silero_graph.fast_silero_session(path, make_session(path), make_session) is None
+
+
+def test_without_onnx_the_model_runs_as_it_is(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    path = str(find_silero_model())
+    assert silero_graph.fast_silero_session(path, make_session(path), make_session) is None
+
+
+def test_another_model_is_refused_with_its_shapes():
+    import onnx
+    from onnxruntime.datasets import get_example
+
+    with pytest.raises(ValueError, match=r"Conv weights \[\]"):
+        silero_graph.rewrite(onnx.load(get_example("sigmoid.onnx")))
+    model = onnx.load(str(find_silero_model()))
+    inits = model.graph.initializer
+    i = next(i for i, t in enumerate(inits) if list(t.dims) == [258, 1, 256])
+    half = onnx.numpy_helper.to_array(inits[i])[:, :, :128]  # the STFT's filters, half as long
+    inits[i].CopyFrom(onnx.numpy_helper.from_array(half.copy(), inits[i].name))
+    with pytest.raises(ValueError, match=r"\(258, 1, 128\)"):
+        silero_graph.rewrite(model)
