@@ -1,0 +1,72 @@
+"""Values a hostile user hands the library that once escaped as a bare Python error (or a silent
+wrong answer): numbers too big for a float, time maps and plans with the wrong JSON types, inputs
+that resample to nothing. Each now gives a correct result or one clear AudiosqueezeError that
+quotes the value."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import audiosqueeze as sq
+from audiosqueeze import validate
+
+SR = 16000
+ENERGY = sq.AnalyzeOptions(vad="energy")
+HUGE = 10**400  # an int no float holds: float(HUGE) raises OverflowError
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: sq.compress(np.zeros(SR, np.float32), HUGE, sample_rate=SR),
+        lambda: sq.compress(np.zeros(SR, np.float32), target_reduction=-HUGE, sample_rate=SR),
+        lambda: sq.compress(np.zeros(SR, np.float32), 0.5, sample_rate=HUGE),
+        lambda: sq.Stream(sample_rate=HUGE),
+        lambda: sq.AnalyzeOptions(speech_threshold=HUGE),
+        lambda: sq.PlanOptions(max_speed=HUGE),
+        lambda: sq.RenderOptions(crossfade_ms=-HUGE),
+        lambda: sq.tokens(HUGE, model="gemini"),
+    ],
+)
+def test_ints_too_big_for_a_float_are_option_errors(make):
+    with pytest.raises(sq.AudiosqueezeError, match="1000000000"):
+        make()
+
+
+@given(st.integers(min_value=2**1023, max_value=10**4000) | st.integers(max_value=-(2**1023)))
+def test_number_of_any_int_is_a_value_or_an_error_quoting_it(value):
+    try:
+        validate.number("x", value, 0, 1)
+    except sq.OptionsError as e:
+        assert "x must be a number in [0, 1], got" in str(e) and len(str(e)) < 400
+    else:
+        pytest.fail(f"{value} accepted")
+
+
+def test_an_int_python_will_not_print_is_still_a_clear_error():
+    with pytest.raises(sq.OptionsError, match="rate must be a number.*int of 16610 bits"):
+        validate.number("rate", 10**5000, 0, 1)  # repr() raises ValueError past 4300 digits
+
+
+@pytest.mark.parametrize(
+    ("src", "model", "quote"),
+    [
+        (1e308, "gemini", "1e\\+308 s is too long"),  # ceil(inf) raised OverflowError
+        (5.0, ["gemini"], "\\['gemini'\\]"),  # unhashable: TypeError
+        (5.0, sq.TokenProfile("x", 1e308), "too long"),
+    ],
+)
+def test_token_counts_out_of_float_range_are_option_errors(src, model, quote):
+    with pytest.raises(sq.OptionsError, match=quote):
+        sq.tokens(src, model=model)
+
+
+def test_numpy_integer_seconds_count_like_python_ones():
+    assert sq.tokens(np.int64(60), model="gemini") == sq.tokens(60, model="gemini") == 1920
+
+
+@pytest.mark.parametrize("tps", ["32", None, float("nan"), 0])
+def test_token_profile_rates_must_be_positive_numbers(tps):
+    with pytest.raises(sq.OptionsError, match="tokens_per_second"):
+        sq.TokenProfile("x", tps)
