@@ -363,7 +363,7 @@ def compress_file(
     ``skip_no_speech``, a recording without speech is not written (``Written.path`` is None).
     """
     _check(rate, target_reduction, None, max_wer_increase)
-    with Outputs(dst, timemap, format) as out:
+    with Outputs(dst, timemap, format, source=src) as out:
         inp = open_input(src)
         p, a = _run(
             inp,
