@@ -5,11 +5,13 @@ quotes the value."""
 
 import numpy as np
 import pytest
+import soundfile as sf
 from hypothesis import given
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
 from audiosqueeze import validate
+from audiosqueeze.cli import main
 
 SR = 16000
 ENERGY = sq.AnalyzeOptions(vad="energy")
@@ -70,3 +72,23 @@ def test_numpy_integer_seconds_count_like_python_ones():
 def test_token_profile_rates_must_be_positive_numbers(tps):
     with pytest.raises(sq.OptionsError, match="tokens_per_second"):
         sq.TokenProfile("x", tps)
+
+
+@pytest.mark.parametrize(("n", "rate"), [(1, 384_000), (11, 384_000), (1, 44_100)])
+def test_input_shorter_than_one_16k_sample_is_empty_audio(n, rate, tmp_path):
+    # it was TimeMapError("time map has a repeated knot"), from the identity map of 0 samples
+    x = np.full(n, 0.1, np.float32)
+    with pytest.raises(sq.EmptyAudioError, match=f"{n} samples at {rate} Hz"):
+        sq.compress(x, 0.5, sample_rate=rate, analyze_options=ENERGY)
+    sf.write(tmp_path / "in.wav", x, rate)
+    with pytest.raises(sq.EmptyAudioError, match=f"{n} samples at {rate} Hz"):
+        sq.compress_file(tmp_path / "in.wav", tmp_path / "o.flac", timemap=tmp_path / "m.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
+
+
+def test_stream_command_writes_no_empty_file_for_an_input_of_no_16k_sample(tmp_path, capsys):
+    sf.write(tmp_path / "in.wav", np.full(5, 0.1, np.float32), 384_000)
+    code = main(["stream", str(tmp_path / "in.wav"), "-o", str(tmp_path / "o.flac"), "--fast"])
+    err = capsys.readouterr().err
+    assert code == 1 and "error: " in err and "no audio" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]  # was a 0-byte o.flac

@@ -184,6 +184,8 @@ def stream(
             sink = files.write if out_file else None
         waits, n_out = run_stream(s, chunks_of(blocks, size), sink, 0.0 if fast else 1.0, rate_in)
         lat = Latency.of(waits)
+        if s.samples_in == 0:  # nothing reached 16 kHz: no (empty, headerless) file
+            raise sq.EmptyAudioError(f"{shown(input)}: no audio (none at 16 kHz)")
         if out_file:
             files.commit()
     wall = time.perf_counter() - t0
