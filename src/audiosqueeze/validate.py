@@ -65,15 +65,17 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> i
     return int(v)
 
 
-def sample_rate(value, what: str = "sample_rate") -> int:
+def sample_rate(
+    value, what: str = "sample_rate", error: type[Exception] = InvalidSampleRateError
+) -> int:
     """A sample rate in Hz: a whole number in [1 kHz, 384 kHz].
 
     >>> sample_rate(44100.0)
     44100
     """
-    v = number(what, value, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, error=InvalidSampleRateError)
+    v = number(what, value, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, error=error)
     if v != int(v):
-        raise InvalidSampleRateError(f"{what} must be a whole number of Hz, got {value!r}")
+        raise error(f"{what} must be a whole number of Hz, got {value!r}")
     return int(v)
 
 
