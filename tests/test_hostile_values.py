@@ -92,3 +92,63 @@ def test_stream_command_writes_no_empty_file_for_an_input_of_no_16k_sample(tmp_p
     err = capsys.readouterr().err
     assert code == 1 and "error: " in err and "no audio" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]  # was a 0-byte o.flac
+
+
+def plan_json() -> dict:
+    """A real plan (keep, cut pause, keep) as JSON."""
+    x = np.concatenate([tone_(0.6), np.zeros(SR, np.float32), tone_(0.6)])
+    d = sq.compress(x, 0.5, sample_rate=SR, analyze_options=ENERGY).plan.to_dict()
+    assert {e["kind"] for e in d["edits"]} == {"keep", "shorten"}
+    return d
+
+
+def tone_(seconds: float) -> np.ndarray:
+    return (0.3 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * SR)) / SR)).astype(np.float32)
+
+
+def _shorten(d):
+    return next(e for e in d["edits"] if e["kind"] == "shorten")
+
+
+def _keep(d):
+    return next(e for e in d["edits"] if e["kind"] == "keep")
+
+
+@pytest.mark.parametrize(
+    ("change", "quote"),
+    [
+        # what each did before: render raised ValueError / TypeError / AssertionError or
+        # MemoryError (3.6 TiB), or the plan was taken and gave a wrong or NaN answer later
+        (lambda d: d["edits"][0].update(out_samples=-5), "out_samples.*got -5"),
+        (lambda d: d["edits"][0].update(out_samples=5.5), "out_samples.*got 5.5"),
+        (lambda d: _shorten(d).update(kind="mute", out_samples=10**12), "got out_samples=10"),
+        (lambda d: _keep(d).update(out_samples=100), "keep edit.*got out_samples=100"),
+        (lambda d: _shorten(d).update(head=10**6), "head must be.*got 1000000"),
+        (lambda d: d.update(num_samples="abc"), "num_samples.*'abc'"),
+        (lambda d: d.update(num_samples=d["num_samples"] + 1), "cover"),
+        (lambda d: d.update(rate=float("nan")), "rate.*nan"),
+        (lambda d: d.update(sample_rate=0), "sample_rate.*got 0"),
+        (lambda d: d["edits"][0].update(segment=5), "segment.*got 5"),
+        (lambda d: d["edits"][0].update(joined="no"), "joined"),
+    ],
+)
+def test_a_plan_read_from_json_is_checked_before_rendering(change, quote):
+    d = plan_json()
+    x = np.zeros(d["num_samples"], np.float32)
+    sq.render(x, sq.Plan.from_dict(d))  # the untouched plan renders
+    change(d)
+    with pytest.raises(sq.OptionsError, match=quote):
+        sq.render(x, sq.Plan.from_dict(d))
+
+
+def test_render_checks_a_plan_built_by_hand():
+    from audiosqueeze.plan import Edit
+
+    x = np.zeros(32000, np.float32)
+    keep = Edit("keep", 0, 16000, 16000, "speech")
+    short = sq.Plan((keep,), 32000, 1.0)  # covers half: the rest was silently dropped
+    with pytest.raises(sq.OptionsError, match="cover 16000 samples but num_samples is 32000"):
+        sq.render(x, short)
+    joined = sq.Plan((Edit("keep", 0, 32000, 32000, "speech", 0, True),), 32000, 1.0)
+    with pytest.raises(sq.OptionsError, match="edits\\[0\\].joined"):
+        sq.render(x, joined)

@@ -65,6 +65,28 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> i
     return int(v)
 
 
+def count(name: str, value, lo: int = 0, hi: int | None = None) -> int:
+    """``value`` as an int within ``[lo, hi]``; only integers (``5.0`` is not a count of
+    samples), not bools.
+
+    >>> count("start", 5)
+    5
+    >>> count("start", 5.5)
+    Traceback (most recent call last):
+    ...
+    audiosqueeze.errors.OptionsError: start must be a whole number >= 0, got 5.5 (float)
+    """
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    ok = ok and value >= lo and (hi is None or value <= hi)
+    if not ok:
+        top = f" and <= {hi}" if hi is not None else ""
+        raise OptionsError(
+            f"{name} must be a whole number >= {lo}{top}, got {shown(value)} "
+            f"({type(value).__name__})"
+        )
+    return int(value)
+
+
 def sample_rate(
     value, what: str = "sample_rate", error: type[Exception] = InvalidSampleRateError
 ) -> int:
