@@ -152,3 +152,10 @@ def test_render_checks_a_plan_built_by_hand():
     joined = sq.Plan((Edit("keep", 0, 32000, 32000, "speech", 0, True),), 32000, 1.0)
     with pytest.raises(sq.OptionsError, match="edits\\[0\\].joined"):
         sq.render(x, joined)
+
+
+@pytest.mark.parametrize("shape", [(1, 32000), (100, 0), (4000, 9)])
+def test_channel_errors_quote_the_shape_given(shape):
+    # compress quoted the shape of an empty slice: (0, 32000) for a (1, 32000) array
+    with pytest.raises(sq.TooManyChannelsError, match=f"shape \\({shape[0]}, {shape[1]}\\)"):
+        sq.compress(np.zeros(shape, np.float32), 0.5, sample_rate=SR)
