@@ -79,6 +79,79 @@ def test_from_dict_rejects_garbage():
         TimeMap.from_dict({"original": [0, 1]})
 
 
+MAP = {"original": [0, 16000], "compressed": [0, 8000]}
+
+
+@pytest.mark.parametrize(
+    ("changes", "quote"),
+    [
+        # each of these was accepted: a map whose times came out NaN, negative or wrong
+        ({"sample_rate": 0}, "sample_rate must be a number in \\[1000, 384000\\], got 0"),
+        ({"sample_rate": -16000}, "got -16000"),
+        ({"sample_rate": "16000"}, "got '16000'"),
+        ({"sample_rate": 16000.9}, "whole number of Hz, got 16000.9"),
+        ({"sample_rate": True}, "got True"),
+        ({"original": [0, 1.7, 5], "compressed": [0, 1, 2]}, "whole numbers.*1.7"),
+        ({"original": ["0", "16000"]}, "whole numbers.*'16000'"),
+        ({"original": [False, True], "compressed": [False, True]}, "whole numbers.*True"),
+    ],
+)
+def test_json_maps_with_wrong_types_are_time_map_errors(changes, quote):
+    with pytest.raises(TimeMapError, match=quote):
+        TimeMap.from_json(__import__("json").dumps({**MAP, **changes}))
+
+
+def test_integral_floats_and_numpy_knots_still_load():
+    tm = TimeMap.from_dict({"original": [0, 16000.0], "compressed": np.array([0, 8000], "u2")})
+    assert tm.original.tolist() == [0, 16000] and tm.original.dtype == np.int64
+    assert tm.to_original(0.25) == 0.5
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TimeMap.from_knots([0, 2**64], [0, 1]),  # OverflowError
+        lambda: TimeMap([0, 1], [0, 1], "16000"),  # AttributeError: list has no .shape
+        lambda: TimeMap.from_knots([0, 10], [0, 5], 0),  # divided by zero: NaN times
+    ],
+)
+def test_bad_knots_and_rates_from_python_are_time_map_errors(make):
+    with pytest.raises(TimeMapError):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("times", "quote"),
+    [
+        (None, "got None"),  # was nan
+        (float("nan"), "got nan"),  # was nan
+        ([0.5, None], "None"),  # was [0.5, nan]
+        ("1.5", "'1.5'"),  # a string was read as a number
+        ("abc", "'abc'"),  # ValueError
+        (1 + 2j, "1\\+2j"),  # TypeError
+    ],
+)
+def test_times_that_are_not_numbers_are_time_map_errors(times, quote):
+    for f in (TM.to_original, TM.to_compressed, TM.to_original_samples):
+        with pytest.raises(TimeMapError, match=quote):
+            f(times)
+
+
+@pytest.mark.parametrize(
+    ("words", "quote"),
+    [
+        (None, "iterable of Word, got None"),  # TypeError
+        ("hi", "Word objects, got 'h'"),  # AttributeError
+        ([{"text": "hi", "start_s": 1.0, "end_s": 2.0}], "Word objects"),  # AttributeError
+        ([Word("hi", float("nan"), 1.0)], "start_s.*nan"),  # was start_s=nan
+        ([Word("hi", 1.0, "2")], "end_s.*'2'"),  # was read as 2.0
+    ],
+)
+def test_remap_words_takes_words_with_numeric_times(words, quote):
+    with pytest.raises(TimeMapError, match=quote):
+        TM.remap_words(words)
+
+
 @st.composite
 def maps(draw):
     """Random maps made of keep / cut / stretch pieces, like the renderer builds them."""

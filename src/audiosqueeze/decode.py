@@ -98,15 +98,21 @@ def to_mono(data: np.ndarray, name: str) -> np.ndarray:
         raise InvalidAudioError(
             f"{name}: expected shape (samples,) or (samples, channels), got {data.shape}"
         )
-    channels = data.shape[1]
-    if channels > MAX_CHANNELS or channels == 0:
-        raise TooManyChannelsError(
-            f"{name}: {channels} channels (shape {data.shape}); 1 to {MAX_CHANNELS} are "
-            "down-mixed. Arrays are (samples, channels): transpose a (channels, samples) array"
-        )
+    channels = check_channels(data.shape, name)
     if channels == 1:
         return data[:, 0]
     return data.mean(axis=1, dtype=np.float64).astype(np.float32)
+
+
+def check_channels(shape: tuple, name: str) -> int:
+    """The channel count of a ``(samples, channels)`` shape, if 1 to :data:`MAX_CHANNELS`."""
+    channels = shape[1]
+    if channels > MAX_CHANNELS or channels == 0:
+        raise TooManyChannelsError(
+            f"{name}: {channels} channels (shape {shape}); 1 to {MAX_CHANNELS} are "
+            "down-mixed. Arrays are (samples, channels): transpose a (channels, samples) array"
+        )
+    return channels
 
 
 def open_input(src: Source, sample_rate=None) -> Input:
@@ -141,7 +147,9 @@ def _array_input(a: np.ndarray, rate: int, name: str) -> Input:
         raise InvalidAudioError(
             f"{name}: expected shape (samples,) or (samples, channels), got {a.shape}"
         )
-    to_mono(array_to_float(a[:0], name), name)  # shape and dtype errors now, not mid-stream
+    array_to_float(a[:0], name)  # dtype and shape errors now, not mid-stream
+    if a.ndim == 2:
+        check_channels(a.shape, name)  # quoting the array's shape, not an empty slice's
     step = BLOCK_SECONDS * rate
 
     def blocks() -> Iterator[np.ndarray]:

@@ -105,6 +105,25 @@ def check_destination(path, what: str = "output") -> Path:
     return p
 
 
+def refuse_source(src, dest, what: str = "output") -> None:
+    """A :class:`PathError` if writing ``dest`` would replace the input file ``src`` (the same
+    file, also through a symlink on the input side or another spelling of the path): the
+    recording would be lost and its time map would point into nothing. ``src`` that is not a
+    path (bytes, an array, stdin) never clashes. A symlink at ``dest`` is replaced, not followed,
+    so it does not clash."""
+    if dest is None or not isinstance(src, (str, os.PathLike)) or str(src) in ("", "-"):
+        return
+    try:
+        a, b = os.stat(src), os.lstat(dest)
+    except (OSError, ValueError):  # either is missing or unusable: nothing to lose
+        return
+    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        raise PathError(
+            f"{what} {str(dest)!r} is the input {str(src)!r}: writing it would destroy the "
+            "recording; give another name"
+        )
+
+
 class _Temp:
     """A temporary file beside ``dest``, created now (so an unwritable folder fails at once)."""
 
@@ -143,14 +162,18 @@ class Outputs:
         timemap_path=None,
         format: str | None = None,
         sample_rate: int = SAMPLE_RATE,
+        source=None,
     ):
+        """``source``: the input path, which neither output may replace (:func:`refuse_source`)."""
         self.audio_path = check_destination(audio_path, "output")
+        refuse_source(source, self.audio_path, "output")
         self.format = format_of(self.audio_path, format)
         self.timemap_path = None
         if timemap_path is not None:
             self.timemap_path = check_destination(timemap_path, "time map")
             if os.path.abspath(self.timemap_path) == os.path.abspath(self.audio_path):
                 raise OptionsError(f"the time map and the audio cannot both be {str(audio_path)!r}")
+            refuse_source(source, self.timemap_path, "time map")
         self.sample_rate = sample_rate
         self._temps: list[_Temp] = []
         self._file = self._fh = None

@@ -21,7 +21,7 @@ from . import validate
 from .analyze import Analysis, AnalyzeOptions, Analyzer
 from .audio import Resampler
 from .decode import Input, Source, open_input
-from .errors import OptionsError, QuietInputWarning
+from .errors import EmptyAudioError, OptionsError, QuietInputWarning
 from .output import Outputs
 from .plan import Plan, PlanOptions, check_rate, plan, plan_for_budget, plan_for_target
 from .render import RenderOptions, timemap_of
@@ -203,6 +203,8 @@ def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progres
         done += len(block)
         report("compress", done / inp.rate, total)
     sink(stream.flush())
+    if stream.samples_in == 0:  # e.g. 5 samples at 384 kHz: a fifth of a 16 kHz sample
+        raise EmptyAudioError(f"{inp.name}: {done} samples at {inp.rate} Hz make no 16 kHz sample")
     p = stream.plan()
     a = analysis if analysis is not None else stream.analysis
     if a.num_samples != p.num_samples:
@@ -363,7 +365,7 @@ def compress_file(
     ``skip_no_speech``, a recording without speech is not written (``Written.path`` is None).
     """
     _check(rate, target_reduction, None, max_wer_increase)
-    with Outputs(dst, timemap, format) as out:
+    with Outputs(dst, timemap, format, source=src) as out:
         inp = open_input(src)
         p, a = _run(
             inp,

@@ -196,9 +196,12 @@ class Plan:
             kw = {k: v for k, v in d.items() if k in names}
             kw["edits"] = tuple(Edit(**e) for e in d["edits"])
             kw["options"] = PlanOptions(**d.get("options", {}))
-            return cls(**kw)
+            p = cls(**kw)
         except (KeyError, TypeError, AttributeError) as e:
             raise OptionsError(f"not a plan: {e}") from None
+        from .plan_check import check_plan
+
+        return check_plan(p)
 
 
 def _merge(a: Segment, b: Segment) -> Segment:

@@ -23,6 +23,7 @@ import numpy as np
 from . import validate
 from .errors import OptionsError
 from .plan import Edit, Plan
+from .plan_check import check_plan
 from .timemap import TimeMap
 from .tsm import TSM_METHODS, WSOLA_FRAME, WSOLA_TOLERANCE, CurveWSOLA, stretch_curve
 from .units import ms_to_samples
@@ -363,6 +364,6 @@ def render(samples: np.ndarray, plan: Plan, options: RenderOptions | None = None
     """Apply ``plan`` to 16 kHz ``samples`` in one go; the identity plan returns a copy of the
     input (bit-exact)."""
     r = Renderer(options)
-    r.add(list(plan.edits))
+    r.add(list(check_plan(plan).edits))
     r.push(np.asarray(samples, np.float32))
     return r.pull(final=True)

@@ -32,6 +32,7 @@ from .audio import Resampler
 from .decode import array_to_float, to_mono
 from .errors import InvalidAudioError, OptionsError
 from .plan import Plan, Planner, PlanOptions
+from .plan_check import check_plan
 from .render import Renderer, RenderOptions, TimeMapBuilder
 from .timemap import TimeMap
 from .units import SAMPLE_RATE
@@ -83,6 +84,7 @@ class Stream:
         ``target_reduction``, or an ``analysis`` made earlier."""
         s = cls.__new__(cls)
         cls._check_options(None, None, render_options)
+        check_plan(plan)
         s._resampler = Resampler(sample_rate, name)
         s._analyzer = None
         s._planner = None

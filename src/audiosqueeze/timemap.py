@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import validate
 from .errors import TimeMapError
 from .transcript import Word
 from .units import SAMPLE_RATE
+from .validate import shown
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +37,11 @@ class TimeMap:
     sample_rate: int = SAMPLE_RATE
 
     def __post_init__(self) -> None:
-        o, c = self.original, self.compressed
+        o, c = _knots("original", self.original), _knots("compressed", self.compressed)
+        object.__setattr__(self, "original", o)
+        object.__setattr__(self, "compressed", c)
+        sr = validate.sample_rate(self.sample_rate, "time map sample_rate", TimeMapError)
+        object.__setattr__(self, "sample_rate", sr)
         if o.shape != c.shape or o.ndim != 1 or len(o) < 2:
             raise TimeMapError(
                 f"need two 1-D knot arrays of equal length >= 2, got {o.shape} and {c.shape}"
@@ -64,7 +70,7 @@ class TimeMap:
     def from_knots(
         cls, original: Sequence[int], compressed: Sequence[int], sample_rate: int = SAMPLE_RATE
     ) -> TimeMap:
-        return cls(np.asarray(original, np.int64), np.asarray(compressed, np.int64), sample_rate)
+        return cls(original, compressed, sample_rate)
 
     @classmethod
     def identity(cls, num_samples: int, sample_rate: int = SAMPLE_RATE) -> TimeMap:
@@ -81,25 +87,19 @@ class TimeMap:
     # -- samples ---------------------------------------------------------------------------
     def to_compressed_samples(self, t):
         """Original sample position(s) -> compressed; positions inside a cut go to the cut."""
-        return _interp(np.asarray(t, np.float64), self.original, self.compressed)
+        return _interp(_times(t), self.original, self.compressed)
 
     def to_original_samples(self, t):
         """Compressed sample position(s) -> original; a cut point maps to the sample after it."""
-        return _interp(np.asarray(t, np.float64), self.compressed, self.original)
+        return _interp(_times(t), self.compressed, self.original)
 
     # -- seconds ---------------------------------------------------------------------------
     def to_compressed(self, seconds):
-        out = (
-            self.to_compressed_samples(np.asarray(seconds, np.float64) * self.sample_rate)
-            / self.sample_rate
-        )
+        out = self.to_compressed_samples(_times(seconds) * self.sample_rate) / self.sample_rate
         return float(out) if np.ndim(out) == 0 else out
 
     def to_original(self, seconds):
-        out = (
-            self.to_original_samples(np.asarray(seconds, np.float64) * self.sample_rate)
-            / self.sample_rate
-        )
+        out = self.to_original_samples(_times(seconds) * self.sample_rate) / self.sample_rate
         return float(out) if np.ndim(out) == 0 else out
 
     def remap_words(self, words: Iterable[Word]) -> tuple[Word, ...]:
@@ -111,11 +111,17 @@ class TimeMap:
         >>> tm.remap_words([Word("hi", 1.25, 1.5)])
         (Word(text='hi', start_s=3.25, end_s=3.5, probability=None),)
         """
-        words = tuple(words)
+        try:
+            words = tuple(words)
+        except TypeError:
+            raise TimeMapError(f"words must be an iterable of Word, got {shown(words)}") from None
         if not words:
             return ()
-        starts = self.to_original(np.array([w.start_s for w in words], np.float64))
-        ends = self.to_original(np.array([w.end_s for w in words], np.float64))
+        bad = next((w for w in words if not isinstance(w, Word)), None)
+        if bad is not None:
+            raise TimeMapError(f"words must be Word objects, got {shown(bad)}")
+        starts = self.to_original(_times([w.start_s for w in words], "word start_s"))
+        ends = self.to_original(_times([w.end_s for w in words], "word end_s"))
         return tuple(
             replace(w, start_s=float(a), end_s=float(b))
             for w, a, b in zip(words, starts, ends, strict=True)
@@ -135,9 +141,7 @@ class TimeMap:
     @classmethod
     def from_dict(cls, d: dict) -> TimeMap:
         try:
-            return cls.from_knots(
-                d["original"], d["compressed"], int(d.get("sample_rate", SAMPLE_RATE))
-            )
+            return cls.from_knots(d["original"], d["compressed"], d.get("sample_rate", SAMPLE_RATE))
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as e:
             if isinstance(e, TimeMapError):
                 raise
@@ -152,6 +156,35 @@ class TimeMap:
         if not isinstance(d, dict):
             raise TimeMapError(f"not a time map: expected a JSON object, got {type(d).__name__}")
         return cls.from_dict(d)
+
+
+def _knots(name: str, values) -> np.ndarray:
+    """Knots as int64 samples: integer values (integral floats such as ``16000.0`` pass); not
+    bools, strings, fractions of a sample, NaN or numbers past int64."""
+    try:
+        a = np.asarray(values)
+    except (ValueError, TypeError, OverflowError) as e:  # ragged lists
+        raise TimeMapError(f"{name} knots must be a list of whole samples: {e}") from None
+    if a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)):
+        if a.size and np.max(np.abs(a)) >= 2.0**63:
+            raise TimeMapError(f"{name} knots must fit in 64 bits, got {shown(values)}")
+        return a.astype(np.int64)
+    if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+        raise TimeMapError(f"{name} knots must fit in 64 bits, got {shown(values)}")
+    if a.dtype.kind not in "iu":
+        raise TimeMapError(f"{name} knots must be whole numbers of samples, got {shown(values)}")
+    return a.astype(np.int64, copy=False)
+
+
+def _times(t, what: str = "times") -> np.ndarray:
+    """Times to map: numbers (scalar or array-like), not NaN, bools, strings or None."""
+    try:
+        a = np.asarray(t)
+    except (ValueError, TypeError) as e:
+        raise TimeMapError(f"{what} must be numbers: {e}") from None
+    if a.dtype.kind not in "iuf" or np.any(np.isnan(a)):
+        raise TimeMapError(f"{what} must be numbers (not NaN), got {shown(t)}")
+    return a.astype(np.float64, copy=False)
 
 
 def _interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -6,9 +6,11 @@ Each profile cites where its rate comes from. Pass a :class:`TokenProfile` for a
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import dataclass
 
+from . import validate
 from .errors import OptionsError
 
 
@@ -23,15 +25,15 @@ class TokenProfile:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not self.tokens_per_second > 0:
-            raise OptionsError(f"tokens_per_second must be > 0, got {self.tokens_per_second!r}")
-        if self.window_s is not None and not self.window_s > 0:
-            raise OptionsError(f"window_s must be > 0, got {self.window_s!r}")
+        validate.number("tokens_per_second", self.tokens_per_second, 0, lo_open=True)
+        if self.window_s is not None:
+            validate.number("window_s", self.window_s, 0, lo_open=True)
 
     def count(self, seconds: float) -> int:
         """Tokens for ``seconds`` of audio (partial tokens round up; 0 s is 0 tokens)."""
-        if seconds < 0 or not math.isfinite(seconds):
-            raise OptionsError(f"seconds must be finite and >= 0, got {seconds!r}")
+        seconds = validate.number("seconds", seconds, 0)
+        if not math.isfinite(seconds * self.tokens_per_second):
+            raise OptionsError(f"{seconds!r} s is too long to count {self.name} tokens of")
         if self.window_s is not None:
             windows = math.ceil(round(seconds / self.window_s, 9))
             return int(windows * round(self.window_s * self.tokens_per_second))
@@ -76,12 +78,11 @@ def profile(model: str | TokenProfile) -> TokenProfile:
     """Look up a profile by name (or pass a :class:`TokenProfile` through)."""
     if isinstance(model, TokenProfile):
         return model
-    try:
-        return PROFILES[model]
-    except KeyError:
+    if not isinstance(model, str) or model not in PROFILES:
         raise OptionsError(
-            f"unknown token profile {model!r}; known: {', '.join(PROFILES)}"
-        ) from None
+            f"unknown token profile {validate.shown(model)}; known: {', '.join(PROFILES)}"
+        )
+    return PROFILES[model]
 
 
 def tokens(src, model: str | TokenProfile = "gemini") -> int:
@@ -101,8 +102,8 @@ def token_table(seconds: float) -> dict[str, int]:
 
 
 def _seconds(src) -> float:
-    if isinstance(src, (int, float)) and not isinstance(src, bool):
-        return float(src)
+    if isinstance(src, numbers.Real) and not isinstance(src, bool):
+        return validate.number("seconds", src, 0)
     if hasattr(src, "duration_s"):
         return float(src.duration_s)
     if isinstance(src, (str, os.PathLike, bytes)):

@@ -45,12 +45,15 @@ def number(
     )
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if ok:
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an int past float range: out of any finite range
+            v = math.inf
         ok = math.isfinite(v)
         ok = ok and (lo is None or (v > lo if lo_open else v >= lo))
         ok = ok and (hi is None or (v < hi if hi_open else v <= hi))
     if not ok:
-        raise error(f"{name} must be a number{span}, got {value!r} ({type(value).__name__})")
+        raise error(f"{name} must be a number{span}, got {shown(value)} ({type(value).__name__})")
     return v
 
 
@@ -62,23 +65,64 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> i
     return int(v)
 
 
-def sample_rate(value, what: str = "sample_rate") -> int:
+def count(name: str, value, lo: int = 0, hi: int | None = None) -> int:
+    """``value`` as an int within ``[lo, hi]``; only integers (``5.0`` is not a count of
+    samples), not bools.
+
+    >>> count("start", 5)
+    5
+    >>> count("start", 5.5)
+    Traceback (most recent call last):
+    ...
+    audiosqueeze.errors.OptionsError: start must be a whole number >= 0, got 5.5 (float)
+    """
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    ok = ok and value >= lo and (hi is None or value <= hi)
+    if not ok:
+        top = f" and <= {hi}" if hi is not None else ""
+        raise OptionsError(
+            f"{name} must be a whole number >= {lo}{top}, got {shown(value)} "
+            f"({type(value).__name__})"
+        )
+    return int(value)
+
+
+def sample_rate(
+    value, what: str = "sample_rate", error: type[Exception] = InvalidSampleRateError
+) -> int:
     """A sample rate in Hz: a whole number in [1 kHz, 384 kHz].
 
     >>> sample_rate(44100.0)
     44100
     """
-    v = number(what, value, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, error=InvalidSampleRateError)
+    v = number(what, value, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, error=error)
     if v != int(v):
-        raise InvalidSampleRateError(f"{what} must be a whole number of Hz, got {value!r}")
+        raise error(f"{what} must be a whole number of Hz, got {value!r}")
     return int(v)
 
 
 def choice(name: str, value, options: tuple[str, ...]) -> str:
     """``value`` if it is one of ``options``, else an :class:`OptionsError` listing them."""
     if not isinstance(value, str) or value not in options:
-        raise OptionsError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+        raise OptionsError(f"{name} must be one of {', '.join(options)}; got {shown(value)}")
     return value
+
+
+def shown(value, limit: int = 80) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters (an int of 10**400 is
+    400 digits; past 4300, ``repr`` itself raises).
+
+    >>> shown(0.5)
+    '0.5'
+    >>> shown(10**100)
+    '10000000000000000000000000000000000000000000000000000000000000...(101 characters)'
+    """
+    try:
+        text = repr(value)
+    except ValueError:  # int too long for str(): sys.get_int_max_str_digits()
+        bits = value.bit_length() if isinstance(value, int) else "?"
+        return f"<{type(value).__name__} of {bits} bits>"
+    return text if len(text) <= limit else f"{text[: limit - 18]}...({len(text)} characters)"
 
 
 def _fmt(x: float | None, default: str) -> str:

@@ -192,17 +192,11 @@ def compress(
         if total and total > BAR_MIN_S:
             bar.update(stage, description=name, completed=done, total=total, visible=True)
 
+    jobs = _jobs(inputs, output, timemap, fmt, many, to_stdout)
     rows = []
     with bar:
-        for path in inputs:
+        for path, out_path, map_path in jobs:
             src = stdin() if str(path) == "-" else path
-            ext = "." + (fmt or "flac")
-            out_path = output / (Path(path).stem + ext) if many else output
-            map_path = (
-                (timemap / (Path(path).stem + ".timemap.json") if many else timemap)
-                if timemap
-                else None
-            )
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", sq.AudiosqueezeWarning)
                 if to_stdout:
@@ -243,6 +237,31 @@ def compress(
         _stats_table(console(), rows)
     elif to_stdout:
         _stats_table(console(stderr=True), rows)
+
+
+def _jobs(inputs, output, timemap, fmt, many, to_stdout):
+    """``(input, output path, time-map path)`` for each input, checked before any work: no
+    output may replace an input (a later input included) and no two inputs may be written to
+    the same file (``a.wav`` and ``a.mp3`` both make ``a.flac``)."""
+    from ..output import refuse_source
+
+    jobs, seen = [], {}
+    for path in inputs:
+        out_path = output / (Path(path).stem + "." + (fmt or "flac")) if many else output
+        map_path = timemap / (Path(path).stem + ".timemap.json") if many and timemap else timemap
+        for dest in (None if to_stdout else out_path, map_path):
+            if dest is None:
+                continue
+            if many and seen.get(dest, path) != path:
+                raise click.UsageError(
+                    f"{shown(seen[dest])!r} and {shown(path)!r} would both be written to "
+                    f"{shown(dest)!r}; compress them into different folders"
+                )
+            seen[dest] = path
+            for src in inputs:
+                refuse_source(src, dest, "time map" if dest is map_path else "output")
+        jobs.append((path, out_path, map_path))
+    return jobs
 
 
 def _to_stdout(src, rate, fmt, map_path, kw):

@@ -171,7 +171,7 @@ def stream(
     s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options)
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
-    out_file = Outputs(output) if output is not None and not to_stdout else None
+    out_file = Outputs(output, source=input) if output is not None and not to_stdout else None
     stdout = binary_stream("stdout")
     t0 = time.perf_counter()
     with out_file or _Nothing() as files:
@@ -184,6 +184,8 @@ def stream(
             sink = files.write if out_file else None
         waits, n_out = run_stream(s, chunks_of(blocks, size), sink, 0.0 if fast else 1.0, rate_in)
         lat = Latency.of(waits)
+        if s.samples_in == 0:  # nothing reached 16 kHz: no (empty, headerless) file
+            raise sq.EmptyAudioError(f"{shown(input)}: no audio (none at 16 kHz)")
         if out_file:
             files.commit()
     wall = time.perf_counter() - t0
