@@ -1,11 +1,11 @@
 """Silero VAD v6 with its first three convolutions run as matrix products: the same
-probabilities bit for bit, in about 70 % of the time.
+probabilities bit for bit, in half to two thirds of the time (docs/RESULTS.md, stop 34).
 
 The 16 kHz sequence model takes each 32-ms frame (576 samples with context) through an STFT (a
 Conv1d of 258 filters over four windows), four Conv1d layers, an LSTM across the frames and an
 output layer. ONNX Runtime runs a Conv1d over a batch of frames as one small matrix product per
 frame (four or two output positions each), and those three layers (the STFT and the first two
-encoder layers) took 75 % of the model's time. Here they become one matrix product over all
+encoder layers) took over 70 % of the model's time. Here they become one matrix product over all
 frames at once (``MatMul`` on frames × positions rows), on columns laid out in the
 convolution's own order (input channel, then tap), so every output sums the same products in
 the same order:
