@@ -38,6 +38,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".webm", "
 MAX_SECONDS = 1e7
 _MAX_LINE = 1 << 20
 _CUT_TYPES = ("MonoCut", "MultiCut", "Cut")
+#: What :func:`write_lhotse` writes into the output folder.
+LHOTSE_FILES = ("recordings.jsonl.gz", "cuts.jsonl.gz", "supervisions.jsonl.gz")
 
 
 class ManifestError(sq.AudiosqueezeError, ValueError):
@@ -54,6 +56,10 @@ def read_input(spec: str | os.PathLike) -> tuple[list[Item | BadItem], str]:
     path = Path(text)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+        if not files:
+            raise ManifestError(
+                f"the folder {text!r} holds no audio files ({', '.join(AUDIO_EXTENSIONS)})"
+            )
         return _dedupe(_file_items(files, path)), "folder"
     if path.is_file():
         if path.suffix.lower() in AUDIO_EXTENSIONS:
@@ -348,13 +354,14 @@ def write_lhotse(folder: Path, records: list[dict], root: Path) -> list[Path]:
     """``recordings.jsonl.gz``, ``cuts.jsonl.gz`` (time maps in ``custom``) and, where the
     input had any, ``supervisions.jsonl.gz`` on the compressed timeline."""
     cuts = [lhotse_cut(r, root) for r in records]
+    recordings, cuts_file, sups_file = (folder / name for name in LHOTSE_FILES)
     paths = [
-        _write_gz(folder / "recordings.jsonl.gz", [c["recording"] for c in cuts]),
-        _write_gz(folder / "cuts.jsonl.gz", cuts),
+        _write_gz(recordings, [c["recording"] for c in cuts]),
+        _write_gz(cuts_file, cuts),
     ]
     sups = [s for c in cuts for s in c["supervisions"]]
     if sups:
-        paths.append(_write_gz(folder / "supervisions.jsonl.gz", sups))
+        paths.append(_write_gz(sups_file, sups))
     return paths
 
 

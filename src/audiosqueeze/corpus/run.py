@@ -30,7 +30,7 @@ from pathlib import Path
 import audiosqueeze as sq
 
 from ..deps import require
-from .manifests import read_input, write_lhotse, write_nemo
+from .manifests import LHOTSE_FILES, read_input, write_lhotse, write_nemo
 from .work import (
     AUDIO_DIR,
     TIMEMAP_DIR,
@@ -105,11 +105,13 @@ def run_corpus(
     if ray is not None:
         require("ray", "ray")  # before any work: a missing extra is one clear line
     started = time.perf_counter()
-    items, _ = read_input(source)
+    items, kind = read_input(source)
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise sq.OptionsError(f"output {str(root)!r} exists and is not a folder")
-    items = [it for it in items if not _within(it.source, root)]  # OUT inside INPUT: not input
+    _check_apart(Path(source), kind, root)
+    ours = (root / AUDIO_DIR, root / TIMEMAP_DIR)  # OUT inside INPUT: its outputs are not input
+    items = [it for it in items if not any(_within(it.source, d) for d in ours)]
     try:
         for sub in (root / AUDIO_DIR, root / TIMEMAP_DIR):
             sub.mkdir(parents=True, exist_ok=True)
@@ -138,6 +140,32 @@ def run_corpus(
         summary = _summarise(final, len(done), len(tasks), manifests, started)
         write_text_atomic(root / SUMMARY, json.dumps(summary.to_dict(), indent=1) + "\n")
     return summary
+
+
+def _check_apart(source: Path, kind: str, root: Path) -> None:
+    """An output folder that would write over its input: the input folder itself (or one
+    holding it in ``audio/`` or ``timemaps/``), or a manifest that is one of its outputs."""
+    if kind == "folder":
+        clash = [root] + [root / d for d in (AUDIO_DIR, TIMEMAP_DIR)]
+        if _same(source, root) or any(_within(str(source), d) for d in clash[1:]):
+            raise sq.OptionsError(
+                f"output folder {str(root)!r} would write into the input folder "
+                f"{str(source)!r}; choose an output folder outside it (or below it)"
+            )
+    elif kind not in ("glob", "file"):
+        written = (RECORDS, SUMMARY, "manifest.jsonl", *LHOTSE_FILES)
+        if any(_same(source, root / name) for name in written):
+            raise sq.OptionsError(
+                f"the input manifest {str(source)!r} is one of the files the output folder "
+                f"{str(root)!r} gets; choose another output folder"
+            )
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def _within(source: str, root: Path) -> bool:

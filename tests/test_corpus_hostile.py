@@ -1,0 +1,99 @@
+"""Hostile corpus jobs: output folders that overlap the input, odd file names, interrupted
+reruns. Short synthetic clips and the energy VAD, so each job takes well under a second."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import audiosqueeze as sq
+from audiosqueeze.corpus import CorpusOptions, ManifestError, read_input, run_corpus
+from conftest import silence, tone
+
+OPTIONS = CorpusOptions(rate=0.5, vad="energy")
+
+
+def _clip(path: Path, seed: int = 0) -> Path:
+    """Half a second of tone, a pause, another tone: something to cut."""
+    x = np.concatenate([tone(0.5, 220 + 40 * seed), silence(0.6), tone(0.4, 330)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, x, 16000, subtype="PCM_16")
+    return path
+
+
+def _folder(folder: Path, n: int = 2) -> Path:
+    for i in range(n):
+        _clip(folder / f"c{i}.wav", i)
+    return folder
+
+
+def test_output_folder_holding_the_input_compresses_it(tmp_path, monkeypatch):
+    # before: every source lay inside the output folder, so all were dropped: 0 items, exit 0
+    _folder(tmp_path / "clips")
+    monkeypatch.chdir(tmp_path)
+    summary = run_corpus("clips", ".", OPTIONS, jobs=1)
+    assert (summary.items, summary.ok, summary.failed) == (2, 2, 0)
+    again = run_corpus("clips", ".", OPTIONS, jobs=1)  # its own outputs are not read back
+    assert (again.items, again.skipped, again.processed) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("out", [".", "audio", "timemaps"])
+def test_output_folder_that_is_or_holds_the_input_folder_in_its_outputs_is_refused(tmp_path, out):
+    # before: "0 items" and exit 0, with records.jsonl and manifest.jsonl written into the input
+    root = tmp_path / "out"
+    src = _folder(root if out == "." else root / out)
+    before = sorted(p.name for p in src.iterdir())
+    quote = re.escape(f"'{root}' would write into the input folder '{src}'")
+    with pytest.raises(sq.OptionsError, match=quote):
+        run_corpus(src, root, OPTIONS, jobs=1)
+    assert sorted(p.name for p in src.iterdir()) == before
+    assert not (root / "records.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["manifest.jsonl", "records.jsonl", "summary.json", "cuts.jsonl.gz"]
+)
+def test_a_manifest_that_the_output_folder_would_overwrite_is_refused(tmp_path, name):
+    # before: `corpus data/manifest.jsonl -o data` dropped every row (its files lay in the
+    # output folder) and wrote an empty manifest.jsonl over the input manifest
+    _clip(tmp_path / "a.wav")
+    manifest = tmp_path / name
+    row = {"id": "a", "path": "a.wav", "text": "hello"}
+    if name.endswith(".gz"):
+        source = {"type": "file", "source": "a.wav"}
+        row = {
+            "id": "a",
+            "start": 0,
+            "duration": 1.5,
+            "recording": {"id": "a", "sources": [source]},
+        }
+        manifest.write_bytes(gzip.compress((json.dumps(row) + "\n").encode()))
+    else:
+        manifest.write_text(json.dumps(row) + "\n")
+    data = manifest.read_bytes()
+    with pytest.raises(sq.OptionsError, match=re.escape(f"input manifest '{manifest}'")):
+        run_corpus(manifest, tmp_path, OPTIONS, jobs=1, manifest_format="lhotse")
+    assert manifest.read_bytes() == data
+
+
+def test_a_manifest_beside_the_output_folder_still_works(tmp_path):
+    _clip(tmp_path / "a.wav")
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "path": "a.wav", "text": "hello"}\n')
+    summary = run_corpus(tmp_path / "in.jsonl", tmp_path, OPTIONS, jobs=1)
+    assert (summary.items, summary.ok) == (1, 1)
+    rows = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["hello"]
+
+
+def test_a_folder_without_audio_is_one_clear_error(tmp_path):
+    # before: "0 items", exit 0 (a glob that matches nothing was already an error)
+    (tmp_path / "in.jsonl").mkdir()  # a "manifest" that is a folder
+    (tmp_path / "in.jsonl" / "notes.txt").write_text("no audio here")
+    with pytest.raises(ManifestError, match=r"'.*in\.jsonl' holds no audio files"):
+        read_input(tmp_path / "in.jsonl")
