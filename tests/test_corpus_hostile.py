@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import soundfile as sf
 
 import audiosqueeze as sq
-from audiosqueeze.corpus import CorpusOptions, ManifestError, read_input, run_corpus
+from audiosqueeze.corpus import CorpusOptions, ManifestError, load_records, read_input, run_corpus
 from conftest import silence, tone
 
 OPTIONS = CorpusOptions(rate=0.5, vad="energy")
@@ -97,3 +98,20 @@ def test_a_folder_without_audio_is_one_clear_error(tmp_path):
     (tmp_path / "in.jsonl" / "notes.txt").write_text("no audio here")
     with pytest.raises(ManifestError, match=r"'.*in\.jsonl' holds no audio files"):
         read_input(tmp_path / "in.jsonl")
+
+
+def test_a_file_name_that_is_not_utf8_is_compressed_and_resumed(tmp_path):
+    # before: UnicodeEncodeError (surrogates not allowed) writing its record: exit 70, with the
+    # job cut short and no manifest
+    src = _folder(tmp_path / "in", 1)
+    odd = src / os.fsdecode(b"caf\xe9.wav")  # Latin-1 bytes: not UTF-8
+    os.rename(_clip(tmp_path / "plain.wav"), odd)
+    summary = run_corpus(src, tmp_path / "out", OPTIONS, jobs=1)
+    assert (summary.items, summary.ok) == (2, 2)
+    records = load_records(tmp_path / "out" / "records.jsonl")
+    assert records[os.fsdecode(b"caf\xe9")]["source"] == str(odd)  # the same name read back
+    rows = (tmp_path / "out" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    sources = sorted(json.loads(r)["original_audio_filepath"] for r in rows)
+    assert sources == sorted([str(odd), str(src / "c0.wav")])
+    again = run_corpus(src, tmp_path / "out", OPTIONS, jobs=1)
+    assert (again.skipped, again.processed) == (2, 0)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import audiosqueeze as sq
 
-from .work import BadItem, Item, write_text_atomic
+from .work import BadItem, Item, json_line, write_text_atomic
 
 #: Files a folder or glob input picks up as audio.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".webm", ".mp4", ".aac")
@@ -278,7 +278,7 @@ _NEMO_OWN = ("audio_filepath", "duration", "original_duration", "timemap_filepat
 
 def write_nemo(path: Path, records: list[dict], root: Path) -> Path:
     """A NeMo JSON-lines manifest of the ``ok`` records, written atomically."""
-    lines = [json.dumps(nemo_line(r, root), ensure_ascii=False) for r in records]
+    lines = [json_line(nemo_line(r, root)) for r in records]
     write_text_atomic(path, "".join(line + "\n" for line in lines))
     return path
 
@@ -370,7 +370,7 @@ def _write_gz(path: Path, rows: list[dict]) -> Path:
     try:
         with gzip.open(tmp, "wt", encoding="utf-8") as f:
             for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(json_line(row) + "\n")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -37,6 +37,7 @@ from .work import (
     BadItem,
     CorpusOptions,
     Item,
+    json_line,
     output_paths,
     process,
     safe_name,
@@ -207,7 +208,7 @@ class _Log:
         return self.append
 
     def append(self, record: dict) -> None:
-        self.f.write((json.dumps(record, ensure_ascii=False) + "\n").encode())
+        self.f.write((json_line(record) + "\n").encode())
         self.f.flush()
 
     def __exit__(self, *exc) -> None:
