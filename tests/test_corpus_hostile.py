@@ -115,3 +115,30 @@ def test_a_file_name_that_is_not_utf8_is_compressed_and_resumed(tmp_path):
     assert sources == sorted([str(odd), str(src / "c0.wav")])
     again = run_corpus(src, tmp_path / "out", OPTIONS, jobs=1)
     assert (again.skipped, again.processed) == (2, 0)
+
+
+def test_a_rerun_killed_after_writing_outputs_leaves_nothing_to_trust(tmp_path, monkeypatch):
+    # before: run 1 (rate 0.5) done; run 2 (rate 0.75) killed after its new outputs were in
+    # place but before their record: manifest.jsonl still listed run 1's durations for run 2's
+    # files, and run 3 (rate 0.5 again) skipped the item on run 1's record, keeping run 2's audio
+    from audiosqueeze.corpus import run as corpus_run
+
+    src, out = _folder(tmp_path / "in", 1), tmp_path / "out"
+    run_corpus(src, out, OPTIONS, jobs=1)
+    first = (out / "audio" / "c0.flac").read_bytes()
+    real_append = corpus_run._Log.append
+
+    def killed(self, record):
+        if record.get("status") == "ok":
+            raise KeyboardInterrupt  # a kill: outputs written, record not
+        real_append(self, record)
+
+    monkeypatch.setattr(corpus_run._Log, "append", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_corpus(src, out, CorpusOptions(rate=0.75, vad="energy"), jobs=1)
+    assert (out / "audio" / "c0.flac").read_bytes() != first  # run 2's file is in place
+    assert not (out / "manifest.jsonl").exists() and not (out / "summary.json").exists()
+    monkeypatch.undo()
+    again = run_corpus(src, out, OPTIONS, jobs=1)
+    assert (again.skipped, again.processed, again.ok) == (0, 1, 1)
+    assert (out / "audio" / "c0.flac").read_bytes() == first

@@ -11,7 +11,10 @@ Output folder::
 
 A rerun skips an item whose record says ``ok`` for the same source content (SHA-256) and
 options and whose two output files exist. A killed run loses at most the items in flight:
-a record is written (and flushed) only after both of its outputs are in place.
+a record is written (and flushed) only after both of its outputs are in place. Before a
+rerun overwrites anything, it removes the earlier manifests and summary and marks each item
+it redoes ``pending``, so a killed rerun leaves no manifest and no record that vouches for
+files it changed.
 """
 
 from __future__ import annotations
@@ -127,6 +130,8 @@ def run_corpus(
             on_start(len(items), [earlier[k] for k in done])
         latest = dict(earlier)
         with _Log(log) as append:
+            if tasks:
+                _forget_earlier(root, tasks, earlier, append)
             for record in map(_bad_record, bad):
                 append(record)
                 latest[record["key"]] = record
@@ -282,6 +287,16 @@ def _is_done(record, item: Item, name: str, root: Path, options, digest: str) ->
         return sha256_file(item.source) == record.get("source_sha256")
     except sq.AudiosqueezeError:
         return False
+
+
+def _forget_earlier(root: Path, tasks: list[Task], earlier: dict, append) -> None:
+    """Before outputs are overwritten, what vouches for the earlier ones goes: manifests,
+    summary, and each ``ok`` record of an item to redo (a ``pending`` record follows it)."""
+    for name in ("manifest.jsonl", SUMMARY, *LHOTSE_FILES):
+        (root / name).unlink(missing_ok=True)
+    for item, name in tasks:
+        if (earlier.get(item.key) or {}).get("status") == "ok":
+            append({"key": item.key, "name": name, "source": item.source, "status": "pending"})
 
 
 def _bad_record(bad: BadItem) -> dict:
