@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import audiosqueeze as sq
+from audiosqueeze.errors import ManifestError
 
 from .work import BadItem, Item, json_line, write_text_atomic
 
@@ -40,10 +41,6 @@ _MAX_LINE = 1 << 20
 _CUT_TYPES = ("MonoCut", "MultiCut", "Cut")
 #: What :func:`write_lhotse` writes into the output folder.
 LHOTSE_FILES = ("recordings.jsonl.gz", "cuts.jsonl.gz", "supervisions.jsonl.gz")
-
-
-class ManifestError(sq.AudiosqueezeError, ValueError):
-    """The corpus input cannot be read at all (not a folder, glob or JSON-lines manifest)."""
 
 
 class _Bad(Exception):
