@@ -47,11 +47,9 @@ def _engine(config):
 
     require("sqlalchemy", "server")
     require("alembic", "server")
-    from .db import make_engine, migrate
+    from .db import open_database
 
-    engine = make_engine(config.database_url)
-    migrate(engine)
-    return engine
+    return open_database(config.database_url)
 
 
 def _is_loopback(host: str) -> bool:
