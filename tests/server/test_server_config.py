@@ -4,6 +4,9 @@ and upstreams that cannot work are one ``error:`` line and exit 1, before anythi
 from __future__ import annotations
 
 import importlib.util
+import socket
+
+import pytest
 
 from audiosqueeze.cli import main
 
@@ -39,3 +42,71 @@ def test_a_data_dir_that_is_a_file_is_named(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("AUDIOSQUEEZE_DATA_DIR", str(tmp_path / "file"))
     assert main(["keys", "create", "--name", "ci"]) == 1
     assert f"'{tmp_path / 'file'}' is a file, not a folder" in _err(capsys)
+
+
+@pytest.fixture
+def no_server(monkeypatch, tmp_path):
+    """``serve`` up to the point where uvicorn would start; starting it fails the test."""
+    import uvicorn
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(kw))
+    monkeypatch.setenv("AUDIOSQUEEZE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AUDIOSQUEEZE_ADMIN_KEY", raising=False)
+    return started
+
+
+def _serve(*args) -> int:
+    return main(["serve", "--vad", "energy", "--port", "0", *args])
+
+
+def test_a_host_that_is_not_this_machines_is_one_error_line(no_server, capsys):
+    # before: "serving on http://no such host!:0", then uvicorn's "ERROR: [Errno -2] Name or
+    # service not known" log, exit 3
+    assert _serve("--asr", "none", "--host", "no such host!") == 1
+    assert "error: cannot serve on host 'no such host!' port 0: " in _err(capsys)
+    assert _serve("--asr", "none", "--host", "a" * 300) == 1
+    assert "characters)" in _err(capsys)  # the host quoted, cut short
+    assert not no_server
+
+
+def test_a_port_in_use_is_one_error_line(no_server, capsys):
+    # before: uvicorn's "ERROR: [Errno 98] ... address already in use" log after its
+    # start-up, exit 3
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert main(["serve", "--asr", "none", "--vad", "energy", "--port", str(port)]) == 1
+    assert f"error: cannot serve on host '127.0.0.1' port {port}: Address already in use" in (
+        _err(capsys)
+    )
+    assert not no_server
+
+
+def test_an_unknown_recogniser_or_upstream_is_refused_before_serving(no_server, capsys):
+    # before: --asr nonsense started the server with only a warning (every transcription then
+    # 503); --upstream ftp://... or a URL without http:// started it and every transcription
+    # got 502 "cannot reach the transcription upstream"
+    assert _serve("--asr", "nonsense") == 1
+    assert "error: unknown ASR 'nonsense'" in _err(capsys)
+    for url, shown in (("ftp://u:hunter2@host/v1", "'ftp://host/v1'"),
+                       ("api.example.com/v1", "'api.example.com/v1'")):  # fmt: skip
+        assert _serve("--asr", "none", "--upstream", url) == 1
+        err = _err(capsys)
+        assert f"http:// or https:// base URL (…/v1), got {shown}" in err
+        assert "hunter2" not in err
+    assert not no_server
+    assert _serve("--asr", "none", "--upstream", "https://u:p@host/v1") == 0  # well-formed
+    assert no_server and "serving on http://127.0.0.1:0" in _err(capsys)
+
+
+def test_an_ipv6_host_is_shown_in_brackets(no_server, capsys):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError as e:
+        pytest.skip(f"no IPv6 loopback: {e}")
+    assert _serve("--asr", "none", "--host", "::1") == 0
+    assert "serving on http://[::1]:0" in _err(capsys)
