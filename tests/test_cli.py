@@ -108,6 +108,22 @@ def test_tokens_json(clip, capsys):
     }
 
 
+def test_tokens_of_a_file_whose_name_is_not_utf8(clip, capsys):
+    # before: soundfile's sf.info(name) raised UnicodeEncodeError (surrogates not allowed):
+    # "internal error", exit 70; now the duration comes from decoding, as for other files
+    import os
+
+    import audiosqueeze as sq
+
+    odd = clip.with_name(os.fsdecode(b"caf\xe9.wav"))
+    os.rename(clip, odd)
+    assert sq.duration_s(odd) == 4.0
+    assert main(["tokens", str(odd), "--model", "gemini", "--json"]) == 0
+    assert list(json.loads(capsys.readouterr().out).values()) == [{"seconds": 4.0, "gemini": 128}]
+    assert main(["tokens", str(odd), "--model", "gemini"]) == 0
+    assert "4.00" in capsys.readouterr().out
+
+
 @needs_silero
 def test_demo_prints_table(capsys):
     assert main(["demo"]) == 0

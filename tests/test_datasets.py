@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import sys
 import types
 
@@ -152,3 +153,41 @@ def test_sample_split_is_a_seeded_draw_per_dataset(tmp_path):
     assert a[:5] != [f"li{i}" for i in range(5)]  # shuffled, not the manifest's first five
     bigger = [u.id for u in sample_split(tmp_path, "dev", 8, seed=9)]
     assert bigger[:5] == a[:5]  # a larger draw extends the smaller one
+
+
+_GOOD = (
+    '{"id": "a", "path": "a.flac", "text": "hi", "dataset": "librispeech", "split": "test-other"}'
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "quote"),
+    [
+        ("garbage", "line 2 is not JSON"),
+        ("[1, 2]", "line 2 is not a JSON object"),
+        (_GOOD.replace('"text": "hi", ', ""), "line 2: field 'text' must be a string, got nothing"),
+        (_GOOD.replace('"a.flac"', "7"), "line 2: field 'path' must be a string, got 7"),
+        (_GOOD.replace('"id": "a"', '"id": ["a"]'), "field 'id' must be a string, got ['a']"),
+        (_GOOD[:-1] + ', "duration_s": "2.5"}', "field 'duration_s' must be a number, got '2.5'"),
+    ],
+)
+def test_a_bad_data_manifest_row_is_named_by_its_line(tmp_path, capsys, line, quote):
+    # before: JSONDecodeError / KeyError / TypeError: `bench --data` said "internal error", 70
+    from audiosqueeze.cli import main
+    from audiosqueeze.errors import ManifestError
+
+    (tmp_path / "manifest.jsonl").write_text(_GOOD + "\n" + line + "\n")
+    with pytest.raises(ManifestError, match=re.escape(quote)):
+        split_utterances(tmp_path, "test", "librispeech")
+    args = ["bench", "--data", str(tmp_path), "--datasets", "librispeech", "--jobs", "2"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--no-report"]) == 1  # no model loaded
+    err = capsys.readouterr().err
+    assert quote in err and "manifest.jsonl" in err and "internal" not in err
+
+
+def test_a_data_manifest_that_is_not_utf8_is_a_manifest_error(tmp_path):
+    from audiosqueeze.errors import ManifestError
+
+    (tmp_path / "manifest.jsonl").write_bytes(b"\xff\xfe{}\n")
+    with pytest.raises(ManifestError, match="not UTF-8"):
+        from_manifest(tmp_path)

@@ -1,6 +1,7 @@
 """Summaries, tables and plots from planted result rows."""
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -189,3 +190,41 @@ def test_any_bytes_give_rows_or_a_results_file_error(tmp_path_factory, data, gz)
     except ResultsFileError:
         return
     assert all(isinstance(r, dict) and len(r["words"]) == 5 for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("change", "quote"),
+    [
+        ({"chars": ...}, "field 'chars' is nothing"),
+        ({"id": ["u0"]}, "field 'id' is ['u0']"),
+        ({"asr_s": "1.0"}, "field 'asr_s' is '1.0'"),
+        ({"input_s": float("nan")}, "field 'input_s' is nan"),
+        ({"gaps": [["noise", 30.0]]}, "field 'gaps' is [['noise', 30.0]]"),
+        ({"category": ["music"]}, "field 'category' is ['music']"),
+        ({"asr_config": None}, "field 'asr_config' is None"),
+    ],
+)
+def test_a_row_the_summary_cannot_read_is_named(tmp_path, capsys, change, quote):
+    # before: KeyError / TypeError from summarize(): "internal error", exit 70
+    from audiosqueeze.cli import main
+    from audiosqueeze.errors import ResultsFileError
+
+    rows = _rows()
+    bad = rows[3]
+    for k, v in change.items():
+        bad.pop(k) if v is ... else bad.__setitem__(k, v)
+    with pytest.raises(ResultsFileError, match=re.escape(quote)):
+        summarize(rows)
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for args in (["--json"], ["--out", str(tmp_path / "r")]):
+        assert main(["report", str(tmp_path), *args]) == 1
+        err = capsys.readouterr().err
+        assert "cannot be summarised" in err and quote in err and "internal" not in err
+
+
+def test_rows_without_the_optional_fields_still_summarise():
+    rows = _rows()
+    for r in rows:
+        for k in ("parts_cut", "category", "no_speech", "errors_edited", "errors_untouched"):
+            r.pop(k, None)
+    assert len(summarize(rows, resamples=50)) == 4

@@ -182,8 +182,9 @@ def duration_s(src: Source) -> float:
             info = sf.info(str(src))
             if 0 < info.frames < (1 << 40):
                 return info.frames / info.samplerate
-        except (sf.LibsndfileError, RuntimeError):
-            pass  # not a soundfile format: decode it, which also reports bad files properly
+        except (sf.LibsndfileError, RuntimeError, UnicodeEncodeError):
+            pass  # not a soundfile format (or a name it cannot pass on): decode it, which also
+            # reports bad files properly
     if isinstance(src, Audio):
         return src.duration_s
     inp = open_input(src)

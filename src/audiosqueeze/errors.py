@@ -67,6 +67,11 @@ class PathError(AudiosqueezeError, OSError):
     """A path cannot be used: too long, not a regular file, not writable, or an unusable name."""
 
 
+class ManifestError(AudiosqueezeError, ValueError):
+    """A manifest cannot be read: not JSON lines, or a row without the fields it needs (a
+    corpus input, or the evaluation data's ``manifest.jsonl``)."""
+
+
 class ResultsFileError(AudiosqueezeError, ValueError):
     """A bench results file that is not bench rows (not JSON, or a row without its fields)."""
 

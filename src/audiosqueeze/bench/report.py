@@ -10,6 +10,7 @@ stretches that produced any word.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -100,6 +101,60 @@ def already_read(runs: Iterable[str | Path], read=read_rows) -> set[tuple[str, s
     return {(r["dataset"], r["asr"], r["id"]) for run in runs for r in read(run)}
 
 
+def _num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _gap(g) -> bool:  # [kind, seconds, words inserted]
+    return isinstance(g, list) and len(g) == 3 and isinstance(g[0], str) and _num(g[1])
+
+
+#: What the summaries read of a row beyond :data:`REQUIRED_FIELDS`, and what it must be
+#: (``None`` passes where an absent value does; a field missing here is ``None``).
+REPORT_FIELDS = {
+    **dict.fromkeys(("asr", "dataset", "id", "method", "ref", "hyp"), lambda v: isinstance(v, str)),
+    **dict.fromkeys(("input_s", "output_s", "method_s", "asr_s", "edited_s"), _num),
+    **dict.fromkeys(("gemini_before", "gemini_after", "loop_words"), _int),
+    "chars": lambda v: isinstance(v, list) and len(v) == 5 and all(map(_int, v)),
+    "asr_config": lambda v: isinstance(v, dict),
+    "gaps": lambda v: v is None or (isinstance(v, list) and all(map(_gap, v))),
+    "ts_error_ms": lambda v: v is None or (isinstance(v, list) and all(map(_num, v))),
+    "parts_cut": lambda v: v is None or (isinstance(v, list) and all(map(_num, v))),
+    "category": lambda v: v is None or isinstance(v, str),
+    "no_speech": lambda v: v is None or isinstance(v, bool),
+    **dict.fromkeys(
+        ("errors_edited", "errors_untouched", "base_errors_edited", "base_errors_untouched"),
+        lambda v: v is None or _int(v),
+    ),
+}
+_MAY_BE_ABSENT = (
+    "parts_cut",
+    "category",
+    "no_speech",
+    "errors_edited",
+    "errors_untouched",
+    "base_errors_edited",
+    "base_errors_untouched",
+)
+
+
+def check_report_rows(rows: Iterable[dict]) -> None:
+    """:class:`ResultsFileError` naming the first row with a field the summaries cannot read
+    (rows of other tools, or of an older bench, have only the :data:`REQUIRED_FIELDS`)."""
+    for r in rows:
+        for name, ok in REPORT_FIELDS.items():
+            if (name not in r and name not in _MAY_BE_ABSENT) or not ok(r.get(name)):
+                what = repr(r[name])[:60] if name in r else "nothing"
+                where = "/".join(str(r.get(k))[:40] for k in ("dataset", "asr", "method", "id"))
+                raise ResultsFileError(
+                    f"bench row {where} cannot be summarised: field {name!r} is {what}"
+                )
+
+
 def _sum(rows, key):
     vals = [r[key] for r in rows if r.get(key) is not None]
     return sum(vals) if vals else None
@@ -111,6 +166,7 @@ def _ratio(rows, num, den):
 
 def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
     """One summary per (dataset, asr, method), in :func:`~.methods.report_order`."""
+    check_report_rows(rows)
     groups: dict[tuple, dict[str, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
         groups[(r["dataset"], r["asr"])][r["method"]][r["id"]] = r

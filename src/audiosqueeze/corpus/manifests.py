@@ -29,8 +29,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import audiosqueeze as sq
+from audiosqueeze.errors import ManifestError
 
-from .work import BadItem, Item, write_text_atomic
+from .work import BadItem, Item, json_line, write_text_atomic
 
 #: Files a folder or glob input picks up as audio.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".webm", ".mp4", ".aac")
@@ -38,10 +39,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".webm", "
 MAX_SECONDS = 1e7
 _MAX_LINE = 1 << 20
 _CUT_TYPES = ("MonoCut", "MultiCut", "Cut")
-
-
-class ManifestError(sq.AudiosqueezeError, ValueError):
-    """The corpus input cannot be read at all (not a folder, glob or JSON-lines manifest)."""
+#: What :func:`write_lhotse` writes into the output folder.
+LHOTSE_FILES = ("recordings.jsonl.gz", "cuts.jsonl.gz", "supervisions.jsonl.gz")
 
 
 class _Bad(Exception):
@@ -54,6 +53,10 @@ def read_input(spec: str | os.PathLike) -> tuple[list[Item | BadItem], str]:
     path = Path(text)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+        if not files:
+            raise ManifestError(
+                f"the folder {text!r} holds no audio files ({', '.join(AUDIO_EXTENSIONS)})"
+            )
         return _dedupe(_file_items(files, path)), "folder"
     if path.is_file():
         if path.suffix.lower() in AUDIO_EXTENSIONS:
@@ -272,7 +275,7 @@ _NEMO_OWN = ("audio_filepath", "duration", "original_duration", "timemap_filepat
 
 def write_nemo(path: Path, records: list[dict], root: Path) -> Path:
     """A NeMo JSON-lines manifest of the ``ok`` records, written atomically."""
-    lines = [json.dumps(nemo_line(r, root), ensure_ascii=False) for r in records]
+    lines = [json_line(nemo_line(r, root)) for r in records]
     write_text_atomic(path, "".join(line + "\n" for line in lines))
     return path
 
@@ -348,13 +351,14 @@ def write_lhotse(folder: Path, records: list[dict], root: Path) -> list[Path]:
     """``recordings.jsonl.gz``, ``cuts.jsonl.gz`` (time maps in ``custom``) and, where the
     input had any, ``supervisions.jsonl.gz`` on the compressed timeline."""
     cuts = [lhotse_cut(r, root) for r in records]
+    recordings, cuts_file, sups_file = (folder / name for name in LHOTSE_FILES)
     paths = [
-        _write_gz(folder / "recordings.jsonl.gz", [c["recording"] for c in cuts]),
-        _write_gz(folder / "cuts.jsonl.gz", cuts),
+        _write_gz(recordings, [c["recording"] for c in cuts]),
+        _write_gz(cuts_file, cuts),
     ]
     sups = [s for c in cuts for s in c["supervisions"]]
     if sups:
-        paths.append(_write_gz(folder / "supervisions.jsonl.gz", sups))
+        paths.append(_write_gz(sups_file, sups))
     return paths
 
 
@@ -363,7 +367,7 @@ def _write_gz(path: Path, rows: list[dict]) -> Path:
     try:
         with gzip.open(tmp, "wt", encoding="utf-8") as f:
             for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(json_line(row) + "\n")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

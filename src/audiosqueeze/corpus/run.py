@@ -11,7 +11,10 @@ Output folder::
 
 A rerun skips an item whose record says ``ok`` for the same source content (SHA-256) and
 options and whose two output files exist. A killed run loses at most the items in flight:
-a record is written (and flushed) only after both of its outputs are in place.
+a record is written (and flushed) only after both of its outputs are in place. Before a
+rerun overwrites anything, it removes the earlier manifests and summary and marks each item
+it redoes ``pending``, so a killed rerun leaves no manifest and no record that vouches for
+files it changed.
 """
 
 from __future__ import annotations
@@ -30,13 +33,14 @@ from pathlib import Path
 import audiosqueeze as sq
 
 from ..deps import require
-from .manifests import read_input, write_lhotse, write_nemo
+from .manifests import LHOTSE_FILES, read_input, write_lhotse, write_nemo
 from .work import (
     AUDIO_DIR,
     TIMEMAP_DIR,
     BadItem,
     CorpusOptions,
     Item,
+    json_line,
     output_paths,
     process,
     safe_name,
@@ -105,11 +109,13 @@ def run_corpus(
     if ray is not None:
         require("ray", "ray")  # before any work: a missing extra is one clear line
     started = time.perf_counter()
-    items, _ = read_input(source)
+    items, kind = read_input(source)
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise sq.OptionsError(f"output {str(root)!r} exists and is not a folder")
-    items = [it for it in items if not _within(it.source, root)]  # OUT inside INPUT: not input
+    _check_apart(Path(source), kind, root)
+    ours = (root / AUDIO_DIR, root / TIMEMAP_DIR)  # OUT inside INPUT: its outputs are not input
+    items = [it for it in items if not any(_within(it.source, d) for d in ours)]
     try:
         for sub in (root / AUDIO_DIR, root / TIMEMAP_DIR):
             sub.mkdir(parents=True, exist_ok=True)
@@ -124,6 +130,8 @@ def run_corpus(
             on_start(len(items), [earlier[k] for k in done])
         latest = dict(earlier)
         with _Log(log) as append:
+            if tasks:
+                _forget_earlier(root, tasks, earlier, append)
             for record in map(_bad_record, bad):
                 append(record)
                 latest[record["key"]] = record
@@ -138,6 +146,32 @@ def run_corpus(
         summary = _summarise(final, len(done), len(tasks), manifests, started)
         write_text_atomic(root / SUMMARY, json.dumps(summary.to_dict(), indent=1) + "\n")
     return summary
+
+
+def _check_apart(source: Path, kind: str, root: Path) -> None:
+    """An output folder that would write over its input: the input folder itself (or one
+    holding it in ``audio/`` or ``timemaps/``), or a manifest that is one of its outputs."""
+    if kind == "folder":
+        clash = [root] + [root / d for d in (AUDIO_DIR, TIMEMAP_DIR)]
+        if _same(source, root) or any(_within(str(source), d) for d in clash[1:]):
+            raise sq.OptionsError(
+                f"output folder {str(root)!r} would write into the input folder "
+                f"{str(source)!r}; choose an output folder outside it (or below it)"
+            )
+    elif kind not in ("glob", "file"):
+        written = (RECORDS, SUMMARY, "manifest.jsonl", *LHOTSE_FILES)
+        if any(_same(source, root / name) for name in written):
+            raise sq.OptionsError(
+                f"the input manifest {str(source)!r} is one of the files the output folder "
+                f"{str(root)!r} gets; choose another output folder"
+            )
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def _within(source: str, root: Path) -> bool:
@@ -179,7 +213,7 @@ class _Log:
         return self.append
 
     def append(self, record: dict) -> None:
-        self.f.write((json.dumps(record, ensure_ascii=False) + "\n").encode())
+        self.f.write((json_line(record) + "\n").encode())
         self.f.flush()
 
     def __exit__(self, *exc) -> None:
@@ -253,6 +287,16 @@ def _is_done(record, item: Item, name: str, root: Path, options, digest: str) ->
         return sha256_file(item.source) == record.get("source_sha256")
     except sq.AudiosqueezeError:
         return False
+
+
+def _forget_earlier(root: Path, tasks: list[Task], earlier: dict, append) -> None:
+    """Before outputs are overwritten, what vouches for the earlier ones goes: manifests,
+    summary, and each ``ok`` record of an item to redo (a ``pending`` record follows it)."""
+    for name in ("manifest.jsonl", SUMMARY, *LHOTSE_FILES):
+        (root / name).unlink(missing_ok=True)
+    for item, name in tasks:
+        if (earlier.get(item.key) or {}).get("status") == "ok":
+            append({"key": item.key, "name": name, "source": item.source, "status": "pending"})
 
 
 def _bad_record(bad: BadItem) -> dict:

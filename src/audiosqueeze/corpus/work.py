@@ -127,6 +127,18 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def json_line(obj) -> str:
+    """``obj`` as one line of JSON, UTF-8 where it can be; where it holds a file name that is
+    not UTF-8 (lone surrogates from ``os.fsdecode``), ``\\udcXX`` escapes, which ``json.loads``
+    reads back as the same name."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj)
+    return text
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` through a temporary file in the same folder, renamed when complete."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)

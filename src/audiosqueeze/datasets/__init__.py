@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioFileNotFoundError, OptionsError
+from ..errors import AudioFileNotFoundError, ManifestError, OptionsError
 
 DATA_ENV = "AUDIOSQUEEZE_DATA"
 
@@ -112,10 +112,7 @@ def from_manifest(
     if not manifest.is_file():
         raise AudioFileNotFoundError(f"no manifest.jsonl in {str(root)!r}")
     out = []
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        r = json.loads(line)
+    for r in manifest_rows(manifest, ("id", "text", "dataset", "split", "path")):
         if subsets is not None and r["split"] not in subsets:
             continue
         out.append(
@@ -124,6 +121,38 @@ def from_manifest(
             )
         )
     return out
+
+
+def manifest_rows(path: Path, fields: tuple[str, ...]) -> list[dict]:
+    """The JSON objects of a JSON-lines file, each with a string for every one of ``fields``
+    (and ``duration_s``, if any, a number); :class:`ManifestError` naming the line else."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise ManifestError(f"{str(path)!r} is not UTF-8 text ({e})") from None
+    rows = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            raise ManifestError(f"{str(path)!r} line {n} is not JSON ({str(e)[:80]})") from None
+        if not isinstance(r, dict):
+            raise ManifestError(f"{str(path)!r} line {n} is not a JSON object: {line[:60]!r}")
+        for name in fields:
+            if not isinstance(r.get(name), str):
+                got = repr(r[name])[:60] if name in r else "nothing"
+                raise ManifestError(
+                    f"{str(path)!r} line {n}: field {name!r} must be a string, got {got}"
+                )
+        d = r.get("duration_s")
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float))):
+            raise ManifestError(
+                f"{str(path)!r} line {n}: field 'duration_s' must be a number, got {d!r:.60}"
+            )
+        rows.append(r)
+    return rows
 
 
 def from_librispeech(root: str | os.PathLike, subset: str | None = None) -> list[Utterance]:

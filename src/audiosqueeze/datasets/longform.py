@@ -20,7 +20,6 @@ non-speech clips, and a file that always ends in 10-60 s of room tone.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -77,13 +76,10 @@ def _stretch(
 def load_noises(noise_dir: str | Path) -> list[np.ndarray]:
     """The noise recordings listed in ``noise_dir/noise.jsonl`` (16 kHz mono)."""
     from ..audio import load
+    from . import manifest_rows
 
     noise_dir = Path(noise_dir)
-    rows = [
-        json.loads(line)
-        for line in (noise_dir / "noise.jsonl").read_text().splitlines()
-        if line.strip()
-    ]
+    rows = manifest_rows(noise_dir / "noise.jsonl", ("path",))
     return [load(noise_dir.parent / r["path"]).samples for r in rows]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from ..errors import OptionsError
+from ..validate import shown
 
 
 def _db_options(f):
@@ -47,11 +48,9 @@ def _engine(config):
 
     require("sqlalchemy", "server")
     require("alembic", "server")
-    from .db import make_engine, migrate
+    from .db import open_database
 
-    engine = make_engine(config.database_url)
-    migrate(engine)
-    return engine
+    return open_database(config.database_url)
 
 
 def _is_loopback(host: str) -> bool:
@@ -61,6 +60,22 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Bind ``host:port`` as uvicorn will, and let go: a host that does not resolve or is
+    not this machine's, or a port in use or not allowed, is an error before anything starts
+    (uvicorn would log it after its start-up and exit 3)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except (OSError, UnicodeError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise OptionsError(f"cannot serve on host {shown(host)} port {port}: {why}") from None
 
 
 @click.command()
@@ -157,11 +172,13 @@ def serve(
         max_audio_s=max_audio_s,
     )
     admin_key()  # a too-short admin key fails here, before the server starts
+    _check_bind(host, port)
     _engine(config).dispose()  # migrate once, before any worker starts
     os.environ[CONFIG_ENV] = config.to_json()
     logging.basicConfig(level=log_level.upper())
+    where = f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
     click.echo(
-        f"audiosqueeze serving on http://{host}:{port} (db {config.database_url.split('@')[-1]}, "
+        f"audiosqueeze serving on http://{where}:{port} (db {config.database_url.split('@')[-1]}, "
         f"auth {'off' if no_auth else 'on'})",
         err=True,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,17 @@ class ServerConfig:
             raise OptionsError(f"body_timeout_s must be > 0, got {self.body_timeout_s!r}")
         if self.vad not in ("silero", "webrtc", "energy"):
             raise OptionsError(f"vad must be silero, webrtc or energy, got {self.vad!r}")
+        if self.asr != "none":  # a misspelt name fails here; a missing model only warns
+            from ..asr import asr_name
+
+            asr_name(self.asr)
+        if self.upstream_url is not None:
+            parts = urllib.parse.urlsplit(str(self.upstream_url))
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+                raise OptionsError(
+                    f"the upstream must be an http:// or https:// base URL (…/v1), got {shown!r}"
+                )
 
     @property
     def database_url(self) -> str:

@@ -103,7 +103,15 @@ def make_engine(url: str) -> Engine:
     if url.drivername.startswith("sqlite"):
         path = url.database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                why = e.strerror or str(e)
+                if isinstance(e, (FileExistsError, NotADirectoryError)):
+                    why = f"{str(e.filename)!r} is a file, not a folder"
+                raise OptionsError(
+                    f"cannot create the folder of the SQLite database {path!r}: {why}"
+                ) from None
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -121,6 +129,23 @@ def migrate(engine: Engine, revision: str = "head", *, downgrade: bool = False) 
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         (command.downgrade if downgrade else command.upgrade)(cfg, revision)
+
+
+def open_database(url: str) -> Engine:
+    """:func:`make_engine` and :func:`migrate`; a database that cannot be opened or upgraded
+    (not a database file, a folder, a server that does not answer or refuses the login) is an
+    :class:`OptionsError` quoting the URL without its password."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except SQLAlchemyError as e:
+        engine.dispose()
+        shown = normalise_url(url).render_as_string(hide_password=True)
+        why = (str(e.orig) if e.orig is not None else str(e)).strip().splitlines()
+        raise OptionsError(f"cannot open the database {shown!r}: {why[0] if why else e}") from None
+    return engine
 
 
 def utcnow() -> dt.datetime:

@@ -1,0 +1,144 @@
+"""Hostile corpus jobs: output folders that overlap the input, odd file names, interrupted
+reruns. Short synthetic clips and the energy VAD, so each job takes well under a second."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import audiosqueeze as sq
+from audiosqueeze.corpus import CorpusOptions, ManifestError, load_records, read_input, run_corpus
+from conftest import silence, tone
+
+OPTIONS = CorpusOptions(rate=0.5, vad="energy")
+
+
+def _clip(path: Path, seed: int = 0) -> Path:
+    """Half a second of tone, a pause, another tone: something to cut."""
+    x = np.concatenate([tone(0.5, 220 + 40 * seed), silence(0.6), tone(0.4, 330)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, x, 16000, subtype="PCM_16")
+    return path
+
+
+def _folder(folder: Path, n: int = 2) -> Path:
+    for i in range(n):
+        _clip(folder / f"c{i}.wav", i)
+    return folder
+
+
+def test_output_folder_holding_the_input_compresses_it(tmp_path, monkeypatch):
+    # before: every source lay inside the output folder, so all were dropped: 0 items, exit 0
+    _folder(tmp_path / "clips")
+    monkeypatch.chdir(tmp_path)
+    summary = run_corpus("clips", ".", OPTIONS, jobs=1)
+    assert (summary.items, summary.ok, summary.failed) == (2, 2, 0)
+    again = run_corpus("clips", ".", OPTIONS, jobs=1)  # its own outputs are not read back
+    assert (again.items, again.skipped, again.processed) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("out", [".", "audio", "timemaps"])
+def test_output_folder_that_is_or_holds_the_input_folder_in_its_outputs_is_refused(tmp_path, out):
+    # before: "0 items" and exit 0, with records.jsonl and manifest.jsonl written into the input
+    root = tmp_path / "out"
+    src = _folder(root if out == "." else root / out)
+    before = sorted(p.name for p in src.iterdir())
+    quote = re.escape(f"'{root}' would write into the input folder '{src}'")
+    with pytest.raises(sq.OptionsError, match=quote):
+        run_corpus(src, root, OPTIONS, jobs=1)
+    assert sorted(p.name for p in src.iterdir()) == before
+    assert not (root / "records.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["manifest.jsonl", "records.jsonl", "summary.json", "cuts.jsonl.gz"]
+)
+def test_a_manifest_that_the_output_folder_would_overwrite_is_refused(tmp_path, name):
+    # before: `corpus data/manifest.jsonl -o data` dropped every row (its files lay in the
+    # output folder) and wrote an empty manifest.jsonl over the input manifest
+    _clip(tmp_path / "a.wav")
+    manifest = tmp_path / name
+    row = {"id": "a", "path": "a.wav", "text": "hello"}
+    if name.endswith(".gz"):
+        source = {"type": "file", "source": "a.wav"}
+        row = {
+            "id": "a",
+            "start": 0,
+            "duration": 1.5,
+            "recording": {"id": "a", "sources": [source]},
+        }
+        manifest.write_bytes(gzip.compress((json.dumps(row) + "\n").encode()))
+    else:
+        manifest.write_text(json.dumps(row) + "\n")
+    data = manifest.read_bytes()
+    with pytest.raises(sq.OptionsError, match=re.escape(f"input manifest '{manifest}'")):
+        run_corpus(manifest, tmp_path, OPTIONS, jobs=1, manifest_format="lhotse")
+    assert manifest.read_bytes() == data
+
+
+def test_a_manifest_beside_the_output_folder_still_works(tmp_path):
+    _clip(tmp_path / "a.wav")
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "path": "a.wav", "text": "hello"}\n')
+    summary = run_corpus(tmp_path / "in.jsonl", tmp_path, OPTIONS, jobs=1)
+    assert (summary.items, summary.ok) == (1, 1)
+    rows = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["hello"]
+
+
+def test_a_folder_without_audio_is_one_clear_error(tmp_path):
+    # before: "0 items", exit 0 (a glob that matches nothing was already an error)
+    (tmp_path / "in.jsonl").mkdir()  # a "manifest" that is a folder
+    (tmp_path / "in.jsonl" / "notes.txt").write_text("no audio here")
+    with pytest.raises(ManifestError, match=r"'.*in\.jsonl' holds no audio files"):
+        read_input(tmp_path / "in.jsonl")
+
+
+def test_a_file_name_that_is_not_utf8_is_compressed_and_resumed(tmp_path):
+    # before: UnicodeEncodeError (surrogates not allowed) writing its record: exit 70, with the
+    # job cut short and no manifest
+    src = _folder(tmp_path / "in", 1)
+    odd = src / os.fsdecode(b"caf\xe9.wav")  # Latin-1 bytes: not UTF-8
+    os.rename(_clip(tmp_path / "plain.wav"), odd)
+    summary = run_corpus(src, tmp_path / "out", OPTIONS, jobs=1)
+    assert (summary.items, summary.ok) == (2, 2)
+    records = load_records(tmp_path / "out" / "records.jsonl")
+    assert records[os.fsdecode(b"caf\xe9")]["source"] == str(odd)  # the same name read back
+    rows = (tmp_path / "out" / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    sources = sorted(json.loads(r)["original_audio_filepath"] for r in rows)
+    assert sources == sorted([str(odd), str(src / "c0.wav")])
+    again = run_corpus(src, tmp_path / "out", OPTIONS, jobs=1)
+    assert (again.skipped, again.processed) == (2, 0)
+
+
+def test_a_rerun_killed_after_writing_outputs_leaves_nothing_to_trust(tmp_path, monkeypatch):
+    # before: run 1 (rate 0.5) done; run 2 (rate 0.75) killed after its new outputs were in
+    # place but before their record: manifest.jsonl still listed run 1's durations for run 2's
+    # files, and run 3 (rate 0.5 again) skipped the item on run 1's record, keeping run 2's audio
+    from audiosqueeze.corpus import run as corpus_run
+
+    src, out = _folder(tmp_path / "in", 1), tmp_path / "out"
+    run_corpus(src, out, OPTIONS, jobs=1)
+    first = (out / "audio" / "c0.flac").read_bytes()
+    real_append = corpus_run._Log.append
+
+    def killed(self, record):
+        if record.get("status") == "ok":
+            raise KeyboardInterrupt  # a kill: outputs written, record not
+        real_append(self, record)
+
+    monkeypatch.setattr(corpus_run._Log, "append", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_corpus(src, out, CorpusOptions(rate=0.75, vad="energy"), jobs=1)
+    assert (out / "audio" / "c0.flac").read_bytes() != first  # run 2's file is in place
+    assert not (out / "manifest.jsonl").exists() and not (out / "summary.json").exists()
+    monkeypatch.undo()
+    again = run_corpus(src, out, OPTIONS, jobs=1)
+    assert (again.skipped, again.processed, again.ok) == (0, 1, 1)
+    assert (out / "audio" / "c0.flac").read_bytes() == first
