@@ -1,9 +1,9 @@
 """The few ONNX messages that :mod:`audiosqueeze.silero_graph` reads and writes, declared for
 protobuf (installed with ONNX Runtime), so the core does not need the ``onnx`` package.
 
-Importing ``onnx`` costs a process about 9 MB of resident memory (its C++ checker and shape
-inference), which pushed a 60-minute ``compress(path)`` past its 300 MB target; protobuf alone
-costs under 3 MB (``docs/RESULTS.md``, stop 34). Only the fields the rewrite touches are
+With ``onnx`` imported (its C++ checker and shape inference come with it), a 60-minute
+``compress(path)`` went past its 300 MB target; protobuf alone costs far less
+(``docs/RESULTS.md``, stop 34). Only the fields the rewrite touches are
 declared, with ONNX's own field numbers (``onnx/onnx.proto``); every other field of a model
 read here is kept as an unknown field and written back unchanged. The messages live in a
 pool of their own, so they never clash with ``onnx``'s where both are imported.

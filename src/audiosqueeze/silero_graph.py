@@ -181,7 +181,7 @@ def fast_silero_session(path: str, original, make_session):
 def release_freed_memory() -> None:
     """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
     nothing). Called once, after the check's session on the original model is dropped: its
-    4 MB would otherwise stay resident for the life of the process (docs/RESULTS.md, stop 34)."""
+    memory would otherwise stay resident for the life of the process."""
     import contextlib
     import ctypes
     import gc
