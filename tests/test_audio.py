@@ -83,6 +83,8 @@ BAD = [
     ("zero_length", EmptyAudioError, "zero samples"),
     ("not_audio", DecodeError, "not a readable audio file"),
     ("corrupt_flac", DecodeError, "not a readable audio file"),
+    ("four_bytes_flac", DecodeError, "not a readable audio file"),  # FFmpeg said rate 0
+    ("random_flac", DecodeError, "not a readable audio file"),
     ("nan", InvalidAudioError, "NaN or infinite"),
     ("absurd_rate", InvalidSampleRateError, "500"),
     ("nine_channels", TooManyChannelsError, "9 channels"),
@@ -104,6 +106,10 @@ def make_bad(kind, tmp_path):
         raw[:4] = b"XXXX"
         p = tmp_path / "nope.flac"
         p.write_bytes(bytes(raw))
+    elif kind in ("four_bytes_flac", "random_flac"):
+        p = tmp_path / "nope.flac"
+        junk = np.random.default_rng(0).bytes(3000)
+        p.write_bytes(b"junk" if kind == "four_bytes_flac" else junk)
     elif kind == "nan":
         x = np.zeros(1600, np.float32)
         x[5] = np.nan

@@ -286,6 +286,8 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
         raise
     except Exception as e:  # PyAV raises one error type per FFmpeg error code
         raise DecodeError(f"{name}: not a readable audio file ({detail}{e})") from None
+    if rate == 0 or channels == 0:  # FFmpeg probed the bytes and found no audio it can name
+        raise DecodeError(f"{name}: not a readable audio file ({detail}no rate or channels)")
     rate = validate.sample_rate(rate, f"sample rate of {name}")
     if not 1 <= channels <= MAX_CHANNELS:
         raise TooManyChannelsError(f"{name}: {channels} channels; 1 to {MAX_CHANNELS} are read")
