@@ -119,6 +119,20 @@ def test_cache_key_depends_on_samples_and_config(tmp_path):
     assert c.get(k) == (Transcript("hi"), 0.5)
 
 
+@pytest.mark.parametrize(
+    "text", ['{"text": "hi", "seconds"', "[1, 2]", '{"text": "hi"}', '{"words": 5}', "\udcff", ""]
+)
+def test_a_cache_file_that_cannot_be_read_is_a_miss_and_is_replaced(tmp_path, text):
+    c = TranscriptCache(tmp_path)
+    k = c.key(np.zeros(10, np.float32), {"a": 1})
+    c.put(k, Transcript("hi"), 0.5)
+    p = tmp_path / k[:2] / f"{k}.json"
+    p.write_bytes(text.encode("utf-8", "surrogateescape"))  # truncated, edited, not UTF-8
+    assert c.get(k) is None
+    c.put(k, Transcript("again"), 0.25)
+    assert c.get(k) == (Transcript("again"), 0.25)
+
+
 def test_score_counts_words_planted_in_gaps():
     x = np.zeros(16000 * 6, np.float32)
     u = Utterance(

@@ -168,11 +168,16 @@ class TranscriptCache:
         return h.hexdigest()
 
     def get(self, key: str) -> tuple[Transcript, float] | None:
+        """The transcript and its decoding seconds; ``None`` (a miss: decoded again, then
+        replaced) where there is none or its file cannot be read as one (truncated, edited)."""
         p = self.folder / key[:2] / f"{key}.json"
         if not p.is_file():
             return None
-        d = json.loads(p.read_text())
-        return Transcript.from_dict(d), d["seconds"]
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+            return Transcript.from_dict(d), float(d["seconds"])
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     def put(self, key: str, t: Transcript, seconds: float) -> None:
         p = self.folder / key[:2] / f"{key}.json"
