@@ -108,6 +108,17 @@ def test_tokens_json(clip, capsys):
     }
 
 
+def test_tokens_of_stdin(clip):
+    """``-`` is stdin for ``tokens`` as for ``analyze`` and ``compress`` (it was 'no such file')."""
+    r = subprocess.run(
+        [sys.executable, "-m", "audiosqueeze.cli", "tokens", "-", "--model", "gemini", "--json"],
+        input=clip.read_bytes(),
+        capture_output=True,
+        check=True,
+    )
+    assert json.loads(r.stdout) == {"-": {"seconds": 4.0, "gemini": 128}}
+
+
 def test_tokens_of_a_file_whose_name_is_not_utf8(clip, capsys):
     # before: soundfile's sf.info(name) raised UnicodeEncodeError (surrogates not allowed):
     # "internal error", exit 70; now the duration comes from decoding, as for other files

@@ -67,11 +67,11 @@ def analyze(input, vad, vad_gain, vad_reset_drop, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def tokens(inputs, models, as_json):
-    """Count the audio tokens each model spends on INPUTS."""
+    """Count the audio tokens each model spends on INPUTS (files, or - for stdin)."""
     models = models or tuple(sq.PROFILES)
     result = {}
     for path in inputs:
-        seconds = sq.duration_s(path)
+        seconds = sq.duration_s(stdin() if str(path) == "-" else path)
         result[shown(path)] = {
             "seconds": round(seconds, 3),
             **{m: sq.tokens(seconds, m) for m in models},
