@@ -227,6 +227,9 @@ def test_external_datasets_by_spec(tmp_path, monkeypatch):
     assert [[u.id for u in got[s]] for s in specs] == [["1-2-0000"], ["a"], ["h"]]
     with pytest.raises(OptionsError, match="'tedlium'"):
         BenchOptions(data=tmp_path, out=tmp_path, datasets=("tedlium",))
+    for empty in ("librispeech:", "commonvoice:", "hf:", "commonvoice::dev"):  # not the cwd
+        with pytest.raises(OptionsError, match=f"'{empty}'"):
+            BenchOptions(data=tmp_path, out=tmp_path, datasets=(empty,))
 
 
 @needs_silero

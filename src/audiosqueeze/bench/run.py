@@ -79,8 +79,8 @@ class BenchOptions:
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
             raise OptionsError(f"unknown split {self.split!r}; choose one of {', '.join(SPLITS)}")
-        for d in self.datasets:
-            if d not in DATASETS and d.split(":")[0] not in EXTERNAL:
+        for d in self.datasets:  # an empty DIR or NAME would read the current folder
+            if d not in DATASETS and (d.split(":")[0] not in EXTERNAL or not d.split(":")[1]):
                 raise OptionsError(
                     f"unknown dataset {d!r}; choose from {', '.join(DATASETS)}, "
                     "librispeech:DIR, commonvoice:DIR[:TSV] or hf:NAME[:CONFIG[:SPLIT]]"
