@@ -159,3 +159,14 @@ def test_channel_errors_quote_the_shape_given(shape):
     # compress quoted the shape of an empty slice: (0, 32000) for a (1, 32000) array
     with pytest.raises(sq.TooManyChannelsError, match=f"shape \\({shape[0]}, {shape[1]}\\)"):
         sq.compress(np.zeros(shape, np.float32), 0.5, sample_rate=SR)
+
+
+def test_a_masked_array_is_refused_not_heard_unmasked():
+    # the mask was ignored: the hidden samples (here NaN, or any value) were compressed
+    x = np.ma.masked_array(np.zeros(32000, np.float32), mask=np.arange(32000) < 100)
+    for src in (x, x[:, None]):
+        with pytest.raises(sq.InvalidAudioError, match="masked array \\(100 samples masked\\)"):
+            sq.compress(src, 0.5, sample_rate=SR)
+        with pytest.raises(sq.InvalidAudioError, match="x.filled"):
+            sq.Stream(0.5, sample_rate=SR).push(src)
+    assert len(sq.compress(x.filled(0), 0.5, sample_rate=SR).audio) > 0

@@ -80,6 +80,7 @@ class Input:
 
 def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
     """Float or integer PCM -> float32 (integers scaled to [-1, 1))."""
+    refuse_masked(a, name)
     if a.dtype.kind == "f":
         with np.errstate(over="ignore"):  # beyond float32: inf, refused by the sample check
             return a.astype(np.float32, copy=False)
@@ -88,6 +89,16 @@ def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
         mid = (int(info.max) + int(info.min) + 1) / 2.0
         return ((a.astype(np.float64) - mid) / (info.max - mid + 1)).astype(np.float32)
     raise InvalidAudioError(f"{name}: unsupported sample dtype {a.dtype}; use float or integer PCM")
+
+
+def refuse_masked(a: np.ndarray, name: str) -> None:
+    """An :class:`InvalidAudioError` for a NumPy masked array: its hidden samples would be
+    heard as they are, whatever the mask says."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise InvalidAudioError(
+            f"{name}: a masked array ({int(np.ma.count_masked(a))} samples masked); "
+            "say what the masked samples are, e.g. x.filled(0)"
+        )
 
 
 def to_mono(data: np.ndarray, name: str) -> np.ndarray:
@@ -147,6 +158,7 @@ def _array_input(a: np.ndarray, rate: int, name: str) -> Input:
         raise InvalidAudioError(
             f"{name}: expected shape (samples,) or (samples, channels), got {a.shape}"
         )
+    refuse_masked(a, name)
     array_to_float(a[:0], name)  # dtype and shape errors now, not mid-stream
     if a.ndim == 2:
         check_channels(a.shape, name)  # quoting the array's shape, not an empty slice's
