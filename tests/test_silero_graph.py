@@ -98,6 +98,15 @@ def test_a_graph_that_differs_is_not_used(monkeypatch):
     assert silero_graph.fast_silero_session(path, make_session(path), make_session) is None
 
 
+def test_a_graph_that_fails_to_run_is_not_used():
+    class Broken:
+        def run(self, *_):
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION")
+
+    path = str(find_silero_model())
+    assert silero_graph.fast_silero_session(path, make_session(path), lambda m: Broken()) is None
+
+
 def test_without_protobuf_the_model_runs_as_it_is(monkeypatch):
     onnx_model.messages.cache_clear()
     monkeypatch.setitem(sys.modules, "google.protobuf", None)  # its import now fails

@@ -168,13 +168,13 @@ def fast_silero_session(path: str, original, make_session):
         # ONNX Runtime keeps the bytes for the life of the session (its own TODO says so), used
         # again only to rebuild a session for another execution provider; this one is CPU's
         fast._model_bytes = None
-    except Exception:  # any failure to build it (another model, no protobuf): the original runs
-        return None
-    for batch in check_batches():
-        want = original.run(None, batch)
-        got = fast.run(None, {**batch, **feeds})
-        if not all(np.array_equal(a, b) for a, b in zip(want, got, strict=True)):
-            return None
+        for batch in check_batches():
+            want = original.run(None, batch)
+            got = fast.run(None, {**batch, **feeds})
+            if not all(np.array_equal(a, b) for a, b in zip(want, got, strict=True)):
+                return None
+    except Exception:  # any failure to build or run it (another model, no protobuf): the
+        return None  # original runs instead
     return fast, feeds
 
 
