@@ -25,7 +25,7 @@ import numpy as np
 
 import audiosqueeze as sq
 from _script import run_script
-from audiosqueeze import silero_graph
+from audiosqueeze import onnx_model, silero_graph
 from audiosqueeze.datasets import from_manifest
 from audiosqueeze.units import FRAME_SAMPLES
 from audiosqueeze.vad import SileroVAD, find_silero_model
@@ -33,7 +33,6 @@ from audiosqueeze.vad import SileroVAD, find_silero_model
 
 def session(rewritten: bool = False, **settings):
     """``(session, feeds)`` on the model as it is, or on ``silero_graph``'s rewrite of it."""
-    import onnx
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -47,7 +46,7 @@ def session(rewritten: bool = False, **settings):
             setattr(so, name, value)
     path, feeds = str(find_silero_model()), {}
     if rewritten:
-        model, feeds = silero_graph.rewrite(onnx.load(path))
+        model, feeds = silero_graph.rewrite(onnx_model.load(path))
         path = model.SerializeToString()
     sess = ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
     return sess, feeds

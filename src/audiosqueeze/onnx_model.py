@@ -11,7 +11,7 @@ pool of their own, so they never clash with ``onnx``'s where both are imported.
 
 from __future__ import annotations
 
-import functools
+import threading
 
 import numpy as np
 
@@ -62,9 +62,20 @@ _SCHEMA = {
 }
 
 
-@functools.lru_cache(maxsize=1)
+_LOCK = threading.Lock()
+_CLASSES: dict = {}
+
+
 def messages() -> dict:
-    """The message classes, by name (made once)."""
+    """The message classes, by name, made once (under a lock: two threads asking first get
+    the same classes, so a model one of them read can take the other's tensors)."""
+    with _LOCK:
+        if not _CLASSES:
+            _CLASSES.update(_build())
+        return _CLASSES
+
+
+def _build() -> dict:
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
     field = descriptor_pb2.FieldDescriptorProto
@@ -84,6 +95,8 @@ def messages() -> dict:
             f = m.field.add(name=name, number=number, label=label)
             if kind in scalar:
                 f.type = scalar[kind]
+                if label == 3 and kind in ("int64", "float"):
+                    f.options.packed = True  # as ONNX declares them
             else:
                 f.type, f.type_name = field.TYPE_MESSAGE, f".audiosqueeze_onnx.{kind}"
     pool = descriptor_pool.DescriptorPool()
@@ -123,7 +136,8 @@ def tensor(name: str, values) -> object:
 
 
 def node(op_type: str, inputs: list[str], output: str, **attrs):
-    """A ``NodeProto``; attributes: int, float, str, a list of ints, or a ``TensorProto``."""
+    """A ``NodeProto``; attributes: int, float, str, a list of Python ints, or a
+    ``TensorProto``."""
     m = messages()
     n = m["NodeProto"](op_type=op_type, input=inputs, output=[output])
     for name, v in attrs.items():
@@ -137,9 +151,11 @@ def node(op_type: str, inputs: list[str], output: str, **attrs):
             a.type, a.f = _ATTR_FLOAT, v
         elif isinstance(v, str):
             a.type, a.s = _ATTR_STRING, v.encode()
-        else:
+        elif all(isinstance(i, int) for i in v):
             a.type = _ATTR_INTS
-            a.ints.extend(int(i) for i in v)
+            a.ints.extend(v)
+        else:
+            raise ValueError(f"attribute {name}={v!r}: lists of ints only")
     return n
 
 

@@ -61,7 +61,8 @@ class _Graph:
     def feed(self, value: np.ndarray) -> str:
         """A graph input the caller passes at every run (so ONNX Runtime does not pre-pack it)."""
         name = self._name("weight")
-        self.feeds[name] = np.ascontiguousarray(value, np.float32)
+        self.feeds[name] = np.array(value, np.float32, order="C")  # a copy of its own, and
+        self.feeds[name].setflags(write=False)  # read-only: every VAD of the process shares it
         self.graph.input.append(onnx_model.float_input(name, value.shape))
         return name
 
@@ -101,8 +102,10 @@ def rewrite(model):
     and the weights to feed at each run; ``ValueError`` if its layers are not the expected.
 
     Layers are found by their place, not their names (faster-whisper's copy names them
-    otherwise): the reflect-padded frames feed the STFT, the first of five Conv1d layers,
-    and the first LSTM takes the encoder's output."""
+    otherwise): the reflect-padded frames feed the STFT, the first of its Conv1d layers (the
+    STFT, four encoder layers, the output layer), and the one LSTM takes the encoder's
+    output. Strides, pads and windows are the v6 model's; a model that differs there gives
+    other outputs, which :func:`fast_silero_session`'s check refuses."""
     graph = model.graph
     weights = {t.name: onnx_model.to_array(t) for t in graph.initializer if t.data_type in (1, 7)}
     nodes = list(graph.node)
@@ -168,14 +171,26 @@ def fast_silero_session(path: str, original, make_session):
         # ONNX Runtime keeps the bytes for the life of the session (its own TODO says so), used
         # again only to rebuild a session for another execution provider; this one is CPU's
         fast._model_bytes = None
+        quiet = ort_run_options()  # a graph that fails here is a fallback, not an error to log
         for batch in check_batches():
             want = original.run(None, batch)
-            got = fast.run(None, {**batch, **feeds})
+            got = fast.run(None, {**batch, **feeds}, quiet)
             if not all(np.array_equal(a, b) for a, b in zip(want, got, strict=True)):
                 return None
     except Exception:  # any failure to build or run it (another model, no protobuf): the
         return None  # original runs instead
     return fast, feeds
+
+
+def ort_run_options():
+    """ONNX Runtime run options that log nothing (or ``None`` where it cannot be imported)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    options = ort.RunOptions()
+    options.log_severity_level = 4
+    return options
 
 
 def release_freed_memory() -> None:

@@ -83,11 +83,10 @@ def _onnx_session(path: str, num_threads: int):
 
     original = make(path)
     fast = fast_silero_session(path, original, make)
-    if fast is None:
-        return original, {}
-    del original
-    release_freed_memory()
-    return fast
+    chosen = (original, {}) if fast is None else fast
+    del original, fast
+    release_freed_memory()  # of the session dropped, either one
+    return chosen
 
 
 class SileroVAD:
