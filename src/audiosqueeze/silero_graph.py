@@ -21,9 +21,9 @@ the same order:
   is the same bit for bit; otherwise, or where the expected layers are missing, the caller
   runs the original model. The VAD's output never depends on which runs.
 
-The model is read and written with :mod:`audiosqueeze.onnx_model` (protobuf alone), not the
-``onnx`` package, whose import alone would cost more memory than the 300 MB target of a
-60-minute ``compress(path)`` had left.
+The model is read and written by :mod:`audiosqueeze.onnx_model`, straight from protobuf's
+wire format: with the ``onnx`` package, or even protobuf's runtime, loaded, a 60-minute
+``compress(path)`` went past (or to the edge of) its 300 MB target.
 """
 
 from __future__ import annotations
@@ -107,7 +107,11 @@ def rewrite(model):
     output. Strides, pads and windows are the v6 model's; a model that differs there gives
     other outputs, which :func:`fast_silero_session`'s check refuses."""
     graph = model.graph
-    weights = {t.name: onnx_model.to_array(t) for t in graph.initializer if t.data_type in (1, 7)}
+    weights = {
+        t.name: onnx_model.to_array(t)
+        for t in graph.initializer
+        if t.data_type in (onnx_model.FLOAT, onnx_model.INT64) and t.raw_data
+    }
     nodes = list(graph.node)
     kinds = [n.op_type for n in nodes]
     convs = [n for n in nodes if n.op_type == "Conv"]
@@ -177,8 +181,8 @@ def fast_silero_session(path: str, original, make_session):
             got = fast.run(None, {**batch, **feeds}, quiet)
             if not all(np.array_equal(a, b) for a, b in zip(want, got, strict=True)):
                 return None
-    except Exception:  # any failure to build or run it (another model, no protobuf): the
-        return None  # original runs instead
+    except Exception:  # any failure to build or run it (another model, bytes that are not one):
+        return None  # the original runs instead
     return fast, feeds
 
 
