@@ -207,6 +207,9 @@ def test_tensors_round_trip_and_nodes_carry_their_attributes():
     assert t.name == "w" and t.dims == [3, 4] and t.data_type == onnx_model.FLOAT
     assert np.array_equal(onnx_model.to_array(t), x)
     assert onnx_model.to_array(onnx_model.tensor("i", [5, -2])).tolist() == [5, -2]
+    twice = onnx_model.tensor("a", [1.0]).encode() + onnx_model.tensor("b", [2.0]).encode()
+    u = onnx_model.Tensor.parse(twice)  # fields given twice: the last one counts, as in protobuf
+    assert u.name == "b" and onnx_model.to_array(u).ravel().tolist() == [2.0]  # dims append
     n = onnx_model.node("Conv", ["x", "w"], "y", strides=[2], mode="reflect", axis=-1, alpha=0.5)
     n = onnx_model.Node.parse(n.encode())
     got = onnx_model.attributes(n)

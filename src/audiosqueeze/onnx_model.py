@@ -104,7 +104,7 @@ class Node:
         items = fields(b)
         op = _text(items, 4)
         rest = [f for f in items if f[0] not in (1, 2, 4)]
-        return cls(op[0] if op else "", _text(items, 1), _text(items, 2), rest)
+        return cls(op[-1] if op else "", _text(items, 1), _text(items, 2), rest)
 
     def encode(self) -> bytes:
         named = [(1, _BYTES, s.encode()) for s in self.input]
@@ -130,7 +130,10 @@ class Tensor:
         name, kinds = _text(items, 8), [v for n, w, v in items if n == 2 and w == _VARINT]
         raw = [v for n, w, v in items if n == 9 and w == _BYTES]
         rest = [f for f in items if f[0] not in (1, 2, 8, 9)]
-        return cls(name[0] if name else "", dims, kinds[-1] if kinds else 0, b"".join(raw), rest)
+        # a field given twice: the last one counts, as in protobuf
+        return cls(
+            name[-1] if name else "", dims, kinds[-1] if kinds else 0, raw[-1] if raw else b"", rest
+        )
 
     def encode(self) -> bytes:
         items = [(1, _VARINT, d) for d in self.dims] + [(2, _VARINT, self.data_type)]

@@ -29,7 +29,7 @@ from .units import FRAME_SAMPLES, SAMPLE_RATE
 SILERO_ENV = "AUDIOSQUEEZE_SILERO_VAD"
 _SILERO_CONTEXT = 64  # samples of the previous frame the v6 model sees before each frame
 #: frames per ONNX run (2 s): ONNX Runtime keeps the memory of the largest run it has made,
-#: about 30 KB a frame (the analyzer's 4-s blocks cost about 10 % more Silero time this way)
+#: so a caller handing over a long array at once does not grow it without bound
 _SILERO_BATCH = 64
 SILERO_INSTALL_HINT = (
     "install the model without torch: pip install --no-deps 'silero-vad==6.2.3' "
