@@ -25,7 +25,7 @@ from conftest import tone
 FIELDS = ["id", "path", "audio_filepath", "duration", "offset", "text", "sources", "recording",
           "start", "supervisions", "type", "channel", "source", "channels"]  # fmt: skip
 ODD = ["/", ".", "..", "~nobody/x", "a" * 300, "../../etc/passwd", "/dev/zero", "MonoCut",
-       "file", "x.flac", "\x00", ""]  # fmt: skip
+       "file", "x.flac", "\x00", "", "m.jsonl:2", "a#dup", "a#dup#2"]  # fmt: skip
 NASTY = [math.inf, -math.inf, math.nan, 1e308, 10**40, -1, -0.0, 0, 1e7 + 1, True, None, "",
          "1.0", [], {}, [1.0], "/dev/zero", "~nobody/x", "\x00", "a" * 300,
          {"type": "file"}]  # fmt: skip
@@ -99,6 +99,7 @@ def _check_items(manifest: Path) -> list | None:
     except ManifestError as e:
         assert str(e)
         return None
+    assert len({it.key for it in items}) == len(items)  # failures never take a real item's key
     for it in items:
         if isinstance(it, BadItem):
             assert isinstance(it.error, str) and it.error
@@ -116,6 +117,36 @@ def _check_outcome(manifest: Path, out: Path) -> None:
     summary = run_corpus(manifest, out, OPTIONS, jobs=1)
     assert summary.items == len(items) == summary.ok + summary.failed
     assert all(isinstance(f["error"], str) and f["error"] for f in summary.failures)
+
+
+def test_failure_keys_never_take_a_real_items_key(tmp_path):
+    sf.write(tmp_path / "a.wav", tone(1.0), 16000)
+    rows = [
+        {"id": "m.jsonl:2", "path": "a.wav"},  # the key line 2's failure would get
+        "{broken",
+        {"id": "a", "path": "a.wav"},
+        {"id": "a", "path": "a.wav"},  # a repeat: its failure would be "a#dup"
+        {"id": "a#dup", "path": "a.wav"},
+        {"id": "a#dup#2", "path": "a.wav"},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows))
+    items, _ = read_input(manifest)
+    assert [(type(it).__name__, it.key) for it in items] == [
+        ("Item", "m.jsonl:2"),
+        ("BadItem", "m.jsonl:2#2"),
+        ("Item", "a"),
+        ("BadItem", "a#dup#3"),
+        ("Item", "a#dup"),
+        ("Item", "a#dup#2"),
+    ]
+    summary = run_corpus(manifest, tmp_path / "out", OPTIONS, jobs=1)
+    assert (summary.ok, summary.failed) == (4, 2)
+    log = (tmp_path / "out" / "records.jsonl").read_text().splitlines()
+    status = {r["key"]: r["status"] for r in map(json.loads, log)}
+    assert len(log) == len(status) == 6  # one record each: none written over another
+    assert status == {"m.jsonl:2": "ok", "m.jsonl:2#2": "failed", "a": "ok", "a#dup#3": "failed",
+                      "a#dup": "ok", "a#dup#2": "ok"}  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

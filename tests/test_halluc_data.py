@@ -8,7 +8,7 @@ import soundfile as sf
 
 from audiosqueeze.datasets import Utterance
 from audiosqueeze.datasets.nonspeech import CATEGORIES, from_nonspeech, nonspeech_folder
-from audiosqueeze.errors import AudioFileNotFoundError, OptionsError
+from audiosqueeze.errors import AudioFileNotFoundError, ManifestError, OptionsError
 from conftest import tone
 
 #: A planted level per category, so every stretch can be traced back to its category.
@@ -72,11 +72,24 @@ def test_reader_rejects_bad_folders_and_rows(tmp_path):
     lines = (folder / "manifest.jsonl").read_text().splitlines()
     bad = json.loads(lines[0]) | {"text": "hello"}
     (folder / "manifest.jsonl").write_text("\n".join([json.dumps(bad), *lines[1:]]))
-    with pytest.raises(OptionsError, match="non-empty reference 'hello'"):
+    with pytest.raises(ManifestError, match="non-empty reference 'hello'"):
         from_nonspeech(tmp_path)
-    (folder / "manifest.jsonl").write_text(lines[0] + "\n{not json\n")
-    with pytest.raises(OptionsError, match="line 2"):
+    for second, match in [
+        ("{not json", "line 2 is not JSON"),
+        ("[1, 2]", "line 2 is not a JSON object"),
+        (json.dumps(json.loads(lines[1]) | {"path": 7}), "line 2: field 'path' must be a string"),
+        (json.dumps(json.loads(lines[1]) | {"duration_s": "x"}), "'duration_s' must be a number"),
+    ]:
+        (folder / "manifest.jsonl").write_text(lines[0] + "\n" + second + "\n")
+        with pytest.raises(ManifestError, match=match):
+            from_nonspeech(tmp_path)
+    (folder / "manifest.jsonl").write_bytes(lines[0].encode() + b"\n\xff\xfe\n")
+    with pytest.raises(ManifestError, match="not UTF-8"):
         from_nonspeech(tmp_path)
+    for first in (b"\xff\xfe\n", b"[1]\n", b"{broken\n"):  # not the non-speech set at all
+        (folder / "manifest.jsonl").write_bytes(first + lines[1].encode())
+        with pytest.raises(AudioFileNotFoundError, match="no non-speech set"):
+            from_nonspeech(tmp_path)
 
 
 def test_real_nonspeech_set(shared_data):

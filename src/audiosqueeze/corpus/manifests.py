@@ -26,6 +26,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import audiosqueeze as sq
@@ -242,11 +243,19 @@ def _file_items(files: list[Path], base: Path) -> list[Item]:
 
 
 def _dedupe(items: list[Item | BadItem]) -> list[Item | BadItem]:
+    """Each key once: a repeated id becomes a failure, and a failure's own key (``m.jsonl:3``,
+    ``id#dup``) never takes the key of a real item, whatever that item's id looks like."""
+    real = {it.key for it in items if isinstance(it, Item)}
     seen: set[str] = set()
     out: list[Item | BadItem] = []
     for it in items:
         if isinstance(it, Item) and it.key in seen:
             it = BadItem(it.key + "#dup", f"duplicate id {it.key!r}: only its first line is used")
+        if isinstance(it, BadItem) and (it.key in real or it.key in seen):
+            n = 2
+            while f"{it.key}#{n}" in real or f"{it.key}#{n}" in seen:
+                n += 1
+            it = replace(it, key=f"{it.key}#{n}")
         seen.add(it.key)
         out.append(it)
     return out

@@ -15,8 +15,8 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import AudioFileNotFoundError, OptionsError
-from . import Utterance
+from ..errors import AudioFileNotFoundError, ManifestError, OptionsError
+from . import Utterance, manifest_rows
 
 #: The folder under the data folder, and the clip categories its manifest uses.
 FOLDER = "nonspeech"
@@ -36,12 +36,13 @@ def nonspeech_folder(root: str | os.PathLike) -> Path:
 
 
 def _is_nonspeech(manifest: Path) -> bool:
-    with manifest.open(encoding="utf-8") as f:
-        first = next((line for line in f if line.strip()), "")
     try:
-        return json.loads(first).get("dataset") == "nonspeech" if first else False
-    except json.JSONDecodeError:
+        with manifest.open("rb") as f:  # only the first line is judged here
+            first = next((line for line in f if line.strip()), b"")
+        row = json.loads(first.decode("utf-8")) if first else None
+    except (ValueError, RecursionError):  # not UTF-8 or not JSON: not the non-speech set
         return False
+    return isinstance(row, dict) and row.get("dataset") == "nonspeech"
 
 
 def from_nonspeech(
@@ -62,16 +63,12 @@ def from_nonspeech(
         raise OptionsError(f"unknown category {bad[0]!r}; choose from {', '.join(CATEGORIES)}")
     folder = nonspeech_folder(root)
     out = []
-    for n, line in enumerate((folder / "manifest.jsonl").read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-            uid, path, cat, half = r["id"], r["path"], r["category"], r["split"]
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise OptionsError(f"{folder / 'manifest.jsonl'} line {n}: bad row ({e})") from None
+    for r in manifest_rows(folder / "manifest.jsonl", ("id", "path", "category", "split")):
+        uid, path, cat, half = r["id"], r["path"], r["category"], r["split"]
         if r.get("text", ""):
-            raise OptionsError(f"non-speech clip {uid!r} has a non-empty reference {r['text']!r}")
+            raise ManifestError(
+                f"non-speech clip {uid!r} has a non-empty reference {str(r['text'])[:60]!r}"
+            )
         if (split is not None and half != split) or (categories and cat not in categories):
             continue
         out.append(
