@@ -80,6 +80,11 @@ def test_input_shorter_than_one_16k_sample_is_empty_audio(n, rate, tmp_path):
     x = np.full(n, 0.1, np.float32)
     with pytest.raises(sq.EmptyAudioError, match=f"{n} samples at {rate} Hz"):
         sq.compress(x, 0.5, sample_rate=rate, analyze_options=ENERGY)
+    # every driver says the same: the analysis alone, and the two-pass target path
+    with pytest.raises(sq.EmptyAudioError, match=f"{n} samples at {rate} Hz"):
+        sq.analyze(x, ENERGY, sample_rate=rate)
+    with pytest.raises(sq.EmptyAudioError, match=f"{n} samples at {rate} Hz"):
+        sq.compress(x, sample_rate=rate, target_reduction=0.3, analyze_options=ENERGY)
     sf.write(tmp_path / "in.wav", x, rate)
     with pytest.raises(sq.EmptyAudioError, match=f"{n} samples at {rate} Hz"):
         sq.compress_file(tmp_path / "in.wav", tmp_path / "o.flac", timemap=tmp_path / "m.json")

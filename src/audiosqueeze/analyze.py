@@ -388,14 +388,10 @@ class Analyzer:
 
 def analyze(src: Source, options: AnalyzeOptions | None = None, *, sample_rate=None) -> Analysis:
     """Classify ``src`` into silence / noise / speech segments: the input decoded block by
-    block, resampled to 16 kHz and run through an :class:`Analyzer` to the end."""
-    from .audio import Resampler
+    block, resampled to 16 kHz and run through an :class:`Analyzer` to the end.
+    :class:`~audiosqueeze.EmptyAudioError` where that leaves no 16 kHz sample, as for
+    ``compress``."""
     from .decode import open_input
+    from .pipeline import analyze_input
 
-    inp = open_input(src, sample_rate)
-    rs, analyzer = Resampler(inp.rate, inp.name), Analyzer(options)
-    for block in inp.blocks():
-        analyzer.push(rs.push(block))
-    analyzer.push(rs.flush())
-    analyzer.flush()
-    return analyzer.result()
+    return analyze_input(open_input(src, sample_rate), options)

@@ -161,16 +161,25 @@ def _check(rate, target_reduction, analysis, max_wer_increase=None) -> None:
         raise OptionsError(f"analysis must be an Analysis, got {type(analysis).__name__!r}")
 
 
-def _analyze(inp: Input, options: AnalyzeOptions | None, progress: Progress) -> Analysis:
+def analyze_input(inp: Input, options: AnalyzeOptions | None, progress=None) -> Analysis:
+    """:func:`~audiosqueeze.analyze` of an opened input (``progress`` as for ``compress``)."""
     rs, analyzer, done = Resampler(inp.rate, inp.name), Analyzer(options), 0
     total = inp.frames_hint / inp.rate if inp.frames_hint else None
     for block in inp.blocks():
         analyzer.push(rs.push(block))
         done += len(block)
-        progress("analyze", done / inp.rate, total)
+        if progress is not None:
+            progress("analyze", done / inp.rate, total)
     analyzer.push(rs.flush())
     analyzer.flush()
-    return analyzer.result()
+    result = analyzer.result()
+    if result.num_samples == 0:
+        raise _nothing_left(inp, done)
+    return result
+
+
+def _nothing_left(inp: Input, done: int) -> EmptyAudioError:
+    return EmptyAudioError(f"{inp.name}: {done} samples at {inp.rate} Hz make no 16 kHz sample")
 
 
 def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progress, budget=None):
@@ -179,7 +188,7 @@ def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progres
     report = progress or (lambda stage, done, total: None)
     if target_reduction is not None or analysis is not None or budget is not None:
         if analysis is None:
-            analysis = _analyze(inp, ao, report)
+            analysis = analyze_input(inp, ao, report)
         if target_reduction is not None:
             p = plan_for_target(analysis, target_reduction, po)
         elif budget is not None:
@@ -204,7 +213,7 @@ def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progres
         report("compress", done / inp.rate, total)
     sink(stream.flush())
     if stream.samples_in == 0:  # e.g. 5 samples at 384 kHz: a fifth of a 16 kHz sample
-        raise EmptyAudioError(f"{inp.name}: {done} samples at {inp.rate} Hz make no 16 kHz sample")
+        raise _nothing_left(inp, done)
     p = stream.plan()
     a = analysis if analysis is not None else stream.analysis
     if a.num_samples != p.num_samples:
