@@ -201,7 +201,8 @@ def test_any_bytes_give_rows_or_a_results_file_error(tmp_path_factory, data, gz)
         ({"input_s": float("nan")}, "field 'input_s' is nan"),
         ({"gaps": [["noise", 30.0]]}, "field 'gaps' is [['noise', 30.0]]"),
         ({"category": ["music"]}, "field 'category' is ['music']"),
-        ({"asr_config": None}, "field 'asr_config' is None"),
+        ({"asr_config": "beam 5"}, "field 'asr_config' is 'beam 5'"),
+        ({"asr_s": float("nan")}, "field 'asr_s' is nan"),
     ],
 )
 def test_a_row_the_summary_cannot_read_is_named(tmp_path, capsys, change, quote):
@@ -224,7 +225,18 @@ def test_a_row_the_summary_cannot_read_is_named(tmp_path, capsys, change, quote)
 
 def test_rows_without_the_optional_fields_still_summarise():
     rows = _rows()
+    timed = {(s["dataset"], s["method"]): s["asr_rtf"] for s in summarize(rows, resamples=50)}
+    assert timed[("librispeech", "none")] == pytest.approx(4 * 1.0 / 40.0)
     for r in rows:
         for k in ("parts_cut", "category", "no_speech", "errors_edited", "errors_untouched"):
             r.pop(k, None)
     assert len(summarize(rows, resamples=50)) == 4
+    rows[1].pop("asr_s")  # a script that times no recogniser (babble_oracle.py) writes neither
+    for r in rows:
+        r.pop("asr_config")
+    summary = summarize(rows, resamples=50)
+    rtf = {(s["dataset"], s["method"]): s["asr_rtf"] for s in summary}
+    assert rtf[("librispeech", "sq-1.0")] is None  # unknown, not a sum over the rows that have it
+    assert rtf[("librispeech", "none")] == timed[("librispeech", "none")]
+    assert all(s["asr_config"] == {} for s in summary)
+    assert "#### librispeech · fake (4 recordings, 0.7 min)" in markdown(summary)

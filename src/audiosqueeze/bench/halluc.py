@@ -86,7 +86,7 @@ def nonspeech_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
                     "share_removed": _ci(ev.paired_bootstrap_change(base_any, anyw, **rel)),
                     "wpm_removed": _ci(ev.paired_bootstrap_change(base_w, words, **rel)),
                     "no_speech": _flag_share(rs),
-                    "asr_config": rs[0]["asr_config"],
+                    "asr_config": rs[0].get("asr_config") or {},
                 }  # fmt: skip
                 if vad_any is not None:
                     s["share_vs_fw_vad"] = _ci(ev.paired_bootstrap_change(vad_any, anyw, **kw))
@@ -146,7 +146,7 @@ def longform_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
                 "by_kind": {k: _kind_wpm(rs, k) for k in kinds},
                 "utterances": sum(len(r["gaps"]) - 1 for r in rs),
                 "utterances_cut": _cut(rs),
-                "asr_config": rs[0]["asr_config"],
+                "asr_config": rs[0].get("asr_config") or {},
             }  # fmt: skip
             out.append(s)
     return out
@@ -180,7 +180,7 @@ def treatment_summary(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
             gaps = bool(a and a[0].get("gaps"))
             counts = _speech_counts if gaps else (lambda r: ev.Counts(*r["words"]))
             ins = (lambda r: _gap_words(r)[0]) if gaps else (lambda r: r["words"][4])
-            config = b[0]["asr_config"] if b else None
+            config = (b[0].get("asr_config") or {}) if b else None
             s = {"dataset": dataset, "asr": asr, "method": m, "against": UNTREATED,
                  "recordings": len(ids), "asr_config": config}  # fmt: skip
             if sum(r["words"][0] for r in a):

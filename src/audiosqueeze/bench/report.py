@@ -117,10 +117,11 @@ def _gap(g) -> bool:  # [kind, seconds, words inserted]
 #: (``None`` passes where an absent value does; a field missing here is ``None``).
 REPORT_FIELDS = {
     **dict.fromkeys(("asr", "dataset", "id", "method", "ref", "hyp"), lambda v: isinstance(v, str)),
-    **dict.fromkeys(("input_s", "output_s", "method_s", "asr_s", "edited_s"), _num),
+    **dict.fromkeys(("input_s", "output_s", "method_s", "edited_s"), _num),
+    "asr_s": lambda v: v is None or _num(v),
     **dict.fromkeys(("gemini_before", "gemini_after", "loop_words"), _int),
     "chars": lambda v: isinstance(v, list) and len(v) == 5 and all(map(_int, v)),
-    "asr_config": lambda v: isinstance(v, dict),
+    "asr_config": lambda v: v is None or isinstance(v, dict),
     "gaps": lambda v: v is None or (isinstance(v, list) and all(map(_gap, v))),
     "ts_error_ms": lambda v: v is None or (isinstance(v, list) and all(map(_num, v))),
     "parts_cut": lambda v: v is None or (isinstance(v, list) and all(map(_num, v))),
@@ -131,7 +132,9 @@ REPORT_FIELDS = {
         lambda v: v is None or _int(v),
     ),
 }
-_MAY_BE_ABSENT = (
+_MAY_BE_ABSENT = (  # rows of older benches, or of scripts that time no recogniser
+    "asr_s",
+    "asr_config",
     "parts_cut",
     "category",
     "no_speech",
@@ -195,9 +198,11 @@ def summarize(rows: list[dict], *, resamples: int = 2000) -> list[dict]:
                 "ref_words": w.ref, "sub": w.sub, "del": w.dele, "ins": w.ins,
                 "loop_words": sum(r["loop_words"] for r in rs),
                 "method_rtf": _ratio(rs, "method_s", "input_s"),
-                "asr_rtf": _ratio(rs, "asr_s", "output_s"),
-                "asr_config": rs[0]["asr_config"],
+                "asr_rtf": None,  # unknown where a row has no recogniser time
+                "asr_config": rs[0].get("asr_config") or {},
             }  # fmt: skip
+            if all(r.get("asr_s") is not None for r in rs):
+                s["asr_rtf"] = _ratio(rs, "asr_s", "output_s")
             s["reduction"] = 1 - s["gemini_after"] / s["gemini_before"]
             gaps = [g for r in rs for g in (r["gaps"] or ())]
             if gaps:
