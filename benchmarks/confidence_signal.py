@@ -27,7 +27,7 @@ from scipy.stats import rankdata
 
 import audiosqueeze as sq
 from _script import run_script
-from audiosqueeze.bench.run import TranscriptCache
+from audiosqueeze.bench.cache import TranscriptCache
 from audiosqueeze.datasets import split_utterances
 from audiosqueeze.verify import VERIFY_MARGIN_S, word_changes
 

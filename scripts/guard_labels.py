@@ -26,7 +26,7 @@ import numpy as np
 import audiosqueeze as sq
 from audiosqueeze import curve
 from audiosqueeze.asr import load_asr
-from audiosqueeze.bench.run import TranscriptCache
+from audiosqueeze.bench.cache import TranscriptCache
 from audiosqueeze.datasets import data_root, sample_split
 from audiosqueeze.units import ms_to_samples
 

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audiosqueeze.analyze import Analysis, Segment
-from audiosqueeze.errors import OptionsError
-from audiosqueeze.plan import Plan, PlanOptions, TargetNotReachedWarning, plan, plan_for_target
+from audiosqueeze.errors import OptionsError, TargetNotReachedWarning
+from audiosqueeze.plan import Plan, PlanOptions, plan
+from audiosqueeze.plan_search import plan_for_target
 
 SR = 16000
 

@@ -35,9 +35,11 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .output import save
-from .pipeline import Compressed, Stats, Written, compress, compress_file
-from .plan import Edit, Plan, PlanOptions, plan, plan_for_budget, plan_for_target
+from .pipeline import compress, compress_file
+from .plan import Edit, Plan, PlanOptions, plan
+from .plan_search import plan_for_budget, plan_for_target
 from .render import RenderOptions, render, timemap_of
+from .results import Compressed, Stats, Written
 from .segments import SegmentStore
 from .stream import Stream
 from .timemap import TimeMap

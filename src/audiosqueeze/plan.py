@@ -16,21 +16,21 @@ digital silence (``Stats.no_speech`` says so: the caller can skip the model).
 The :class:`Planner` is a streaming processor: each closed speech segment becomes its edits at
 once; non-speech is held until the next speech (or the end), consecutive non-speech segments
 merged into one stretch with one kept pause, up to :data:`MAX_HELD_MS`. :func:`plan` runs it
-over a whole :class:`~audiosqueeze.analyze.Analysis`.
+over a whole :class:`~audiosqueeze.analyze.Analysis`; the planners that search for a rate
+(``target_reduction``, ``max_wer_increase``) are in :mod:`audiosqueeze.plan_search`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
 from . import curve, validate
 from .analyze import Analysis, Segment
-from .errors import OptionsError, TargetNotReachedWarning
-from .units import SAMPLE_RATE, ms_to_samples, to_seconds
+from .errors import OptionsError
+from .units import SAMPLE_RATE, ms_to_samples
 
 EDIT_KINDS = ("keep", "shorten", "stretch", "mute")
 #: What a recording without speech becomes (at rate > 0): this much digital silence.
@@ -46,10 +46,7 @@ __all__ = [
     "Plan",
     "PlanOptions",
     "Planner",
-    "TargetNotReachedWarning",
     "plan",
-    "plan_for_budget",
-    "plan_for_target",
 ]
 
 
@@ -345,57 +342,3 @@ def plan(analysis: Analysis, rate: float = 0.5, options: PlanOptions | None = No
     return Plan(
         tuple(edits), analysis.num_samples, planner.rate, analysis.sample_rate, planner.options
     )
-
-
-def plan_for_target(
-    analysis: Analysis, target_reduction: float, options: PlanOptions | None = None
-) -> Plan:
-    """The lowest-rate plan whose reduction reaches ``target_reduction`` (bisection on rate).
-
-    Where rate 1 does not reach it, a :class:`TargetNotReachedWarning` is issued and the rate-1
-    plan is returned.
-    """
-    target_reduction = validate.number("target_reduction", target_reduction, 0.0, 1.0, hi_open=True)
-    analysis = analysis.with_objects()  # planned up to 32 times: make the segments once
-    hi = plan(analysis, 1.0, options)
-    if hi.reduction < target_reduction:
-        warnings.warn(
-            f"target_reduction={target_reduction:.3f} is not reachable: rate 1 gives "
-            f"{hi.reduction:.3f} on {to_seconds(analysis.num_samples):.1f} s of audio",
-            TargetNotReachedWarning,
-            stacklevel=2,
-        )
-        return hi
-    _, hi_rate = _bisect(lambda r: plan(analysis, r, options).reduction < target_reduction, 30)
-    return plan(analysis, hi_rate, options)
-
-
-def plan_for_budget(
-    analysis: Analysis, max_wer_increase: float, options: PlanOptions | None = None
-) -> Plan:
-    """The highest-rate plan whose guard-predicted WER increase (points, see
-    :func:`audiosqueeze.curve.predicted_wer_increase`) stays within ``max_wer_increase``
-    (bisection on rate; rate 0 when even a little speed-up is predicted to cost more)."""
-    budget = validate.number("max_wer_increase", max_wer_increase, 0.0, 100.0)
-    analysis = analysis.with_objects()
-    options = options or PlanOptions()
-    hi = plan(analysis, 1.0, options)
-    if curve.predicted_wer_increase(analysis, hi, options) <= budget:
-        return hi
-    lo_rate, _ = _bisect(
-        lambda r: (
-            curve.predicted_wer_increase(analysis, plan(analysis, r, options), options) <= budget
-        ),
-        12,
-    )
-    return plan(analysis, lo_rate, options)
-
-
-def _bisect(below: Callable[[float], bool], steps: int) -> tuple[float, float]:
-    """``(lo, hi)`` rates around where ``below(rate)`` turns from true to false (bisection
-    on [0, 1] in ``steps`` halvings)."""
-    lo, hi = 0.0, 1.0
-    for _ in range(steps):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if below(mid) else (lo, mid)
-    return lo, hi

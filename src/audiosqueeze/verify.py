@@ -187,9 +187,9 @@ def verify(
     min_probability: float = VERIFY_MIN_PROBABILITY,
     scope: str = VERIFY_SCOPE,
 ):
-    """Refine a :class:`~audiosqueeze.pipeline.Compressed` of 16 kHz ``samples`` (see the
+    """Refine a :class:`~audiosqueeze.results.Compressed` of 16 kHz ``samples`` (see the
     module docs); returns the refined one (``result`` itself when nothing changed)."""
-    from .pipeline import Compressed, stats_of
+    from .results import Compressed, stats_of
 
     rounds = validate.integer("verify_rounds", rounds, 0, 10)
     min_probability = validate.number("verify_min_probability", min_probability, 0.0, 1.0)

@@ -5,7 +5,7 @@
 interrupted run keeps what it did. Rows of earlier runs into the same folder that this run
 does not redo (other methods, recognisers or recordings) are kept, at the top of the file.
 Transcripts are cached under ``OUT/cache`` by a hash of the samples and the recogniser's
-config, so a rerun only does new work. ``OUT/longform.json``
+config (:mod:`audiosqueeze.bench.cache`), so a rerun only does new work. ``OUT/longform.json``
 describes the generated long-form recordings (``OUT/longform-hard.json`` the harder set).
 :mod:`audiosqueeze.bench.report` turns rows into tables and plots.
 
@@ -19,9 +19,7 @@ between utterances, room tone at the end; see
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from ..errors import OptionsError
 from ..tokens import tokens
 from ..transcript import Transcript, Word
 from ..units import SAMPLE_RATE
+from .cache import TranscriptCache
 from .methods import DEFAULT_METHODS, METHODS, MethodOutput, apply, is_method
 
 DATASETS = ("librispeech", "commonvoice", "longform", "nonspeech", "longform-hard")
@@ -153,38 +152,6 @@ def _external(spec: str, split: str) -> list[Utterance]:
         return from_commonvoice(folder, tsv or split)
     name, config, hf_split = (rest.split(":") + [None, None])[:3]
     return list(from_huggingface(name, hf_split or split, config or None))
-
-
-class TranscriptCache:
-    """Transcripts on disk, keyed by sha256 of the samples and the recogniser config."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    @staticmethod
-    def key(samples: np.ndarray, config: dict) -> str:
-        h = hashlib.sha256(np.ascontiguousarray(samples, "<f4").tobytes())
-        h.update(json.dumps(config, sort_keys=True).encode())
-        return h.hexdigest()
-
-    def get(self, key: str) -> tuple[Transcript, float] | None:
-        """The transcript and its decoding seconds; ``None`` (a miss: decoded again, then
-        replaced) where there is none or its file cannot be read as one (truncated, edited)."""
-        p = self.folder / key[:2] / f"{key}.json"
-        if not p.is_file():
-            return None
-        try:
-            d = json.loads(p.read_text(encoding="utf-8"))
-            return Transcript.from_dict(d), float(d["seconds"])
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    def put(self, key: str, t: Transcript, seconds: float) -> None:
-        p = self.folder / key[:2] / f"{key}.json"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix(f".{os.getpid()}.tmp")  # workers may write the same key at once
-        tmp.write_text(json.dumps({**t.to_dict(), "seconds": seconds}))
-        tmp.replace(p)
 
 
 def _where(ref: str, words: Sequence[Word], edited_s: np.ndarray) -> tuple[int, int]:

@@ -63,8 +63,8 @@ import audiosqueeze as sq
 
 from ..analyze import SEGMENT_MS_RANGE
 from ..errors import AudiosqueezeError
-from ..pipeline import stats_of
 from ..render import timemap_of
+from ..results import stats_of
 from ..units import SAMPLE_RATE
 from .auth import authenticate, presented_key
 from .errors import ApiError, status_of
