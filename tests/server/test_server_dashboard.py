@@ -228,6 +228,16 @@ def test_forms_posted_from_another_site_are_refused(tmp_path, admin_env):
         assert made.status_code == 403
 
 
+def test_an_origin_that_is_not_a_url_is_refused_not_500(tmp_path, admin_env):
+    """An Origin with an unclosed IPv6 bracket made urlsplit raise ValueError: a 500."""
+    with client(tmp_path) as c:
+        for origin in ["http://[::1", "http://[", "https://[evil.example"]:
+            r = c.post("/dashboard/login", data={"key": ADMIN_KEY}, headers={"origin": origin})
+            assert r.status_code == 403, (origin, r.text)
+            assert repr(origin) in r.json()["error"]["message"]
+            assert "audiosqueeze_session" not in r.headers.get("set-cookie", "")
+
+
 def test_session_secret_is_whole_and_long_or_the_server_does_not_start(tmp_path, monkeypatch):
     """Workers starting together: one created session.secret, another read it before it was
     written and signed cookies with b'' (anyone can forge those). An empty or short secret is
