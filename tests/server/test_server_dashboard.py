@@ -98,6 +98,17 @@ def test_admin_creates_and_revokes_keys_in_the_page(tmp_path, wav, admin_env):
         assert c.post("/dashboard/keys", data={"name": "x", "csrf": "y"}).status_code == 403
 
 
+def test_revoking_an_id_no_key_can_have_is_404_not_500(tmp_path, engine, admin_env):
+    """An id past the database's integer (2**31 on PostgreSQL, 2**63 on SQLite) was sent to
+    the database, which refused it: a 500 from the page's revoke form."""
+    with client(tmp_path, engine=engine) as c:
+        token = csrf(login(c, ADMIN_KEY).text)
+        for kid in ["2147483648", "99999999999999999999", "0", "-1"]:
+            r = c.post(f"/dashboard/keys/{kid}/revoke", data={"csrf": token})
+            assert r.status_code == 404, (kid, r.text)
+            assert f"no API key with id {kid}" in r.json()["error"]["message"]
+
+
 def test_revoking_a_key_ends_its_dashboard_session(tmp_path):
     with client(tmp_path) as c:
         row, key = create_key(c.app.state.engine, "gone")

@@ -78,9 +78,10 @@ def list_keys(engine: Engine) -> list[ApiKey]:
 
 
 def revoke_key(engine: Engine, key_id: int) -> ApiKey:
-    """Revoke key ``key_id`` (idempotent); :class:`OptionsError` if there is no such key."""
+    """Revoke key ``key_id`` (idempotent); :class:`OptionsError` if there is no such key (an
+    id outside the column's range, which the database would refuse, included)."""
     with Session(engine, expire_on_commit=False) as s, s.begin():
-        row = s.get(ApiKey, key_id)
+        row = s.get(ApiKey, key_id) if 0 < key_id < 2**31 else None
         if row is None:
             raise OptionsError(f"no API key with id {key_id!r}")
         if row.revoked_at is None:
