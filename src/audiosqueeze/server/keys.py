@@ -44,10 +44,12 @@ def new_key() -> str:
 
 
 def prefix_of(key: str) -> str | None:
-    """The public prefix of a well-formed key, else ``None``."""
+    """The public prefix of a well-formed key (its lookup part ASCII letters and digits), else
+    ``None``: a NUL there would reach the database, and PostgreSQL refuses one in a query."""
     if not key.startswith(KEY_PREFIX) or len(key) < _PREFIX_LEN + 2 or key[_PREFIX_LEN] != "_":
         return None
-    return key[:_PREFIX_LEN]
+    lookup = key[len(KEY_PREFIX) : _PREFIX_LEN]
+    return key[:_PREFIX_LEN] if lookup.isascii() and lookup.isalnum() else None
 
 
 def digest(key: str) -> str:
