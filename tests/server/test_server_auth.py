@@ -43,6 +43,25 @@ def test_database_never_holds_the_key(engine):
     assert verify(engine, key, None) is None
 
 
+def test_a_key_with_a_nul_or_unicode_in_its_prefix_is_401_not_500(tmp_path, engine):
+    """A NUL in the lookup part reached the query, and PostgreSQL refuses one: the login form
+    and the stream's ?api_key= (where a NUL can arrive) answered 500."""
+    odd = ["sq_abcdef\x00bcdef_x", "sq_" + "\x00" * 12 + "_x", "sq_" + "é" * 12 + "_x"]
+    for key in odd:
+        assert prefix_of(key) is None and verify(engine, key, None) is None
+    with client(tmp_path, engine=engine) as c:
+        for key in odd:
+            r = c.post("/dashboard/login", data={"key": key})
+            assert r.status_code == 401 and "unknown or revoked key" in r.text
+        with c.websocket_connect("/v1/stream?api_key=sq_abcdef%00bcdef_x") as ws:
+            assert ws.receive_json() == {
+                "type": "error",
+                "code": 1008,
+                "status": 401,
+                "message": "invalid or revoked API key",
+            }
+
+
 def test_sqlite_file_does_not_contain_the_key(tmp_path):
     e = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
     migrate(e)

@@ -98,6 +98,17 @@ def test_admin_creates_and_revokes_keys_in_the_page(tmp_path, wav, admin_env):
         assert c.post("/dashboard/keys", data={"name": "x", "csrf": "y"}).status_code == 403
 
 
+def test_revoking_an_id_no_key_can_have_is_404_not_500(tmp_path, engine, admin_env):
+    """An id past the database's integer (2**31 on PostgreSQL, 2**63 on SQLite) was sent to
+    the database, which refused it: a 500 from the page's revoke form."""
+    with client(tmp_path, engine=engine) as c:
+        token = csrf(login(c, ADMIN_KEY).text)
+        for kid in ["2147483648", "99999999999999999999", "0", "-1"]:
+            r = c.post(f"/dashboard/keys/{kid}/revoke", data={"csrf": token})
+            assert r.status_code == 404, (kid, r.text)
+            assert f"no API key with id {kid}" in r.json()["error"]["message"]
+
+
 def test_revoking_a_key_ends_its_dashboard_session(tmp_path):
     with client(tmp_path) as c:
         row, key = create_key(c.app.state.engine, "gone")
@@ -226,6 +237,16 @@ def test_forms_posted_from_another_site_are_refused(tmp_path, admin_env):
         assert 'id="keys"' in page.text  # same origin (or no Origin at all) still works
         made = c.post("/dashboard/keys", data={"name": "x", "csrf": csrf(page.text)}, headers=evil)
         assert made.status_code == 403
+
+
+def test_an_origin_that_is_not_a_url_is_refused_not_500(tmp_path, admin_env):
+    """An Origin with an unclosed IPv6 bracket made urlsplit raise ValueError: a 500."""
+    with client(tmp_path) as c:
+        for origin in ["http://[::1", "http://[", "https://[evil.example"]:
+            r = c.post("/dashboard/login", data={"key": ADMIN_KEY}, headers={"origin": origin})
+            assert r.status_code == 403, (origin, r.text)
+            assert repr(origin) in r.json()["error"]["message"]
+            assert "audiosqueeze_session" not in r.headers.get("set-cookie", "")
 
 
 def test_session_secret_is_whole_and_long_or_the_server_does_not_start(tmp_path, monkeypatch):

@@ -159,6 +159,34 @@ def test_odd_upstream_answers_are_502_or_a_clean_result(tmp_path, wav):
     assert [s["text"] for s in v["segments"]] == ["7"] and v["language"] == "english"
 
 
+def test_nan_and_deep_nesting_in_an_upstream_answer_are_not_500(tmp_path, wav):
+    """NaN in a field passed through made verbose_json unwritable, and nesting past Python's
+    recursion limit broke the parse: both were 500s."""
+    from fastapi.responses import Response
+
+    nan = (
+        b'{"text": "x", "segments": [{"start": 0, "end": 1, "text": "a", "avg_logprob": NaN,'
+        b' "words": [{"word": "a", "start": 0, "end": 1, "probability": -Infinity}]}]}'
+    )
+    deep = b'{"text": "x", "segments": [{"start": 0, "end": 1, "x": ' + b"[" * 5000
+    bodies = [nan, deep + b"]" * 5000 + b"}]}"]
+    app = FastAPI()
+
+    @app.post("/v1/audio/transcriptions")
+    async def transcribe(request: Request):
+        await request.form()
+        return Response(bodies.pop(0), media_type="application/json")
+
+    with live_server(app) as up:  # noqa: SIM117 (up is used below)
+        with client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
+            v = post(c, wav, response_format="verbose_json", timestamp_granularities="word")
+            d = post(c, wav, response_format="verbose_json")
+    assert v.status_code == 200, v.text
+    segment = v.json()["segments"][0]
+    assert segment["avg_logprob"] is None and segment["words"][0]["probability"] is None
+    assert d.status_code == 502 and "not transcription JSON" in d.json()["error"]["message"]
+
+
 def test_words_nested_in_upstream_segments_come_back_mapped_too(tmp_path, wav):
     """speaches and faster-whisper servers nest each segment's words in it: those times were
     passed through on the compressed timeline."""

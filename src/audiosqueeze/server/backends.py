@@ -141,8 +141,8 @@ class UpstreamBackend:
         if r.status_code >= 400:
             raise self._error(r)
         try:
-            return _heard(r.json(), self.name)
-        except (ValueError, KeyError, TypeError):
+            return _heard(r.json(parse_constant=_no_constant), self.name)
+        except (ValueError, KeyError, TypeError, RecursionError):  # deep nesting: recursion
             raise ApiError(502, "upstream answer is not transcription JSON") from None
 
     def _error(self, r) -> ApiError:
@@ -166,6 +166,12 @@ class UpstreamBackend:
 def _without_userinfo(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def _no_constant(name: str) -> None:
+    """``NaN`` and ``Infinity`` in an upstream's JSON (Python's json writes them) read as null:
+    passed on in a segment's fields, they made verbose_json unwritable (a 500)."""
+    return None
 
 
 def _heard(doc, backend: str) -> Heard:

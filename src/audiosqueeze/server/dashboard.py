@@ -137,7 +137,13 @@ def same_origin(request: Request) -> None:
     forms carry a token, but the login form cannot (login CSRF: a page elsewhere logs the
     visitor in with its own key); a browser always says where a form came from."""
     origin = request.headers.get("origin")
-    if origin is not None and urllib.parse.urlsplit(origin).netloc != request.headers.get("host"):
+    if origin is None:
+        return
+    try:
+        netloc = urllib.parse.urlsplit(origin).netloc
+    except ValueError:  # not a URL at all ("http://[::1": an unclosed IPv6 bracket)
+        netloc = None
+    if netloc != request.headers.get("host"):
         raise ApiError(403, f"a form posted from {origin[:80]!r} is refused")
 
 

@@ -44,10 +44,12 @@ def new_key() -> str:
 
 
 def prefix_of(key: str) -> str | None:
-    """The public prefix of a well-formed key, else ``None``."""
+    """The public prefix of a well-formed key (its lookup part ASCII letters and digits), else
+    ``None``: a NUL there would reach the database, and PostgreSQL refuses one in a query."""
     if not key.startswith(KEY_PREFIX) or len(key) < _PREFIX_LEN + 2 or key[_PREFIX_LEN] != "_":
         return None
-    return key[:_PREFIX_LEN]
+    lookup = key[len(KEY_PREFIX) : _PREFIX_LEN]
+    return key[:_PREFIX_LEN] if lookup.isascii() and lookup.isalnum() else None
 
 
 def digest(key: str) -> str:
@@ -78,9 +80,10 @@ def list_keys(engine: Engine) -> list[ApiKey]:
 
 
 def revoke_key(engine: Engine, key_id: int) -> ApiKey:
-    """Revoke key ``key_id`` (idempotent); :class:`OptionsError` if there is no such key."""
+    """Revoke key ``key_id`` (idempotent); :class:`OptionsError` if there is no such key (an
+    id outside the column's range, which the database would refuse, included)."""
     with Session(engine, expire_on_commit=False) as s, s.begin():
-        row = s.get(ApiKey, key_id)
+        row = s.get(ApiKey, key_id) if 0 < key_id < 2**31 else None
         if row is None:
             raise OptionsError(f"no API key with id {key_id!r}")
         if row.revoked_at is None:
