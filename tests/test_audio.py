@@ -1,4 +1,5 @@
 import io
+import re
 
 import numpy as np
 import pytest
@@ -130,6 +131,19 @@ def test_bad_input_errors_and_leaves_no_output(tmp_path, kind, error, quote):
     assert isinstance(info.value, sq.AudiosqueezeError)
     assert not out.exists()
     assert not [f for f in tmp_path.iterdir() if f.name.startswith(".")]
+
+
+@pytest.mark.parametrize("kind", ["not_audio", "corrupt_flac", "random_flac"])
+def test_a_decoders_complaint_is_quoted_without_its_file_objects_address(tmp_path, kind):
+    # before: "(Error opening <_io.BytesIO object at 0x7f...>: Format not recognised.;
+    # [Errno 1094995529] Invalid data found when processing input: '<none>')"
+    data = make_bad(kind, tmp_path).read_bytes()
+    for src in (io.BytesIO(data), data):
+        with pytest.raises(DecodeError, match="not a readable audio file") as info:
+            sq.load(src)
+        message = str(info.value)
+        assert "0x" not in message and "Errno" not in message and "<none>" not in message
+        assert re.search(r"\((Format not recognised|Error in|File contains|Unspecified)", message)
 
 
 def test_unsupported_format_without_pyav(tmp_path, monkeypatch):

@@ -270,10 +270,17 @@ def _soundfile_input(opener, name: str, rate: int, channels: int, frames: int) -
     return Input(name, rate, hint, blocks)
 
 
+def _why(e: Exception | None) -> str:
+    """What a decoder said, without its file object's repr (a memory address) or FFmpeg's
+    error number: libsndfile's own message, FFmpeg's error text, else the exception's."""
+    text = getattr(e, "error_string", None) or getattr(e, "strerror", None)
+    return str(text) if isinstance(text, str) and text else str(e)
+
+
 def _corrupt(name: str, at_s: float, e: Exception) -> DecodeError:
     if not at_s:
-        return DecodeError(f"{name}: not a readable audio file ({e})")
-    return DecodeError(f"{name}: corrupt audio after {at_s:.2f} s ({e})")
+        return DecodeError(f"{name}: not a readable audio file ({_why(e)})")
+    return DecodeError(f"{name}: corrupt audio after {at_s:.2f} s ({_why(e)})")
 
 
 def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Input:
@@ -285,8 +292,8 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
                 f"{name}: {suffix or 'this'} audio needs FFmpeg through PyAV; "
                 "install it with: pip install 'audiosqueeze[formats]'"
             ) from None
-        raise DecodeError(f"{name}: not a readable audio file ({sf_error})") from None
-    detail = f"{sf_error}; " if sf_error else ""
+        raise DecodeError(f"{name}: not a readable audio file ({_why(sf_error)})") from None
+    detail = f"{_why(sf_error)}; " if sf_error else ""
     try:
         with opener() as fh, av.open(fh, container_options=FFMPEG_OPTIONS) as c:
             if not c.streams.audio:
@@ -297,7 +304,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
     except AudiosqueezeError:
         raise
     except Exception as e:  # PyAV raises one error type per FFmpeg error code
-        raise DecodeError(f"{name}: not a readable audio file ({detail}{e})") from None
+        raise DecodeError(f"{name}: not a readable audio file ({detail}{_why(e)})") from None
     if rate == 0 or channels == 0:  # FFmpeg probed the bytes and found no audio it can name
         raise DecodeError(f"{name}: not a readable audio file ({detail}no rate or channels)")
     rate = validate.sample_rate(rate, f"sample rate of {name}")
