@@ -202,6 +202,15 @@ def test_srt_and_vtt_keep_one_cue_per_segment_whatever_the_text():
     assert text.count("-->") == 4 and "AT&amp;T &lt;i&gt;tags&lt;/i&gt;" in text
 
 
+def test_a_segment_that_ends_before_it_starts_is_a_cue_of_no_length():
+    from audiosqueeze.server.formats import srt, vtt
+
+    segments = [{"start": 3.0, "end": 1.0, "text": "back"}, {"start": 4, "end": 5, "text": "on"}]
+    assert "00:00:03,000 --> 00:00:03,000\nback" in srt(segments)
+    assert "00:00:03.000 --> 00:00:03.000\nback" in vtt(segments)
+    assert "00:00:04,000 --> 00:00:05,000\non" in srt(segments)
+
+
 class ConcurrencyProbeASR(FakeASR):
     """Counts how many threads are inside ``transcribe`` at once."""
 

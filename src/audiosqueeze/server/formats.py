@@ -27,8 +27,12 @@ def timestamp(seconds: float, sep: str) -> str:
 
 def _cues(segments: list[dict]) -> list[tuple[float, float, str]]:
     """(start, end, text) of each segment with text, its whitespace (newlines too) collapsed:
-    a blank line inside a cue would end it."""
-    cues = [(s["start"], s["end"], " ".join(str(s.get("text", "")).split())) for s in segments]
+    a blank line inside a cue would end it. A cue never ends before it starts (an upstream may
+    say so; players drop such a cue)."""
+    cues = [
+        (s["start"], max(s["start"], s["end"]), " ".join(str(s.get("text", "")).split()))
+        for s in segments
+    ]
     return [c for c in cues if c[2]]
 
 
