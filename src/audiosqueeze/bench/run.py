@@ -176,7 +176,7 @@ class TranscriptCache:
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
             return Transcript.from_dict(d), float(d["seconds"])
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
 
     def put(self, key: str, t: Transcript, seconds: float) -> None:
@@ -290,7 +290,7 @@ def earlier_rows(results: Path, planned: set[tuple]) -> list[str]:
         for line in f:
             try:
                 redone = row_key(json.loads(line)) in planned
-            except (ValueError, KeyError, TypeError):  # not JSON, not a row, unhashable fields
+            except (ValueError, KeyError, TypeError, RecursionError):  # not JSON, not a row...
                 continue
             if not redone:
                 kept.append(line if line.endswith("\n") else line + "\n")
