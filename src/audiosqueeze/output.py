@@ -109,17 +109,23 @@ def refuse_source(src, dest, what: str = "output") -> None:
     """A :class:`PathError` if writing ``dest`` would replace the input file ``src`` (the same
     file, also through a symlink on the input side or another spelling of the path): the
     recording would be lost and its time map would point into nothing. ``src`` that is not a
-    path (bytes, an array, stdin) never clashes. A symlink at ``dest`` is replaced, not followed,
-    so it does not clash."""
-    if dest is None or not isinstance(src, (str, os.PathLike)) or str(src) in ("", "-"):
+    path or a file object (bytes, an array) never clashes; a file object (stdin) clashes when it
+    reads the file ``dest`` names (``< talk.flac``). A symlink at ``dest`` is replaced, not
+    followed, so it does not clash."""
+    if dest is None:
+        return
+    is_path = isinstance(src, (str, os.PathLike))
+    if (is_path and str(src) in ("", "-")) or not (is_path or hasattr(src, "fileno")):
         return
     try:
-        a, b = os.stat(src), os.lstat(dest)
+        a = os.stat(src) if is_path else os.fstat(src.fileno())
+        b = os.lstat(dest)
     except (OSError, ValueError):  # either is missing or unusable: nothing to lose
         return
     if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        name = str(src) if is_path else str(getattr(src, "name", "<file>"))
         raise PathError(
-            f"{what} {str(dest)!r} is the input {str(src)!r}: writing it would destroy the "
+            f"{what} {str(dest)!r} is the input {name!r}: writing it would destroy the "
             "recording; give another name"
         )
 

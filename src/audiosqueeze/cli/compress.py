@@ -259,6 +259,7 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
                 )
             seen[dest] = path
             for src in inputs:
+                src = binary_stream("stdin") if str(src) == "-" else src  # < talk.flac too
                 refuse_source(src, dest, "time map" if dest is map_path else "output")
         jobs.append((path, out_path, map_path))
     return jobs
