@@ -126,3 +126,16 @@ def test_compress_file_refuses_a_file_object_reading_the_output(rec):
     assert rec.read_bytes() == before
     with open(rec, "rb") as f:  # another output is fine
         assert sq.compress_file(f, rec.with_suffix(".flac"), 0.5, analyze_options=ENERGY).path
+
+
+@pytest.mark.parametrize("out", ["o.flac", "-"])
+def test_timemap_dash_is_a_usage_error_not_a_file_named_dash(rec, out, capsys, monkeypatch):
+    """``--timemap -`` wrote the time map into a file named '-' (exit 0), where ``-`` means
+    stdout everywhere else; stdout already carries the table, the JSON or the audio."""
+    import audiosqueeze.cli.compress as cli_compress
+
+    monkeypatch.chdir(rec.parent)
+    monkeypatch.setattr(cli_compress, "binary_stream", lambda name: io.BytesIO())
+    assert main(["compress", "talk.wav", "-o", out, "--timemap", "-", "--vad", "energy"]) == 2
+    assert "--timemap" in capsys.readouterr().err
+    assert sorted(p.name for p in rec.parent.iterdir()) == ["talk.wav"]

@@ -152,6 +152,8 @@ def compress(
         raise click.UsageError(
             f"with several inputs --timemap must be an existing folder, got {shown(timemap)!r}"
         )
+    if timemap is not None and str(timemap) == "-":
+        raise click.UsageError("--timemap takes a file or a folder, not - (stdout is in use)")
     if sum(str(p) == "-" for p in inputs) > 1:
         raise click.UsageError("stdin (-) can be read only once")
     if to_stdout and as_json:
