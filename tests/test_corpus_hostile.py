@@ -142,3 +142,21 @@ def test_a_rerun_killed_after_writing_outputs_leaves_nothing_to_trust(tmp_path, 
     again = run_corpus(src, out, OPTIONS, jobs=1)
     assert (again.skipped, again.processed, again.ok) == (0, 1, 1)
     assert (out / "audio" / "c0.flac").read_bytes() == first
+
+
+@pytest.mark.parametrize("text", ["garbage", '{"original": [0, 5]}', "\udcff"])
+def test_a_damaged_time_map_in_out_is_named_for_lhotse(tmp_path, text):
+    """A rerun writing lhotse cuts reads every time map an earlier run left in OUT/timemaps; one
+    edited or cut short was an internal error (JSONDecodeError, UnicodeDecodeError) or went
+    into the cuts as it was. Now a ManifestError naming the file and what to do; after
+    deleting it the rerun compresses that recording again."""
+    _clip(tmp_path / "in" / "a.wav")
+    out = tmp_path / "out"
+    run_corpus(tmp_path / "in", out, OPTIONS, jobs=1, manifest_format="lhotse")
+    tm = out / "timemaps" / "a.timemap.json"
+    tm.write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(ManifestError, match=re.escape(repr(str(tm))) + ".*delete it"):
+        run_corpus(tmp_path / "in", out, OPTIONS, jobs=1, manifest_format="lhotse")
+    tm.unlink()
+    summary = run_corpus(tmp_path / "in", out, OPTIONS, jobs=1, manifest_format="lhotse")
+    assert (summary.ok, summary.processed) == (1, 1) and sq.TimeMap.from_json(tm.read_text())

@@ -91,3 +91,51 @@ def test_the_same_input_twice_is_still_fine(rec, capsys, monkeypatch):
     (rec.parent / "out").mkdir()
     assert main(["compress", "talk.wav", "talk.wav", "-o", "out", "--vad", "energy"]) == 0
     assert [p.name for p in (rec.parent / "out").iterdir()] == ["talk.flac"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compress", "-", "-o", "talk.wav"],
+        ["compress", "-", "-o", "o.flac", "--timemap", "talk.wav"],
+        ["compress", "-", "-o", "-", "--format", "raw", "--timemap", "talk.wav"],
+        ["stream", "-", "-o", "talk.wav", "--fast"],
+        ["stream", "-", "-o", "talk.wav", "--fast", "--input-rate", "16000"],
+    ],
+)
+def test_stdin_read_from_the_output_file_is_refused(rec, args, capsys, monkeypatch):
+    """``audiosqueeze compress - -o talk.wav < talk.wav``: stdin is the recording, so writing
+    the output there destroys it; it was written over (exit 0), now refused before any work."""
+    import sys
+
+    monkeypatch.chdir(rec.parent)
+    before = rec.read_bytes()
+    with open(rec, "rb") as f:
+        monkeypatch.setattr(sys, "stdin", f)
+        got = main([*args, "--vad", "energy"])
+    err = capsys.readouterr().err
+    assert got == 1 and "'talk.wav' is the input '" in err and "Traceback" not in err, err
+    assert rec.read_bytes() == before
+    assert sorted(p.name for p in rec.parent.iterdir()) == ["talk.wav"]
+
+
+def test_compress_file_refuses_a_file_object_reading_the_output(rec):
+    before = rec.read_bytes()
+    with open(rec, "rb") as f, pytest.raises(sq.PathError, match="is the input"):
+        sq.compress_file(f, rec, 0.5, analyze_options=ENERGY)
+    assert rec.read_bytes() == before
+    with open(rec, "rb") as f:  # another output is fine
+        assert sq.compress_file(f, rec.with_suffix(".flac"), 0.5, analyze_options=ENERGY).path
+
+
+@pytest.mark.parametrize("out", ["o.flac", "-"])
+def test_timemap_dash_is_a_usage_error_not_a_file_named_dash(rec, out, capsys, monkeypatch):
+    """``--timemap -`` wrote the time map into a file named '-' (exit 0), where ``-`` means
+    stdout everywhere else; stdout already carries the table, the JSON or the audio."""
+    import audiosqueeze.cli.compress as cli_compress
+
+    monkeypatch.chdir(rec.parent)
+    monkeypatch.setattr(cli_compress, "binary_stream", lambda name: io.BytesIO())
+    assert main(["compress", "talk.wav", "-o", out, "--timemap", "-", "--vad", "energy"]) == 2
+    assert "--timemap" in capsys.readouterr().err
+    assert sorted(p.name for p in rec.parent.iterdir()) == ["talk.wav"]

@@ -80,3 +80,32 @@ def test_unknown_vad():
         make_vad("x")
     with pytest.raises(OptionsError, match="webrtc_mode"):
         WebRTCVAD(7)
+
+
+@pytest.mark.parametrize("kind", ["folder", "junk", "empty", "another model"])
+def test_a_model_file_that_is_not_silero_is_one_clear_error(kind, monkeypatch, tmp_path, capsys):
+    """$AUDIOSQUEEZE_SILERO_VAD at a folder, junk bytes, an empty file or another ONNX model
+    (the bundled guard): was 'does not exist' for a folder and an internal error (exit 70,
+    ONNX Runtime's InvalidProtobuf / ValueError) for the rest."""
+    from importlib import resources
+
+    import soundfile as sf
+
+    from audiosqueeze.cli import main
+
+    model = tmp_path / "m.onnx"
+    if kind == "folder":
+        model.mkdir()
+    elif kind == "another model":
+        model.write_bytes((resources.files("audiosqueeze") / "data" / "guard.onnx").read_bytes())
+    else:
+        model.write_bytes(b"" if kind == "empty" else bytes(range(256)) * 20)
+    wav = tmp_path / "a.wav"
+    sf.write(wav, np.concatenate([tone(1.0), silence(1.0)]), 16000)
+    monkeypatch.setenv("AUDIOSQUEEZE_SILERO_VAD", str(model))
+    quote = "is not a file" if kind == "folder" else "is not a usable Silero VAD model"
+    with pytest.raises(ModelNotFoundError, match=quote):
+        make_vad("silero")
+    assert main(["analyze", str(wav)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(model) in err and quote in err, err

@@ -109,17 +109,23 @@ def refuse_source(src, dest, what: str = "output") -> None:
     """A :class:`PathError` if writing ``dest`` would replace the input file ``src`` (the same
     file, also through a symlink on the input side or another spelling of the path): the
     recording would be lost and its time map would point into nothing. ``src`` that is not a
-    path (bytes, an array, stdin) never clashes. A symlink at ``dest`` is replaced, not followed,
-    so it does not clash."""
-    if dest is None or not isinstance(src, (str, os.PathLike)) or str(src) in ("", "-"):
+    path or a file object (bytes, an array) never clashes; a file object (stdin) clashes when it
+    reads the file ``dest`` names (``< talk.flac``). A symlink at ``dest`` is replaced, not
+    followed, so it does not clash."""
+    if dest is None:
+        return
+    is_path = isinstance(src, (str, os.PathLike))
+    if (is_path and str(src) in ("", "-")) or not (is_path or hasattr(src, "fileno")):
         return
     try:
-        a, b = os.stat(src), os.lstat(dest)
+        a = os.stat(src) if is_path else os.fstat(src.fileno())
+        b = os.lstat(dest)
     except (OSError, ValueError):  # either is missing or unusable: nothing to lose
         return
     if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+        name = str(src) if is_path else str(getattr(src, "name", "<file>"))
         raise PathError(
-            f"{what} {str(dest)!r} is the input {str(src)!r}: writing it would destroy the "
+            f"{what} {str(dest)!r} is the input {name!r}: writing it would destroy the "
             "recording; give another name"
         )
 
@@ -141,6 +147,32 @@ class _Temp:
     def remove(self) -> None:
         with contextlib.suppress(OSError):
             self.path.unlink()
+
+
+class _Sink:
+    """The temporary audio file as soundfile writes it: an error of the file system (a full
+    disk) is kept for :class:`Outputs` to report, not printed as a traceback from inside
+    soundfile's C callback, which then only sees fewer bytes written."""
+
+    def __init__(self, fh):
+        self.fh, self.error = fh, None
+
+    def write(self, data) -> int:
+        try:
+            return self.fh.write(data)
+        except OSError as e:
+            self.error = self.error or e
+            return 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        try:  # a buffered file writes out its buffer first
+            return self.fh.seek(offset, whence)
+        except OSError as e:
+            self.error = self.error or e
+            return self.fh.tell()
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
 
 
 class Outputs:
@@ -187,8 +219,9 @@ class Outputs:
         container, subtype = ENCODINGS[self.format]
         try:
             self._fh = open(self._temps[0].path, "r+b")  # by Python: any file name works
+            self._sink = _Sink(self._fh)
             self._file = sf.SoundFile(
-                self._fh, "w", self.sample_rate, 1, format=container, subtype=subtype
+                self._sink, "w", self.sample_rate, 1, format=container, subtype=subtype
             )
         except (sf.LibsndfileError, RuntimeError) as e:
             self.abort()
@@ -196,20 +229,38 @@ class Outputs:
         return self
 
     def write(self, samples: np.ndarray) -> None:
-        for i in range(0, len(samples), _WRITE_BLOCK):  # clipped a block at a time: no copy
-            self._file.write(np.clip(samples[i : i + _WRITE_BLOCK], -1.0, 1.0))
+        try:
+            for i in range(0, len(samples), _WRITE_BLOCK):  # clipped a block at a time: no copy
+                self._file.write(np.clip(samples[i : i + _WRITE_BLOCK], -1.0, 1.0))
+        except (AssertionError, RuntimeError) as e:  # soundfile: fewer frames written than given
+            raise self._failed(e) from None
+
+    def _failed(self, e: Exception) -> PathError:
+        """The error of a write that failed (the disk is full), naming the destination."""
+        why = self._sink.error or e
+        text = getattr(why, "strerror", None) or str(why) or type(why).__name__
+        return PathError(f"cannot write {str(self.audio_path)!r}: {text}")
 
     def commit(self, timemap=None) -> None:
         """Finish the audio, write the time map, and rename both into place. ``timemap``: a
         :class:`~audiosqueeze.timemap.TimeMap` (made into JSON only when a time-map path was
         given: an hour's is megabytes) or its JSON text."""
-        self._file.close()
-        self._fh.close()
+        try:
+            self._file.close()
+            self._fh.close()
+        except (OSError, RuntimeError) as e:  # the end of the file does not fit on the disk
+            raise self._failed(e) from None
+        if self._sink.error is not None:  # libsndfile may not have noticed
+            raise self._failed(self._sink.error)
         if self.timemap_path is not None:
             if timemap is None:
                 raise OptionsError("a time map path was given but no time map to write")
             text = timemap if isinstance(timemap, str) else timemap.to_json()
-            self._temps[1].path.write_text(text, encoding="utf-8")
+            try:
+                self._temps[1].path.write_text(text, encoding="utf-8")
+            except OSError as e:
+                where = str(self.timemap_path)
+                raise PathError(f"cannot write {where!r}: {e.strerror or e}") from None
             os.replace(self._temps[1].path, self.timemap_path)
         try:
             os.replace(self._temps[0].path, self.audio_path)
@@ -225,7 +276,8 @@ class Outputs:
             with contextlib.suppress(Exception):
                 self._file.close()
         if self._fh is not None:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # the disk is full: its buffer cannot be flushed
+                self._fh.close()
         for t in self._temps:
             t.remove()
         self._temps = []

@@ -151,7 +151,7 @@ class TimeMap:
     def from_json(cls, text: str) -> TimeMap:
         try:
             d = json.loads(text)
-        except (TypeError, ValueError) as e:  # JSONDecodeError is a ValueError
+        except (TypeError, ValueError, RecursionError) as e:  # JSONDecodeError: a ValueError
             raise TimeMapError(f"not a time map: {e}") from None
         if not isinstance(d, dict):
             raise TimeMapError(f"not a time map: expected a JSON object, got {type(d).__name__}")

@@ -48,7 +48,8 @@ def find_silero_model(model_path: str | os.PathLike | None = None) -> Path:
         p = Path(explicit)
         if p.is_file():
             return p
-        raise ModelNotFoundError(f"Silero VAD model {str(p)!r} does not exist")
+        what = "is not a file" if p.exists() else "does not exist"
+        raise ModelNotFoundError(f"Silero VAD model {str(p)!r} {what}")
     for package, rel in (
         ("silero_vad", "data/silero_vad_16k_sequence.onnx"),
         ("faster_whisper", "assets/silero_vad_v6.onnx"),
@@ -81,12 +82,28 @@ def _onnx_session(path: str, num_threads: int):
         so.log_severity_level = 3
         return ort.InferenceSession(model, sess_options=so, providers=["CPUExecutionProvider"])
 
-    original = make(path)
+    try:
+        original = make(path)
+        _check_silero(original)
+    except Exception as e:  # onnxruntime raises its own types for a bad file
+        raise ModelNotFoundError(
+            f"{path!r} is not a usable Silero VAD model ({e}); {SILERO_INSTALL_HINT}"
+        ) from None
     fast = fast_silero_session(path, original, make)
     chosen = (original, {}) if fast is None else fast
     del original, fast
     release_freed_memory()  # of the session dropped, either one
     return chosen
+
+
+def _check_silero(session) -> None:
+    """One run on a frame of silence: the inputs and outputs :class:`SileroVAD` uses (another
+    ONNX model fails here, not at its first real frame)."""
+    state = np.zeros((1, 1, 128), np.float32)
+    feeds = {"input": np.zeros((1, _SILERO_CONTEXT + FRAME_SAMPLES), np.float32)}
+    p, h, c = session.run(None, {**feeds, "h": state, "c": state})
+    if np.shape(p) != (1,) or np.shape(h) != state.shape or np.shape(c) != state.shape:
+        raise ValueError(f"outputs of shapes {np.shape(p)}, {np.shape(h)}, {np.shape(c)}")
 
 
 class SileroVAD:

@@ -36,7 +36,7 @@ class TranscriptCache:
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
             return Transcript.from_dict(d), float(d["seconds"])
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
 
     def put(self, key: str, t: Transcript, seconds: float) -> None:

@@ -44,7 +44,7 @@ def _parse_rows(path: Path) -> list[dict]:
             continue
         try:
             row = json.loads(line)
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:  # deep nesting: recursion
             raise ResultsFileError(
                 f"{str(path)!r} is not bench rows: line {n} is not JSON ({e})"
             ) from None

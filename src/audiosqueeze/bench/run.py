@@ -257,7 +257,7 @@ def earlier_rows(results: Path, planned: set[tuple]) -> list[str]:
         for line in f:
             try:
                 redone = row_key(json.loads(line)) in planned
-            except (ValueError, KeyError, TypeError):  # not JSON, not a row, unhashable fields
+            except (ValueError, KeyError, TypeError, RecursionError):  # not JSON, not a row...
                 continue
             if not redone:
                 kept.append(line if line.endswith("\n") else line + "\n")

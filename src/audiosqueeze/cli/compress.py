@@ -152,6 +152,8 @@ def compress(
         raise click.UsageError(
             f"with several inputs --timemap must be an existing folder, got {shown(timemap)!r}"
         )
+    if timemap is not None and str(timemap) == "-":
+        raise click.UsageError("--timemap takes a file or a folder, not - (stdout is in use)")
     if sum(str(p) == "-" for p in inputs) > 1:
         raise click.UsageError("stdin (-) can be read only once")
     if to_stdout and as_json:
@@ -259,6 +261,7 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
                 )
             seen[dest] = path
             for src in inputs:
+                src = binary_stream("stdin") if str(src) == "-" else src  # < talk.flac too
                 refuse_source(src, dest, "time map" if dest is map_path else "output")
         jobs.append((path, out_path, map_path))
     return jobs

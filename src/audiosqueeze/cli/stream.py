@@ -171,7 +171,7 @@ def stream(
     s = sq.Stream(rate, sample_rate=rate_in, analyze_options=options)
     size = max(1, ms_to_samples(chunk_ms, rate_in))
     to_stdout = output is not None and str(output) == "-"
-    out_file = Outputs(output, source=input) if output is not None and not to_stdout else None
+    out_file = Outputs(output, source=src) if output is not None and not to_stdout else None
     stdout = binary_stream("stdout")
     t0 = time.perf_counter()
     with out_file or _Nothing() as files:

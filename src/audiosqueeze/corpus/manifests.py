@@ -324,10 +324,21 @@ def lhotse_cut(record: dict, root: Path) -> dict:
             "original_recording_id": meta.get("recording_id"),
             "text": meta.get("text"),
             "timemap_filepath": str(timemap_path.resolve()),
-            "timemap": json.loads(timemap_path.read_text()),
+            "timemap": read_timemap(timemap_path).to_dict(),
         },
         "type": "MonoCut",
     }
+
+
+def read_timemap(path: Path) -> sq.TimeMap:
+    """The time map an earlier run wrote; one edited, cut short or removed is named."""
+    try:
+        return sq.TimeMap.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, sq.TimeMapError) as e:
+        raise ManifestError(
+            f"time map {str(path)!r} cannot be read ({e}); delete it and rerun to compress "
+            "its recording again"
+        ) from None
 
 
 def lhotse_supervisions(record: dict, root: Path) -> list[dict]:
@@ -335,7 +346,7 @@ def lhotse_supervisions(record: dict, root: Path) -> list[dict]:
     sups = (record.get("meta") or {}).get("supervisions") or []
     if not sups:
         return []
-    tm = sq.TimeMap.from_dict(json.loads((root / record["timemap"]).read_text()))
+    tm = read_timemap(root / record["timemap"])
     out = []
     length = record["stats"]["input_s"]
     for i, s in enumerate(sups):

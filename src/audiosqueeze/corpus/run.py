@@ -190,7 +190,7 @@ def load_records(path: Path) -> dict[str, dict]:
         for line in f:
             try:
                 record = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):  # deep nesting: recursion
                 continue
             if isinstance(record, dict) and isinstance(record.get("key"), str):
                 latest[record["key"]] = record
