@@ -175,3 +175,32 @@ def test_a_masked_array_is_refused_not_heard_unmasked():
         with pytest.raises(sq.InvalidAudioError, match="x.filled"):
             sq.Stream(0.5, sample_rate=SR).push(src)
     assert len(sq.compress(x.filled(0), 0.5, sample_rate=SR).audio) > 0
+
+
+def test_a_time_map_refuses_masked_times_rather_than_mapping_hidden_ones():
+    # the mask was dropped: the hidden values (here 99.0) were mapped as if shown
+    tm = sq.TimeMap.from_knots([0, 16000, 48000], [0, 16000, 16000])
+    t = np.ma.masked_array([0.5, 99.0], mask=[False, True])
+    for method in (tm.to_original, tm.to_compressed, tm.to_original_samples):
+        with pytest.raises(sq.TimeMapError, match="masked array \\(1 masked\\)"):
+            method(t)
+    assert tm.to_compressed(t.compressed()).tolist() == [0.5]
+
+
+@pytest.mark.parametrize(
+    ("src", "kwargs", "error", "quote"),
+    [
+        # a list was told "sample_rate applies to arrays only; files carry their own rate"
+        ([0.1] * 1600, {"sample_rate": SR}, sq.InvalidAudioError, "from 'list': give a NumPy"),
+        ((0.1, 0.2), {}, sq.InvalidAudioError, "from 'tuple'"),
+        (7, {"sample_rate": SR}, sq.InvalidAudioError, "from 'int'"),
+        ("", {}, sq.AudioFileNotFoundError, "'' \\(an empty path\\)"),  # was "'.' is a folder"
+        (b"", {}, sq.EmptyAudioError, "<bytes>: zero bytes"),  # was "not a readable audio file"
+        (bytearray(), {}, sq.EmptyAudioError, "zero bytes"),
+    ],
+)
+def test_what_cannot_be_audio_is_named_for_what_it_is(src, kwargs, error, quote):
+    with pytest.raises(error, match=quote):
+        sq.compress(src, 0.5, **kwargs)
+    with pytest.raises(error, match=quote):
+        sq.load(src, **kwargs) if kwargs else sq.load(src)

@@ -139,6 +139,13 @@ def open_input(src: Source, sample_rate=None) -> Input:
         if sample_rate is None:
             raise InvalidSampleRateError("a NumPy array needs sample_rate=..., got None")
         return _array_input(src, validate.sample_rate(sample_rate), "<array>")
+    if not isinstance(src, (bytes, bytearray, memoryview, str, os.PathLike)) and not hasattr(
+        src, "read"
+    ):
+        raise InvalidAudioError(
+            f"cannot load audio from {type(src).__name__!r}: give a NumPy array (with "
+            "sample_rate=...), an Audio, a path, bytes or a binary file object"
+        )
     if sample_rate is not None:
         raise InvalidSampleRateError(
             f"sample_rate={sample_rate!r} applies to arrays only; files carry their own rate"
@@ -147,10 +154,8 @@ def open_input(src: Source, sample_rate=None) -> Input:
         return _bytes_input(bytes(src), "<bytes>", "")
     if isinstance(src, (str, os.PathLike)):
         return _path_input(src)
-    if hasattr(src, "read"):
-        name = str(getattr(src, "name", "<file>"))
-        return _bytes_input(_read_capped(src, name), name, Path(name).suffix.lower())
-    raise InvalidAudioError(f"cannot load audio from {type(src).__name__!r}")
+    name = str(getattr(src, "name", "<file>"))
+    return _bytes_input(_read_capped(src, name), name, Path(name).suffix.lower())
 
 
 def _array_input(a: np.ndarray, rate: int, name: str) -> Input:
@@ -172,6 +177,8 @@ def _array_input(a: np.ndarray, rate: int, name: str) -> Input:
 
 
 def _path_input(src) -> Input:
+    if not os.fspath(src):  # Path("") is ".", which would be quoted back as a folder
+        raise AudioFileNotFoundError("no such file: '' (an empty path)")
     path = Path(src)
     name = str(path)
     try:
@@ -224,6 +231,8 @@ def _read_capped(f, name: str) -> bytes:
 
 
 def _bytes_input(raw: bytes, name: str, suffix: str) -> Input:
+    if not raw:
+        raise EmptyAudioError(f"{name}: zero bytes of input")
     return _file_input(lambda: io.BytesIO(raw), name, suffix)
 
 

@@ -177,7 +177,13 @@ def _knots(name: str, values) -> np.ndarray:
 
 
 def _times(t, what: str = "times") -> np.ndarray:
-    """Times to map: numbers (scalar or array-like), not NaN, bools, strings or None."""
+    """Times to map: numbers (scalar or array-like), not NaN, bools, strings, None or a masked
+    array (its hidden values would be mapped as they are)."""
+    if isinstance(t, np.ma.MaskedArray):
+        raise TimeMapError(
+            f"{what}: a masked array ({int(np.ma.count_masked(t))} masked); map t.compressed() "
+            "or fill it first"
+        )
     try:
         a = np.asarray(t)
     except (ValueError, TypeError) as e:
