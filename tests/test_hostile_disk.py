@@ -76,3 +76,16 @@ def test_stream_on_a_full_disk_is_one_error_line(rec, full_disk, capsys, monkeyp
     assert err == "error: cannot write 'out.flac': No space left on device\n", err
     assert sorted(p.name for p in rec.parent.iterdir()) == ["talk.wav"]
     assert not printed
+
+
+def test_a_text_output_on_a_full_disk_is_a_path_error_and_leaves_nothing(tmp_path, monkeypatch):
+    # the time map of `-o -`, corpus manifests and summary.json: a bare OSError before
+    def half_written(self, text, encoding=None):
+        with open(self, "w", encoding=encoding) as f:
+            f.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output.Path, "write_text", half_written)
+    with pytest.raises(sq.PathError, match="cannot write '.*map.json': No space left on device"):
+        output.write_text_atomic(tmp_path / "map.json", '{"a": 1}')
+    assert list(tmp_path.iterdir()) == []

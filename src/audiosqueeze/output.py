@@ -303,6 +303,9 @@ def write_text_atomic(path, text: str) -> Path:
     try:
         tmp.path.write_text(text, encoding="utf-8")
         os.replace(tmp.path, dest)
+    except OSError as e:  # a full disk, a folder gone: one error, no part file left
+        tmp.remove()
+        raise PathError(f"cannot write {str(dest)!r}: {e.strerror or e}") from None
     except BaseException:
         tmp.remove()
         raise

@@ -32,7 +32,8 @@ from pathlib import Path
 import audiosqueeze as sq
 from audiosqueeze.errors import ManifestError
 
-from .work import BadItem, Item, json_line, write_text_atomic
+from ..output import write_text_atomic
+from .work import BadItem, Item, json_line
 
 #: Files a folder or glob input picks up as audio.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus", ".webm", ".mp4", ".aac")

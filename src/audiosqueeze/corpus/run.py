@@ -33,6 +33,7 @@ from pathlib import Path
 import audiosqueeze as sq
 
 from ..deps import require
+from ..output import write_text_atomic
 from .manifests import LHOTSE_FILES, read_input, write_lhotse, write_nemo
 from .work import (
     AUDIO_DIR,
@@ -46,7 +47,6 @@ from .work import (
     safe_name,
     sha256_file,
     warm,
-    write_text_atomic,
 )
 
 RECORDS, SUMMARY, LOCK = "records.jsonl", "summary.json", ".lock"
