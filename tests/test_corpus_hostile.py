@@ -160,3 +160,13 @@ def test_a_damaged_time_map_in_out_is_named_for_lhotse(tmp_path, text):
     tm.unlink()
     summary = run_corpus(tmp_path / "in", out, OPTIONS, jobs=1, manifest_format="lhotse")
     assert (summary.ok, summary.processed) == (1, 1) and sq.TimeMap.from_json(tm.read_text())
+
+
+def test_output_dash_is_a_usage_error_not_a_folder_named_dash(tmp_path, monkeypatch, capsys):
+    from audiosqueeze.cli import main
+
+    _clip(tmp_path / "a.wav")
+    monkeypatch.chdir(tmp_path)
+    assert main(["corpus", "a.wav", "-o", "-", "--jobs", "1", "--json"]) == 2
+    assert "writes a folder, not to stdout" in capsys.readouterr().err
+    assert not (tmp_path / "-").exists()

@@ -86,6 +86,10 @@ def corpus(
       audiosqueeze corpus train.json -o out/ --ray        # a local Ray cluster
       audiosqueeze corpus train.json -o /shared/out --ray auto
     """
+    if output == "-":  # elsewhere '-' is stdout; here it would be a folder named '-'
+        raise click.BadParameter(
+            "corpus writes a folder, not to stdout: give its path", param_hint="'-o'"
+        )
     options = CorpusOptions(rate, target_reduction, vad, audio_format, threads)
     bar = _Bar(as_json)
     with bar:
