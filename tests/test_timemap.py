@@ -213,3 +213,103 @@ def test_from_json_of_anything_is_a_time_map_or_a_time_map_error(text):
     except TimeMapError:
         return
     assert tm.original_samples >= 0 and len(tm.original) == len(tm.compressed) >= 2
+
+
+@pytest.mark.parametrize(
+    ("orig", "comp", "message"),
+    [
+        ([-5, 10], [0, 5], "a time map starts at (0, 0), got (-5, 0)"),
+        ([0, 10], [3, 5], "a time map starts at (0, 0), got (0, 3)"),
+    ],
+)
+def test_a_map_not_starting_at_zero_quotes_its_first_knot(orig, comp, message):
+    with pytest.raises(TimeMapError) as e:
+        TimeMap.from_knots(orig, comp)
+    assert str(e.value) == message
+
+
+def test_maps_compare_by_rate_and_knots():
+    tm = TM
+    assert (TimeMap.from_json(tm.to_json()) == tm) is True
+    orig, comp = tm.original.tolist(), tm.compressed.tolist()
+    for other in (
+        TimeMap(orig, comp, 8000),
+        TimeMap.from_knots(orig, comp[:-1] + [40000]),
+        TimeMap.from_knots(orig[:-1] + [90000], comp),
+        "a time map",
+        None,
+    ):
+        assert (tm == other) is False, other
+
+
+def test_a_map_cannot_be_changed_in_place():
+    with pytest.raises(ValueError, match="read-only"):
+        TM.original[1] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        TM.compressed[1] = 0
+    with pytest.raises(AttributeError):
+        TM.sample_rate = 8000
+    assert TM.to_original(1.0) == 3.0
+
+
+def test_identity_maps_every_time_to_itself():
+    tm = TimeMap.identity(32000)
+    assert tm == TimeMap.from_knots([0, 32000], [0, 32000])
+    assert tm.to_original([0.0, 0.75, 2.0]).tolist() == [0.0, 0.75, 2.0]
+    assert TimeMap.identity(8000, 8000).to_compressed(0.5) == 0.5
+
+
+def test_lengths_are_the_last_knots():
+    assert (TM.original_samples, TM.compressed_samples) == (96000, 48000)
+    assert TimeMap.identity(5).compressed_samples == 5
+
+
+@pytest.mark.parametrize(
+    ("load", "message"),
+    [
+        # a TimeMapError from the knots is passed on as it is, not wrapped a second time
+        (lambda: TimeMap.from_dict({"original": [1, 2], "compressed": [0, 1]}),
+         "a time map starts at (0, 0), got (1, 0)"),
+        (lambda: TimeMap.from_json("[0, 1]"), "not a time map: expected a JSON object, got list"),
+        (lambda: TimeMap.from_knots([0, 2.0**63], [0, 1]),
+         "original knots must fit in 64 bits, got [0, 9.223372036854776e+18]"),
+        (lambda: TimeMap.from_knots([0, 1], np.array([0, 2**63], np.uint64)),
+         "compressed knots must fit in 64 bits, got array([  "),
+    ],
+)  # fmt: skip
+def test_load_errors_are_exact(load, message):
+    with pytest.raises(TimeMapError) as e:
+        load()
+    assert str(e.value).startswith(message)
+
+
+def test_ragged_knots_and_times_are_time_map_errors():
+    with pytest.raises(TimeMapError, match="original knots must be a list of whole samples"):
+        TimeMap.from_knots([[0, 1], [2]], [0, 1])
+    with pytest.raises(TimeMapError, match="times must be numbers"):
+        TM.to_original([[0.5], [1.0, 2.0]])
+
+
+def test_knots_up_to_int64_load_exactly():
+    big = 2**63 - 1
+    tm = TimeMap.from_knots([0, 2.0**62], np.array([0, big], np.uint64))
+    assert (tm.original_samples, tm.compressed_samples) == (2**62, big)
+
+
+def test_the_callers_knot_arrays_stay_theirs():
+    # the map kept the caller's int64 array and made it read-only
+    orig, comp = np.array([0, 16000, 48000]), np.array([0, 16000, 16000])
+    tm = TimeMap(orig, comp)
+    orig[1] = comp[1] = 8000  # still writable, and the map does not change with them
+    assert tm.to_compressed(1.0) == 1.0 and tm.original.tolist() == [0, 16000, 48000]
+
+
+def test_interpolation_inside_a_one_sample_piece():
+    tm = TimeMap.from_knots([0, 1, 16001], [0, 1, 8001])
+    assert tm.to_compressed_samples(0.5) == 0.5 and tm.to_original_samples(0.5) == 0.5
+
+
+def test_the_end_of_a_map_ending_in_a_cut_maps_to_a_time_not_nan():
+    tm = TimeMap.from_knots([0, 100, 200], [0, 100, 100])
+    got = tm.to_original_samples(np.array([100.0, 150.0]))
+    assert np.all((got >= 100) & (got <= 200)), got

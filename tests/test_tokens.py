@@ -47,3 +47,46 @@ def test_custom_profile_and_audio_input():
 def test_errors(call, quote):
     with pytest.raises(OptionsError, match=quote):
         call()
+
+
+def test_token_table_has_every_profile_with_its_count():
+    assert sq.token_table(10.0) == {
+        "gemini": 320,
+        "whisper": 1500,
+        "whisper-unpadded": 500,
+        "gpt-4o": 100,
+        "qwen2-audio": 250,
+        "voxtral": 125,
+        "phi-4-multimodal": 125,
+    }
+
+
+def test_a_path_is_counted_by_its_duration(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(24000, np.float32), 16000)  # 1.5 s
+    assert sq.tokens(tmp_path / "a.wav", "gemini") == 48
+    assert sq.tokens(str(tmp_path / "a.wav"), "whisper") == 1500
+
+
+def test_float_fuzz_in_a_duration_is_not_a_partial_token():
+    assert sq.tokens(1.1, "gpt-4o") == 11  # 1.1 * 10 is 11.000000000000002
+    assert sq.tokens(0.1 * 3 * 100, "whisper") == 1500  # 30.000000000000004 s: one window
+
+
+def test_custom_rates_and_windows_below_one_are_allowed_and_zero_is_not():
+    assert TokenProfile("slow", 0.5).count(10.0) == 5
+    assert TokenProfile("short", 4.0, window_s=0.5).count(1.2) == 6  # 3 windows of 2 tokens
+    with pytest.raises(OptionsError, match="window_s must be a number in \\(0, inf\\], got 0.0"):
+        TokenProfile("x", 1.0, window_s=0.0)
+    with pytest.raises(OptionsError, match="tokens_per_second must be a number in \\(0, inf\\]"):
+        TokenProfile("x", "32")
+
+
+def test_built_in_profiles_cannot_be_changed_in_place():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROFILES["gemini"].tokens_per_second = 1.0
+    assert sq.tokens(60.0, "gemini") == 1920

@@ -37,3 +37,19 @@ def test_scalar_to_seconds_is_numpys_quotient_to_the_bit(samples, rate):
     got = to_seconds(samples, rate)
     assert type(got) is float
     assert got == float(np.asarray(samples, np.float64) / rate)
+
+
+def test_to_seconds_past_2_53_samples_is_numpys_quotient_not_pythons_exact_one():
+    # past 2**53 an int is rounded to float64 first (numpy's way); Python's int / int divides
+    # exactly and differs in the last bit for these
+    for samples in (2**53 + 3, 2**53 + 7, -(2**53 + 13), 2**60 + 1):
+        got = to_seconds(samples, 16000)
+        assert type(got) is float
+        assert got == float(np.asarray(samples, np.float64) / 16000)
+    assert to_seconds(2**53 + 3) == 562949953421.3123  # not 562949953421.3121
+
+
+def test_to_samples_past_int64_is_numpys_cast_not_a_python_bigint():
+    with np.errstate(invalid="ignore"):
+        for seconds in (1e15, -1e15, 3e17):  # 1.6e19 samples: past int64, under 3**62
+            assert to_samples(seconds) == _numpy_samples(seconds, 16000)

@@ -54,7 +54,7 @@ def check_plan(p: Plan) -> Plan:
             raise OptionsError(f"{name}.joined must be a bool, True only on stretch edits")
         nxt = p.edits[i + 1] if i + 1 < len(p.edits) else None
         if e.joined and nxt is not None and getattr(nxt, "kind", None) != "stretch":
-            raise OptionsError(f"{name} is joined to {name[:-1]}{i + 1}], which is no stretch")
+            raise OptionsError(f"{name} is joined to edits[{i + 1}], which is no stretch")
         at += size
     if at != n:
         raise OptionsError(f"the edits cover {at} samples but num_samples is {n}")

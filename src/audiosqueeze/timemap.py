@@ -173,7 +173,7 @@ def _knots(name: str, values) -> np.ndarray:
         raise TimeMapError(f"{name} knots must fit in 64 bits, got {shown(values)}")
     if a.dtype.kind not in "iu":
         raise TimeMapError(f"{name} knots must be whole numbers of samples, got {shown(values)}")
-    return a.astype(np.int64, copy=False)
+    return a.astype(np.int64)  # a copy: the map's knots are made read-only, not the caller's
 
 
 def _times(t, what: str = "times") -> np.ndarray:
