@@ -31,6 +31,10 @@ from audiosqueeze.datasets import data_root, sample_split
 from audiosqueeze.units import ms_to_samples
 
 SPEEDS = (1.0, 1.3, 1.6, 1.9)
+#: The analysis the labels are made with. Its segments run up to 10 s, as when the shipped
+#: guard's labels were made: with the default 64-ms pieces no span reaches the planner's
+#: ``min_stretch_ms`` and no window would be labelled.
+ANALYZE = sq.AnalyzeOptions(max_segment_ms=10_000.0)
 
 
 def norm(word: str) -> str:
@@ -90,10 +94,11 @@ def main() -> None:
     cache = TranscriptCache(Path(args.cache))
     speeds = [float(s) for s in args.speeds.split(",")]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
     with open(args.out, "w") as fh:
         for i, u in enumerate(clips):
             x = u.load()
-            analysis = sq.analyze(x, sample_rate=sq.SAMPLE_RATE)
+            analysis = sq.analyze(x, ANALYZE, sample_rate=sq.SAMPLE_RATE)
             orig = transcribe(cache, asr, x).words
             for speed in speeds:
                 opts = sq.PlanOptions(speed_policy="uniform", max_speed=speed)
@@ -119,8 +124,12 @@ def main() -> None:
                             "features": [round(float(v), 5) for v in f],
                         }
                         fh.write(json.dumps(row) + "\n")
+                        rows += 1
             fh.flush()
             print(f"{i + 1}/{len(clips)} {u.id}", flush=True)
+    if not rows:  # a labels file with nothing in it would train nothing, silently
+        raise SystemExit(f"{args.out}: no speech window was long enough to label")
+    print(f"{rows} windows -> {args.out}")
 
 
 if __name__ == "__main__":
