@@ -19,6 +19,7 @@ and as a logistic regression on (complexity, speed, complexity x speed) fit on t
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 from pathlib import Path
 
@@ -27,8 +28,14 @@ import numpy as np
 from audiosqueeze.curve import FEATURES
 
 
+def _text(path) -> str:
+    """A labels file's text; ``.gz`` ones (as committed under docs/results) are unzipped."""
+    p = Path(path)
+    return gzip.decompress(p.read_bytes()).decode() if p.suffix == ".gz" else p.read_text()
+
+
 def load(paths):
-    rows = [json.loads(line) for p in paths for line in Path(p).read_text().splitlines()]
+    rows = [json.loads(line) for p in paths for line in _text(p).splitlines() if line.strip()]
     x = np.array([r["features"] + [r["speed"]] for r in rows], np.float32)
     y = np.array([r["label"] for r in rows], np.int64)
     group = np.array(

@@ -1,6 +1,7 @@
 """The quality guard: the shipped model loads and steers; the training script's export runs
 in onnxruntime exactly as scikit-learn predicts."""
 
+import gzip
 import json
 import shutil
 import sys
@@ -67,6 +68,10 @@ def test_training_script_exports_what_sklearn_predicts(tmp_path):
     labels = tmp_path / "labels.jsonl"
     labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
     _, x, y, group = train_guard.load([labels])
+    zipped = tmp_path / "labels.jsonl.gz"  # as committed under docs/results
+    zipped.write_bytes(gzip.compress(labels.read_bytes()))
+    _, xz, yz, gz = train_guard.load([zipped])
+    assert np.array_equal(x, xz) and np.array_equal(y, yz) and np.array_equal(group, gz)
     for kind in ("gbt", "lr"):
         clf = train_guard.model(kind).fit(x, y)
         out = tmp_path / f"{kind}.onnx"
