@@ -281,10 +281,13 @@ def _is_done(record, item: Item, name: str, root: Path, options, digest: str) ->
         item.duration_s,
     ):
         return False
-    if not all(p.is_file() for p in output_paths(root, name, options)):
+    outputs = output_paths(root, name, options)
+    if not all(p.is_file() for p in outputs):
         return False
-    try:
-        return sha256_file(item.source) == record.get("source_sha256")
+    try:  # the input unchanged, and the outputs as written (not edited or cut short since)
+        return sha256_file(item.source) == record.get("source_sha256") and [
+            sha256_file(p) for p in outputs
+        ] == record.get("outputs_sha256")
     except sq.AudiosqueezeError:
         return False
 

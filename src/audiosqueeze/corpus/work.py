@@ -154,6 +154,7 @@ def process(item: Item, name: str, root: str, options: CorpusOptions) -> dict:
     try:
         record["source_sha256"] = sha256_file(item.source)
         stats = _compress(item, audio, timemap, options)
+        written = [sha256_file(audio), sha256_file(timemap)]  # a rerun checks them
     except Exception as e:  # a bad item (or a library bug) is recorded, never stops the job
         error = str(e) if isinstance(e, sq.AudiosqueezeError) else f"{type(e).__name__}: {e}"
         record.update(status="failed", error=error or type(e).__name__)
@@ -162,6 +163,7 @@ def process(item: Item, name: str, root: str, options: CorpusOptions) -> dict:
             status="ok",
             audio=f"{AUDIO_DIR}/{audio.name}",
             timemap=f"{TIMEMAP_DIR}/{timemap.name}",
+            outputs_sha256=written,
             stats=stats,
         )
     record["seconds"] = round(time.perf_counter() - start, 4)
