@@ -276,18 +276,13 @@ def _is_done(record, item: Item, name: str, root: Path, options, digest: str) ->
         return False
     if record.get("name") != name or record.get("source") != item.source:
         return False
-    if (record.get("offset_s", 0.0), record.get("duration_s")) != (
-        item.offset_s,
-        item.duration_s,
-    ):
-        return False
+    span = (record.get("offset_s", 0.0), record.get("duration_s"))
     outputs = output_paths(root, name, options)
-    if not all(p.is_file() for p in outputs):
+    if span != (item.offset_s, item.duration_s) or not all(p.is_file() for p in outputs):
         return False
     try:  # the input unchanged, and the outputs as written (not edited or cut short since)
-        return sha256_file(item.source) == record.get("source_sha256") and [
-            sha256_file(p) for p in outputs
-        ] == record.get("outputs_sha256")
+        same_input = sha256_file(item.source) == record.get("source_sha256")
+        return same_input and [sha256_file(p) for p in outputs] == record.get("outputs_sha256")
     except sq.AudiosqueezeError:
         return False
 
