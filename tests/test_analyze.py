@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 import audiosqueeze as sq
-from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze, complexity
+from audiosqueeze.analyze import AnalyzeOptions, Analyzer, complexity
 from audiosqueeze.errors import OptionsError
+from audiosqueeze.pipeline import analyze
 from audiosqueeze.segments import FRAME_FIELDS, OTHER_CUES, SPEECH_CUES, Frames
 from conftest import needs_silero, silence, tone
 

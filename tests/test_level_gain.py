@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import audiosqueeze as sq
-from audiosqueeze.analyze import AnalyzeOptions, Analyzer, analyze
+from audiosqueeze.analyze import AnalyzeOptions, Analyzer
 from audiosqueeze.errors import OptionsError
 from audiosqueeze.features import level_db
+from audiosqueeze.pipeline import analyze
 from audiosqueeze.units import FRAME_SAMPLES
 from audiosqueeze.vad import LevelGain, SileroVAD, WebRTCVAD
 from conftest import needs_silero, silence

@@ -10,7 +10,7 @@
 audio-token count.
 """
 
-from .analyze import Analysis, AnalyzeOptions, Analyzer, Segment, analyze
+from .analyze import Analysis, AnalyzeOptions, Analyzer, Segment
 from .audio import Audio, duration_s, encode, load
 from .errors import (
     AudioError,
@@ -35,7 +35,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .output import save
-from .pipeline import compress, compress_file
+from .pipeline import analyze, compress, compress_file
 from .plan import Edit, Plan, PlanOptions, plan
 from .plan_search import plan_for_budget, plan_for_target
 from .render import RenderOptions, render, timemap_of

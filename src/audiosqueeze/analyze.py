@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import features, validate
-from .decode import Source
 from .errors import OptionsError
 from .segments import FRAME_FIELDS, KINDS, Analysis, Frames, Segment, SegmentStore
 from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 from .vad import VAD_NAMES, LevelGain, NoiseFloorTracker, make_vad
 
-__all__ = ["KINDS", "Analysis", "AnalyzeOptions", "Analyzer", "Segment", "analyze", "complexity"]
+__all__ = ["KINDS", "Analysis", "AnalyzeOptions", "Analyzer", "Segment", "complexity"]
 
 #: Bounds of ``AnalyzeOptions.max_segment_ms`` (the CLI and the WebSocket check against them).
 SEGMENT_MS_RANGE = (64.0, 3_600_000.0)
@@ -384,14 +383,3 @@ class Analyzer:
             return Segment("silence", start, end, conf, None, None, cues, None, continues)
         kind = "stationary" if std < o.stationary_max_std_db else "nonstationary"
         return Segment("noise", start, end, conf, None, kind, cues, None, continues)
-
-
-def analyze(src: Source, options: AnalyzeOptions | None = None, *, sample_rate=None) -> Analysis:
-    """Classify ``src`` into silence / noise / speech segments: the input decoded block by
-    block, resampled to 16 kHz and run through an :class:`Analyzer` to the end.
-    :class:`~audiosqueeze.EmptyAudioError` where that leaves no 16 kHz sample, as for
-    ``compress``."""
-    from .decode import open_input
-    from .pipeline import analyze_input
-
-    return analyze_input(open_input(src, sample_rate), options)

@@ -44,6 +44,14 @@ def _check(rate, target_reduction, analysis, max_wer_increase=None) -> None:
         raise OptionsError(f"analysis must be an Analysis, got {type(analysis).__name__!r}")
 
 
+def analyze(src: Source, options: AnalyzeOptions | None = None, *, sample_rate=None) -> Analysis:
+    """Classify ``src`` into silence / noise / speech segments: the input decoded block by
+    block, resampled to 16 kHz and run through an :class:`~audiosqueeze.analyze.Analyzer` to
+    the end. :class:`~audiosqueeze.EmptyAudioError` where that leaves no 16 kHz sample, as for
+    ``compress``."""
+    return analyze_input(open_input(src, sample_rate), options)
+
+
 def analyze_input(inp: Input, options: AnalyzeOptions | None, progress=None) -> Analysis:
     """:func:`~audiosqueeze.analyze` of an opened input (``progress`` as for ``compress``)."""
     rs, analyzer, done = Resampler(inp.rate, inp.name), Analyzer(options), 0

@@ -306,7 +306,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str, int, int], None] | No
 
 def _rows(task, asrs, cache: TranscriptCache) -> list[dict]:
     """Every row of one recording: each method once, heard by each recogniser."""
-    from ..analyze import analyze
+    from ..pipeline import analyze
 
     dataset, utt, methods, split = task
     x = utt.load()
