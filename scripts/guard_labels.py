@@ -5,7 +5,8 @@ speech sped up uniformly by each of ``--speeds``; map the compressed words back 
 time through the time map; align them with the original's words; and label every speech
 window (the planner's windows, :mod:`audiosqueeze.curve`) 1 when a word there was lost,
 changed or inserted, else 0. One row per (clip, recogniser, speed, window): the window's
-features, the speed, the label.
+features (read from its speech run up to the window's end, as the planner reads them:
+:mod:`audiosqueeze.context`), the speed, the label.
 
     python scripts/guard_labels.py --data ../shared/data --per-dataset 70 \\
         --asr whisper-tiny.en --out guard-labels/tiny.jsonl
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from audiosqueeze import curve
+from audiosqueeze import context, curve
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.cache import TranscriptCache
 from audiosqueeze.datasets import data_root, sample_split
@@ -66,15 +67,19 @@ def changed_times(orig: tuple, comp: tuple) -> list[float]:
 
 
 def speech_windows(analysis, options) -> list[tuple]:
-    """(segment, [(start, end), ...]) for every speech span the planner would speed up."""
+    """(run, [(start, end), ...]) for every speech span the planner would speed up, with the
+    speech run it lies in (what :func:`audiosqueeze.context.context_features` reads)."""
     out = []
     min_n = ms_to_samples(options.min_stretch_ms)
+    runs = context.speech_runs(analysis.segments)
+    starts = np.array([r.start for r in runs], np.int64)
     for seg in analysis.segments:
         if seg.kind != "speech" or seg.frames is None:
             continue
+        run = runs[int(np.searchsorted(starts, seg.start, side="right")) - 1]
         for kind, a, b in curve.layout(seg, options):
             if kind == "speech" and b - a >= min_n:
-                out.append((seg, curve.windows(a, b, options.window_ms)))
+                out.append((run, curve.windows(a, b, options.window_ms)))
     return out
 
 
@@ -108,8 +113,8 @@ def main() -> None:
                 comp = r.timemap.remap_words(transcribe(cache, asr, r.audio).words)
                 bad = np.array(changed_times(orig, comp))
                 mids = np.array([(w.start_s + w.end_s) / 2 for w in orig])
-                for seg, spans in speech_windows(analysis, opts):
-                    feats = curve.window_features(seg, spans)
+                for run, spans in speech_windows(analysis, opts):
+                    feats = context.context_features(run, spans, opts.window_ms)
                     for (a, b), f in zip(spans, feats, strict=True):
                         lo, hi = a / sq.SAMPLE_RATE, b / sq.SAMPLE_RATE
                         row = {

@@ -334,3 +334,15 @@ def test_verify_methods_pass_their_rate_and_scope(monkeypatch, method, rate, sco
     ours.run_ours(method, np.zeros(16000, np.float32))
     assert seen["rate"] == rate and seen["verify"] == "asr:whisper-tiny.en"
     assert seen.get("verify_scope") == scope
+
+
+@needs_silero
+def test_budget_methods_are_compress_with_that_quality_budget(real_clips):
+    from audiosqueeze.bench.ours import run_ours
+
+    x = np.concatenate([sq.load(c["abs"]).samples for c in real_clips[:3]])
+    outs = [run_ours(m, x) for m in ("sq-budget-0.5", "sq-budget-1", "sq-budget-2")]
+    ref = sq.compress(x, sample_rate=16000, max_wer_increase=1.0)
+    assert np.array_equal(outs[1].samples, ref.audio)
+    rates = [o.result.plan.rate for o in outs]
+    assert rates == sorted(rates) and rates[0] < rates[-1]

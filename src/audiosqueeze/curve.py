@@ -29,26 +29,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import features
-from .analyze import Segment, complexity
+from .analyze import Segment
+from .context import FEATURES, context_features, speech_runs
 from .units import FRAME_SAMPLES, SAMPLE_RATE, ms_to_samples
 
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
-
-#: Names of the window features, in the order of :func:`window_features`' columns.
-FEATURES = (
-    "duration_s",
-    "prob_mean",
-    "prob_min",
-    "snr_db",
-    "level_rel_db",
-    "level_std_db",
-    "syllable_rate_hz",
-    "segment_syllable_rate_hz",
-    "flux_mean",
-    "flux_std",
-    "band_rel_db",
-    "complexity",
-)
 
 
 def inner_pauses(seg: Segment, options) -> np.ndarray:
@@ -91,44 +76,6 @@ def windows(start: int, end: int, window_ms: float) -> list[tuple[int, int]]:
     n = max(1, int(round((end - start) / ms_to_samples(window_ms))))
     cuts = [start + (end - start) * i // n for i in range(n + 1)]
     return list(zip(cuts[:-1], cuts[1:], strict=True))
-
-
-def window_features(seg: Segment, spans: list[tuple[int, int]]) -> np.ndarray:
-    """``(len(spans), len(FEATURES))`` float32 features of windows inside a speech segment."""
-    f = seg.frames
-    prob, level = np.asarray(f["prob"]), np.asarray(f["level"])
-    band, flux, floor = np.asarray(f["band"]), np.asarray(f["flux"]), np.asarray(f["floor"])
-    n = len(prob)
-    env = np.convolve(band, np.ones(3) / 3, mode="same")
-    pk = features.peaks(env, prominence=4.0, distance=3)
-    seg_level, seg_band = features.median(level), features.median(band)
-    seg_rate = float(seg.cues.get("syllable_rate_hz", 0.0))
-    rows = []
-    for a, b in spans:
-        fa = min(n - 1, max(0, (a - seg.start) // FRAME_SAMPLES))
-        fb = min(n, max(fa + 1, -(-(b - seg.start) // FRAME_SAMPLES)))
-        dur = max((b - a) / SAMPLE_RATE, _FRAME_S)
-        lv, fl = level[fa:fb], flux[fa:fb]
-        snr = features.median(lv) - features.median(floor[fa:fb])
-        rate_hz = float(np.sum((pk >= fa) & (pk < fb)) / dur)
-        fmean = float(np.mean(fl))
-        rows.append(
-            [
-                dur,
-                float(np.mean(prob[fa:fb])),
-                float(np.min(prob[fa:fb])),
-                snr,
-                features.median(lv) - seg_level,
-                features.std(lv),
-                rate_hz,
-                seg_rate,
-                fmean,
-                features.std(fl),
-                features.median(band[fa:fb]) - seg_band,
-                complexity(rate_hz, snr, fmean),
-            ]
-        )
-    return np.asarray(rows, np.float32).reshape(-1, len(FEATURES))
 
 
 def tension(seg: Segment, rule: str) -> np.ndarray | None:
@@ -203,50 +150,95 @@ def smooth_speeds(speeds: np.ndarray, max_step: float) -> np.ndarray:
     return s
 
 
-def speeds_for(seg: Segment, spans: list[tuple[int, int]], rate: float, options) -> np.ndarray:
-    """One speed per window of ``spans`` at ``rate`` under ``options.speed_policy``."""
+def speeds_for(
+    seg: Segment,
+    spans: list[tuple[int, int]],
+    rate: float,
+    options,
+    run: Segment | None = None,
+    last: float | None = None,
+) -> np.ndarray:
+    """One speed per window of ``spans`` (inside ``seg``) at ``rate`` under
+    ``options.speed_policy``. ``run``: the speech run so far, from a
+    :class:`~audiosqueeze.context.RunContext` (default: ``seg`` alone), which the features are
+    read from; ``last``: the speed just before ``spans[0]`` in the same run, which the first
+    window may exceed by at most ``max_speed_step`` per ``window_ms`` (a slow-down is never
+    held back: the bound across pieces only ever slows down, as within them)."""
     top = options.top_speed(rate)
     if options.speed_policy == "uniform":
         return np.full(len(spans), top)
     if seg.frames is None:  # a segment made by hand: its one complexity for every window
         c = 1.0 if seg.complexity is None else seg.complexity
         return np.full(len(spans), 1.0 + (top - 1.0) * (1.0 - c))
-    x = window_features(seg, spans)
+    x = context_features(seg if run is None else run, spans, options.window_ms)
     if options.speed_policy == "cues":
         s = 1.0 + (top - 1.0) * (1.0 - x[:, FEATURES.index("complexity")])
     else:
         from .guard import load_guard
 
         s = load_guard(options.guard_path).speeds(x, rate * options.max_risk_increase, top)
-    return smooth_speeds(np.clip(s, 1.0, top), options.max_speed_step)
+    s = np.clip(s, 1.0, top)
+    if last is not None and len(s):
+        a, b = spans[0]
+        share = min(1.0, (b - a) / ms_to_samples(options.window_ms))
+        s[0] = min(s[0], max(1.0, last + options.max_speed_step * share))
+    return smooth_speeds(s, options.max_speed_step)
 
 
 #: Words per second of speech assumed when turning predicted risk into WER points.
 WORDS_PER_S = 2.5
 
 
-def predicted_wer_increase(analysis, plan, options) -> float:
-    """The guard's estimate of the WER increase (points) that ``plan`` costs: for every
-    sped-up window, the risk added over 1.0x (about one word changed per risky window), over
-    the words in the recording's speech (``WORDS_PER_S`` per second). A rough budget, not a
-    promise: ``docs/RESULTS.md`` compares it with measured WER."""
+def _stretch_windows(plan, window_ms: float) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The plan's sped-up speech as windows of about ``window_ms`` (each run of adjoining
+    stretch edits split evenly) and each window's mean speed (input over output samples)."""
+    groups: list[list] = []
+    for e in plan.edits:
+        if e.kind != "stretch":
+            continue
+        if groups and groups[-1][-1].end == e.start:
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    spans, speeds = [], []
+    for g in groups:
+        starts = np.array([e.start for e in g])
+        ends = np.array([e.end for e in g])
+        ratio = np.array([e.out_samples / e.in_samples for e in g])
+        for a, b in windows(g[0].start, g[-1].end, window_ms):
+            overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0, None)
+            out = float(np.sum(overlap * ratio))
+            spans.append((a, b))
+            speeds.append((b - a) / out if out > 0 else 1.0)
+    return spans, np.asarray(speeds, np.float64)
+
+
+def predicted_wer_increase(analysis, plan, options, runs=None) -> float:
+    """The guard's estimate of the WER increase (points) that ``plan`` costs: the plan's
+    sped-up speech in windows of about ``window_ms`` (whatever the analysis' segment length),
+    for each the risk added over 1.0x at its mean speed (about one word changed per risky
+    window), over the words in the recording's speech (``WORDS_PER_S`` per second). A rough
+    budget, not a promise: ``docs/RESULTS.md`` compares it with measured WER. ``runs``:
+    :func:`~audiosqueeze.context.speech_runs` of the analysis, where the caller has them."""
     from .guard import load_guard
 
-    segs = [s for s in analysis.segments if s.kind == "speech"]
-    starts = np.array([s.start for s in segs])
-    rows, speeds = [], []
-    for e in plan.edits:
-        if e.kind != "stretch" or e.out_samples >= e.in_samples:
+    spans, speeds = _stretch_windows(plan, options.window_ms)
+    fast = speeds > 1.0 + 1e-9
+    if not np.any(fast):
+        return 0.0
+    runs = speech_runs(analysis.segments) if runs is None else runs
+    starts = np.array([r.start for r in runs], np.int64)
+    rows, at = [], []
+    for (a, b), v in zip(spans, speeds, strict=True):
+        i = int(np.searchsorted(starts, a, side="right")) - 1
+        if v <= 1.0 + 1e-9 or i < 0 or a >= runs[i].end:
             continue
-        seg = segs[int(np.searchsorted(starts, e.start, side="right")) - 1]
-        if seg.frames is None:
-            continue
-        rows.append(window_features(seg, [(e.start, e.end)])[0])
-        speeds.append(e.speed)
-    words = max(analysis.seconds("speech") * WORDS_PER_S, 1.0)
+        rows.append(context_features(runs[i], [(a, min(b, runs[i].end))], options.window_ms)[0])
+        at.append(v)
     if not rows:
         return 0.0
+    words = max(analysis.seconds("speech") * WORDS_PER_S, 1.0)
     g = load_guard(options.guard_path)
     x = np.asarray(rows)
-    added = g.risk(x, np.asarray(speeds)) - g.risk(x, np.ones(len(rows)))
+    added = g.risk(x, np.asarray(at)) - g.risk(x, np.ones(len(rows)))
     return float(100.0 * np.sum(np.maximum(added, 0.0)) / words)

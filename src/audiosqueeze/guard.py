@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .curve import FEATURES
+from .context import FEATURES
 from .errors import ModelNotFoundError, OptionsError
 
 #: Candidate speeds tried for each window (the planner's speed resolution).

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from . import curve, validate
 from .analyze import Analysis, Segment
+from .context import RunContext
 from .errors import OptionsError
 from .units import SAMPLE_RATE, ms_to_samples
 
@@ -227,12 +228,17 @@ class Planner:
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
         self._max_held = ms_to_samples(MAX_HELD_MS)
+        self._reads_features = self.options.speed_policy != "uniform"
         self.reset()
 
     def reset(self) -> None:
         self._held: Segment | None = None  # the non-speech since the last speech, merged
         self._seen_speech = False
         self._joined = False  # the last edit is a stretch joined to the next segment's
+        self._context = RunContext()  # the speech run so far, for the speed policies' features
+        self._run_so_far: Segment | None = None
+        self._in_run = False  # the last segment was speech that the next one continues
+        self._last_speed: float | None = None  # the run's last window's speed
 
     def push(self, segments: Iterable[Segment]) -> list[Edit]:
         out: list[Edit] = []
@@ -251,8 +257,11 @@ class Planner:
         return out
 
     def _one(self, seg: Segment) -> list[Edit]:
+        in_run, self._in_run = self._in_run, seg.kind == "speech" and seg.continues
         if self.rate == 0.0:
             return [self._edit("keep", seg, seg.num_samples)]
+        if seg.kind == "speech" and seg.frames is not None and self._reads_features:
+            self._run_so_far = self._context.add(seg, joined=in_run)
         if seg.kind == "speech":
             out = self._release("middle" if self._seen_speech else "lead")
             self._seen_speech = True
@@ -309,7 +318,10 @@ class Planner:
         """The span ``[a, b)`` as stretch edits, each joined to the next (the last too with
         ``join``), or one keep where nothing speeds up (unless ``force``)."""
         spans = curve.windows(a, b, self.options.window_ms)
-        speeds = curve.speeds_for(seg, spans, self.rate, self.options)
+        run = self._run_so_far if self._reads_features and seg.frames is not None else None
+        last = self._last_speed if force else None
+        speeds = curve.speeds_for(seg, spans, self.rate, self.options, run, last)
+        self._last_speed = float(speeds[-1]) if join else None
         tense = curve.tension(seg, self.options.within_window)
         cap = max(2.0, self.options.max_speed)
         parts = [

@@ -25,6 +25,8 @@
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
   untouched).
+- ``sq-budget-0.5`` / ``-1`` / ``-2``: ``compress(max_wer_increase=)`` with that budget in
+  WER points (the highest rate whose guard-predicted cost stays within it).
 - ``pauses+speed-1.1`` / ``-1.15`` / ``-1.2`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1),
   then every speech window at that one speed (``PlanOptions(speed_policy="uniform")``): the
   strongest simple baseline;
@@ -95,6 +97,8 @@ PAUSES_SPEED = {
 #: the ``pauses+speed-*`` baselines in the default method list
 PAUSES_SPEED_DEFAULT = ("pauses+speed-1.15", "pauses+speed-1.3", "pauses+speed-1.45")
 ABLATIONS = ("sq-guard-0.5", "sq-guard-1.0", "sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
+#: ``max_wer_increase`` (WER points) of each quality-budget method
+BUDGETS = {"sq-budget-0.5": 0.5, "sq-budget-1": 1.0, "sq-budget-2": 2.0}
 #: the within-window rule ablation: pauses+speed-1.3 with the speed spread by a rule
 WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
 #: fastest speech of the guard and cues ablations at rate 1
@@ -189,6 +193,7 @@ OURS = (
     *VERIFY_PROBE,
     *VERIFY_SCOPED,
     *ABLATIONS,
+    *BUDGETS,
     *PAUSES_SPEED,
     *WITHIN,
     "sq-default-skip",
@@ -325,6 +330,8 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         policy, rate = method[3:].split("-")
         o = sq.PlanOptions(speed_policy=policy, max_speed=ABLATION_MAX_SPEED)
         r = sq.compress(samples, float(rate), plan_options=o, **kw)
+    elif method in BUDGETS:
+        r = sq.compress(samples, max_wer_increase=BUDGETS[method], **kw)
     elif method == "sq-pauses":
         r = sq.compress(samples, 1.0, plan_options=sq.PlanOptions(max_speed=1.0), **kw)
     elif method == "sq-verify":

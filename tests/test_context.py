@@ -1,0 +1,170 @@
+"""The speed policies' window features are read from the speech run, causally: the same
+numbers whether the analysis hands the run over as 64-ms pieces or as one long segment."""
+
+from importlib import resources
+
+import numpy as np
+import pytest
+
+import audiosqueeze as sq
+from audiosqueeze import context, curve
+from audiosqueeze.analyze import Segment
+from audiosqueeze.segments import FRAME_FIELDS
+from audiosqueeze.units import FRAME_SAMPLES
+
+SR = sq.SAMPLE_RATE
+DEMO = str(resources.files("audiosqueeze") / "data" / "demo_common_voice_en_73.flac")
+
+
+def demo_speech(seconds: int = 3) -> np.ndarray:
+    """Real speech: the bundled clip, said ``seconds`` times with no pause between."""
+    x = sq.load(DEMO).samples
+    return np.tile(x, seconds)
+
+
+def analysis(x, ms):
+    return sq.analyze(x, sq.AnalyzeOptions(vad="energy", max_segment_ms=ms), sample_rate=SR)
+
+
+@pytest.fixture(scope="module")
+def both():
+    x = demo_speech()
+    return x, analysis(x, 64.0), analysis(x, 10_000.0)
+
+
+def test_runs_are_the_same_frames_however_the_analysis_split_them(both):
+    _, short, long = both
+    a, b = context.speech_runs(short.segments), context.speech_runs(long.segments)
+    assert len(a) == len(b) >= 1
+    assert sum(s.continues for s in short.segments) > 10 * len(a)  # really 64-ms pieces
+    for r, s in zip(a, b, strict=True):
+        assert (r.start, r.end) == (s.start, s.end)
+        for k in FRAME_FIELDS:
+            assert np.array_equal(r.frames[k], s.frames[k])
+            assert len(r.frames[k]) == -(-(r.end - r.start) // FRAME_SAMPLES)
+
+
+def test_stream_context_gives_the_whole_runs_features_for_every_piece(both):
+    """What a streaming planner reads at each 64-ms piece (the run so far, trimmed) equals
+    what the whole run gives for the window ending there."""
+    _, short, _ = both
+    runs = context.speech_runs(short.segments)
+    starts = [r.start for r in runs]
+    ctx, in_run, checked = context.RunContext(), False, 0
+    for seg in short.segments:
+        if seg.kind != "speech":
+            in_run = False
+            continue
+        so_far = ctx.add(seg, joined=in_run)
+        in_run = seg.continues
+        run = runs[int(np.searchsorted(starts, seg.start, side="right")) - 1]
+        span = [(seg.start, seg.end)]
+        assert np.array_equal(
+            context.context_features(so_far, span, 750.0),
+            context.context_features(run, span, 750.0),
+        )
+        checked += 1
+    assert checked > 50
+
+
+def test_features_read_nothing_after_the_window_and_at_most_the_context_before_it(both):
+    _, _, long = both
+    run = max(context.speech_runs(long.segments), key=lambda r: r.end - r.start)
+    a, b = run.start + 40 * FRAME_SAMPLES, run.start + 64 * FRAME_SAMPLES
+    base = context.context_features(run, [(a, b)], 750.0)
+    fb = (b - run.start) // FRAME_SAMPLES
+    data = np.stack([np.array(run.frames[k], np.float64) for k in FRAME_FIELDS])
+    later = data.copy()
+    later[:, fb:] = np.random.default_rng(0).normal(size=later[:, fb:].shape) * 30
+    f = dict(zip(FRAME_FIELDS, later, strict=True))
+    moved = Segment("speech", run.start, run.end, 1.0, None, None, {}, f, False)
+    assert np.array_equal(context.context_features(moved, [(a, b)], 750.0), base)
+    earlier = data.copy()
+    earlier[:, : fb - 10] += 5.0  # the run-level level and band move; the window's does not
+    f = dict(zip(FRAME_FIELDS, earlier, strict=True))
+    moved = Segment("speech", run.start, run.end, 1.0, None, None, {}, f, False)
+    got = context.context_features(moved, [(a, b)], 100.0)  # a window of the last 10 frames
+    i = context.FEATURES.index("level_rel_db")
+    assert got[0, i] != base[0, i]
+
+
+def test_a_short_piece_is_described_by_the_speech_it_ends():
+    """A 64-ms window reads the last window_ms of its run: duration, syllables and level
+    relative to the run are those of that stretch, not of two frames."""
+    n = 200
+    band = np.full(n, -40.0)
+    band[10::8] = -10.0  # a syllable nucleus every 8 frames (256 ms): 3.9 a second
+    frames = {
+        "prob": np.full(n, 0.9),
+        "level": np.where(np.arange(n) < 100, -30.0, -20.0),
+        "band": band,
+        "flux": np.full(n, 0.3),
+        "floor": np.full(n, -60.0),
+    }
+    run = Segment("speech", 0, n * FRAME_SAMPLES, 1.0, None, None, {}, frames, False)
+    b = 150 * FRAME_SAMPLES
+    x = context.context_features(run, [(b - 2 * FRAME_SAMPLES, b)], 768.0)[0]
+    feats = dict(zip(context.FEATURES, x.tolist(), strict=True))
+    assert feats["duration_s"] == pytest.approx(0.768)  # 24 frames, not 2
+    assert feats["syllable_rate_hz"] == pytest.approx(3 / 0.768)  # nuclei at 128, 136, 144
+    assert feats["segment_syllable_rate_hz"] == pytest.approx(18 / (150 * 0.032), rel=1e-6)
+    assert feats["level_rel_db"] == pytest.approx(10.0)  # the run so far: 100 of 150 at -30
+    assert feats["snr_db"] == pytest.approx(40.0)
+
+
+def test_predicted_wer_increase_does_not_depend_on_the_analysis_segment_length(both):
+    """The guard's estimate of a plan's cost reads windows of the plan's sped-up speech, so
+    64-ms pieces cost what one long segment costs (it used to count every piece as a window:
+    about 14 times the estimate, and ``max_wer_increase`` then hardly moved the rate)."""
+    _, short, long = both
+    opts = sq.PlanOptions()
+    got = [curve.predicted_wer_increase(a, sq.plan(a, 1.0, opts), opts) for a in (short, long)]
+    assert got[0] > 0.1
+    assert got[0] == pytest.approx(got[1], rel=0.15)
+
+
+def test_the_budget_moves_the_rate_at_the_default_segment_length(both):
+    """Each budget met at some rate gets at least that rate, so the budgets of a rate
+    grid's estimates give as many rates as there are estimates."""
+    _, short, _ = both
+    opts = sq.PlanOptions()
+    grid = [round(r, 2) for r in np.linspace(0.5, 1.0, 11)]
+    cost = [curve.predicted_wer_increase(short, sq.plan(short, r, opts), opts) for r in grid]
+    assert len(set(cost)) >= 3  # (a tree ensemble's estimate is a step function of speed)
+    got = []
+    for r, c in zip(grid, cost, strict=True):
+        p = sq.plan_for_budget(short, c, opts)
+        assert p.rate >= r - 1 / 4096 and curve.predicted_wer_increase(short, p, opts) <= c
+        got.append(p.rate)
+    assert got == sorted(got) and len(set(got)) >= len(set(cost))
+
+
+@pytest.mark.parametrize("policy", ["guard", "cues"])
+def test_feature_policies_plan_alike_for_pieces_and_segments(both, policy):
+    """Speeds chosen piece by piece from the run so far come close to those chosen window
+    by window over a whole segment (not equal: a piece cannot read ahead)."""
+    _, short, long = both
+    opts = sq.PlanOptions(speed_policy=policy)
+    red = [sq.plan(a, 1.0, opts).reduction for a in (short, long)]
+    assert red[1] > 0.1
+    assert red[0] == pytest.approx(red[1], abs=0.05)
+
+
+@pytest.mark.parametrize("policy", ["guard", "cues"])
+def test_feature_policies_stream_bit_identically_and_step_up_gradually(policy):
+    x = demo_speech(2)
+    opts = sq.PlanOptions(speed_policy=policy)
+    energy = sq.AnalyzeOptions(vad="energy")
+    ref = sq.compress(x, 1.0, sample_rate=SR, analyze_options=energy, plan_options=opts)
+    for cuts in ([7], [333, 5000, 5001, 20000], list(range(0, len(x), 1024))):
+        s = sq.Stream(1.0, analyze_options=energy, plan_options=opts)
+        bounds = [0, *cuts, len(x)]
+        got = [s.push(x[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        assert np.array_equal(np.concatenate(got + [s.flush()]), ref.audio)
+    # joined pieces speed up by at most max_speed_step per window_ms (a slow-down is free)
+    speeds = [(e.start, e.end, e.speed) for e in ref.plan.edits if e.kind == "stretch"]
+    assert len(speeds) > 20
+    window = opts.window_ms / 1000 * SR
+    for (_a0, b0, s0), (a1, b1, s1) in zip(speeds[:-1], speeds[1:], strict=True):
+        if b0 == a1:
+            assert s1 <= s0 + opts.max_speed_step * (b1 - a1) / window + 0.02
