@@ -75,7 +75,7 @@ def test_every_script_ends_through_run_script(script):
         assert "run_script(main)" in body, f"{script.name} does not end with run_script(main)"
 
 
-@pytest.mark.parametrize("script", ["rate_knob.py", "core_profile.py"])
+@pytest.mark.parametrize("script", ["rate_knob.py", "core_profile.py", "budget_knob.py"])
 def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, script):
     missing = tmp_path / "no-such-data"
     r = subprocess.run(

@@ -168,3 +168,26 @@ def test_feature_policies_stream_bit_identically_and_step_up_gradually(policy):
     for (_a0, b0, s0), (a1, b1, s1) in zip(speeds[:-1], speeds[1:], strict=True):
         if b0 == a1:
             assert s1 <= s0 + opts.max_speed_step * (b1 - a1) / window + 0.02
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"floor": None}, "missing"),
+        ({"level": np.zeros(3)}, "numbers of one length"),
+        ({"band": np.full(10, np.nan)}, "finite"),
+        ({"prob": "x" * 10}, "numbers"),
+    ],
+)
+def test_hand_made_frames_are_checked_before_a_policy_reads_them(bad, match):
+    n = 10
+    frames = {k: np.zeros(n) for k in FRAME_FIELDS} | bad
+    frames = {k: v for k, v in frames.items() if v is not None}
+    seg = Segment("speech", 0, n * FRAME_SAMPLES, 1.0, 0.5, None, {}, frames, False)
+    a = sq.Analysis((seg,), n * FRAME_SAMPLES, np.zeros(n, np.float32), "energy")
+    with pytest.raises(sq.OptionsError, match=match):
+        sq.plan(a, 1.0, sq.PlanOptions(speed_policy="cues"))
+    ok = {k: np.zeros(n) for k in FRAME_FIELDS}
+    seg = Segment("speech", 0, n * FRAME_SAMPLES, 1.0, 0.5, None, {}, ok, False)
+    a = sq.Analysis((seg,), n * FRAME_SAMPLES, np.zeros(n, np.float32), "energy")
+    assert sq.plan(a, 1.0, sq.PlanOptions(speed_policy="cues")).out_samples > 0

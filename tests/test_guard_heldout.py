@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from audiosqueeze.datasets import sample_split
 from conftest import load_script
 
@@ -37,3 +39,12 @@ def test_held_out_clips_are_dev_clips_the_labels_did_not_draw(tmp_path, monkeypa
     held = [r["id"] for r in rows if r["dataset"] == "commonvoice" and r["id"] not in trained]
     assert [i for i in ids if i.startswith("cv")] == held[:15]  # manifest order
     assert all(r["path"].startswith(str(data.resolve())) for r in got)
+
+
+def test_a_bad_data_folder_is_an_error(tmp_path, monkeypatch):
+    from audiosqueeze.errors import AudioFileNotFoundError
+
+    argv = ["guard_heldout.py", "--data", str(tmp_path / "no"), "--out", str(tmp_path / "o")]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(AudioFileNotFoundError, match="does not exist"):
+        load_script("benchmarks/guard_heldout.py").main()

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import features
 from .analyze import Segment, complexity
+from .errors import OptionsError
 from .segments import FRAME_FIELDS
 from .units import FRAME_SAMPLES, SAMPLE_RATE, ms_to_samples
 
@@ -53,8 +54,25 @@ FEATURES = (
 
 
 def _stack(seg: Segment) -> np.ndarray:
-    """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array."""
-    return np.stack([np.asarray(seg.frames[k], np.float64) for k in FRAME_FIELDS])
+    """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array (a segment
+    made by hand is checked: every field, one length, one frame per 32 ms of the segment)."""
+    f = seg.frames
+    missing = [k for k in FRAME_FIELDS if k not in f]
+    if missing:
+        raise OptionsError(f"a speech segment's frames need {FRAME_FIELDS!r}, missing {missing!r}")
+    try:
+        data = np.stack([np.asarray(f[k], np.float64).reshape(-1) for k in FRAME_FIELDS])
+    except (TypeError, ValueError) as e:
+        raise OptionsError(
+            f"a speech segment's frames must be numbers of one length: {e}"
+        ) from None
+    want = -(-(seg.end - seg.start) // FRAME_SAMPLES)
+    if data.shape[1] != want or not np.all(np.isfinite(data)):
+        raise OptionsError(
+            f"segment {seg.start}..{seg.end} needs {want} finite frames, "
+            f"got {data.shape[1]} (finite: {bool(np.all(np.isfinite(data)))})"
+        )
+    return data
 
 
 def _run(start: int, end: int, data: np.ndarray) -> Segment:

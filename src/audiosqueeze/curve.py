@@ -22,6 +22,10 @@ piece per window). Where the speeds come from is the policy:
   (the ablation without the guard);
 - ``"uniform"``: every window at ``PlanOptions.top_speed(rate)`` (the ``pauses+speed-*``
   baselines are rate 1 of it: our pause cut, then one speed everywhere).
+
+The first two read a window's features from its speech run up to the window's end
+(:mod:`audiosqueeze.context`), so a 64-ms analysis piece (the default) is described by the
+speech it ends, not as a window of two frames.
 """
 
 from __future__ import annotations
