@@ -8,6 +8,8 @@ plan and the time map). Prints, per dataset, the mean duration reduction and the
 
     taskset -c 0 python benchmarks/reduction.py --data ../shared/data [--limit N] [--json out.json]
 
+``--speed-policy cues|guard`` measures a non-default speed policy instead of ``uniform``.
+
 Run it pinned to one core (taskset) so "one core" is what is measured; ONNX Runtime is also
 told to use one thread.
 """
@@ -48,7 +50,9 @@ def main() -> None:
         default=AnalyzeOptions().vad_max_gain_db,
         help="AnalyzeOptions.vad_max_gain_db (0: the VAD hears the input as it is)",
     )
+    ap.add_argument("--speed-policy", default="uniform", help="PlanOptions.speed_policy")
     args = ap.parse_args()
+    plan_options = sq.PlanOptions(speed_policy=args.speed_policy)
     root = Path(args.data)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     if args.limit:
@@ -76,7 +80,7 @@ def main() -> None:
             a, g = audio[r["id"]], group(r)
             for rate in RATES:
                 t0 = time.perf_counter()  # the whole core: Stream run to the end
-                res_c = sq.compress(a, rate, analyze_options=opts)
+                res_c = sq.compress(a, rate, analyze_options=opts, plan_options=plan_options)
                 t_pr[g][rate] += time.perf_counter() - t0
                 y = res_c.audio
                 ok = (

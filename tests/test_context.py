@@ -191,3 +191,38 @@ def test_hand_made_frames_are_checked_before_a_policy_reads_them(bad, match):
     seg = Segment("speech", 0, n * FRAME_SAMPLES, 1.0, 0.5, None, {}, ok, False)
     a = sq.Analysis((seg,), n * FRAME_SAMPLES, np.zeros(n, np.float32), "energy")
     assert sq.plan(a, 1.0, sq.PlanOptions(speed_policy="cues")).out_samples > 0
+
+
+def _piece(start_frame: int, n: int, level: float) -> Segment:
+    f = {k: np.zeros(n) for k in FRAME_FIELDS} | {"level": np.full(n, level)}
+    a = start_frame * FRAME_SAMPLES
+    return Segment("speech", a, a + n * FRAME_SAMPLES, 1.0, 0.5, None, {}, f, True)
+
+
+def test_within_window_rules_rank_a_piece_among_the_run_before_it():
+    """MACH1's stress rule gives a quiet piece after loud speech its low tension; ranked
+    among its own two frames it would look as loud as anything (tension 1)."""
+    ctx = context.RunContext()
+    for i in range(20):  # 1.28 s of loud speech, in 64-ms pieces
+        ctx.add(_piece(2 * i, 2, -15.0), joined=i > 0)
+    quiet = _piece(40, 2, -30.0)
+    run = ctx.add(quiet, joined=True)
+    assert np.allclose(curve.tension(quiet, "stress"), 1.0)  # alone: its own top
+    t = curve.tension(quiet, "stress", run)
+    # 15 dB under the run's top is (18 - 15) / 15 = 0.2; the first frame is smoothed with
+    # the loud frame before it (1.0), the last with itself (edge)
+    assert t == pytest.approx([(1.0 + 0.2 + 0.2) / 3, 0.2])
+    assert curve.tension(quiet, "flat", run) is None
+
+
+@pytest.mark.parametrize("ms", [64.0, 10_000.0])
+def test_within_window_plans_vary_frame_by_frame_and_stream_bit_identically(ms):
+    x = demo_speech(2)
+    energy = sq.AnalyzeOptions(vad="energy", max_segment_ms=ms)
+    opts = sq.PlanOptions(speed_policy="uniform", max_speed=1.5, within_window="stress")
+    ref = sq.compress(x, 1.0, sample_rate=SR, analyze_options=energy, plan_options=opts)
+    speeds = [e.speed for e in ref.plan.edits if e.kind == "stretch"]
+    assert len({round(v, 2) for v in speeds}) > 5
+    s = sq.Stream(1.0, analyze_options=energy, plan_options=opts)
+    got = np.concatenate([s.push(x[i : i + 777]) for i in range(0, len(x), 777)] + [s.flush()])
+    assert np.array_equal(got, ref.audio)

@@ -179,7 +179,7 @@ def test_within_window_rules_keep_the_window_length_and_slow_tense_frames(rule):
 def test_within_window_plan_streams_bit_identically():
     x = np.concatenate([tone_sequence([300.0, 500.0, 700.0, 400.0], 0.6), np.zeros(SR // 2)])
     x = (x * np.linspace(0.3, 1.0, len(x))).astype(np.float32)
-    # the within-window rules rank frames inside their analysis segment: a long one here
+    # one long analysis segment (64-ms pieces: tests/test_context.py)
     energy = sq.AnalyzeOptions(vad="energy", max_segment_ms=10_000)
     opts = PlanOptions(speed_policy="uniform", max_speed=1.5, within_window="stress")
     ref = sq.compress(x, 1.0, sample_rate=SR, analyze_options=energy, plan_options=opts)

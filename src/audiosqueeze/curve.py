@@ -82,31 +82,36 @@ def windows(start: int, end: int, window_ms: float) -> list[tuple[int, int]]:
     return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
-def tension(seg: Segment, rule: str) -> np.ndarray | None:
-    """Per-frame tension in [0, 1] (1 = keep as is, 0 = compress most) under ``rule``, or
-    ``None`` for ``"flat"`` (one speed across each window):
+def tension(seg: Segment, rule: str, run: Segment | None = None) -> np.ndarray | None:
+    """Per-frame tension in [0, 1] (1 = keep as is, 0 = compress most) of ``seg``'s frames
+    under ``rule``, or ``None`` for ``"flat"`` (one speed across each window):
 
     - ``"stress"`` (MACH1, Covell et al.): loud frames (stressed vowels) keep most, quieter
       ones (unstressed syllables, consonants) give most: the frame's level from 18 dB under
-      the segment's loud frames (0) to 3 dB under them (1);
+      the run's loud frames (0) to 3 dB under them (1);
     - ``"transients"`` (Lee & Kim): frames where the spectrum changes (onsets, bursts) keep
-      most, steady frames give most: spectral flux from the segment's 25th percentile (0) to
+      most, steady frames give most: spectral flux from the run's 25th percentile (0) to
       its 90th (1).
 
-    Smoothed over 3 frames (96 ms) so the speed does not jump from frame to frame.
+    "The run" is ``run`` (the speech run up to ``seg``'s end, from a
+    :class:`~audiosqueeze.context.RunContext`, so that a 64-ms piece is ranked among the speech
+    before it, not among its own two frames), else ``seg`` itself. Smoothed over 3 frames
+    (96 ms) so the speed does not jump from frame to frame.
     """
     if rule == "flat" or seg.frames is None:
         return None
+    src = seg if run is None else run
     if rule == "stress":
-        level = np.asarray(seg.frames["level"], np.float64)
+        level = np.asarray(src.frames["level"], np.float64)
         top = float(np.percentile(level, 90))
         t = (level - (top - 18.0)) / 15.0
     else:
-        flux = np.asarray(seg.frames["flux"], np.float64)
+        flux = np.asarray(src.frames["flux"], np.float64)
         lo, hi = np.percentile(flux, [25, 90])
         t = (flux - lo) / max(hi - lo, 1e-6)
     t = np.clip(t, 0.0, 1.0)
-    return np.convolve(np.pad(t, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    t = np.convolve(np.pad(t, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    return t[len(t) - len(seg.frames["level"]) :]
 
 
 def pieces(seg: Segment, a: int, b: int, speed: float, tense, cap: float) -> list[tuple]:

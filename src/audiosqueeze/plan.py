@@ -228,7 +228,8 @@ class Planner:
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
         self._max_held = ms_to_samples(MAX_HELD_MS)
-        self._reads_features = self.options.speed_policy != "uniform"
+        o = self.options
+        self._reads_features = o.speed_policy != "uniform" or o.within_window != "flat"
         self.reset()
 
     def reset(self) -> None:
@@ -322,7 +323,7 @@ class Planner:
         last = self._last_speed if force else None
         speeds = curve.speeds_for(seg, spans, self.rate, self.options, run, last)
         self._last_speed = float(speeds[-1]) if join else None
-        tense = curve.tension(seg, self.options.within_window)
+        tense = curve.tension(seg, self.options.within_window, run)
         cap = max(2.0, self.options.max_speed)
         parts = [
             p
