@@ -11,6 +11,10 @@ For each dataset and recogniser:
 
     python benchmarks/pareto.py docs/results/test-tiny docs/results/test-base
     python benchmarks/pareto.py NEW-RUNS --baselines OLD-RUNS   # baselines from older runs
+    python benchmarks/pareto.py RUNS --against-rates sq-budget-0.5,sq-budget-1
+
+``--against-rates``: also, for each of these methods, our ``sq-*`` rate curve's interpolated
+ΔWER at its tokens (is it better than the rate knob at equal tokens?).
 
 ``--baselines``: folders whose baseline rows (every method but ``none`` and ``sq-*``) join
 the main folders' rows, for when our methods were re-run but the baselines were not; a
@@ -50,6 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folders", nargs="+")
     ap.add_argument("--baselines", nargs="*", default=[], metavar="FOLDER")
+    ap.add_argument("--against-rates", default="", metavar="METHODS")
     args = ap.parse_args()
     rows = load_rows(args.folders)
     if args.baselines:
@@ -90,6 +95,21 @@ def main() -> None:
                 continue
             x, y = point(by[m])
             o = interp(x, simple)
+            there = "outside its range" if o is None else f"{o:+.2f}"
+            lower = "n/a" if o is None else ("yes" if y < o else "no")
+            print(f"| {ds} | {asr} | {m} | {x:.1f} %, {y:+.2f} | {there} | {lower} |")
+    others = [m for m in args.against_rates.split(",") if m]
+    if others:
+        print()
+        print("| dataset | ASR | method | tokens, ΔWER | our rate curve there | method lower? |")
+        print("| --- | --- | --- | --- | --- | --- |")
+    for (ds, asr), by in sorted(groups.items()):
+        ours = [(0.0, 0.0)] + [point(by[m]) for m in OURS if m in by]
+        for m in others:
+            if m not in by:
+                continue
+            x, y = point(by[m])
+            o = interp(x, ours)
             there = "outside its range" if o is None else f"{o:+.2f}"
             lower = "n/a" if o is None else ("yes" if y < o else "no")
             print(f"| {ds} | {asr} | {m} | {x:.1f} %, {y:+.2f} | {there} | {lower} |")
