@@ -201,6 +201,7 @@ def test_peaks_match_scipy():
     rng = np.random.default_rng(0)
     for trial in range(600):
         n = int(rng.integers(1, 400)) if trial < 300 else int(rng.integers(1, 6))
+        n = 3000 + trial if trial % 100 == 7 else n  # candidates in several blocks
         x = np.convolve(rng.normal(0, 5, n), np.ones(3) / 3, mode="same")
         if trial % 3 == 0:
             x = np.round(x)  # plateaus and ties

@@ -27,7 +27,7 @@ import numpy as np
 from . import features
 from .analyze import Segment, complexity
 from .errors import OptionsError
-from .segments import FRAME_FIELDS
+from .segments import FRAME_FIELDS, Frames
 from .units import FRAME_SAMPLES, SAMPLE_RATE, ms_to_samples
 
 _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
@@ -57,6 +57,10 @@ def _stack(seg: Segment) -> np.ndarray:
     """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array (a segment
     made by hand is checked: every field, one length, one frame per 32 ms of the segment)."""
     f = seg.frames
+    if isinstance(f, Frames):  # the analyzer's own: one float64 array, checked when made
+        data = f.rows(FRAME_FIELDS)
+        if data is not None and data.dtype == np.float64:
+            return data
     missing = [k for k in FRAME_FIELDS if k not in f]
     if missing:
         raise OptionsError(f"a speech segment's frames need {FRAME_FIELDS!r}, missing {missing!r}")

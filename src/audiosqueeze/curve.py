@@ -174,7 +174,7 @@ def speeds_for(
     window may exceed by at most ``max_speed_step`` per ``window_ms`` (a slow-down is never
     held back: the bound across pieces only ever slows down, as within them)."""
     top = options.top_speed(rate)
-    if options.speed_policy == "uniform":
+    if options.speed_policy == "uniform" or top <= 1.0:  # (nothing to choose at 1.0x)
         return np.full(len(spans), top)
     if seg.frames is None:  # a segment made by hand: its one complexity for every window
         c = 1.0 if seg.complexity is None else seg.complexity

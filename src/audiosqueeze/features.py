@@ -156,14 +156,20 @@ def peaks(x: np.ndarray, prominence: float, distance: int) -> np.ndarray:
                 near[i] = False
                 keep &= ~near
         cand = cand[keep]
-    out = []
-    for p in cand:
-        h = x[p]
-        higher_left = np.flatnonzero(x[:p] > h)
-        left = higher_left[-1] + 1 if len(higher_left) else 0
-        higher_right = np.flatnonzero(x[p + 1 :] > h)
-        right = p + 1 + higher_right[0] if len(higher_right) else len(x)
-        base = max(x[left : p + 1].min(), x[p:right].min())
-        if h - base >= prominence:
-            out.append(p)
-    return np.asarray(out, np.int64)
+    if not len(cand):
+        return np.zeros(0, np.int64)
+    # each candidate's bases: the lowest sample between it and the nearest higher sample on
+    # each side (or that end), as (candidates, samples) comparisons, 64 k cells at a time
+    idx = np.arange(len(x))
+    step = max(1, 65536 // len(x))
+    ok = np.zeros(len(cand), bool)
+    for i in range(0, len(cand), step):
+        c = cand[i : i + step]
+        p = c[:, None]
+        higher = x[None, :] > x[c][:, None]
+        left = np.where(higher & (idx < p), idx, -1).max(axis=1) + 1
+        right = np.where(higher & (idx > p), idx, len(x)).min(axis=1)
+        left_base = np.where((idx >= left[:, None]) & (idx <= p), x, np.inf).min(axis=1)
+        right_base = np.where((idx >= p) & (idx < right[:, None]), x, np.inf).min(axis=1)
+        ok[i : i + step] = x[c] - np.maximum(left_base, right_base) >= prominence
+    return cand[ok].astype(np.int64)

@@ -27,6 +27,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 
+import numpy as np
+
 from . import curve, validate
 from .analyze import Analysis, Segment
 from .context import RunContext
@@ -229,7 +231,9 @@ class Planner:
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
         self._max_held = ms_to_samples(MAX_HELD_MS)
         o = self.options
-        self._reads_features = o.speed_policy != "uniform" or o.within_window != "flat"
+        # the speed policies and within-window rules read the run, where speech speeds up
+        reads = o.speed_policy != "uniform" or o.within_window != "flat"
+        self._reads_features = reads and o.top_speed(self.rate) > 1.0
         self.reset()
 
     def reset(self) -> None:
@@ -323,7 +327,8 @@ class Planner:
         last = self._last_speed if force else None
         speeds = curve.speeds_for(seg, spans, self.rate, self.options, run, last)
         self._last_speed = float(speeds[-1]) if join else None
-        tense = curve.tension(seg, self.options.within_window, run)
+        fast = len(speeds) and float(np.max(speeds)) > 1.0  # else no frame is sped up
+        tense = curve.tension(seg, self.options.within_window, run) if fast else None
         cap = max(2.0, self.options.max_speed)
         parts = [
             p

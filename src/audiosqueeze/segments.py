@@ -57,6 +57,11 @@ class Frames(Mapping):
     def __repr__(self) -> str:
         return f"Frames({self._names!r}, {self._data.shape[1]} frames)"
 
+    def rows(self, names: tuple[str, ...]) -> np.ndarray | None:
+        """The whole ``(len(names), n)`` array (read-only use) when it holds exactly ``names``
+        in that order, else None: the analyzer's frames, without a copy."""
+        return self._data if self._names == tuple(names) else None
+
 
 @dataclass(frozen=True, slots=True)
 class Segment:
