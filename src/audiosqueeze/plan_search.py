@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from . import curve, validate
 from .analyze import Analysis
+from .context import speech_runs
 from .errors import TargetNotReachedWarning
 from .plan import Plan, PlanOptions, plan
 from .units import to_seconds
@@ -54,15 +55,15 @@ def plan_for_budget(
     budget = validate.number("max_wer_increase", max_wer_increase, 0.0, 100.0)
     analysis = analysis.with_objects()
     options = options or PlanOptions()
+    runs = speech_runs(analysis.segments)  # what every estimate reads, joined once
+
+    def cost(p: Plan) -> float:
+        return curve.predicted_wer_increase(analysis, p, options, runs)
+
     hi = plan(analysis, 1.0, options)
-    if curve.predicted_wer_increase(analysis, hi, options) <= budget:
+    if cost(hi) <= budget:
         return hi
-    lo_rate, _ = _bisect(
-        lambda r: (
-            curve.predicted_wer_increase(analysis, plan(analysis, r, options), options) <= budget
-        ),
-        12,
-    )
+    lo_rate, _ = _bisect(lambda r: cost(plan(analysis, r, options)) <= budget, 12)
     return plan(analysis, lo_rate, options)
 
 
