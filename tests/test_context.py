@@ -226,3 +226,38 @@ def test_within_window_plans_vary_frame_by_frame_and_stream_bit_identically(ms):
     s = sq.Stream(1.0, analyze_options=energy, plan_options=opts)
     got = np.concatenate([s.push(x[i : i + 777]) for i in range(0, len(x), 777)] + [s.flush()])
     assert np.array_equal(got, ref.audio)
+
+
+def _random_run_pieces(n_frames: int, piece_frames: int, tail: int) -> list[Segment]:
+    """One run of ``n_frames`` random frames as joined pieces of ``piece_frames``, its last
+    frame holding ``tail`` samples (the end of a recording)."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(len(FRAME_FIELDS), n_frames)) * 10
+    data[0] = rng.uniform(0, 1, n_frames)
+    pieces = []
+    for a in range(0, n_frames, piece_frames):
+        b = min(n_frames, a + piece_frames)
+        end = b * FRAME_SAMPLES - (FRAME_SAMPLES - tail if b == n_frames else 0)
+        f = dict(zip(FRAME_FIELDS, data[:, a:b], strict=True))
+        pieces.append(
+            Segment("speech", a * FRAME_SAMPLES, end, 1.0, None, None, {}, f, b < n_frames)
+        )
+    return pieces
+
+
+@pytest.mark.parametrize("window_ms", [9_990.0, 10_000.0])
+def test_stream_context_holds_every_frame_of_the_longest_window(window_ms):
+    """At PlanOptions' longest windows (10 s reaches up to 314 frames back from a window's
+    end), the trimmed run a stream keeps reads what the whole run reads, also for the last
+    piece of a recording, shorter than a frame."""
+    pieces = _random_run_pieces(701, 2, 100)
+    assert pieces[-1].end - pieces[-1].start == 100
+    (run,) = context.speech_runs(pieces)
+    ctx = context.RunContext()
+    for i, seg in enumerate(pieces):
+        so_far = ctx.add(seg, joined=i > 0)
+        for span in ([(seg.start, seg.end)], [(seg.start + 1, min(seg.end, seg.start + 100))]):
+            assert np.array_equal(
+                context.context_features(so_far, span, window_ms),
+                context.context_features(run, span, window_ms),
+            ), (i, span)

@@ -35,6 +35,10 @@ _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 #: The most of a run (ms) before a window that the run-level features read.
 CONTEXT_MS = 10_000.0
 _CONTEXT_FRAMES = int(CONTEXT_MS / 1000 / _FRAME_S)
+#: Frames a :class:`RunContext` keeps before a new piece: a window of up to ``CONTEXT_MS``
+#: (``PlanOptions.window_ms``' bound) ending anywhere in the piece reaches back this far (the
+#: run-level features reach back ``_CONTEXT_FRAMES`` from the window's end, no further).
+_KEEP_FRAMES = -(-ms_to_samples(CONTEXT_MS) // FRAME_SAMPLES)
 
 #: Names of the window features, in the order of :func:`context_features`' columns.
 FEATURES = (
@@ -88,7 +92,7 @@ class RunContext:
     """The frames of the speech run that the stream is in: ``add`` each speech piece as it
     comes (``joined``: it continues the last piece's run) and get the run so far back as one
     :class:`Segment`, holding at least :data:`CONTEXT_MS` before the new piece, which is all
-    :func:`context_features` reads for any window of that piece."""
+    :func:`context_features` reads for any window of that piece of up to ``CONTEXT_MS``."""
 
     def __init__(self) -> None:
         self.reset()
@@ -100,7 +104,7 @@ class RunContext:
     def add(self, seg: Segment, joined: bool) -> Segment:
         data = _stack(seg)
         if joined and seg.start == self._end and self._data.shape[1]:
-            drop = max(0, self._data.shape[1] - _CONTEXT_FRAMES)
+            drop = max(0, self._data.shape[1] - _KEEP_FRAMES)
             self._data = np.concatenate([self._data[:, drop:], data], axis=1)
             self._start += drop * FRAME_SAMPLES
         else:
