@@ -9,7 +9,7 @@ import pytest
 import audiosqueeze as sq
 from audiosqueeze import context, curve
 from audiosqueeze.analyze import Segment
-from audiosqueeze.segments import FRAME_FIELDS
+from audiosqueeze.segments import FRAME_FIELDS, Frames
 from audiosqueeze.units import FRAME_SAMPLES
 
 SR = sq.SAMPLE_RATE
@@ -261,3 +261,18 @@ def test_stream_context_holds_every_frame_of_the_longest_window(window_ms):
                 context.context_features(so_far, span, window_ms),
                 context.context_features(run, span, window_ms),
             ), (i, span)
+
+
+@pytest.mark.parametrize("n_frames, value", [(0, 0.0), (3, 0.0), (40, np.nan), (41, 0.0)])
+@pytest.mark.parametrize(
+    "policy, rule", [("cues", "flat"), ("guard", "flat"), ("uniform", "stress")]
+)
+def test_hand_made_frames_objects_are_checked_too(n_frames, value, policy, rule):
+    """A Frames object made by hand (the analyzer's own class, the fields in order) gets
+    the same checks as a dict of frames: one finite frame per 32 ms of the segment."""
+    data = np.full((len(FRAME_FIELDS), n_frames), value)
+    seg = Segment("speech", 0, 40 * FRAME_SAMPLES, 1.0, 0.5, None, {}, Frames(FRAME_FIELDS, data))
+    a = sq.Analysis((seg,), seg.end, np.zeros(40, np.float32), "energy")
+    opts = sq.PlanOptions(speed_policy=policy, within_window=rule)
+    with pytest.raises(sq.OptionsError, match="finite frames"):
+        sq.plan(a, 1.0, opts)

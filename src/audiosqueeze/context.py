@@ -58,22 +58,24 @@ FEATURES = (
 
 
 def _stack(seg: Segment) -> np.ndarray:
-    """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array (a segment
-    made by hand is checked: every field, one length, one frame per 32 ms of the segment)."""
+    """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array, checked:
+    every field, one length, one finite frame per 32 ms of the segment (the analyzer's own
+    :class:`Frames` are taken without a copy, and checked like any others: one can be made
+    by hand)."""
     f = seg.frames
-    if isinstance(f, Frames):  # the analyzer's own: one float64 array, checked when made
-        data = f.rows(FRAME_FIELDS)
-        if data is not None and data.dtype == np.float64:
-            return data
-    missing = [k for k in FRAME_FIELDS if k not in f]
-    if missing:
-        raise OptionsError(f"a speech segment's frames need {FRAME_FIELDS!r}, missing {missing!r}")
-    try:
-        data = np.stack([np.asarray(f[k], np.float64).reshape(-1) for k in FRAME_FIELDS])
-    except (TypeError, ValueError) as e:
-        raise OptionsError(
-            f"a speech segment's frames must be numbers of one length: {e}"
-        ) from None
+    data = f.rows(FRAME_FIELDS) if isinstance(f, Frames) else None
+    if data is None or data.dtype != np.float64:
+        missing = [k for k in FRAME_FIELDS if k not in f]
+        if missing:
+            raise OptionsError(
+                f"a speech segment's frames need {FRAME_FIELDS!r}, missing {missing!r}"
+            )
+        try:
+            data = np.stack([np.asarray(f[k], np.float64).reshape(-1) for k in FRAME_FIELDS])
+        except (TypeError, ValueError) as e:
+            raise OptionsError(
+                f"a speech segment's frames must be numbers of one length: {e}"
+            ) from None
     want = -(-(seg.end - seg.start) // FRAME_SAMPLES)
     if data.shape[1] != want or not np.all(np.isfinite(data)):
         raise OptionsError(
