@@ -276,3 +276,38 @@ def test_hand_made_frames_objects_are_checked_too(n_frames, value, policy, rule)
     opts = sq.PlanOptions(speed_policy=policy, within_window=rule)
     with pytest.raises(sq.OptionsError, match="finite frames"):
         sq.plan(a, 1.0, opts)
+
+
+def test_a_run_kept_at_first_still_speeds_up_gradually(monkeypatch):
+    """A run's first piece kept as is (its speed 1.0) bounds the next piece's speed-up as a
+    stretched one does: the bound is on the speech, not on the edit kind."""
+    n = 40
+    frames = {k: np.zeros(n) for k in FRAME_FIELDS}
+    segs = tuple(
+        Segment(
+            "speech",
+            i * FRAME_SAMPLES,
+            (i + 2) * FRAME_SAMPLES,
+            1.0,
+            None,
+            None,
+            {},
+            {k: v[i : i + 2] for k, v in frames.items()},
+            i + 2 < n,
+        )
+        for i in range(0, n, 2)
+    )
+    a = sq.Analysis(segs, n * FRAME_SAMPLES, np.zeros(n, np.float32), "energy")
+    hard = 2 * FRAME_SAMPLES  # the first piece is as hard as speech gets, the rest easy
+
+    def feats(run, spans, window_ms):
+        x = np.zeros((len(spans), len(context.FEATURES)), np.float32)
+        x[:, context.FEATURES.index("complexity")] = [b <= hard for _, b in spans]
+        return x
+
+    monkeypatch.setattr(curve, "context_features", feats)
+    opts = sq.PlanOptions(speed_policy="cues")
+    edits = sq.plan(a, 1.0, opts).edits
+    assert edits[0].kind == "keep" and edits[0].end == hard
+    step = opts.max_speed_step * 2 * FRAME_SAMPLES / (opts.window_ms / 1000 * SR)
+    assert edits[1].speed <= 1.0 + step + 0.01
