@@ -9,7 +9,7 @@ import pytest
 import audiosqueeze as sq
 from audiosqueeze import context, curve
 from audiosqueeze.analyze import Segment
-from audiosqueeze.segments import FRAME_FIELDS
+from audiosqueeze.segments import FRAME_FIELDS, Frames
 from audiosqueeze.units import FRAME_SAMPLES
 
 SR = sq.SAMPLE_RATE
@@ -226,3 +226,88 @@ def test_within_window_plans_vary_frame_by_frame_and_stream_bit_identically(ms):
     s = sq.Stream(1.0, analyze_options=energy, plan_options=opts)
     got = np.concatenate([s.push(x[i : i + 777]) for i in range(0, len(x), 777)] + [s.flush()])
     assert np.array_equal(got, ref.audio)
+
+
+def _random_run_pieces(n_frames: int, piece_frames: int, tail: int) -> list[Segment]:
+    """One run of ``n_frames`` random frames as joined pieces of ``piece_frames``, its last
+    frame holding ``tail`` samples (the end of a recording)."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(len(FRAME_FIELDS), n_frames)) * 10
+    data[0] = rng.uniform(0, 1, n_frames)
+    pieces = []
+    for a in range(0, n_frames, piece_frames):
+        b = min(n_frames, a + piece_frames)
+        end = b * FRAME_SAMPLES - (FRAME_SAMPLES - tail if b == n_frames else 0)
+        f = dict(zip(FRAME_FIELDS, data[:, a:b], strict=True))
+        pieces.append(
+            Segment("speech", a * FRAME_SAMPLES, end, 1.0, None, None, {}, f, b < n_frames)
+        )
+    return pieces
+
+
+@pytest.mark.parametrize("window_ms", [9_990.0, 10_000.0])
+def test_stream_context_holds_every_frame_of_the_longest_window(window_ms):
+    """At PlanOptions' longest windows (10 s reaches up to 314 frames back from a window's
+    end), the trimmed run a stream keeps reads what the whole run reads, also for the last
+    piece of a recording, shorter than a frame."""
+    pieces = _random_run_pieces(701, 2, 100)
+    assert pieces[-1].end - pieces[-1].start == 100
+    (run,) = context.speech_runs(pieces)
+    ctx = context.RunContext()
+    for i, seg in enumerate(pieces):
+        so_far = ctx.add(seg, joined=i > 0)
+        for span in ([(seg.start, seg.end)], [(seg.start + 1, min(seg.end, seg.start + 100))]):
+            assert np.array_equal(
+                context.context_features(so_far, span, window_ms),
+                context.context_features(run, span, window_ms),
+            ), (i, span)
+
+
+@pytest.mark.parametrize("n_frames, value", [(0, 0.0), (3, 0.0), (40, np.nan), (41, 0.0)])
+@pytest.mark.parametrize(
+    "policy, rule", [("cues", "flat"), ("guard", "flat"), ("uniform", "stress")]
+)
+def test_hand_made_frames_objects_are_checked_too(n_frames, value, policy, rule):
+    """A Frames object made by hand (the analyzer's own class, the fields in order) gets
+    the same checks as a dict of frames: one finite frame per 32 ms of the segment."""
+    data = np.full((len(FRAME_FIELDS), n_frames), value)
+    seg = Segment("speech", 0, 40 * FRAME_SAMPLES, 1.0, 0.5, None, {}, Frames(FRAME_FIELDS, data))
+    a = sq.Analysis((seg,), seg.end, np.zeros(40, np.float32), "energy")
+    opts = sq.PlanOptions(speed_policy=policy, within_window=rule)
+    with pytest.raises(sq.OptionsError, match="finite frames"):
+        sq.plan(a, 1.0, opts)
+
+
+def test_a_run_kept_at_first_still_speeds_up_gradually(monkeypatch):
+    """A run's first piece kept as is (its speed 1.0) bounds the next piece's speed-up as a
+    stretched one does: the bound is on the speech, not on the edit kind."""
+    n = 40
+    frames = {k: np.zeros(n) for k in FRAME_FIELDS}
+    segs = tuple(
+        Segment(
+            "speech",
+            i * FRAME_SAMPLES,
+            (i + 2) * FRAME_SAMPLES,
+            1.0,
+            None,
+            None,
+            {},
+            {k: v[i : i + 2] for k, v in frames.items()},
+            i + 2 < n,
+        )
+        for i in range(0, n, 2)
+    )
+    a = sq.Analysis(segs, n * FRAME_SAMPLES, np.zeros(n, np.float32), "energy")
+    hard = 2 * FRAME_SAMPLES  # the first piece is as hard as speech gets, the rest easy
+
+    def feats(run, spans, window_ms):
+        x = np.zeros((len(spans), len(context.FEATURES)), np.float32)
+        x[:, context.FEATURES.index("complexity")] = [b <= hard for _, b in spans]
+        return x
+
+    monkeypatch.setattr(curve, "context_features", feats)
+    opts = sq.PlanOptions(speed_policy="cues")
+    edits = sq.plan(a, 1.0, opts).edits
+    assert edits[0].kind == "keep" and edits[0].end == hard
+    step = opts.max_speed_step * 2 * FRAME_SAMPLES / (opts.window_ms / 1000 * SR)
+    assert edits[1].speed <= 1.0 + step + 0.01

@@ -35,6 +35,10 @@ _FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 #: The most of a run (ms) before a window that the run-level features read.
 CONTEXT_MS = 10_000.0
 _CONTEXT_FRAMES = int(CONTEXT_MS / 1000 / _FRAME_S)
+#: Frames a :class:`RunContext` keeps before a new piece: a window of up to ``CONTEXT_MS``
+#: (``PlanOptions.window_ms``' bound) ending anywhere in the piece reaches back this far (the
+#: run-level features reach back ``_CONTEXT_FRAMES`` from the window's end, no further).
+_KEEP_FRAMES = -(-ms_to_samples(CONTEXT_MS) // FRAME_SAMPLES)
 
 #: Names of the window features, in the order of :func:`context_features`' columns.
 FEATURES = (
@@ -54,22 +58,24 @@ FEATURES = (
 
 
 def _stack(seg: Segment) -> np.ndarray:
-    """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array (a segment
-    made by hand is checked: every field, one length, one frame per 32 ms of the segment)."""
+    """A speech segment's frames as one ``(len(FRAME_FIELDS), n)`` float64 array, checked:
+    every field, one length, one finite frame per 32 ms of the segment (the analyzer's own
+    :class:`Frames` are taken without a copy, and checked like any others: one can be made
+    by hand)."""
     f = seg.frames
-    if isinstance(f, Frames):  # the analyzer's own: one float64 array, checked when made
-        data = f.rows(FRAME_FIELDS)
-        if data is not None and data.dtype == np.float64:
-            return data
-    missing = [k for k in FRAME_FIELDS if k not in f]
-    if missing:
-        raise OptionsError(f"a speech segment's frames need {FRAME_FIELDS!r}, missing {missing!r}")
-    try:
-        data = np.stack([np.asarray(f[k], np.float64).reshape(-1) for k in FRAME_FIELDS])
-    except (TypeError, ValueError) as e:
-        raise OptionsError(
-            f"a speech segment's frames must be numbers of one length: {e}"
-        ) from None
+    data = f.rows(FRAME_FIELDS) if isinstance(f, Frames) else None
+    if data is None or data.dtype != np.float64:
+        missing = [k for k in FRAME_FIELDS if k not in f]
+        if missing:
+            raise OptionsError(
+                f"a speech segment's frames need {FRAME_FIELDS!r}, missing {missing!r}"
+            )
+        try:
+            data = np.stack([np.asarray(f[k], np.float64).reshape(-1) for k in FRAME_FIELDS])
+        except (TypeError, ValueError) as e:
+            raise OptionsError(
+                f"a speech segment's frames must be numbers of one length: {e}"
+            ) from None
     want = -(-(seg.end - seg.start) // FRAME_SAMPLES)
     if data.shape[1] != want or not np.all(np.isfinite(data)):
         raise OptionsError(
@@ -88,7 +94,7 @@ class RunContext:
     """The frames of the speech run that the stream is in: ``add`` each speech piece as it
     comes (``joined``: it continues the last piece's run) and get the run so far back as one
     :class:`Segment`, holding at least :data:`CONTEXT_MS` before the new piece, which is all
-    :func:`context_features` reads for any window of that piece."""
+    :func:`context_features` reads for any window of that piece of up to ``CONTEXT_MS``."""
 
     def __init__(self) -> None:
         self.reset()
@@ -100,7 +106,7 @@ class RunContext:
     def add(self, seg: Segment, joined: bool) -> Segment:
         data = _stack(seg)
         if joined and seg.start == self._end and self._data.shape[1]:
-            drop = max(0, self._data.shape[1] - _CONTEXT_FRAMES)
+            drop = max(0, self._data.shape[1] - _KEEP_FRAMES)
             self._data = np.concatenate([self._data[:, drop:], data], axis=1)
             self._start += drop * FRAME_SAMPLES
         else:

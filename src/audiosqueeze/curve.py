@@ -11,7 +11,10 @@ out as
 
 Each window gets one speed, so the local speed ``s(t)`` is piecewise constant at window
 resolution (0.5-1 s), bounded by ``max_speed`` and limited to a step of ``max_speed_step``
-between neighbouring windows (no warble); the renderer's variable-rate WSOLA reads the input
+between neighbouring windows of one analysis segment (no warble); across the segments of a
+joined run (64-ms pieces by default) only a speed-up is bounded, by ``max_speed_step`` per
+``window_ms`` (a piece cannot slow down the one before it, already planned: a slow-down
+there is not held back, :func:`speeds_for`); the renderer's variable-rate WSOLA reads the input
 at ``s(t)`` per 16 ms hop, and the time map is the exact integral of ``1/s(t)`` (one linear
 piece per window). Where the speeds come from is the policy:
 

@@ -265,6 +265,8 @@ class Planner:
         in_run, self._in_run = self._in_run, seg.kind == "speech" and seg.continues
         if self.rate == 0.0:
             return [self._edit("keep", seg, seg.num_samples)]
+        if not in_run:  # a new run: no speed before it to step up from
+            self._last_speed = None
         if seg.kind == "speech" and seg.frames is not None and self._reads_features:
             self._run_so_far = self._context.add(seg, joined=in_run)
         if seg.kind == "speech":
@@ -324,7 +326,8 @@ class Planner:
         ``join``), or one keep where nothing speeds up (unless ``force``)."""
         spans = curve.windows(a, b, self.options.window_ms)
         run = self._run_so_far if self._reads_features and seg.frames is not None else None
-        last = self._last_speed if force else None
+        # the run's speed just before (also where that piece was kept as is, at 1.0x)
+        last = self._last_speed if a == seg.start else None
         speeds = curve.speeds_for(seg, spans, self.rate, self.options, run, last)
         self._last_speed = float(speeds[-1]) if join else None
         fast = len(speeds) and float(np.max(speeds)) > 1.0  # else no frame is sped up
