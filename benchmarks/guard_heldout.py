@@ -12,9 +12,9 @@ paths, nothing copied), which ``audiosqueeze bench --data`` reads:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from pathlib import Path
+
+from speed_subset import write_manifest
 
 from _script import run_script
 from audiosqueeze.datasets import data_root, manifest_rows, sample_split, split_utterances
@@ -39,11 +39,7 @@ def main() -> None:
             continue
         taken[r["dataset"]] = taken.get(r["dataset"], 0) + 1
         rows.append({**r, "path": str(root / r["path"])})
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    minutes = sum(float(r.get("duration_s") or 0.0) for r in rows) / 60
-    print(f"{len(rows)} held-out dev clips, {minutes:.1f} min -> {out / 'manifest.jsonl'}")
+    write_manifest(rows, args.out, "held-out dev clips")
 
 
 if __name__ == "__main__":

@@ -88,31 +88,27 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for (ds, asr), by in sorted(groups.items()):
         simple = [point(by[m]) for m in SIMPLE if m in by]
-        if len(simple) < 2:
-            continue
-        for m in OURS:
-            if m not in by:
-                continue
-            x, y = point(by[m])
-            o = interp(x, simple)
-            there = "outside its range" if o is None else f"{o:+.2f}"
-            lower = "n/a" if o is None else ("yes" if y < o else "no")
-            print(f"| {ds} | {asr} | {m} | {x:.1f} %, {y:+.2f} | {there} | {lower} |")
+        if len(simple) >= 2:
+            against(ds, asr, by, OURS, simple)
     others = [m for m in args.against_rates.split(",") if m]
     if others:
         print()
         print("| dataset | ASR | method | tokens, ΔWER | our rate curve there | method lower? |")
         print("| --- | --- | --- | --- | --- | --- |")
-    for (ds, asr), by in sorted(groups.items()):
-        ours = [(0.0, 0.0)] + [point(by[m]) for m in OURS if m in by]
-        for m in others:
-            if m not in by:
-                continue
-            x, y = point(by[m])
-            o = interp(x, ours)
-            there = "outside its range" if o is None else f"{o:+.2f}"
-            lower = "n/a" if o is None else ("yes" if y < o else "no")
-            print(f"| {ds} | {asr} | {m} | {x:.1f} %, {y:+.2f} | {there} | {lower} |")
+        for (ds, asr), by in sorted(groups.items()):
+            against(ds, asr, by, others, [(0.0, 0.0)] + [point(by[m]) for m in OURS if m in by])
+
+
+def against(ds: str, asr: str, by: dict, methods, curve: list[tuple[float, float]]) -> None:
+    """A table row for each of ``methods`` that ``by`` has: its point, and ``curve`` there."""
+    for m in methods:
+        if m not in by:
+            continue
+        x, y = point(by[m])
+        o = interp(x, curve)
+        there = "outside its range" if o is None else f"{o:+.2f}"
+        lower = "n/a" if o is None else ("yes" if y < o else "no")
+        print(f"| {ds} | {asr} | {m} | {x:.1f} %, {y:+.2f} | {there} | {lower} |")
 
 
 if __name__ == "__main__":

@@ -52,13 +52,16 @@ def main() -> None:
     root = data_root(args.data).resolve()
     fields = ("id", "path", "text", "dataset", "split")
     rows = subset(manifest_rows(root / "manifest.jsonl", fields))
-    for r in rows:
-        r["path"] = str(root / r["path"])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_manifest([{**r, "path": str(root / r["path"])} for r in rows], args.out, "clips")
+
+
+def write_manifest(rows: list[dict], out: str, what: str) -> None:
+    """``rows`` as ``OUT/manifest.jsonl`` (``--data`` for every benchmark), and one line."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     minutes = sum(float(r.get("duration_s") or 0.0) for r in rows) / 60
-    print(f"{len(rows)} clips, {minutes:.1f} min -> {out / 'manifest.jsonl'}")
+    print(f"{len(rows)} {what}, {minutes:.1f} min -> {folder / 'manifest.jsonl'}")
 
 
 if __name__ == "__main__":
