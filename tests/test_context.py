@@ -311,3 +311,28 @@ def test_a_run_kept_at_first_still_speeds_up_gradually(monkeypatch):
     assert edits[0].kind == "keep" and edits[0].end == hard
     step = opts.max_speed_step * 2 * FRAME_SAMPLES / (opts.window_ms / 1000 * SR)
     assert edits[1].speed <= 1.0 + step + 0.01
+
+
+def test_the_planner_reads_each_piece_from_its_run():
+    """Each 64-ms piece's speed under ``cues`` is the one its window of the whole run gives
+    (with a step bound too loose to bind), not the one the piece alone gives."""
+    x = demo_speech(2)
+    a = analysis(x, 64.0)
+    opts = sq.PlanOptions(speed_policy="cues", window_ms=100.0, max_speed_step=1.0)
+    top = opts.top_speed(1.0)
+    runs = context.speech_runs(a.segments)
+    starts = [r.start for r in runs]
+    stretches = [e for e in sq.plan(a, 1.0, opts).edits if e.kind == "stretch"]
+    assert len(stretches) > 30
+    differs = 0
+    for e in stretches:
+        run = runs[int(np.searchsorted(starts, e.start, side="right")) - 1]
+        c = context.FEATURES.index("complexity")
+        want = 1.0 + (top - 1.0) * (
+            1.0 - context.context_features(run, [(e.start, e.end)], 100.0)[0, c]
+        )
+        assert e.speed == pytest.approx(want, abs=0.01)
+        piece = [s for s in a.segments if s.start <= e.start < s.end][0]
+        alone = context.context_features(piece, [(e.start, e.end)], 100.0)[0, c]
+        differs += abs(1.0 + (top - 1.0) * (1.0 - alone) - want) > 0.05
+    assert differs > len(stretches) // 4
