@@ -19,15 +19,24 @@ import audiosqueeze as sq
 from _script import run_script
 from audiosqueeze.curve import predicted_wer_increase
 from audiosqueeze.datasets import data_root, split_utterances
+from audiosqueeze.errors import ManifestError
 
 BUDGETS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def _lengths(text: str) -> list[float]:
+    """``--segments-ms``: comma-separated milliseconds (AnalyzeOptions checks their range)."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"need numbers like 64,10000, got {text!r}") from None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
     ap.add_argument("--limit", type=int, default=40, help="dev clips per dataset")
-    ap.add_argument("--segments-ms", default="64,10000")
+    ap.add_argument("--segments-ms", type=_lengths, default="64,10000")
     args = ap.parse_args()
     root = data_root(args.data)
     clips = [
@@ -35,19 +44,18 @@ def main() -> None:
         for ds in ("librispeech", "commonvoice")
         for u in split_utterances(root, "dev", ds)[: args.limit]
     ]
-    lengths = [float(v) for v in args.segments_ms.split(",")]
+    analyses = [sq.AnalyzeOptions(max_segment_ms=ms) for ms in args.segments_ms]  # checked
+    if not clips:
+        raise ManifestError(f"no LibriSpeech or Common Voice dev clips in {str(root)!r}")
     opts = sq.PlanOptions()
     print(f"{len(clips)} dev clips; means over clips; predicted cost in WER points")
     head = " | ".join(f"budget {b:g}: rate / tokens" for b in BUDGETS)
     print(f"| segments | predicted at rate 0.75 | at rate 1 | {head} |")
     print("| --- |" + " ---: |" * (2 + len(BUDGETS)))
-    for ms in lengths:
+    for ms, ao in zip(args.segments_ms, analyses, strict=True):
         cost, picked = [], []
         for i, u in enumerate(clips):
-            a = sq.analyze(
-                u.load(), sq.AnalyzeOptions(max_segment_ms=ms), sample_rate=sq.SAMPLE_RATE
-            )
-            a = a.with_objects()
+            a = sq.analyze(u.load(), ao, sample_rate=sq.SAMPLE_RATE).with_objects()
             cost.append([predicted_wer_increase(a, sq.plan(a, r, opts), opts) for r in (0.75, 1.0)])
             ps = [sq.plan_for_budget(a, b, opts) for b in BUDGETS]
             picked.append([(p.rate, p.reduction) for p in ps])

@@ -88,3 +88,27 @@ def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, scri
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith(f"{script}: error: ") and str(missing) in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["budget_knob.py", "--segments-ms", "abc"], "need numbers like 64,10000"),
+        (["budget_knob.py", "--segments-ms", "5"], "max_segment_ms"),
+        (["budget_knob.py"], "no LibriSpeech or Common Voice dev clips"),
+        (["reduction.py", "--speed-policy", "fastest"], "speed_policy"),
+    ],
+)
+def test_a_bad_option_of_a_new_script_is_one_line(tmp_path, args, says):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "manifest.jsonl").write_text("")
+    r = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / args[0]), "--data", str(data), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and says in r.stderr
