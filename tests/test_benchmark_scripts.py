@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from audiosqueeze.errors import AudioFileNotFoundError, OptionsError
-from conftest import REPO, load_script
+from conftest import REPO, load_script, needs_silero
 
 SCRIPTS = sorted(p for p in (REPO / "benchmarks").glob("*.py") if not p.name.startswith("_"))
 #: hands its whole command line to ``audiosqueeze.cli.main``, which has its own error handling
@@ -75,7 +75,9 @@ def test_every_script_ends_through_run_script(script):
         assert "run_script(main)" in body, f"{script.name} does not end with run_script(main)"
 
 
-@pytest.mark.parametrize("script", ["rate_knob.py", "core_profile.py", "budget_knob.py"])
+@pytest.mark.parametrize(
+    "script", ["rate_knob.py", "core_profile.py", "budget_knob.py", "guard_allowance.py"]
+)
 def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, script):
     missing = tmp_path / "no-such-data"
     r = subprocess.run(
@@ -97,6 +99,11 @@ def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, scri
         (["budget_knob.py", "--segments-ms", "5"], "max_segment_ms"),
         (["budget_knob.py"], "no LibriSpeech or Common Voice dev clips"),
         (["reduction.py", "--speed-policy", "fastest"], "speed_policy"),
+        (["guard_allowance.py", "--allowances", "abc"], "need numbers like 0.04,0.25"),
+        (["guard_allowance.py", "--allowances", "2"], "max_risk_increase"),
+        (["guard_allowance.py", "--max-speed", "3"], "max_speed"),
+        (["guard_allowance.py"], "no LibriSpeech or Common Voice dev clips"),
+        (["guard_allowance.py", "--exclude", "nowhere"], "nowhere"),
     ],
 )
 def test_a_bad_option_of_a_new_script_is_one_line(tmp_path, args, says):
@@ -112,3 +119,35 @@ def test_a_bad_option_of_a_new_script_is_one_line(tmp_path, args, says):
     )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and says in r.stderr
+
+
+@needs_silero
+def test_guard_allowance_prints_the_plans_reductions(tmp_path):
+    """One dev clip (the bundled demo): the uniform column is ``plan(a, 1.0).reduction`` and
+    a larger allowance never removes fewer tokens; a clip in ``--exclude`` is left out."""
+    import audiosqueeze as sq
+
+    demo = REPO / "src" / "audiosqueeze" / "data" / "demo_common_voice_en_73.flac"
+    row = {"id": "demo", "path": str(demo), "text": "x", "dataset": "commonvoice"}
+    data, held = tmp_path / "data", tmp_path / "held"
+    for d, rows in ((data, [row]), (held, [])):
+        d.mkdir()
+        (d / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (data / "manifest.jsonl").write_text(json.dumps({**row, "split": "cv-valid-dev"}) + "\n")
+    cmd = [sys.executable, str(REPO / "benchmarks" / "guard_allowance.py"), "--data", str(data)]
+    r = subprocess.run(
+        [*cmd, "--exclude", str(held), "--allowances", "0,0.25"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("| commonvoice |"))
+    uni, g0, g25 = (float(c.strip(" %")) for c in line.split("|")[3:6])
+    a = sq.analyze(sq.load(demo).samples, sample_rate=16000)
+    assert uni == pytest.approx(100 * sq.plan(a, 1.0).reduction, abs=0.051)
+    assert g0 <= g25
+    (held / "manifest.jsonl").write_text(json.dumps(row) + "\n")
+    r = subprocess.run(cmd + ["--exclude", str(held)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "no LibriSpeech or Common Voice dev clips" in r.stderr

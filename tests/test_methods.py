@@ -346,3 +346,19 @@ def test_budget_methods_are_compress_with_that_quality_budget(real_clips):
     assert np.array_equal(outs[1].samples, ref.audio)
     rates = [o.result.plan.rate for o in outs]
     assert rates == sorted(rates) and rates[0] < rates[-1]
+
+
+@needs_silero
+def test_guard_eqtok_is_the_guard_at_rate_1_with_the_matched_allowance(real_clips):
+    from audiosqueeze.bench.ours import ABLATION_MAX_SPEED, GUARD_EQUAL_TOKENS, run_ours
+
+    x = np.concatenate([sq.load(c["abs"]).samples for c in real_clips[:3]])
+    eq, loose = run_ours("sq-guard-eqtok-1.0", x), run_ours("sq-guard-1.0", x)
+    o = sq.PlanOptions(
+        speed_policy="guard",
+        max_speed=ABLATION_MAX_SPEED,
+        max_risk_increase=GUARD_EQUAL_TOKENS["sq-guard-eqtok-1.0"],
+    )
+    assert np.array_equal(eq.samples, sq.compress(x, 1.0, sample_rate=16000, plan_options=o).audio)
+    # a smaller allowance than sq-guard-1.0's 0.25 speeds fewer windows up: longer output
+    assert len(eq.samples) > len(loose.samples)

@@ -24,7 +24,9 @@
 - The speed-policy ablation at rate 0.5 and 1 (fastest window 1.8x at rate 1):
   ``sq-guard-*`` (each window's speed from the learned guard), ``sq-cues-*`` (from the
   hand-weighted ``complexity()`` of each window); and ``sq-pauses`` (pauses cut, speech
-  untouched).
+  untouched). ``sq-guard-eqtok-1.0``: the guard at rate 1 with the risk allowance at which it
+  removes as many tokens as ``sq-1.0`` on dev clips outside the held-out folder
+  (:data:`GUARD_EQUAL_TOKENS`, ``benchmarks/guard_allowance.py``).
 - ``sq-budget-0.5`` / ``-1`` / ``-2``: ``compress(max_wer_increase=)`` with that budget in
   WER points (the highest rate whose guard-predicted cost stays within it).
 - ``pauses+speed-1.1`` / ``-1.15`` / ``-1.2`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1),
@@ -103,6 +105,8 @@ BUDGETS = {"sq-budget-0.5": 0.5, "sq-budget-1": 1.0, "sq-budget-2": 2.0}
 WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
 #: fastest speech of the guard and cues ablations at rate 1
 ABLATION_MAX_SPEED = 1.8
+#: the guard at rate 1 with the ``max_risk_increase`` that matches ``sq-1.0``'s tokens
+GUARD_EQUAL_TOKENS = {"sq-guard-eqtok-1.0": 0.045}
 #: the recogniser ``sq-verify`` checks with
 VERIFY_ASR = "whisper-tiny.en"
 #: the other verify methods: rate and the recogniser in the loop
@@ -193,6 +197,7 @@ OURS = (
     *VERIFY_PROBE,
     *VERIFY_SCOPED,
     *ABLATIONS,
+    *GUARD_EQUAL_TOKENS,
     *BUDGETS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -325,6 +330,13 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
     elif method in WITHIN:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=1.3, within_window=WITHIN[method])
+        r = sq.compress(samples, 1.0, plan_options=o, **kw)
+    elif method in GUARD_EQUAL_TOKENS:
+        o = sq.PlanOptions(
+            speed_policy="guard",
+            max_speed=ABLATION_MAX_SPEED,
+            max_risk_increase=GUARD_EQUAL_TOKENS[method],
+        )
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
     elif method.startswith(("sq-cues-", "sq-guard-")):
         policy, rate = method[3:].split("-")
