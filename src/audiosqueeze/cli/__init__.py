@@ -25,7 +25,7 @@ def cli() -> None:
     Examples:
       audiosqueeze demo
       audiosqueeze compress talk.flac -o short.flac --rate 0.5 --timemap map.json
-      audiosqueeze compress *.wav -o out/ --target-reduction 0.3
+      mkdir -p out && audiosqueeze compress *.wav -o out/ --target-reduction 0.3
       ffmpeg -i talk.m4a -f flac - | audiosqueeze compress - -o - --format raw > short.pcm
       audiosqueeze stream talk.flac -o short.flac
       audiosqueeze analyze talk.flac
