@@ -331,16 +331,12 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in WITHIN:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=1.3, within_window=WITHIN[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
-    elif method in GUARD_EQUAL_TOKENS:
-        o = sq.PlanOptions(
-            speed_policy="guard",
-            max_speed=ABLATION_MAX_SPEED,
-            max_risk_increase=GUARD_EQUAL_TOKENS[method],
-        )
-        r = sq.compress(samples, 1.0, plan_options=o, **kw)
     elif method.startswith(("sq-cues-", "sq-guard-")):
-        policy, rate = method[3:].split("-")
-        o = sq.PlanOptions(speed_policy=policy, max_speed=ABLATION_MAX_SPEED)
+        policy, rate = method.split("-")[1], method.rsplit("-", 1)[1]
+        risk = GUARD_EQUAL_TOKENS.get(method, sq.PlanOptions().max_risk_increase)
+        o = sq.PlanOptions(
+            speed_policy=policy, max_speed=ABLATION_MAX_SPEED, max_risk_increase=risk
+        )
         r = sq.compress(samples, float(rate), plan_options=o, **kw)
     elif method in BUDGETS:
         r = sq.compress(samples, max_wer_increase=BUDGETS[method], **kw)
