@@ -141,30 +141,9 @@ def compress(
       audiosqueeze compress talk.mp3 -o talk.flac --max-wer-increase 0.5
       audiosqueeze compress talk.mp3 -o talk.flac --rate 1 --verify whisper-tiny.en
     """
-    if not output:
-        raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
-    to_stdout, output = output == "-", Path(output)
-    many = len(inputs) > 1 or (not to_stdout and output.is_dir())
-    if many and (to_stdout or not output.is_dir()):
-        raise click.UsageError(
-            f"with several inputs --output must be an existing folder, got {shown(output)!r}"
-        )
-    if timemap is not None and many and not timemap.is_dir():
-        raise click.UsageError(
-            f"with several inputs --timemap must be an existing folder, got {shown(timemap)!r}"
-        )
-    if timemap is not None and str(timemap) == "-":
-        raise click.UsageError("--timemap takes a file or a folder, not - (stdout is in use)")
-    if sum(str(p) == "-" for p in inputs) > 1:
-        raise click.UsageError("stdin (-) can be read only once")
-    if to_stdout and as_json:
-        raise click.UsageError("--json prints on stdout, which -o - already uses for audio")
-    if fmt == "raw" and not to_stdout:
-        raise click.UsageError("--format raw is for stdout (-o -); files get a header")
-    if target_reduction is not None and max_wer_increase is not None:
-        raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
-    if verify is not None and fmt == "raw":
-        raise click.UsageError("--verify needs the whole output first; use a file format")
+    to_stdout, output, many = _check_usage(
+        inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify
+    )
     ao, ro = options(vad, tsm, vad_gain, vad_reset_drop)
     kw = dict(
         target_reduction=target_reduction,
@@ -240,6 +219,36 @@ def compress(
         _stats_table(console(), rows)
     elif to_stdout:
         _stats_table(console(stderr=True), rows)
+
+
+def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify):
+    """The options that cannot go together, checked before any work: ``(to_stdout, output
+    path, several outputs)``."""
+    if not output:
+        raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
+    to_stdout, output = output == "-", Path(output)
+    many = len(inputs) > 1 or (not to_stdout and output.is_dir())
+    if many and (to_stdout or not output.is_dir()):
+        raise click.UsageError(
+            f"with several inputs --output must be an existing folder, got {shown(output)!r}"
+        )
+    if timemap is not None and many and not timemap.is_dir():
+        raise click.UsageError(
+            f"with several inputs --timemap must be an existing folder, got {shown(timemap)!r}"
+        )
+    if timemap is not None and str(timemap) == "-":
+        raise click.UsageError("--timemap takes a file or a folder, not - (stdout is in use)")
+    if sum(str(p) == "-" for p in inputs) > 1:
+        raise click.UsageError("stdin (-) can be read only once")
+    if to_stdout and as_json:
+        raise click.UsageError("--json prints on stdout, which -o - already uses for audio")
+    if fmt == "raw" and not to_stdout:
+        raise click.UsageError("--format raw is for stdout (-o -); files get a header")
+    if target_reduction is not None and max_wer_increase is not None:
+        raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
+    if verify is not None and fmt == "raw":
+        raise click.UsageError("--verify needs the whole output first; use a file format")
+    return to_stdout, output, many
 
 
 def _jobs(inputs, output, timemap, fmt, many, to_stdout):
