@@ -5,6 +5,8 @@ and for how :class:`~audiosqueeze.context.RunContext` and
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audiosqueeze import context
 from audiosqueeze.analyze import Segment
@@ -85,6 +87,58 @@ def test_snr_and_flux_spread_are_the_windows_own():
     assert got["snr_db"] == pytest.approx(-20.0 - -50.0)
     assert got["flux_std"] == pytest.approx(0.2)
     assert got["flux_mean"] == pytest.approx(0.3)
+
+
+def _pieces(draw_spec):
+    """Segments from ``(kind, frames, tail, continues, gap, has_frames)`` rows, laid out in
+    order (``tail``: samples short of the last frame, ``gap``: samples skipped before)."""
+    rng = np.random.default_rng(len(draw_spec))
+    out, at = [], 0
+    for kind, n, tail, cont, gap, has in draw_spec:
+        at += gap
+        end = at + n * FS - tail
+        f = None
+        if kind == "speech" and has:
+            f = {k: rng.normal(size=n) * 10 for k in FRAME_FIELDS}
+        out.append(Segment(kind, at, end, 1.0, None, None, {}, f, cont))
+        at = end
+    return out
+
+
+ROW = st.tuples(
+    st.sampled_from(["speech", "speech", "speech", "silence"]),
+    st.integers(1, 6),
+    st.sampled_from([0, 0, 0, 1, 200, 511]),
+    st.booleans(),
+    st.sampled_from([0, 0, 0, 0, 100, 512]),
+    st.sampled_from([True, True, True, False]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=14))
+def test_stream_context_and_whole_runs_agree_on_any_hand_made_pieces(rows):
+    """What the planner's RunContext gives each piece (joined where the last segment was
+    speech that continues) reads what :func:`speech_runs` gives for the same windows, and a
+    piece is read only from frames on its own grid: joined pieces, gaps, frameless speech,
+    runs that end without ``continues`` and pieces whose end is off the 32-ms grid."""
+    segs = _pieces(rows)
+    runs = context.speech_runs(segs)
+    ctx, in_run = context.RunContext(), False
+    for seg in segs:
+        joined, in_run = in_run, seg.kind == "speech" and seg.continues
+        if seg.kind != "speech" or seg.frames is None:
+            continue
+        so_far = ctx.add(seg, joined)
+        (run,) = [r for r in runs if r.start <= seg.start and seg.end <= r.end]
+        assert (seg.start - run.start) % FS == 0  # the piece's frames lie on the run's grid
+        assert len(run.frames["prob"]) == -(-(run.end - run.start) // FS)
+        # the frame a window ending at the piece's end reads last is the piece's last frame
+        fb = -(-(seg.end - run.start) // FS)
+        assert run.frames["prob"][fb - 1] == seg.frames["prob"][-1]
+        for span in ([(seg.start, seg.end)], [(seg.start, seg.start + 1)]):
+            want = context.context_features(run, span, 750.0)
+            assert np.array_equal(context.context_features(so_far, span, 750.0), want)
 
 
 def test_runs_split_where_a_piece_does_not_continue_or_a_gap_or_frameless_speech_lies():
