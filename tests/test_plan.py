@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from audiosqueeze.analyze import Analysis, Segment
 from audiosqueeze.errors import OptionsError, TargetNotReachedWarning
-from audiosqueeze.plan import Plan, PlanOptions, plan
-from audiosqueeze.plan_search import plan_for_target
+from audiosqueeze.plan import Plan, Planner, PlanOptions, plan
+from audiosqueeze.plan_search import plan_for_budget, plan_for_target
 
 SR = 16000
 
@@ -127,6 +127,34 @@ def test_target_not_reachable_warns():
 def test_invalid_options(make, quote):
     with pytest.raises(OptionsError, match=quote):
         make()
+
+
+@pytest.mark.parametrize("bad", ["guard", 5, {"speed_policy": "cues"}])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: plan(A, 1.0, o),
+        lambda o: plan_for_target(A, 0.2, o),
+        lambda o: plan_for_budget(A, 1.0, o),
+        lambda o: Planner(1.0, o),
+    ],
+)
+def test_options_that_are_not_plan_options_are_named(make, bad):
+    """A dict or a policy name where PlanOptions belong is an OptionsError quoting it (it
+    was an AttributeError from deep in the planner)."""
+    with pytest.raises(OptionsError, match="PlanOptions") as e:
+        make(bad)
+    assert repr(bad) in str(e.value)
+
+
+@pytest.mark.parametrize("bad", ["x", None, 5, A.segments])
+@pytest.mark.parametrize(
+    "make",
+    [lambda a: plan(a, 1.0), lambda a: plan_for_target(a, 0.2), lambda a: plan_for_budget(a, 1.0)],
+)
+def test_an_analysis_that_is_not_one_is_named(make, bad):
+    with pytest.raises(OptionsError, match="Analysis"):
+        make(bad)
 
 
 def test_kept_pause_sits_next_to_speech():

@@ -85,6 +85,13 @@ def _stack(seg: Segment) -> np.ndarray:
     return data
 
 
+def _joins(start: int, end: int, seg: Segment) -> bool:
+    """Whether ``seg`` continues the run ``[start, end)``: it starts where the run ends, on
+    the run's 32-ms frame grid (a piece made by hand may end between frames; the next one's
+    frames then do not follow the run's, and it starts a run of its own)."""
+    return seg.start == end and (end - start) % FRAME_SAMPLES == 0
+
+
 def _run(start: int, end: int, data: np.ndarray) -> Segment:
     f = dict(zip(FRAME_FIELDS, data, strict=True))
     return Segment("speech", start, end, 1.0, None, None, {}, f, False)
@@ -105,7 +112,7 @@ class RunContext:
 
     def add(self, seg: Segment, joined: bool) -> Segment:
         data = _stack(seg)
-        if joined and seg.start == self._end and self._data.shape[1]:
+        if joined and _joins(self._start, self._end, seg) and self._data.shape[1]:
             drop = max(0, self._data.shape[1] - _KEEP_FRAMES)
             self._data = np.concatenate([self._data[:, drop:], data], axis=1)
             self._start += drop * FRAME_SAMPLES
@@ -117,7 +124,8 @@ class RunContext:
 
 def speech_runs(segments) -> list[Segment]:
     """The speech runs of ``segments`` (pieces joined where ``continues`` says the run goes
-    on), each one :class:`Segment` with all its frames; pieces without frames are left out."""
+    on, as :class:`RunContext` joins them), each one :class:`Segment` with all its frames;
+    pieces without frames are left out."""
     out: list[Segment] = []
     parts: list[Segment] = []
 
@@ -131,7 +139,7 @@ def speech_runs(segments) -> list[Segment]:
         if seg.kind != "speech" or seg.frames is None:
             close()
             continue
-        if parts and seg.start != parts[-1].end:
+        if parts and not _joins(parts[0].start, parts[-1].end, seg):
             close()
         parts.append(seg)
         if not seg.continues:

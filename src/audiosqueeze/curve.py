@@ -218,8 +218,10 @@ def _stretch_windows(plan, window_ms: float) -> tuple[list[tuple[int, int]], np.
         ends = np.array([e.end for e in g])
         ratio = np.array([e.out_samples / e.in_samples for e in g])
         for a, b in windows(g[0].start, g[-1].end, window_ms):
-            overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0, None)
-            out = float(np.sum(overlap * ratio))
+            # the edits that overlap [a, b) only (all of them made it pieces x windows)
+            i, j = np.searchsorted(ends, a, side="right"), np.searchsorted(starts, b)
+            overlap = np.minimum(ends[i:j], b) - np.maximum(starts[i:j], a)
+            out = float(np.sum(overlap * ratio[i:j]))
             spans.append((a, b))
             speeds.append((b - a) / out if out > 0 else 1.0)
     return spans, np.asarray(speeds, np.float64)

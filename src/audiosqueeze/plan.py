@@ -217,6 +217,23 @@ def check_rate(rate) -> float:
     return validate.number("rate", rate, 0.0, 1.0)
 
 
+def check_options(options) -> PlanOptions:
+    """``options`` (``None``: the defaults) as :class:`PlanOptions`, or an
+    :class:`OptionsError` quoting it (a dict or a policy name is not taken for them)."""
+    if options is None:
+        return PlanOptions()
+    if not isinstance(options, PlanOptions):
+        raise OptionsError(f"expected PlanOptions or None, got {validate.shown(options)}")
+    return options
+
+
+def check_analysis(analysis) -> Analysis:
+    """``analysis`` if it is an :class:`Analysis`, else an :class:`OptionsError` naming it."""
+    if not isinstance(analysis, Analysis):
+        raise OptionsError(f"expected an Analysis, got {validate.shown(analysis)}")
+    return analysis
+
+
 class Planner:
     """Streaming planner: ``push(segments) -> edits``, ``flush(segments) -> edits``, ``reset()``.
 
@@ -226,7 +243,7 @@ class Planner:
 
     def __init__(self, rate: float = 0.5, options: PlanOptions | None = None):
         self.rate = check_rate(rate)
-        self.options = options or PlanOptions()
+        self.options = check_options(options)
         self._min_cut = ms_to_samples(self.options.min_cut_ms)
         self._min_stretch = ms_to_samples(self.options.min_stretch_ms)
         self._max_held = ms_to_samples(MAX_HELD_MS)
@@ -358,6 +375,7 @@ class Planner:
 def plan(analysis: Analysis, rate: float = 0.5, options: PlanOptions | None = None) -> Plan:
     """Edits for ``analysis`` at ``rate`` (0 = identity, 1 = most aggressive): the
     :class:`Planner` run over the whole recording."""
+    check_analysis(analysis)
     planner = Planner(rate, options)
     edits = planner.flush(analysis.segments)
     return Plan(

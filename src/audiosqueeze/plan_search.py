@@ -17,7 +17,7 @@ from . import curve, validate
 from .analyze import Analysis
 from .context import speech_runs
 from .errors import TargetNotReachedWarning
-from .plan import Plan, PlanOptions, plan
+from .plan import Plan, PlanOptions, check_analysis, check_options, plan
 from .units import to_seconds
 
 __all__ = ["plan_for_budget", "plan_for_target"]
@@ -32,7 +32,9 @@ def plan_for_target(
     plan is returned.
     """
     target_reduction = validate.number("target_reduction", target_reduction, 0.0, 1.0, hi_open=True)
-    analysis = analysis.with_objects()  # planned up to 32 times: make the segments once
+    options = check_options(options)
+    # planned up to 32 times: make the segments once
+    analysis = check_analysis(analysis).with_objects()
     hi = plan(analysis, 1.0, options)
     if hi.reduction < target_reduction:
         warnings.warn(
@@ -53,8 +55,8 @@ def plan_for_budget(
     :func:`audiosqueeze.curve.predicted_wer_increase`) stays within ``max_wer_increase``
     (bisection on rate; rate 0 when even a little speed-up is predicted to cost more)."""
     budget = validate.number("max_wer_increase", max_wer_increase, 0.0, 100.0)
-    analysis = analysis.with_objects()
-    options = options or PlanOptions()
+    options = check_options(options)
+    analysis = check_analysis(analysis).with_objects()
     runs = speech_runs(analysis.segments)  # what every estimate reads, joined once
 
     def cost(p: Plan) -> float:
