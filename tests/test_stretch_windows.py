@@ -1,9 +1,6 @@
 """:func:`audiosqueeze.curve._stretch_windows`: the plan's sped-up speech as windows and
 their mean speeds, which the guard's WER estimate (``max_wer_increase``) reads."""
 
-import time
-
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -65,22 +62,3 @@ def test_windows_and_speeds_are_the_edit_by_edit_sums(rows, window_ms):
     want_spans, want_speeds = reference(p, window_ms)
     assert spans == want_spans
     assert speeds.tolist() == pytest.approx(want_speeds, rel=1e-9)
-
-
-def _best_time(p, reps=3):
-    best = np.inf
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        curve._stretch_windows(p, 750.0)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def test_work_grows_linearly_with_an_unbroken_run():
-    """One sped-up run of 64-ms pieces: 16 times as long takes about 16 times as long (it
-    was the pieces times the windows: 86 times at these lengths; an hour's run cost about
-    2 s per estimate, and plan_for_budget makes 14)."""
-    piece = [("stretch", 1024, 700)]
-    short, long = plan_of(piece * 2000), plan_of(piece * 32000)  # 2 and 34 minutes
-    ratio = _best_time(long) / _best_time(short)
-    assert ratio < 40, ratio
