@@ -27,6 +27,9 @@
   untouched). ``sq-guard-eqtok-1.0``: the guard at rate 1 with the risk allowance at which it
   removes as many tokens as ``sq-1.0`` on dev clips outside the held-out folder
   (:data:`GUARD_EQUAL_TOKENS`, ``benchmarks/guard_allowance.py``).
+- ``sq-floor-0.3`` / ``-0.32`` / ``-0.34``: every pause cut (rate 0.5 at least) and, on a clip
+  where that removes less than the share named, the lowest higher rate that removes it
+  (:data:`FLOORS`): the speed-up goes to the clips with the least pause to cut.
 - ``sq-budget-0.5`` / ``-1`` / ``-2``: ``compress(max_wer_increase=)`` with that budget in
   WER points (the highest rate whose guard-predicted cost stays within it).
 - ``pauses+speed-1.1`` / ``-1.15`` / ``-1.2`` / ``-1.3`` / ``-1.45``: our pause cut (rate 1),
@@ -101,6 +104,8 @@ PAUSES_SPEED_DEFAULT = ("pauses+speed-1.15", "pauses+speed-1.3", "pauses+speed-1
 ABLATIONS = ("sq-guard-0.5", "sq-guard-1.0", "sq-cues-0.5", "sq-cues-1.0", "sq-pauses")
 #: ``max_wer_increase`` (WER points) of each quality-budget method
 BUDGETS = {"sq-budget-0.5": 0.5, "sq-budget-1": 1.0, "sq-budget-2": 2.0}
+#: the share of tokens each ``sq-floor-*`` method removes at least (and rate 0.5 at least)
+FLOORS = {f"sq-floor-{t}": float(t) for t in ("0.3", "0.32", "0.34")}
 #: the within-window rule ablation: pauses+speed-1.3 with the speed spread by a rule
 WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
 #: fastest speech of the guard and cues ablations at rate 1
@@ -198,6 +203,7 @@ OURS = (
     *VERIFY_SCOPED,
     *ABLATIONS,
     *GUARD_EQUAL_TOKENS,
+    *FLOORS,
     *BUDGETS,
     *PAUSES_SPEED,
     *WITHIN,
@@ -338,6 +344,12 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
             speed_policy=policy, max_speed=ABLATION_MAX_SPEED, max_risk_increase=risk
         )
         r = sq.compress(samples, float(rate), plan_options=o, **kw)
+    elif method in FLOORS:
+        a = sq.analyze(samples, sample_rate=sq.SAMPLE_RATE) if analysis is None else analysis
+        with warnings.catch_warnings():  # unreachable: the rate-1 plan, as documented
+            warnings.simplefilter("ignore", sq.TargetNotReachedWarning)
+            rate = max(0.5, sq.plan_for_target(a, FLOORS[method]).rate)
+        r = sq.compress(samples, rate, sample_rate=sq.SAMPLE_RATE, analysis=a)
     elif method in BUDGETS:
         r = sq.compress(samples, max_wer_increase=BUDGETS[method], **kw)
     elif method == "sq-pauses":
