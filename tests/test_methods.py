@@ -362,3 +362,19 @@ def test_guard_eqtok_is_the_guard_at_rate_1_with_the_matched_allowance(real_clip
     assert np.array_equal(eq.samples, sq.compress(x, 1.0, sample_rate=16000, plan_options=o).audio)
     # a smaller allowance than sq-guard-1.0's 0.25 speeds fewer windows up: longer output
     assert len(eq.samples) > len(loose.samples)
+
+
+@needs_silero
+def test_floor_methods_cut_every_pause_and_speed_up_only_to_reach_their_share():
+    """The bundled clip loses 30.5 % to its pauses alone: ``sq-floor-0.3`` is the default's
+    output; ``sq-floor-0.34`` needs more, so it speeds the speech up until 34 % is gone."""
+    from audiosqueeze.bench.ours import run_ours
+
+    x = sq.load(sq.__path__[0] + "/data/demo_common_voice_en_73.flac").samples
+    default = run_ours("sq-0.5", x)
+    assert default.result.plan.reduction > 0.3
+    low, high = run_ours("sq-floor-0.3", x), run_ours("sq-floor-0.34", x)
+    assert np.array_equal(low.samples, default.samples)
+    assert high.result.plan.rate > 0.5
+    assert high.result.plan.reduction == pytest.approx(0.34, abs=0.005)
+    assert len(high.samples) < len(default.samples)
