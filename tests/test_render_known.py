@@ -236,20 +236,26 @@ def test_render_run_gives_the_streaming_renderers_samples(runs):
 @pytest.mark.parametrize("method", ["signalsmith", "audiotsm"])
 def test_a_library_tsm_renders_each_run_to_its_length_and_pitch_in_any_chunks(method):
     pytest.importorskip({"signalsmith": "python_stretch", "audiotsm": "audiotsm"}[method])
-    # two tones (300 Hz, then 600 Hz) sped up as one joined run of two edits (1.25x, 1.6x)
-    # between kept audio: each piece keeps its tone's pitch and planned length, the kept
-    # audio is bit-exact away from the joins, and a stream of odd chunks gives the same bytes
+    # two tones (300 Hz, then 600 Hz) sped up as one joined run of two edits (1.25x, 1.6x),
+    # then more 600 Hz sped up by one edit of its own (1.25x), between kept audio: each piece
+    # keeps its tone's pitch and planned length, the kept audio is bit-exact away from the
+    # joins, and a stream of odd chunks gives the same bytes
     t = np.arange(SR) / SR
-    x = np.concatenate([np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 600 * t)]) * 0.4
-    x = np.concatenate([x[:4000], x, x[-4000:]]).astype(np.float32)
-    n = len(x)
-    plan = runs_plan(n, [(4000, [(SR, 12_800), (SR, 10_000)])])
+    low, high = np.sin(2 * np.pi * 300 * t) * 0.4, np.sin(2 * np.pi * 600 * t) * 0.4
+    x = np.concatenate([low[:4000], low, high, high[:12_000]]).astype(np.float32)
+    n = len(x)  # 48 000
+    plan = runs_plan(n, [(4000, [(SR, 12_800), (SR, 10_000)]), (38_000, [(8000, 6400)])])
     options = RenderOptions(tsm=method)
     y = render(x, plan, options)
-    assert len(y) == 4000 + 12_800 + 10_000 + 4000
-    assert np.array_equal(y[:3800], x[:3800]) and np.array_equal(y[-3800:], x[-3800:])
-    for (a, b), hz in (((4000, 16_800), 300.0), ((16_800, 26_800), 600.0)):
-        core = y[a + 2000 : b - 2000]
+    assert len(y) == 4000 + 12_800 + 10_000 + 2000 + 6400 + 2000
+    assert np.array_equal(y[:3800], x[:3800]) and np.array_equal(y[-1800:], x[-1800:])
+    assert np.array_equal(y[27_000:28_600], x[36_200:37_800])
+    for (a, b), hz in (
+        ((4000, 16_800), 300.0),
+        ((16_800, 26_800), 600.0),
+        ((28_800, 35_200), 600.0),
+    ):
+        core = y[a + 1500 : b - 1500]
         spec = np.abs(np.fft.rfft(core * np.hanning(len(core))))
         assert np.fft.rfftfreq(len(core), 1 / SR)[np.argmax(spec)] == pytest.approx(hz, abs=8)
     for ahead in (True, False):  # the plan given up front, or each edit once its input is in
