@@ -2,9 +2,12 @@
 symmetry), the level of stretched speech and of an attenuated pause, and the same samples
 from :func:`render_run`, the streaming renderer and the library time-stretchers' path."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+import audiosqueeze as sq
 from audiosqueeze.errors import OptionsError
 from audiosqueeze.plan import Edit, Plan
 from audiosqueeze.render import (
@@ -14,6 +17,7 @@ from audiosqueeze.render import (
     render,
     render_edit,
     render_run,
+    timemap_of,
 )
 from audiosqueeze.tsm import wsola_curve
 
@@ -202,6 +206,7 @@ def runs_plan(n, runs):
 RUNS = [
     [(0, [(4000, 3000), (6000, 3000)])],  # opens the recording: no context before it
     [(12_000, [(300, 200)]), (30_000, [(250, 400)])],  # shorter than two crossfades; slower
+    [(12_000, [(400, 200), (400, 100)])],  # a joined run shorter than two crossfades
     [(5000, [(5000, 4000), (7000, 5000), (900, 600)]), (20_000, [(28_000, 20_000)])],  # to the end
 ]
 
@@ -229,8 +234,12 @@ def test_render_run_gives_the_streaming_renderers_samples(runs):
             run.append(edits.pop(0))
         got = render_run(x, run, RenderOptions())
         assert np.array_equal(y[at : at + len(got)], got)
+        if len(run) == 1:  # one edit: render_edit's samples too
+            assert np.array_equal(render_edit(x, e, RenderOptions()), got)
         at += len(got)
     assert at == len(y)
+    # and streamed in odd chunks, each edit planned once its input is in
+    assert np.array_equal(chunked(x, plan, RenderOptions(), 997, ahead=False), y)
 
 
 @pytest.mark.parametrize("method", ["signalsmith", "audiotsm"])
@@ -258,6 +267,8 @@ def test_a_library_tsm_renders_each_run_to_its_length_and_pitch_in_any_chunks(me
         core = y[a + 1500 : b - 1500]
         spec = np.abs(np.fft.rfft(core * np.hanning(len(core))))
         assert np.fft.rfftfreq(len(core), 1 / SR)[np.argmax(spec)] == pytest.approx(hz, abs=8)
+    # the joined run is one unit: crossfaded with the kept audio at its ends only
+    assert np.array_equal(y[4000:26_800], render_run(x, list(plan.edits[1:3]), options))
     for ahead in (True, False):  # the plan given up front, or each edit once its input is in
         assert np.array_equal(chunked(x, plan, options, 3001, ahead), y)
 
@@ -313,3 +324,60 @@ def test_input_that_ends_before_the_plan_is_a_clear_error_at_the_end(edits, tsm)
     r.pull()
     with pytest.raises(OptionsError, match="needs input up to sample 20000, but the stream has"):
         r.pull(final=True)
+
+
+def test_the_renderer_refuses_edits_that_are_not_contiguous():
+    r = Renderer()
+    r.add([Edit("keep", 0, 1000, 1000, "speech")])
+    with pytest.raises(OptionsError, match="edits must be contiguous"):
+        r.add([Edit("keep", 1200, 2000, 800, "speech")])
+
+
+def test_render_options_are_checked_once_and_then_fixed():
+    # a value past its checks (a louder pause, a longer fade) cannot be set afterwards
+    o = RenderOptions()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.nonspeech_gain_db = 6.0
+    with pytest.raises(OptionsError, match="nonspeech_gain_db"):
+        RenderOptions(nonspeech_gain_db=0.5)  # it attenuates, never amplifies
+
+
+@pytest.mark.parametrize("n", [1, 5000])
+def test_the_time_map_of_a_plan_covers_exactly_its_samples(n):
+    # one edit: the map spans the plan's input and output
+    kind, out = ("keep", n) if n == 1 else ("stretch", n // 2)
+    edits = (Edit(kind, 0, n, out, "speech"),)
+    tm = timemap_of(Plan(edits, n, 1.0))
+    assert (tm.original_samples, tm.compressed_samples) == (n, out)
+
+
+def test_a_plan_of_no_samples_has_no_time_map_and_says_so():
+    # a stream flushed before any input plans nothing; its map is refused as compress()
+    # refuses no samples, not with a malformed map's complaint
+    s = sq.Stream(analyze_options=sq.AnalyzeOptions(vad="energy"))
+    assert len(s.flush()) == 0 and s.timemap is None and s.plan().edits == ()
+    with pytest.raises(sq.EmptyAudioError, match="a plan of zero samples has no time map"):
+        timemap_of(s.plan())
+
+
+def test_the_context_after_a_run_survives_a_push_that_comes_while_the_run_waits_for_it():
+    # a joined run planned up front whose input has arrived up to just past its end: WSOLA
+    # has made its frames up to there, and the run waits for the input its end reads; the
+    # next push is big enough to make the renderer drop old input: it must keep what the
+    # edit after the run reads before that run's end
+    n, end = 150_000, 70_000
+    x = (0.4 * np.sin(2 * np.pi * 180 * np.arange(n) / SR)).astype(np.float32)
+    edges = [*range(8000, end, 4000), end]
+    run = [Edit("stretch", a, b, int((b - a) / 1.25), "speech", 0, b < end)
+           for a, b in zip(edges[:-1], edges[1:], strict=True)]  # fmt: skip
+    edits = [Edit("keep", 0, 8000, 8000, "speech"), *run,
+             Edit("keep", end, n, n - end, "speech")]  # fmt: skip
+    plan = Plan(tuple(edits), n, 1.0)
+    r = Renderer()
+    r.add(edits)
+    out = []
+    for a, b in ((0, end + 100), (end + 100, n)):
+        r.push(x[a:b])
+        out.append(r.pull())
+    out.append(r.pull(final=True))
+    assert np.array_equal(np.concatenate(out), render(x, plan))
