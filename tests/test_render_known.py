@@ -361,14 +361,16 @@ def test_a_plan_of_no_samples_has_no_time_map_and_says_so():
 
 
 def test_the_context_after_a_run_survives_a_push_that_comes_while_the_run_waits_for_it():
-    # a joined run planned up front whose input has arrived up to just past its end: WSOLA
-    # has made its frames up to there, and the run waits for the input its end reads; the
-    # next push is big enough to make the renderer drop old input: it must keep what the
-    # edit after the run reads before that run's end
-    n, end = 150_000, 70_000
-    x = (0.4 * np.sin(2 * np.pi * 180 * np.arange(n) / SR)).astype(np.float32)
+    # a joined run planned up front whose input has arrived up to one sample short of the
+    # context after its end: the run waits for that sample, while WSOLA has made its frames
+    # up to the run's end (on noise at speed 1 each frame is the natural continuation, and
+    # the run is a whole number of hops long, so the last one ends right at the run's end).
+    # The next push is big enough to make the renderer drop old input: it must keep what
+    # the edit after the run reads before the run's end
+    n, end = 150_000, 8000 + 240 * 256
+    x = np.random.default_rng(4).normal(0, 0.1, n).astype(np.float32)
     edges = [*range(8000, end, 4000), end]
-    run = [Edit("stretch", a, b, int((b - a) / 1.25), "speech", 0, b < end)
+    run = [Edit("stretch", a, b, b - a, "speech", 0, b < end)
            for a, b in zip(edges[:-1], edges[1:], strict=True)]  # fmt: skip
     edits = [Edit("keep", 0, 8000, 8000, "speech"), *run,
              Edit("keep", end, n, n - end, "speech")]  # fmt: skip
@@ -376,7 +378,7 @@ def test_the_context_after_a_run_survives_a_push_that_comes_while_the_run_waits_
     r = Renderer()
     r.add(edits)
     out = []
-    for a, b in ((0, end + 100), (end + 100, n)):
+    for a, b in ((0, end + CONTEXT_SAMPLES - 1), (end + CONTEXT_SAMPLES - 1, n)):
         r.push(x[a:b])
         out.append(r.pull())
     out.append(r.pull(final=True))
