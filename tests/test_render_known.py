@@ -264,9 +264,14 @@ def test_a_library_tsm_renders_each_run_to_its_length_and_pitch_in_any_chunks(me
         ((16_800, 26_800), 600.0),
         ((28_800, 35_200), 600.0),
     ):
-        core = y[a + 1500 : b - 1500]
-        spec = np.abs(np.fft.rfft(core * np.hanning(len(core))))
-        assert np.fft.rfftfreq(len(core), 1 / SR)[np.argmax(spec)] == pytest.approx(hz, abs=8)
+        # each piece's tone fills it to within 15 ms of both its planned ends (audiotsm's
+        # output runs short, by about 100 ms here, and is edge-padded to length, as
+        # tsm_libs says: its end is not checked)
+        parts = [y[a + 240 : a + 1240], y[a + 1500 : b - 1500]]
+        parts += [y[b - 1240 : b - 240]] if method != "audiotsm" else []
+        for part in parts:
+            spec = np.abs(np.fft.rfft(part * np.hanning(len(part)), 1 << 15))
+            assert np.fft.rfftfreq(1 << 15, 1 / SR)[np.argmax(spec)] == pytest.approx(hz, abs=8)
     # the joined run is one unit: crossfaded with the kept audio at its ends only
     assert np.array_equal(y[4000:26_800], render_run(x, list(plan.edits[1:3]), options))
     for ahead in (True, False):  # the plan given up front, or each edit once its input is in

@@ -81,6 +81,17 @@ def test_a_map_with_one_sample_pieces_follows_them():
     assert len(y) == 2400
     assert np.allclose(y[:100], x[:100], atol=1e-6)
     assert len(wsola_curve(x, [0, 1000, 3000], [0, 1, 2400])) == 2400  # one output sample
+    # and a whole stretch of one sample, or to one sample (a plan's smallest stretch edits)
+    one = wsola(x[:1], 3)
+    assert len(one) == 3 and one[0] == pytest.approx(x[0], abs=1e-6)
+    assert len(wsola(x, 1)) == 1
+
+
+def test_a_curve_wsola_made_without_a_lead_has_no_context_before_the_core():
+    x = noise(4000)
+    w = CurveWSOLA()
+    w.extend(4000, 3000)
+    assert np.array_equal(w.render(x, 0, len(x), final=True), wsola(x, 3000))
 
 
 def test_a_map_piece_is_refused_unless_it_has_input_and_output():
