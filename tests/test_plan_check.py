@@ -34,6 +34,14 @@ def keep(start, end, **kw):
             Plan((Edit("stretch", 0, 1000, 0, "speech"), keep(1000, 3000)), 3000, 1.0),
             "a stretch edit of 1000 samples makes 1 to 11600 samples, got out_samples=0",
         ),
+        (  # no input to stretch: WSOLA cannot follow it, a library TSM would make zeros
+            Plan(
+                (keep(0, 1000), Edit("stretch", 1000, 1000, 10, "speech"), keep(1000, 3000)),
+                3000,
+                1.0,
+            ),
+            "edits\\[1\\]: a stretch edit needs input, got start = end = 1000",
+        ),
         (
             Plan((Edit("mute", 0, 1000, 11601, "silence"), keep(1000, 3000)), 3000, 1.0),
             "a mute edit of 1000 samples makes 0 to 11600 samples, got out_samples=11601",
@@ -61,3 +69,14 @@ def test_a_wrong_plan_is_one_option_error_naming_what_is_wrong(plan, quote):
 def test_plans_at_the_limits_render_to_their_out_samples(edits):
     p = Plan(edits, 3000, 1.0)
     assert len(sq.render(X, p)) == p.out_samples == sum(e.out_samples for e in edits)
+
+
+def test_a_stretch_of_no_input_is_refused_before_any_input_whatever_the_tsm():
+    # the renderer cannot follow it (WSOLA refuses it mid-stream; a library TSM made zeros)
+    empty = Edit("stretch", 1000, 1000, 10, "speech")
+    plan = Plan((keep(0, 1000), empty, keep(1000, 3000)), 3000, 1.0)
+    with pytest.raises(sq.OptionsError, match="a stretch edit needs input"):
+        sq.Stream.from_plan(plan)
+    pytest.importorskip("audiotsm")
+    with pytest.raises(sq.OptionsError, match="a stretch edit needs input"):
+        sq.render(X, plan, sq.RenderOptions(tsm="audiotsm"))

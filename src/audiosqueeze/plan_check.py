@@ -41,6 +41,8 @@ def check_plan(p: Plan) -> Plan:
         if validate.count(f"{name}.start", e.start) != at:
             raise OptionsError(f"edits must be contiguous: {name} starts at {e.start}, not {at}")
         size = validate.count(f"{name}.end", e.end, at) - at
+        if e.kind == "stretch" and not size:  # no input to time-scale
+            raise OptionsError(f"{name}: a stretch edit needs input, got start = end = {at}")
         out = validate.count(f"{name}.out_samples", e.out_samples)
         top = {"keep": size, "shorten": size}.get(e.kind, MAX_GROWTH * size + extra)
         low = {"keep": size, "stretch": 1}.get(e.kind, 0)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import validate
-from .errors import OptionsError
+from .errors import EmptyAudioError, OptionsError
 from .plan import Edit, Plan
 from .plan_check import check_plan
 from .timemap import TimeMap
@@ -161,11 +161,15 @@ class TimeMapBuilder:
 
 
 def timemap_of(plan: Plan) -> TimeMap:
-    """The time map a plan produces."""
+    """The time map a plan produces; a plan of no samples (a stream flushed before any
+    input) has none: :class:`EmptyAudioError`, as for ``compress`` of no samples."""
     b = TimeMapBuilder()
     for edit in plan.edits:
         b.add(edit)
-    return b.timemap(plan.sample_rate) or TimeMap.identity(0, plan.sample_rate)
+    tm = b.timemap(plan.sample_rate)
+    if tm is None:  # a time map needs two distinct knots; (0, 0) alone is not one
+        raise EmptyAudioError("a plan of zero samples has no time map")
+    return tm
 
 
 class Renderer:
