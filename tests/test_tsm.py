@@ -361,3 +361,20 @@ def test_adaptive_fade_keeps_the_power_of_noise_and_leaves_a_tone_alone():
     v = np.sin(2 * np.pi * 200 * t).astype(np.float32)
     n_out = int(len(v) / 1.25)
     assert np.allclose(wsola(v, n_out, adaptive_fade=True), wsola(v, n_out), atol=1e-6)
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.8, 1.0, 1.25, 1.5, 2.0])
+@pytest.mark.parametrize("n", [700, 3001, 48_000])
+def test_audiotsm_pieces_carry_their_tone_to_the_planned_end(n, speed):
+    """audiotsm drops its last frames; the piece's own tone must still reach its planned end
+    (it was held as one repeated sample there: a flat line, no zero crossings)."""
+    pytest.importorskip("audiotsm")
+    from audiosqueeze.tsm_libs import library_stretch
+
+    x = (0.5 * np.sin(2 * np.pi * 300 * np.arange(n) / 16000)).astype(np.float32)
+    out = max(1, round(n / speed))
+    y = library_stretch(x, out, "audiotsm")
+    assert len(y) == out
+    tail = y[-min(out, 200) :]
+    crossings = np.count_nonzero(np.diff(np.signbit(tail)))
+    assert crossings >= len(tail) * 2 * 300 / 16000 - 2  # a 300 Hz tone crosses 0 600 times/s

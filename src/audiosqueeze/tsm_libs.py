@@ -9,6 +9,10 @@ import numpy as np
 from .errors import MissingDependencyError, OptionsError
 from .units import SAMPLE_RATE
 
+#: Zeros after a piece given to audiotsm: enough for its output to reach the piece's planned
+#: length at every speed from 0.5x to 2x (a test checks it).
+_AUDIOTSM_TAIL = 4096
+
 
 def _fit(y: np.ndarray, out_samples: int) -> np.ndarray:
     """Trim or edge-pad a library's output to exactly ``out_samples``."""
@@ -38,8 +42,11 @@ def library_stretch(core: np.ndarray, out_samples: int, method: str) -> np.ndarr
             from audiotsm import wsola as audiotsm_wsola
             from audiotsm.io.array import ArrayReader, ArrayWriter
 
+            # audiotsm drops its last frames (up to ~1,700 samples short); stretched zeros after
+            # the piece let its real end come out before the trim
+            padded = np.concatenate([core, np.zeros(_AUDIOTSM_TAIL, np.float32)])
             writer = ArrayWriter(1)
-            audiotsm_wsola(1, speed=speed).run(ArrayReader(core[None, :]), writer)
+            audiotsm_wsola(1, speed=speed).run(ArrayReader(padded[None, :]), writer)
             y = writer.data[0]
         else:
             raise OptionsError(f"unknown TSM method {method!r}")
