@@ -9,6 +9,7 @@ traceback.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -35,3 +36,16 @@ def run_script(main: Callable[[], object]) -> None:
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def number_list(example: str) -> Callable[[str], list[float]]:
+    """An argparse ``type`` for comma-separated numbers (``example`` is shown when one is not
+    a number); the options they go into check their ranges."""
+
+    def parse(text: str) -> list[float]:
+        try:
+            return [float(v) for v in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"need numbers like {example}, got {text!r}") from None
+
+    return parse

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import number_list, run_script
 from audiosqueeze.curve import predicted_wer_increase
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.errors import ManifestError
@@ -24,19 +24,11 @@ from audiosqueeze.errors import ManifestError
 BUDGETS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
-def _lengths(text: str) -> list[float]:
-    """``--segments-ms``: comma-separated milliseconds (AnalyzeOptions checks their range)."""
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"need numbers like 64,10000, got {text!r}") from None
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
     ap.add_argument("--limit", type=int, default=40, help="dev clips per dataset")
-    ap.add_argument("--segments-ms", type=_lengths, default="64,10000")
+    ap.add_argument("--segments-ms", type=number_list("64,10000"), default="64,10000")
     args = ap.parse_args()
     root = data_root(args.data)
     clips = [

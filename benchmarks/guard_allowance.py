@@ -19,19 +19,11 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import number_list, run_script
 from audiosqueeze.datasets import data_root, manifest_rows, split_utterances
 from audiosqueeze.errors import ManifestError
 
 DATASETS = ("librispeech", "commonvoice")
-
-
-def _numbers(text: str) -> list[float]:
-    """``--allowances``: comma-separated numbers (PlanOptions checks their range)."""
-    try:
-        return [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"need numbers like 0.04,0.25, got {text!r}") from None
 
 
 def main() -> None:
@@ -40,7 +32,9 @@ def main() -> None:
     ap.add_argument("--exclude", type=Path, default=None, help="folder whose manifest to skip")
     ap.add_argument("--limit", type=int, default=40, help="dev clips per dataset")
     ap.add_argument("--max-speed", type=float, default=1.8, help="the guard's fastest speech")
-    ap.add_argument("--allowances", type=_numbers, default="0.03,0.035,0.04,0.045,0.05,0.25")
+    ap.add_argument(
+        "--allowances", type=number_list("0.04,0.25"), default="0.03,0.035,0.04,0.045,0.05,0.25"
+    )
     args = ap.parse_args()
     guard = {  # checked before any work
         v: sq.PlanOptions(speed_policy="guard", max_speed=args.max_speed, max_risk_increase=v)
