@@ -271,3 +271,20 @@ def test_noise_is_stationary_only_when_its_level_varies_less_than_the_limit():
     for limit, kind in ((std, "nonstationary"), (np.nextafter(std, 10.0), "stationary")):
         seg = one_segment(x, [0.0] * 20, stationary_max_std_db=limit)
         assert (seg.kind, seg.noise_type) == ("noise", kind), limit
+
+
+def test_a_flushed_analyzer_refuses_input_until_reset():
+    # flush() ends the recording: a second flush adds nothing, more input is an error (it
+    # was analysed as more of the same recording, after the padded last frame: segments
+    # past its end), and reset() starts a new one
+    probs = [0.0] * 5 + [0.9] * 5 + [0.0] * 5
+    an = Analyzer(AnalyzeOptions(vad="energy"), vad=ScriptedVAD(probs * 2))
+    x = np.zeros(15 * FS - 100, np.float32)
+    first = an.push(x) + an.flush()
+    assert first[-1].end == len(x)
+    assert an.flush() == []
+    with pytest.raises(OptionsError, match="reset"):
+        an.push(x)
+    assert an.result().num_samples == len(x) and tuple(an.result().segments) == tuple(first)
+    an.reset()
+    assert an.push(x) + an.flush() == first
