@@ -70,6 +70,20 @@ def test_peaks_of_arrays_too_short_for_a_peak_are_empty():
     assert features.peaks(np.array([0.0, 9.0, 0.0]), 9.0, 1).tolist() == [1]
     assert features.peaks(np.array([0.0, 9.0, 0.0]), 9.5, 1).tolist() == []
     assert features.peaks(np.array([9.0, 9.0, 0.0]), 0.0, 1).tolist() == []
+    # with nothing higher on a side, the base reaches that end: the first or last sample
+    x = np.array([0.0, 5.0, 3.0, 10.0, 3.0, 0.0])
+    assert features.peaks(x, 8.0, 1).tolist() == [3]
+    assert features.peaks(x[::-1].copy(), 8.0, 1).tolist() == [2]
+    assert features.peaks(np.array([2.5, 5.0, 3.0, 10.0, 3.0, 2.5]), 8.0, 1).tolist() == []
+
+
+def test_peaks_of_an_hours_frames_match_scipy():
+    # more samples than the 64 k cells compared at a time: one candidate per block
+    signal = pytest.importorskip("scipy.signal", reason="scipy (the [dev] extra) not installed")
+    n = 70_000
+    x = 10 * np.sin(np.linspace(0, 9 * np.pi, n)) + np.linspace(0, 3, n)
+    want = signal.find_peaks(x, prominence=4.0, distance=3)[0]
+    assert len(want) == 5 and features.peaks(x, 4.0, 3).tolist() == want.tolist()
 
 
 values = st.one_of(

@@ -100,6 +100,9 @@ def test_a_store_reads_back_frames_from_whichever_block_they_lie_in():
     store = sq.SegmentStore()
     for seg, block, offset in pieces:
         store.append(seg, block, offset)
+    store.append(speech_piece(5632, 3, b), b)  # offset 0 unless told
+    pieces.append((store[-1], b, 0))
+    assert store[-len(store)] == store[0] and store[-1] == store[len(store) - 1]
     for (seg, block, offset), got in zip(pieces, store, strict=True):
         n = len(seg.frames["prob"])
         for k, row in zip(FRAME_FIELDS, block[:, offset : offset + n], strict=True):
@@ -125,6 +128,7 @@ def test_a_store_equals_only_sequences_of_the_same_segments():
     assert one != store_of(other("silence", 0, 512), other("noise", 512, 2048, -30.0))
     assert one != store_of(other("silence", 0, 512))
     assert (one == 5) is False and one != "ab" and one != b"ab"
+    assert repr(one) == "SegmentStore(2 segments)"
 
 
 def test_intervals_of_an_unknown_kind_is_an_error(planted):
@@ -207,3 +211,33 @@ def test_an_empty_analysis_has_no_runs_and_empty_intervals():
         iv = a.intervals(kind)
         assert iv.shape == (0, 2) and iv.dtype == np.int64
         assert a.seconds(kind) == 0.0
+
+
+def test_a_joined_noise_run_is_stationary_only_if_every_noise_piece_is():
+    def run_of(*pieces):
+        segs = tuple(pieces)
+        return sq.Analysis(segs, segs[-1].end, np.zeros(4), "energy").runs
+
+    steady = run_of(
+        other("silence", 0, 512, continues=True),
+        other("noise", 512, 1024, -30.0, noise_type="stationary", continues=True),
+        other("noise", 1024, 1536, -30.0, noise_type="stationary"),
+    )
+    assert [(r.kind, r.noise_type, r.start, r.end) for r in steady] == [
+        ("noise", "stationary", 0, 1536)
+    ]
+    mixed = run_of(
+        other("noise", 0, 512, -30.0, noise_type="stationary", continues=True),
+        other("noise", 512, 1024, -30.0, noise_type="nonstationary"),
+    )
+    assert [(r.kind, r.noise_type) for r in mixed] == [("noise", "nonstationary")]
+
+
+def test_a_joined_cue_is_the_weighted_mean_of_the_pieces_that_have_it():
+    a = other("noise", 0, 1000, -30.0, noise_type="stationary", continues=True)
+    b = other("noise", 1000, 4000, -40.0, noise_type="stationary", continues=True)
+    c = Segment("noise", 4000, 5000, 0.5, None, "stationary", {})  # no cues at all
+    (run,) = sq.Analysis((a, b, c), 5000, np.zeros(10), "energy").runs
+    assert run.cues["level_db"] == pytest.approx((-30.0 * 1000 - 40.0 * 3000) / 4000)
+    assert run.cues["floor_db"] == pytest.approx(-70.0)
+    assert run.confidence == pytest.approx((0.8 * 4000 + 0.5 * 1000) / 5000)
