@@ -138,6 +138,7 @@ def _window_sum(x: np.ndarray, w: int) -> np.ndarray:
 
 class Analyzer:
     """Streaming analysis: ``push(samples) -> closed segments``, ``flush()``, ``reset()``.
+    After ``flush()`` the recording is over: ``push`` refuses input until ``reset()``.
 
     >>> import numpy as np
     >>> a = Analyzer(AnalyzeOptions(vad="energy"))
@@ -194,6 +195,8 @@ class Analyzer:
     # -- streaming interface -------------------------------------------------------------
     def push(self, samples: np.ndarray) -> list[Segment]:
         """Feed the next samples (16 kHz mono float32); returns segments closed by them."""
+        if self._flushed:
+            raise OptionsError("this analyzer is flushed; call reset() to start a new one")
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         self._num_samples += len(samples)
         buf = np.concatenate([self._pending, samples])
@@ -202,7 +205,9 @@ class Analyzer:
         return self._frames(features.frames_of(buf[:whole]), final=False)
 
     def flush(self) -> list[Segment]:
-        """End of stream: label the last frames and close the open segment."""
+        """End of stream: label the last frames and close the open segment (again: nothing)."""
+        if self._flushed:
+            return []
         tail = np.zeros((0, FRAME_SAMPLES), np.float32)
         if len(self._pending):
             tail = np.pad(self._pending, (0, FRAME_SAMPLES - len(self._pending)))[None, :]
