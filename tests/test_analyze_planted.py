@@ -5,6 +5,7 @@ the last partial frame), and where the VAD's state is reset (after ``vad_reset_m
 non-speech, where loud sure non-speech drops by exactly ``vad_reset_drop_db``); then real
 audio whose segmentation is known: digital silence, white noise at -30 dBFS, a speech clip."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,10 @@ class ScriptedVAD:
 
     name = "scripted"
 
-    def __init__(self, probs, stateful=False):
+    def __init__(self, probs, stateful=False, level_gain=False):
         self.probs = np.asarray(probs, np.float32)
         self.stateful = stateful
+        self.level_gain = level_gain
         self.at = 0
         self.resets: list[int] = []
 
@@ -85,13 +87,25 @@ def test_the_shortest_speech_kept_is_min_speech_ms():
     every = [(4, 6), (10, 13), (17, 18)]
     assert speech_frames(probs, speech_pad_ms=0, min_speech_ms=0)[0] == every
     assert speech_frames(probs, speech_pad_ms=0, min_speech_ms=1)[0] == every
+    # a run of two frames (64 ms) is shorter than 64.01 ms
+    assert speech_frames(probs, speech_pad_ms=0, min_speech_ms=64.01)[0] == [(10, 13)]
 
 
 def test_speech_is_padded_by_whole_frames_and_clipped_at_the_ends():
     probs = [0.0] * 6 + [0.9] * 3 + [0.0] * 6
-    for pad_ms, pad in ((0, 0), (32, 1), (64, 2), (96, 3), (200, 6)):
+    # rounded to the nearest whole frame: 47.98 ms is 1.499 frames, 48.02 ms 1.501
+    cases = ((0, 0), (32, 1), (47.98, 1), (48.02, 2), (64, 2), (96, 3), (200, 6))
+    for pad_ms, pad in cases:
         got = speech_frames(probs, speech_pad_ms=pad_ms)[0]
         assert got == [(max(0, 6 - pad), min(15, 9 + pad))], pad_ms
+
+
+def test_no_piece_is_longer_than_max_segment_ms():
+    # 96 ms (three frames) is longer than 95.95 ms: pieces of two frames; 96 ms: of three
+    for longest, frames in ((95.95, 2), (96.0, 3), (127.9, 3)):
+        an = Analyzer(AnalyzeOptions(vad="energy", max_segment_ms=longest), ScriptedVAD([]))
+        segs = an.push(np.zeros(12 * FS, np.float32)) + an.flush()
+        assert [s.num_samples for s in segs] == [frames * FS] * (12 // frames), longest
 
 
 def test_the_last_partial_frame_is_labelled_and_every_frame_has_a_probability():
@@ -104,10 +118,12 @@ def test_the_last_partial_frame_is_labelled_and_every_frame_has_a_probability():
         assert len(a.speech_prob) == 11 and a.speech_prob[-1] == pytest.approx(0.9)
     _, whole = speech_frames([0.0] * 10)  # a whole number of frames: no frame more
     assert len(whole.speech_prob) == 10 and whole.num_samples == 10 * FS
+    _, empty = speech_frames([])  # no input: no frame at all
+    assert len(empty.speech_prob) == 0 and empty.num_samples == 0 and not empty.segments
 
 
-def resets(probs, samples=None, **kw):
-    vad = ScriptedVAD(probs, stateful=True)
+def resets(probs, samples=None, stateful=True, level_gain=False, **kw):
+    vad = ScriptedVAD(probs, stateful=stateful, level_gain=level_gain)
     x = np.zeros(len(probs) * FS, np.float32) if samples is None else samples
     an = Analyzer(AnalyzeOptions(vad="energy", **kw), vad=vad)
     an.push(x)
@@ -122,6 +138,10 @@ def test_vad_reset_ms_counts_whole_frames_of_non_speech():
     assert resets(probs, vad_reset_ms=64, vad_reset_drop_db=0) == [3, 5, 9, 11]
     assert resets(probs, vad_reset_ms=96, vad_reset_drop_db=0) == [4, 10]
     assert resets(probs, vad_reset_ms=0, vad_reset_drop_db=0) == []
+    # a probability at the release threshold is not non-speech: it breaks the run
+    probs = [0.9] + [0.0] * 3 + [0.25] + [0.0] * 6
+    got = resets(probs, vad_reset_ms=96, vad_reset_drop_db=0, release_threshold=0.25)
+    assert got == [4, 8, 11]
     # counted from the last frame of speech, not the first: 10 frames after frame 2
     probs = [0.9, 0.0, 0.9] + [0.0] * 12
     assert resets(probs, vad_reset_ms=320, vad_reset_drop_db=0) == [13]
@@ -146,6 +166,37 @@ def test_the_drop_reset_comes_where_sure_non_speech_drops_by_exactly_the_drop():
     assert resets(probs, x, vad_reset_drop_db=drop + 1e-9) == []  # not quite that far down
     # one frame fewer of non-speech before the drop: the second before holds speech
     assert resets([0.9] * 6 + [0.0] * 40, x, vad_reset_drop_db=drop) == []
+    # the loud second must be at or above silence_dbfs: at it, exactly, is enough
+    loud = float(lv[35])
+    assert resets(probs, x, vad_reset_drop_db=drop, silence_dbfs=loud) == [36]
+    above = float(np.nextafter(loud, 0.0))
+    assert resets(probs, x, vad_reset_drop_db=drop, silence_dbfs=above) == []
+    # the drop reset is its own option: it comes with vad_reset_ms off too, and for a VAD
+    # with no state that hears its input through the gain (WebRTC), whose envelope restarts
+    assert resets(probs, x, vad_reset_drop_db=drop, vad_reset_ms=0) == [36]
+    assert resets(probs, x, stateful=False, level_gain=True, vad_reset_drop_db=drop) == [36]
+    assert resets(probs, x, stateful=False, vad_reset_drop_db=drop) == []  # nothing to reset
+
+
+def test_the_drop_reset_judges_the_second_before_each_drop_in_one_push():
+    # two drops in one push: 36 after a second of sure non-speech, 77 after one at 0.2
+    x = np.concatenate([loud_then_quiet(36, 10, 25.0), loud_then_quiet(31, 10, 25.0)])
+    lv = level_db(frames_of(x))
+    drop = float(lv[35] - lv[36])
+    assert lv[77] == lv[76] - drop
+    probs = [0.9] * 5 + [0.0] * 41 + [0.2] * 31 + [0.0] * 10
+    assert resets(probs, x, vad_reset_drop_db=drop) == [36]
+    assert resets(probs, x, vad_reset_drop_db=drop, vad_reset_drop_max_prob=0.25) == [36, 77]
+
+
+def test_the_run_of_non_speech_counts_afresh_after_a_drop_reset():
+    # vad_reset_ms of 50 frames: the drop reset at 36 starts the count over, so the next
+    # reset comes 50 frames of non-speech later
+    x = loud_then_quiet(36, 60, 25.0)
+    lv = level_db(frames_of(x))
+    drop = float(lv[35] - lv[36])
+    probs = [0.9] * 5 + [0.0] * 91
+    assert resets(probs, x, vad_reset_drop_db=drop, vad_reset_ms=1600) == [36, 86]
 
 
 def test_the_drop_reset_needs_every_probability_of_the_second_under_the_limit():
@@ -203,6 +254,9 @@ def test_complexity_ramps_between_the_documented_ends():
         {"speech_threshold": 0.0},
         {"release_threshold": 0.0},
         {"vad_reset_ms": 31.99},  # under one frame
+        {"vad_reset_ms": 0.5},  # not 0 (never), and under one frame
+        {"max_segment_ms": 63.99},  # SEGMENT_MS_RANGE, the CLI's and WebSocket's bounds too
+        {"max_segment_ms": 3_600_000.5},
         {"vad_reset_drop_max_prob": 0.0},
         {"vad_floor_dbfs": 0.5},  # a level over full scale
         {"vad_level_dbfs": 0.5},
@@ -226,8 +280,33 @@ def test_the_documented_ends_of_the_options_are_accepted(tmp_path):
         {"webrtc_mode": 3, "num_threads": 1, "vad_floor_dbfs": 0.0, "silence_dbfs": 0.0},
         {"vad_model_path": str(tmp_path / "m.onnx")},
         {"vad_model_path": tmp_path / "m.onnx"},
+        {"max_segment_ms": 64.0, "vad_reset_ms": 3_600_000.0},
+        {"max_segment_ms": 3_600_000.0},
     ):
         AnalyzeOptions(**kw)
+
+
+def test_options_are_frozen():
+    o = AnalyzeOptions()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.silence_dbfs = -60.0  # type: ignore[misc]
+    assert hash(o) == hash(AnalyzeOptions())
+
+
+def test_the_documented_defaults_reach_the_analysis():
+    # silence_dbfs -50: a steady tone at -50.5 dBFS is silence, at -49.5 dBFS noise
+    for gain, kind in ((6.5, "silence"), (7.5, "noise")):
+        seg = one_segment(tone_frames([gain] * 20), [0.0] * 20)
+        assert seg.kind == kind and seg.cues["level_db"] == pytest.approx(gain - 57.0, abs=0.02)
+    # floor_rise_db_per_s 3: from -70 dBFS the floor rises 3 dB/s * 32 ms a frame, so over
+    # frames 0-19 of loud noise its median is -70 + 9.5 * 0.096 dB
+    x = tone_frames([26.0] * 20)
+    assert one_segment(x, [0.0] * 20).cues["floor_db"] == round(-70 + 9.5 * 0.096, 2)
+    rise6 = one_segment(x, [0.0] * 20, floor_rise_db_per_s=6.0)
+    assert rise6.cues["floor_db"] == round(-70 + 9.5 * 0.192, 2)
+    # webrtc_mode 2
+    assert Analyzer(AnalyzeOptions(vad="webrtc")).vad.mode == 2
+    assert Analyzer(AnalyzeOptions(vad="webrtc", webrtc_mode=0)).vad.mode == 0
 
 
 def tone_frames(gains_db) -> np.ndarray:
