@@ -307,18 +307,25 @@ class Analyzer:
         a reset may fall, so where resets happen depends on the audio, never on chunking."""
         n = self._reset_frames
         if not n:
-            return self.vad.process(frames)
+            p = self.vad.process(frames)
+            if self._drop:  # the drop reset needs the run even where vad_reset_ms is off
+                self._count_quiet(p)
+            return p
         out, i = [], 0
         while i < len(frames):
             p = self.vad.process(frames[i : i + n - self._quiet_run])
             out.append(p)
             i += len(p)
-            loud = np.flatnonzero(p >= self.options.release_threshold)
-            self._quiet_run = self._quiet_run + len(p) if not len(loud) else len(p) - 1 - loud[-1]
+            self._count_quiet(p)
             if self._quiet_run >= n:
                 self.vad.reset()
                 self._quiet_run = 0
         return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    def _count_quiet(self, p: np.ndarray) -> None:
+        """Extend the run of unbroken non-speech (probability under ``release_threshold``)."""
+        loud = np.flatnonzero(p >= self.options.release_threshold)
+        self._quiet_run = self._quiet_run + len(p) if not len(loud) else len(p) - 1 - loud[-1]
 
     def _segment(self, labels: np.ndarray, start: int, chunk: np.ndarray) -> list[Segment]:
         closed = []
