@@ -343,6 +343,37 @@ def test_syllable_nuclei_are_peaks_of_the_band_level_at_least_96_ms_apart():
         assert seg.cues["syllable_rate_hz"] == round(count / (30 * FS / SR), 3), burst
 
 
+def test_a_three_frame_speech_segment_can_hold_one_nucleus():
+    # 96 ms of speech, loud in the middle: the smoothed envelope peaks there, 10 dB up
+    seg = one_segment(tone_frames([40.0, 60.0, 40.0]), [0.9] * 3, speech_pad_ms=0)
+    assert seg.num_samples == 3 * FS and seg.cues["syllable_rate_hz"] == round(1 / 0.096, 3)
+
+
+def test_speech_cues_of_a_segment_that_starts_later():
+    # 10 frames of silence, then 30 of a -31 dBFS tone with two nuclei: the speech piece,
+    # padded to frames 9-40, holds two syllables in its own 0.992 s
+    gains = np.full(30, 26.0)
+    gains[[10, 20]] = 66.0
+    x = np.concatenate([np.zeros(10 * FS, np.float32), tone_frames(gains)])
+    an = Analyzer(
+        AnalyzeOptions(vad="energy", max_segment_ms=10_000), ScriptedVAD([0.0] * 10 + [0.9] * 30)
+    )
+    speech = [s for s in an.push(x) + an.flush() if s.kind == "speech"]
+    assert [(s.start, s.end) for s in speech] == [(9 * FS, 40 * FS)]
+    assert speech[0].cues["syllable_rate_hz"] == round(2 / (31 * FS / SR), 3)
+    # SNR: the median level over the median floor (from -70 dBFS, 3 dB/s: -69.09 dBFS)
+    seg = one_segment(tone_frames([26.0] * 20), [0.9] * 20)
+    assert seg.cues["level_db"] == -30.99 and seg.cues["snr_db"] == 38.1
+
+
+def test_non_speech_at_silence_dbfs_is_noise():
+    x = tone_frames([26.0] * 20)
+    level = float(np.median(level_db(frames_of(x))))
+    assert one_segment(x, [0.0] * 20, silence_dbfs=level).kind == "noise"
+    above = float(np.nextafter(level, 0.0))
+    assert one_segment(x, [0.0] * 20, silence_dbfs=above).kind == "silence"
+
+
 def test_noise_is_stationary_only_when_its_level_varies_less_than_the_limit():
     x = tone_frames(np.tile([26.0, 32.0], 10))  # -30 and -24 dBFS frames, in turn
     std = float(np.std(level_db(frames_of(x))))
