@@ -334,6 +334,12 @@ def test_syllable_nuclei_are_peaks_of_the_band_level_at_least_96_ms_apart():
     assert seg.cues["syllable_rate_hz"] == round(3 / (30 * FS / SR), 3)
     flat = one_segment(tone_frames(np.zeros(30)), [0.9] * 30)
     assert flat.cues["syllable_rate_hz"] == 0.0
+    # bursts in frames 10, 12 and 14: envelope peaks at 11 and 13, 10 dB up but only 64 ms
+    # apart: one syllable
+    gains[:] = 0.0
+    gains[[10, 12, 14]] = 30.0
+    seg = one_segment(tone_frames(gains), [0.9] * 30)
+    assert seg.cues["syllable_rate_hz"] == round(1 / (30 * FS / SR), 3)
     # the envelope is the 3-frame mean of the band level: a one-frame burst stands 1/3 of
     # its height above the rest, so +14 dB (4.7 dB) is a nucleus and +10 dB (3.3 dB) is not
     for burst, count in ((14.0, 1), (10.0, 0)):
