@@ -95,3 +95,18 @@ def tone(seconds: float, freq: float = 220.0, amp: float = 0.3, sr: int = 16000)
 
 def silence(seconds: float, sr: int = 16000) -> np.ndarray:
     return np.zeros(int(seconds * sr), np.float32)
+
+
+def wsola_ready(w, x, limit: int, got: list) -> None:
+    """Render what a fed ``CurveWSOLA`` can make from ``x`` up to ``limit`` (its input handed
+    over from ``next_read()`` only), appending it to ``got``."""
+    lo = w.next_read()
+    if limit > lo:
+        got.append(w.render(x[lo:limit], lo, limit, final=False))
+
+
+def wsola_rest(w, x, got: list):
+    """The final render of the rest of ``x``, joined with what ``got`` holds."""
+    lo = w.next_read()
+    got.append(w.render(x[lo:], lo, len(x), final=True))
+    return np.concatenate(got)

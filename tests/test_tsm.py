@@ -15,6 +15,7 @@ from audiosqueeze.tsm import (
     wsola_curve,
 )
 from audiosqueeze.wsola_search import LagSearch
+from conftest import wsola_ready, wsola_rest
 
 CONTEXT = WSOLA_FRAME + WSOLA_TOLERANCE
 
@@ -117,13 +118,8 @@ def test_curve_wsola_fed_piece_by_piece_equals_one_shot(data):
             fed += 1
         else:
             arrived = min(len(x), arrived + int(rng.integers(1, 4000)))
-        limit = min(arrived, lead + w.in_samples + CONTEXT)
-        lo = w.next_read()
-        if limit > lo:
-            got.append(w.render(x[lo:limit], lo, limit, final=False))
-    lo = w.next_read()
-    got.append(w.render(x[lo:], lo, len(x), final=True))
-    assert np.array_equal(np.concatenate(got), whole)
+        wsola_ready(w, x, min(arrived, lead + w.in_samples + CONTEXT), got)
+    assert np.array_equal(wsola_rest(w, x, got), whole)
 
 
 def test_curve_wsola_output_comes_before_the_map_is_complete():
