@@ -49,3 +49,19 @@ def number_list(example: str) -> Callable[[str], list[float]]:
             raise argparse.ArgumentTypeError(f"need numbers like {example}, got {text!r}") from None
 
     return parse
+
+
+def whole(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a count, a seed or the like: a whole number of at least
+    ``minimum`` (a negative ``--limit`` would otherwise slice clips off the end of a list)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"need a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse

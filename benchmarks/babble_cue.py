@@ -38,7 +38,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.units import FRAME_SAMPLES, SAMPLE_RATE
@@ -158,11 +158,11 @@ def main() -> None:
     ap.add_argument("--train-split", default="dev", choices=("dev", "test"))
     ap.add_argument("--train-seeds", default="0,1")
     ap.add_argument("--eval-seeds", default="2,3", help="long-form seeds judged, both splits")
-    ap.add_argument("--clips", type=int, default=200, help="LibriSpeech / Common Voice clips")
+    ap.add_argument("--clips", type=whole(1), default=200, help="LibriSpeech / Common Voice clips")
     ap.add_argument("--thresholds", default="0.5,0.7,0.9")
-    ap.add_argument("--min-run", type=int, default=8, help="frames in a row (32 ms each)")
+    ap.add_argument("--min-run", type=whole(1), default=8, help="frames in a row (32 ms each)")
     ap.add_argument("--max-below-peak-db", type=float, help="flag only this far under the peak")
-    ap.add_argument("--ahead", type=int, default=AHEAD, help="frames after the frame")
+    ap.add_argument("--ahead", type=whole(0), default=AHEAD, help="frames after the frame")
     args = ap.parse_args()
     if args.min_run < 1 or args.ahead < 0:
         ap.error(f"--min-run must be >= 1 and --ahead >= 0, got {args.min_run}, {args.ahead}")

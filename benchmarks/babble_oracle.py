@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.methods import apply
 from audiosqueeze.bench.run import score
@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("--detector-seeds", help="also zero what babble_cue.py flags (fitted on "
                     "these dev long-form seeds)")  # fmt: skip
     ap.add_argument("--threshold", type=float, default=0.9, help="the detector's threshold")
-    ap.add_argument("--min-run", type=int, default=8, help="the detector's run filter (frames)")
+    ap.add_argument("--min-run", type=whole(1), default=8, help="the run filter (frames)")
     ap.add_argument("--max-below-peak-db", type=float, help="the detector flags only this far "
                     "under the loudest speech so far")  # fmt: skip
     args = ap.parse_args()

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.bench.run import BenchOptions, run_bench
 from audiosqueeze.datasets import data_root
 
@@ -34,10 +34,10 @@ def main() -> None:
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA"))
     ap.add_argument("--split", default="dev")
     ap.add_argument("--datasets", default="commonvoice")
-    ap.add_argument("--limit", type=int, default=40)
+    ap.add_argument("--limit", type=whole(1), default=40)
     ap.add_argument("--asr", default="whisper-tiny.en")
     ap.add_argument("--methods", default="none,sq-0.5")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=whole(1), default=2)
     args = ap.parse_args()
     spec = {
         "data": data_root(args.data),

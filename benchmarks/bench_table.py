@@ -26,7 +26,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze import evaluate as ev
 from audiosqueeze.bench.methods import split_dithered
 from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
@@ -43,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", type=Path, help="bench run folders or row files")
     ap.add_argument("--rename", action="append", default=[], help="OLD=NEW (all files)")
-    ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--resamples", type=whole(1), default=2000)
     ap.add_argument("--by-utterance", action="store_true", help="also S / D / I per utterance")
     ap.add_argument(
         "--dither-mean", action="store_true", help="add METHOD@dmean: the mean over METHOD@dK"

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 import audiosqueeze as sq
-from _script import number_list, run_script
+from _script import number_list, run_script, whole
 from audiosqueeze.curve import predicted_wer_increase
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.errors import ManifestError
@@ -27,7 +27,7 @@ BUDGETS = (0.25, 0.5, 1.0, 2.0, 4.0)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
-    ap.add_argument("--limit", type=int, default=40, help="dev clips per dataset")
+    ap.add_argument("--limit", type=whole(1), default=40, help="dev clips per dataset")
     ap.add_argument("--segments-ms", type=number_list("64,10000"), default="64,10000")
     args = ap.parse_args()
     root = data_root(args.data)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze import evaluate as ev
 from audiosqueeze.bench.report import add_exclude_option, already_read, read_rows
 
@@ -79,7 +79,7 @@ def main(argv=None) -> None:
     ap.add_argument("b", type=Path, help="the second run")
     ap.add_argument("--also", nargs=2, action="append", type=Path, default=[], metavar="A B")
     ap.add_argument("--methods", required=True, help="comma-separated; NAME or A_NAME=B_NAME")
-    ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--resamples", type=whole(1), default=2000)
     add_exclude_option(ap)
     args = ap.parse_args(argv)
     methods = [tuple(m.split("=", 1)) if "=" in m else (m, m) for m in args.methods.split(",")]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.tsm import wsola_curve
 from audiosqueeze.vad import SileroVAD
 
@@ -97,7 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
     ap.add_argument("--rate", type=float, default=0.75)
-    ap.add_argument("--limit", type=int, default=0, help="clips (manifest order; 0 = all)")
+    ap.add_argument("--limit", type=whole(0), default=0, help="clips (manifest order; 0 = all)")
     args = ap.parse_args()
     root = Path(args.data)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.corpus import CorpusOptions, run_corpus
 
 DEV = ("train-clean-5", "cv-valid-dev")
@@ -86,7 +86,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("AUDIOSQUEEZE_DATA",
                     Path(__file__).resolve().parents[2] / "shared" / "data")))  # fmt: skip
-    ap.add_argument("--clips", type=int, default=60)
+    ap.add_argument("--clips", type=whole(1), default=60)
     ap.add_argument("--rate", type=float, default=0.5)
     args = ap.parse_args()
     files = clips(args.data, args.clips)

@@ -18,7 +18,7 @@ import hashlib
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.asr import load_asr
 from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import longform_set
@@ -31,8 +31,8 @@ def main() -> None:
     ap.add_argument("--id", required=True, help="a long-form id: longform-SEED-K")
     ap.add_argument("--rate", type=float, help="decode the compressed recording instead")
     ap.add_argument("--asr", default="whisper-tiny.en")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=0, help="ctranslate2.set_random_seed before each")
+    ap.add_argument("--repeats", type=whole(1), default=3)
+    ap.add_argument("--seed", type=whole(0), default=0, help="set_random_seed before each")
     args = ap.parse_args()
     import ctranslate2
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze import evaluate as ev
 from audiosqueeze.audio import load
 from audiosqueeze.bench.report import read_rows
@@ -43,7 +43,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", help="data folder (else $AUDIOSQUEEZE_DATA or ../shared/data)")
     ap.add_argument("--min-run-ms", type=float, default=50.0)
-    ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--resamples", type=whole(1), default=2000)
     ap.add_argument("files", nargs="*", type=Path, help="bench row files or run folders")
     args = ap.parse_args()
     root = data_root(args.data)

@@ -19,7 +19,7 @@ import platform
 import time
 from pathlib import Path
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.asr import load_asr
 from audiosqueeze.bench.methods import METHODS, apply
 from audiosqueeze.datasets import split_utterances
@@ -29,7 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
     ap.add_argument("--asr", default="whisper-tiny.en,whisper-base,hama,pocketsphinx")
-    ap.add_argument("--utterances", type=int, default=10)
+    ap.add_argument("--utterances", type=whole(1), default=10)
     args = ap.parse_args()
     root = Path(args.data)
     utts = split_utterances(root, "test", "librispeech")[: args.utterances]

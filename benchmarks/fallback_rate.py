@@ -18,7 +18,7 @@ import argparse
 import collections
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.asr.whisper import FasterWhisperASR
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.units import SAMPLE_RATE
@@ -33,7 +33,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", help="data folder (else $AUDIOSQUEEZE_DATA or ../shared/data)")
     ap.add_argument("--split", default="dev", choices=("dev", "test"))
-    ap.add_argument("--clips", type=int, default=200, help="first N clips of each dataset")
+    ap.add_argument("--clips", type=whole(1), default=200, help="first N clips of each dataset")
     ap.add_argument("--asr", default="whisper-tiny.en")
     ap.add_argument("--rates", default="0.75", help="comma-separated rates")
     args = ap.parse_args()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import number_list, run_script
+from _script import number_list, run_script, whole
 from audiosqueeze.datasets import data_root, manifest_rows, split_utterances
 from audiosqueeze.errors import ManifestError
 
@@ -30,7 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
     ap.add_argument("--exclude", type=Path, default=None, help="folder whose manifest to skip")
-    ap.add_argument("--limit", type=int, default=40, help="dev clips per dataset")
+    ap.add_argument("--limit", type=whole(1), default=40, help="dev clips per dataset")
     ap.add_argument("--max-speed", type=float, default=1.8, help="the guard's fastest speech")
     ap.add_argument(
         "--allowances", type=number_list("0.04,0.25"), default="0.03,0.035,0.04,0.045,0.05,0.25"

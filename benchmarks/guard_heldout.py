@@ -16,7 +16,7 @@ import os
 
 from speed_subset import write_manifest
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.datasets import data_root, manifest_rows, sample_split, split_utterances
 
 
@@ -24,9 +24,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
     ap.add_argument("--out", required=True, help="folder to write manifest.jsonl into")
-    ap.add_argument("--take", type=int, default=100, help="held-out dev clips per dataset")
-    ap.add_argument("--per-dataset", type=int, default=70, help="as guard_labels.py was run")
-    ap.add_argument("--seed", type=int, default=9, help="as guard_labels.py was run")
+    ap.add_argument("--take", type=whole(1), default=100, help="held-out dev clips per dataset")
+    ap.add_argument("--per-dataset", type=whole(1), default=70, help="as guard_labels.py was run")
+    ap.add_argument("--seed", type=whole(0), default=9, help="as guard_labels.py was run")
     args = ap.parse_args()
     root = data_root(args.data).resolve()
     trained = {u.id for u in sample_split(root, "dev", args.per_dataset, args.seed)}

@@ -23,7 +23,7 @@ import importlib
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.features import level_db
@@ -70,8 +70,8 @@ def main() -> None:
     ap.add_argument("--data", default=None, help="the shared data folder (or $AUDIOSQUEEZE_DATA)")
     ap.add_argument("--split", choices=("dev", "test"), default="dev")
     ap.add_argument("--id", default="longform-0-00", help="which recording (longform-SEED-NN)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--count", type=int, default=6, help="recordings in the set (as bench)")
+    ap.add_argument("--seed", type=whole(0), default=0)
+    ap.add_argument("--count", type=whole(1), default=6, help="recordings in the set (as bench)")
     ap.add_argument("--decay", default="3", help="comma-separated envelope decays, dB/s")
     ap.add_argument("--silero", action="store_true", help="also Silero's own speech frames")
     args = ap.parse_args()

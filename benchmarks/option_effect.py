@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.bench.run import BenchOptions, load_utterances
 
 _FIELDS = {
@@ -76,7 +76,7 @@ def main() -> None:
     ap.add_argument("--datasets", default="librispeech,commonvoice,nonspeech")
     ap.add_argument("--set", dest="overrides", type=_override, action="append", required=True)
     ap.add_argument("--rates", default="0.5,0.75,1.0")
-    ap.add_argument("--longform-count", type=int, default=6)
+    ap.add_argument("--longform-count", type=whole(1), default=6)
     args = ap.parse_args()
     try:
         given = dict(args.overrides)

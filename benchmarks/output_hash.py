@@ -16,14 +16,14 @@ import hashlib
 import os
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.datasets import split_utterances
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
-    ap.add_argument("--limit", type=int, default=20, help="clips per dataset")
+    ap.add_argument("--limit", type=whole(1), default=20, help="clips per dataset")
     ap.add_argument("--max-segment-ms", type=float, default=256.0)
     ap.add_argument("--policies", default="uniform,cues,guard", help="speed policies to hash")
     args = ap.parse_args()

@@ -24,7 +24,7 @@ import argparse
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.asr import load_asr
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises, make_longform
@@ -65,8 +65,8 @@ def main() -> None:
     ap.add_argument("--split", choices=("dev", "test"), default="dev")
     ap.add_argument("--id", default="longform-0-00", help="which recording (longform-SEED-NN)")
     ap.add_argument("--part", default=None, help="which utterance (clip id; default the quietest)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--count", type=int, default=6, help="recordings in the set (as bench)")
+    ap.add_argument("--seed", type=whole(0), default=0)
+    ap.add_argument("--count", type=whole(1), default=6, help="recordings in the set (as bench)")
     ap.add_argument("--asr", default="whisper-tiny.en", help="comma-separated recognisers")
     ap.add_argument("--rates", default="0.5", help="comma-separated rates")
     ap.add_argument("--gains-db", default="10,20,30", help="comma-separated gains (dB)")

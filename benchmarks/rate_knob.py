@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.datasets import data_root, sample_split
 
 RATES = np.round(np.arange(0.0, 1.01, 0.1), 2)
@@ -26,8 +26,8 @@ TARGETS = (0.1, 0.2, 0.3, 0.4, 0.5)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
-    ap.add_argument("--per-dataset", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--per-dataset", type=whole(1), default=50)
+    ap.add_argument("--seed", type=whole(0), default=1)
     args = ap.parse_args()
     root = data_root(args.data)
     clips = sample_split(root, "dev", args.per_dataset, args.seed)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.analyze import AnalyzeOptions
 
 RATES = (0.25, 0.5, 0.75, 1.0)
@@ -40,7 +40,7 @@ def group(row: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
-    ap.add_argument("--limit", type=int, default=0, help="clips per dataset (0 = all)")
+    ap.add_argument("--limit", type=whole(0), default=0, help="clips per dataset (0 = all)")
     ap.add_argument("--vads", default=",".join(VADS))
     ap.add_argument("--json", default=None, help="also write the numbers here")
     ap.add_argument("--max-segment-ms", type=float, default=AnalyzeOptions().max_segment_ms)

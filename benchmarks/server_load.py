@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _script import run_script
+from _script import run_script, whole
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = "import sys; from audiosqueeze.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -320,16 +320,16 @@ def check_records(out: list[Outcome], data_dir: Path, db: str | None) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    p.add_argument("--clips", type=int, default=40, help="distinct real clips to post")
-    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--clips", type=whole(1), default=40, help="distinct real clips to post")
+    p.add_argument("--clients", type=whole(1), default=50)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--bad-share", type=float, default=0.1)
     p.add_argument("--crash-after", type=float, default=None)
     p.add_argument("--db", default=None, help="database URL (default: SQLite in a temp dir)")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--workers", type=whole(1), default=1)
+    p.add_argument("--threads", type=whole(0), default=0)
     p.add_argument("--vad", default="silero")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole(0), default=0)
     a = p.parse_args()
     if not (a.data / "manifest.jsonl").is_file():
         print(f"no data at {a.data}: pass --data DIR with manifest.jsonl", file=sys.stderr)

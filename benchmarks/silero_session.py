@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze import onnx_model, silero_graph
 from audiosqueeze.datasets import from_manifest
 from audiosqueeze.units import FRAME_SAMPLES
@@ -65,8 +65,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
-    ap.add_argument("--limit", type=int, default=60)
-    ap.add_argument("--rounds", type=int, default=8, help="runs of each setting, taking turns")
+    ap.add_argument("--limit", type=whole(1), default=60)
+    ap.add_argument("--rounds", type=whole(1), default=8, help="runs of each setting, taking turns")
     args = ap.parse_args()
     clips = from_manifest(args.data)[: args.limit]
     x = np.concatenate([u.load() for u in clips])

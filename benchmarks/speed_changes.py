@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze import evaluate as ev
 from audiosqueeze.plan import Edit, Plan
 from audiosqueeze.units import ms_to_samples
@@ -63,7 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
     ap.add_argument("--asr", default="whisper-tiny.en")
-    ap.add_argument("--per-dataset", type=int, default=60)
+    ap.add_argument("--per-dataset", type=whole(1), default=60)
     ap.add_argument("--speed", type=float, default=1.2)
     ap.add_argument("--rows", type=Path, help="also write one JSON row per clip and condition")
     ap.add_argument(

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.datasets import data_root, split_utterances
 
 SEGMENT_MS = (64.0, 100.0, 256.0, 700.0, 1000.0, 10_000.0)
@@ -27,8 +27,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="the shared data folder (or $AUDIOSQUEEZE_DATA)")
     ap.add_argument("--split", default="test", choices=("dev", "test"))
-    ap.add_argument("--rounds", type=int, default=120)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--rounds", type=whole(1), default=120)
+    ap.add_argument("--seed", type=whole(0), default=7)
     args = ap.parse_args()
     root = data_root(args.data)
     clips = [

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.cli.stream import PROBE_STEP, Latency, chunks_of, run_stream
 from audiosqueeze.units import SAMPLE_RATE
 
@@ -74,7 +74,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
     ap.add_argument("--split", default="dev", choices=("dev", "test"))
-    ap.add_argument("--limit", type=int, default=60, help="clips per dataset")
+    ap.add_argument("--limit", type=whole(1), default=60, help="clips per dataset")
     ap.add_argument("--rate", type=float, default=0.5)
     ap.add_argument("--vad", default="silero")
     ap.add_argument("--max-segment-ms", type=float, default=sq.AnalyzeOptions().max_segment_ms)

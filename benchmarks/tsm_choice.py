@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.tsm import TSM_METHODS, stretch
 
 SPEED = 1.25
@@ -44,7 +44,7 @@ def whisper_tiny_en():
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("AUDIOSQUEEZE_DATA", "../shared/data"))
-    ap.add_argument("--clips", type=int, default=24)
+    ap.add_argument("--clips", type=whole(1), default=24)
     ap.add_argument("--methods", default=",".join(TSM_METHODS))
     args = ap.parse_args()
     import jiwer

@@ -16,7 +16,7 @@ import argparse
 
 import numpy as np
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.bench.ours import OURS, run_ours
 from audiosqueeze.bench.run import _parts_cut
 from audiosqueeze.datasets import data_root, split_utterances
@@ -28,7 +28,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="the shared data folder (or $AUDIOSQUEEZE_DATA)")
     ap.add_argument("--split", default="dev", choices=("dev", "test"))
-    ap.add_argument("--count", type=int, default=6, help="recordings per seed")
+    ap.add_argument("--count", type=whole(1), default=6, help="recordings per seed")
     ap.add_argument("--seeds", default="0", help="comma-separated seeds of the generator")
     ap.add_argument("--methods", default="sq-default")
     args = ap.parse_args()

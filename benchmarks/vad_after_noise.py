@@ -19,7 +19,7 @@ import argparse
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.bench.ours import gain_restart_probe
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises
@@ -43,7 +43,7 @@ def at_dbfs(x: np.ndarray, dbfs: float) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="the shared data folder (or $AUDIOSQUEEZE_DATA)")
-    ap.add_argument("--clips", type=int, default=100, help="dev clips per dataset")
+    ap.add_argument("--clips", type=whole(1), default=100, help="dev clips per dataset")
     ap.add_argument("--drop", default="0,20", help="vad_reset_drop_db settings to compare")
     ap.add_argument("--noise-s", type=float, default=5.0)
     ap.add_argument("--noise-dbfs", type=float, default=-30.0)

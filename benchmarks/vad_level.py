@@ -16,7 +16,7 @@ import json
 
 import numpy as np
 
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.audio import load
 from audiosqueeze.datasets import data_root
 from audiosqueeze.features import level_db
@@ -55,7 +55,7 @@ def speech_frames(vad: SileroVAD, frames: np.ndarray, setting) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="the shared data folder (or $AUDIOSQUEEZE_DATA)")
-    ap.add_argument("--clips", type=int, default=240, help="dev speech clips, manifest order")
+    ap.add_argument("--clips", type=whole(1), default=240, help="dev speech clips, manifest order")
     args = ap.parse_args()
     root = data_root(args.data)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]

@@ -13,7 +13,7 @@ import argparse
 import time
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.asr import load_asr
 from audiosqueeze.datasets import data_root, split_utterances
 
@@ -21,7 +21,7 @@ from audiosqueeze.datasets import data_root, split_utterances
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None)
-    ap.add_argument("--clips", type=int, default=20, help="per dataset")
+    ap.add_argument("--clips", type=whole(1), default=20, help="per dataset")
     ap.add_argument("--asr", default="whisper-tiny.en")
     ap.add_argument("--rate", type=float, default=0.5)
     ap.add_argument(

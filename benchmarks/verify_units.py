@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script
+from _script import run_script, whole
 from audiosqueeze.bench.run import BenchOptions, load_utterances
 from audiosqueeze.verify import utterances
 
@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=os.environ.get("AUDIOSQUEEZE_DATA"))
     ap.add_argument("--split", default="dev", choices=("dev", "test"))
     ap.add_argument("--datasets", default="librispeech,commonvoice")
-    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--limit", type=whole(1), default=None)
     ap.add_argument("--rate", type=float, default=0.75)
     args = ap.parse_args()
     if args.data is None:

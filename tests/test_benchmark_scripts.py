@@ -151,3 +151,41 @@ def test_guard_allowance_prints_the_plans_reductions(tmp_path):
     (held / "manifest.jsonl").write_text(json.dumps(row) + "\n")
     r = subprocess.run(cmd + ["--exclude", str(held)], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and "no LibriSpeech or Common Voice dev clips" in r.stderr
+
+
+def test_whole_takes_whole_numbers_from_its_minimum_only():
+    import argparse
+
+    whole = load_script("benchmarks/_script.py").whole
+    assert whole(1)("1") == 1 and whole(1)("40") == 40 and whole(0)("0") == 0
+    for minimum, text in ((1, "0"), (1, "-1"), (0, "-1"), (1, "2.5"), (1, "abc"), (1, "")):
+        with pytest.raises(argparse.ArgumentTypeError, match=f">= {minimum}, got {text!r}"):
+            whole(minimum)(text)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_no_script_takes_a_bare_int_option(script):
+    """A bare ``type=int`` lets ``--limit -1`` through, which slices clips off a list's end."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    bare = [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and any(k.arg == "type" and ast.unparse(k.value) == "int" for k in node.keywords)
+    ]
+    assert not bare, f"{script.name}: use _script.whole(minimum): {bare}"
+
+
+@pytest.mark.parametrize(
+    "args", [["guard_allowance.py", "--limit", "-1"], ["budget_knob.py", "--limit", "0"]]
+)
+def test_a_count_below_its_minimum_is_one_line(tmp_path, args):
+    r = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / args[0]), "--data", str(tmp_path), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"argument --limit: need a whole number >= 1, got '{args[2]}'" in r.stderr
