@@ -189,3 +189,18 @@ def test_a_count_below_its_minimum_is_one_line(tmp_path, args):
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"argument --limit: need a whole number >= 1, got '{args[2]}'" in r.stderr
+
+
+def test_peaks_scaling_prints_a_row_a_length_and_refuses_a_bad_one(tmp_path):
+    pytest.importorskip("scipy.signal", reason="scipy (the [dev] extra) not installed")
+    script = str(REPO / "benchmarks" / "peaks_scaling.py")
+    r = subprocess.run(
+        [sys.executable, script, "--lengths", "40,300"], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    rows = [line.split("|")[1:3] for line in r.stdout.splitlines()[2:]]
+    assert [int(n) for n, _ in rows] == [40, 300] and all(int(k) > 0 for _, k in rows)
+    r = subprocess.run(
+        [sys.executable, script, "--lengths", "40,-3"], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 2 and "--lengths must be whole numbers >= 1" in r.stderr

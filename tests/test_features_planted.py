@@ -99,3 +99,25 @@ def test_peaks_of_short_arrays_match_scipy(x, prominence, distance):
     x = np.array(x, np.float64)
     want = signal.find_peaks(x, prominence=prominence, distance=distance)[0]
     assert features.peaks(x, prominence, distance).tolist() == want.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.integers(-4, 4).map(float) | st.floats(-50, 50, allow_nan=False, allow_subnormal=False),
+        min_size=3,
+        max_size=300,
+    ),
+    st.data(),
+)
+def test_both_ways_to_find_a_peaks_bases_agree(x, data):
+    # peaks() compares every candidate with every sample up to 64 k cells, then lifts by
+    # powers of two: both must give each candidate's higher base exactly
+    x = np.array(x, np.float64)
+    cand = np.array(sorted(data.draw(st.sets(st.integers(0, len(x) - 1), min_size=1))))
+    dense = features._bases_dense(x, cand)
+    assert features._bases_lifted(x, cand).tolist() == dense.tolist()
+    for c, b in zip(cand.tolist(), dense.tolist(), strict=True):  # the definition, by hand
+        lo = max([i + 1 for i in range(c) if x[i] > x[c]], default=0)
+        hi = min([i for i in range(c + 1, len(x)) if x[i] > x[c]], default=len(x))
+        assert b == max(x[lo : c + 1].min(), x[c:hi].min())

@@ -148,28 +148,63 @@ def peaks(x: np.ndarray, prominence: float, distance: int) -> np.ndarray:
     top = np.zeros(len(v), bool)
     top[1:-1] = (v[1:-1] > v[:-2]) & (v[1:-1] > v[2:])
     cand = (starts[top] + ends[top]) // 2
-    if distance > 1 and len(cand) > 1:
+    if distance > 1 and len(cand) > 1:  # highest first, ties as scipy breaks them
         keep = np.ones(len(cand), bool)
-        for i in np.argsort(x[cand])[::-1]:  # highest first, ties as scipy breaks them
+        lo = np.searchsorted(cand, cand - distance + 1)
+        hi = np.searchsorted(cand, cand + distance - 1, side="right")
+        for i in np.argsort(x[cand])[::-1].tolist():
             if keep[i]:
-                near = np.abs(cand - cand[i]) < distance
-                near[i] = False
-                keep &= ~near
+                keep[lo[i] : i] = False
+                keep[i + 1 : hi[i]] = False
         cand = cand[keep]
     if not len(cand):
         return np.zeros(0, np.int64)
-    # each candidate's bases: the lowest sample between it and the nearest higher sample on
-    # each side (or that end), as (candidates, samples) comparisons, 64 k cells at a time
-    idx = np.arange(len(x))
-    step = max(1, 65536 // len(x))
-    ok = np.zeros(len(cand), bool)
-    for i in range(0, len(cand), step):
-        c = cand[i : i + step]
-        p = c[:, None]
-        higher = x[None, :] > x[c][:, None]
-        left = np.where(higher & (idx < p), idx, -1).max(axis=1) + 1
-        right = np.where(higher & (idx > p), idx, len(x)).min(axis=1)
-        left_base = np.where((idx >= left[:, None]) & (idx <= p), x, np.inf).min(axis=1)
-        right_base = np.where((idx >= p) & (idx < right[:, None]), x, np.inf).min(axis=1)
-        ok[i : i + step] = x[c] - np.maximum(left_base, right_base) >= prominence
-    return cand[ok].astype(np.int64)
+    small = len(cand) * len(x) <= _DENSE_CELLS
+    base = _bases_dense(x, cand) if small else _bases_lifted(x, cand)
+    return cand[x[cand] - base >= prominence].astype(np.int64)
+
+
+#: up to this many (candidate, sample) comparisons a peak's bases are found by comparing all
+_DENSE_CELLS = 65536
+
+
+def _bases_dense(x: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Each candidate's higher base: the lowest sample between it and the nearest higher
+    sample on each side (or that end), by comparing every candidate with every sample."""
+    idx, p = np.arange(len(x)), cand[:, None]
+    higher = x[None, :] > x[cand][:, None]
+    left = np.where(higher & (idx < p), idx, -1).max(axis=1) + 1
+    right = np.where(higher & (idx > p), idx, len(x)).min(axis=1)
+    left_base = np.where((idx >= left[:, None]) & (idx <= p), x, np.inf).min(axis=1)
+    right_base = np.where((idx >= p) & (idx < right[:, None]), x, np.inf).min(axis=1)
+    return np.maximum(left_base, right_base)
+
+
+def _bases_lifted(x: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """:func:`_bases_dense` in O(n log n): the reach on each side grows by halving powers of
+    two while the range maximum stays at or under the peak, then a range-minimum query."""
+    n = len(x)
+    top, low = [x], [x]  # top[k][i] / low[k][i]: max / min of x[i : i + 2**k]
+    while 2 ** len(top) <= n:
+        w = 2 ** (len(top) - 1)
+        top.append(np.maximum(top[-1][:-w], top[-1][w:]))
+        low.append(np.minimum(low[-1][:-w], low[-1][w:]))
+    h, left, right = x[cand], cand.copy(), cand.copy()
+    for k in range(len(top) - 1, -1, -1):
+        w = 2**k
+        grow = left >= w
+        grow[grow] = top[k][left[grow] - w] <= h[grow]
+        left[grow] -= w
+        grow = right + w < n
+        grow[grow] = top[k][right[grow] + 1] <= h[grow]
+        right[grow] += w
+
+    def lowest(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # min of x[a : b + 1]
+        k = np.frexp(b - a + 1)[1] - 1  # floor(log2(span)), exact for whole numbers
+        out = np.empty(len(a))
+        for j in np.unique(k).tolist():
+            s = k == j
+            out[s] = np.minimum(low[j][a[s]], low[j][b[s] - 2**j + 1])
+        return out
+
+    return np.maximum(lowest(left, cand), lowest(cand, right))
