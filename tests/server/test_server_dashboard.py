@@ -56,7 +56,11 @@ def test_login_upload_and_counters(tmp_path, wav):
             data={"csrf": csrf(page.text)},
         )
         assert junk.status_code == 422 and "not a readable audio file" in junk.text
-        c.post("/dashboard/logout")
+        # logging out needs the page's token too: a forged logout leaves the session alone
+        assert c.post("/dashboard/logout").status_code == 403
+        assert c.post("/dashboard/logout", data={"csrf": "0" * 64}).status_code == 403
+        assert counter(c.get("/dashboard").text, "ok") == "1"
+        c.post("/dashboard/logout", data={"csrf": csrf(page.text)})
         assert "Log in with an API key" in c.get("/dashboard").text
 
 

@@ -215,7 +215,9 @@ def login(request: Request, key: FormField = "") -> Response:
 
 
 @router.post("/dashboard/logout", dependencies=SAME_ORIGIN)
-def logout() -> Response:
+def logout(request: Request, csrf: FormField = "") -> Response:
+    """Log out; the form's token is checked, so a page elsewhere cannot log a visitor out."""
+    _check_csrf(request, csrf)
     r = RedirectResponse("/dashboard", status_code=303)
     r.delete_cookie(COOKIE, path="/")
     return r
