@@ -192,3 +192,50 @@ def test_output_dash_is_a_usage_error_not_a_folder_named_dash(tmp_path, monkeypa
     assert main(["corpus", "a.wav", "-o", "-", "--jobs", "1", "--json"]) == 2
     assert "writes a folder, not to stdout" in capsys.readouterr().err
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: s.update(input_s="12"),  # a string: the summary's sum raised TypeError
+        lambda s: s.pop("output_s"),  # gone: KeyError
+        lambda s: s.update(tokens_before=[1, 2]),  # a list: AttributeError on .items()
+        lambda s: s.update(output_s=s["output_s"] + 60.0),  # a number, but not the time map's
+        lambda s: s["tokens_after"].update(gemini=0),  # claims every token saved
+        lambda s: s.update(input_s=True),  # a bool is no count of seconds
+    ],
+    ids=["string", "missing", "list", "longer", "tokens", "bool"],
+)
+def test_an_edited_stats_line_is_redone_not_trusted(tmp_path, edit):
+    # before: a record whose hashes still matched was trusted whole, so its edited stats went
+    # into summary.json and the manifest, or stopped the job with a traceback
+    src, out = _folder(tmp_path / "in", 2), tmp_path / "out"
+    first = run_corpus(src, out, OPTIONS, jobs=1)
+    log = out / "records.jsonl"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    edit(records[0]["stats"])
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    again = run_corpus(src, out, OPTIONS, jobs=1)
+    assert (again.skipped, again.processed, again.ok) == (1, 1, 2)
+    assert again.input_s == first.input_s and again.output_s == first.output_s
+    assert again.tokens_saved == first.tokens_saved
+    manifest = [json.loads(r) for r in (out / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(r["duration"] for r in manifest) == sorted(
+        r["stats"]["output_s"] for r in load_records(log).values()
+    )
+    third = run_corpus(src, out, OPTIONS, jobs=1)  # the redone record is trusted again
+    assert (third.skipped, third.processed) == (2, 0)
+
+
+def test_a_time_map_that_is_not_one_leaves_its_record_untrusted(tmp_path):
+    from audiosqueeze.corpus.work import stats_hold
+
+    src, out = _folder(tmp_path / "in", 1), tmp_path / "out"
+    run_corpus(src, out, OPTIONS, jobs=1)
+    record = load_records(out / "records.jsonl")["c0"]
+    timemap = out / record["timemap"]
+    assert stats_hold(record, timemap)
+    for text in ("", "not json", "[]", '{"original": [0, 5], "compressed": [0, 9]}'):
+        timemap.write_text(text)
+        assert not stats_hold(record, timemap)
+    assert not stats_hold(record, out / "no-such.timemap.json")

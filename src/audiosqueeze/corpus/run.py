@@ -46,6 +46,7 @@ from .work import (
     process,
     safe_name,
     sha256_file,
+    stats_hold,
     warm,
 )
 
@@ -282,7 +283,8 @@ def _is_done(record, item: Item, name: str, root: Path, options, digest: str) ->
         return False
     try:  # the input unchanged, and the outputs as written (not edited or cut short since)
         same_input = sha256_file(item.source) == record.get("source_sha256")
-        return same_input and [sha256_file(p) for p in outputs] == record.get("outputs_sha256")
+        same_outputs = [sha256_file(p) for p in outputs] == record.get("outputs_sha256")
+        return same_input and same_outputs and stats_hold(record, outputs[1])
     except sq.AudiosqueezeError:
         return False
 

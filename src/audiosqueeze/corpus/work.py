@@ -170,6 +170,24 @@ def process(item: Item, name: str, root: str, options: CorpusOptions) -> dict:
     return record
 
 
+def stats_hold(record: dict, timemap: Path) -> bool:
+    """Whether an earlier record's ``stats`` are those of its time map (whose bytes the caller
+    has checked): the seconds before and after, and every profile's tokens from them. The
+    summary and the manifests are written from ``stats``, so an edited line is redone, never
+    trusted (nor a traceback)."""
+    stats = record.get("stats")
+    try:
+        tm = sq.TimeMap.from_json(timemap.read_text(encoding="utf-8"))
+    except (OSError, ValueError, sq.AudiosqueezeError):
+        return False
+    if not isinstance(stats, dict):
+        return False
+    inp, out = tm.original_samples / tm.sample_rate, tm.compressed_samples / tm.sample_rate
+    want = {"input_s": round(inp, 6), "output_s": round(out, 6)}
+    want |= {"tokens_before": sq.token_table(inp), "tokens_after": sq.token_table(out)}
+    return all(type(stats.get(k)) is type(v) and stats.get(k) == v for k, v in want.items())
+
+
 def warm(options: CorpusOptions) -> None:
     """Worker start-up: load the VAD (one ONNX session per process) before the first item."""
     with contextlib.suppress(sq.AudiosqueezeError):  # e.g. no Silero model: items say so
