@@ -58,10 +58,24 @@ def test_a_peak_on_the_windows_first_frame_counts():
     assert got["segment_syllable_rate_hz"] == pytest.approx(2 / (30 * FRAME_S))
 
 
-def test_three_frames_can_hold_a_nucleus():
-    run = run_of(3, band=[20.0, 50.0, 20.0])
-    got = feats(run, 0, 3 * FS)
-    assert got["syllable_rate_hz"] == pytest.approx(1 / (3 * FRAME_S))
+def test_five_frames_can_hold_a_nucleus_and_four_cannot():
+    # a nucleus is a peak of the 3-frame mean, and only frames with both neighbours read
+    # are smoothed: the peak needs a smoothed frame on each side, so frames 0 and 4 as well
+    run = run_of(5, band=[0.0, 20.0, 60.0, 20.0, 0.0])  # smoothed: 26.7, 33.3, 26.7
+    got = feats(run, 0, 5 * FS)
+    assert got["syllable_rate_hz"] == pytest.approx(1 / (5 * FRAME_S))
+    assert feats(run_of(4, band=[0.0, 20.0, 60.0, 20.0]), 0, 4 * FS)["syllable_rate_hz"] == 0
+
+
+@pytest.mark.parametrize("band_db", [-40.0, 0.0, 30.0, 60.0])
+def test_a_flat_band_level_holds_no_nucleus_at_either_end_of_what_is_read(band_db):
+    # before: the 3-frame mean padded the frames read with 0 dB on both sides, so where the
+    # band level is above 0 dB (the usual case) the frame before the window's end stood
+    # band/3 dB over the last and counted as a nucleus in every window
+    run = run_of(60, band=np.full(60, band_db))
+    for a, b in ((0, 60), (20, 30), (50, 55), (0, 8)):
+        got = feats(run, a * FS, b * FS)
+        assert got["syllable_rate_hz"] == 0 and got["segment_syllable_rate_hz"] == 0, (a, b)
 
 
 def test_the_runs_context_reaches_back_312_frames_from_the_windows_end():
@@ -71,9 +85,11 @@ def test_the_runs_context_reaches_back_312_frames_from_the_windows_end():
     run = run_of(n, band=band)
     got = feats(run, 390 * FS, n * FS)
     inside = np.arange(10, n, 8)
-    inside = inside[inside > n - 312]  # the context's first frame is never a peak
-    assert len(inside) == 39
-    assert got["segment_syllable_rate_hz"] == pytest.approx(39 / (312 * FRAME_S), rel=1e-6)
+    # the context is frames 88-399; a burst's 3-frame mean is a plateau around it, which is
+    # a peak only with a smoothed frame before it: from frame 91, so 98, ..., 394
+    inside = inside[inside >= n - 312 + 3]
+    assert len(inside) == 38
+    assert got["segment_syllable_rate_hz"] == pytest.approx(38 / (312 * FRAME_S), rel=1e-6)
 
 
 def test_snr_and_flux_spread_are_the_windows_own():
