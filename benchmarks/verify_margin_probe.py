@@ -17,9 +17,16 @@ import sys
 import audiosqueeze.verify
 from audiosqueeze.cli import main
 
+USAGE = "usage: verify_margin_probe.py MARGIN_S bench [BENCH OPTIONS ...]"
+
 if __name__ == "__main__":
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(f"{USAGE}\n\n{__doc__}")
+        sys.exit(0)
     if len(sys.argv) < 3:
-        sys.exit(__doc__)
+        print(f"{USAGE}\nverify_margin_probe.py: error: need a margin and a command",
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2)
     raw = sys.argv.pop(1)
     try:
         margin_s = float(raw)

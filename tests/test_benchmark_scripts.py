@@ -204,3 +204,16 @@ def test_peaks_scaling_prints_a_row_a_length_and_refuses_a_bad_one(tmp_path):
         [sys.executable, script, "--lengths", "40,-3"], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 2 and "--lengths must be whole numbers >= 1" in r.stderr
+
+
+def test_every_script_answers_help_with_its_usage(monkeypatch, capsys):
+    import runpy
+
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
+    for script in SCRIPTS:
+        monkeypatch.setattr(sys, "argv", [str(script), "--help"])
+        with pytest.raises(SystemExit) as e:
+            runpy.run_path(str(script), run_name="__main__")
+        out = capsys.readouterr()
+        assert e.value.code == 0, f"{script.name}: exit {e.value.code!r}"
+        assert "usage:" in out.out and script.name in out.out, script.name
