@@ -392,3 +392,36 @@ def test_an_m4a_header_longer_than_the_limit_is_refused_before_decoding(tmp_path
     with pytest.raises(AudioTooLongError, match=r"audio of 2\.\d\d s is longer .* 1\.5 s"):
         sq.load(p, max_duration_s=1.5)
     assert 1.95 < sq.load(p, max_duration_s=2.5).duration_s < 2.15
+
+
+def test_outputs_clip_what_they_write_and_want_the_time_map_they_were_promised(tmp_path):
+    p = sq.save(tmp_path / "loud.ogg", 3.0 * tone(1.0, amp=1.0))  # Vorbis would keep the 3
+    y, _ = sf.read(p, dtype="float32")
+    assert 0.99 < float(np.abs(y).max()) < 1.3
+    with sq.output.Outputs(tmp_path / "a.flac", tmp_path / "a.json") as out:
+        out.write(np.zeros(1600, np.float32))
+        with pytest.raises(sq.OptionsError, match="a time map path was given but no time map"):
+            out.commit()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loud.ogg"]
+
+
+def test_write_text_atomic_returns_the_path_and_an_interrupt_leaves_nothing(tmp_path, monkeypatch):
+    from audiosqueeze.output import write_text_atomic
+
+    assert write_text_atomic(tmp_path / "r.json", '{"a": 1}') == tmp_path / "r.json"
+    assert (tmp_path / "r.json").read_text() == '{"a": 1}'
+
+    def interrupted(self, *a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(tmp_path / "r.json", "new")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_save_refuses_a_stereo_array_rather_than_writing_it_interleaved(tmp_path):
+    # before: reshape(-1) wrote (n, 2) as 2n mono samples, L R L R..., twice as long
+    with pytest.raises(InvalidAudioError, match=r"save takes mono samples, got shape \(100, 2\)"):
+        sq.save(tmp_path / "st.wav", np.zeros((100, 2), np.float32))
+    assert list(tmp_path.iterdir()) == []

@@ -21,7 +21,7 @@ import numpy as np
 from . import validate
 from .audio import ENCODINGS
 from .decode import _why
-from .errors import OptionsError, PathError, UnsupportedFormatError
+from .errors import InvalidAudioError, OptionsError, PathError, UnsupportedFormatError
 from .units import SAMPLE_RATE
 
 #: Output format by file extension.
@@ -297,8 +297,11 @@ def save(
     path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE, format: str | None = None
 ) -> Path:
     """Write mono ``samples`` to ``path`` (format from its extension, or ``format``) atomically."""
+    x = np.asarray(samples, np.float32)
+    if x.ndim != 1:  # flattened, a (samples, 2) array was written interleaved, twice as long
+        raise InvalidAudioError(f"save takes mono samples, got shape {x.shape}")
     with Outputs(path, format=format, sample_rate=sample_rate) as out:
-        out.write(np.asarray(samples, np.float32).reshape(-1))
+        out.write(x)
         out.commit()
     return out.audio_path
 
