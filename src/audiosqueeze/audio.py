@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import validate
-from .decode import Source, open_input
+from .decode import Source, _why, open_input
 from .errors import AudioTooLongError, InvalidAudioError, UnsupportedFormatError
 from .units import SAMPLE_RATE
 
@@ -206,9 +206,10 @@ def encode(samples: np.ndarray, format: str = "flac", sample_rate: int = SAMPLE_
     x = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
     if x.ndim != 1:
         raise InvalidAudioError(f"encode takes mono samples, got shape {x.shape}")
+    rate = validate.sample_rate(sample_rate)
     buf = io.BytesIO()
     try:
-        sf.write(buf, x, validate.sample_rate(sample_rate), format=container, subtype=subtype)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        raise UnsupportedFormatError(f"cannot encode {fmt}: {e}") from None
+        sf.write(buf, x, rate, format=container, subtype=subtype)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as e:  # quoted without buf's address
+        raise UnsupportedFormatError(f"cannot encode {fmt} at {rate} Hz: {_why(e)}") from None
     return buf.getvalue()

@@ -245,9 +245,10 @@ def _file_input(opener: Callable[[], BinaryIO], name: str, suffix: str) -> Input
         try:
             with opener() as fh, sf.SoundFile(fh) as f:
                 rate, channels, frames = f.samplerate, f.channels, f.frames
-            return _soundfile_input(opener, name, rate, channels, frames)
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
             sf_error = e
+        else:  # libsndfile reads it: its rate and channels are checked here, not by PyAV
+            return _soundfile_input(opener, name, rate, channels, frames)
     return _av_input(opener, name, sf_error, suffix)
 
 
@@ -325,8 +326,10 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
         step, pending, done = BLOCK_SECONDS * rate, [], 0
         rs, setup = None, None
 
-        def mono(frames) -> list[np.ndarray]:
-            return [to_mono(o.to_ndarray().T.astype(np.float32), name) for o in frames]
+        def mono(frames) -> list[np.ndarray]:  # packed float: (1, samples * channels)
+            return [
+                to_mono(o.to_ndarray().reshape(-1, len(o.layout.channels)), name) for o in frames
+            ]
 
         try:
             with opener() as fh, av.open(fh, container_options=FFMPEG_OPTIONS) as c:
@@ -337,7 +340,8 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
                     got = []
                     if now != setup:
                         got = mono(rs.resample(None)) if rs is not None else []
-                        rs, setup = av.AudioResampler("fltp", frame.layout, rate), now
+                        # packed, not planar: to_ndarray of an 8-plane frame crashes (PyAV 18)
+                        rs, setup = av.AudioResampler("flt", frame.layout, rate), now
                     got += mono(rs.resample(frame))
                     pending += got
                     done += sum(len(g) for g in got)

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import validate
 from .audio import ENCODINGS
-from .errors import OptionsError, PathError, UnsupportedFormatError
+from .decode import _why
+from .errors import InvalidAudioError, OptionsError, PathError, UnsupportedFormatError
 from .units import SAMPLE_RATE
 
 #: Output format by file extension.
@@ -206,7 +208,7 @@ class Outputs:
             if os.path.abspath(self.timemap_path) == os.path.abspath(self.audio_path):
                 raise OptionsError(f"the time map and the audio cannot both be {str(audio_path)!r}")
             refuse_source(source, self.timemap_path, "time map")
-        self.sample_rate = sample_rate
+        self.sample_rate = validate.sample_rate(sample_rate)
         self._temps: list[_Temp] = []
         self._file = self._fh = None
 
@@ -225,7 +227,12 @@ class Outputs:
             )
         except (sf.LibsndfileError, RuntimeError) as e:
             self.abort()
-            raise UnsupportedFormatError(f"cannot write {self.format}: {e}") from None
+            raise UnsupportedFormatError(
+                f"cannot write {self.format} at {self.sample_rate} Hz: {_why(e)}"
+            ) from None
+        except BaseException:  # a with statement does not call __exit__ when __enter__ raises
+            self.abort()
+            raise
         return self
 
     def write(self, samples: np.ndarray) -> None:
@@ -290,8 +297,11 @@ def save(
     path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE, format: str | None = None
 ) -> Path:
     """Write mono ``samples`` to ``path`` (format from its extension, or ``format``) atomically."""
+    x = np.asarray(samples, np.float32)
+    if x.ndim != 1:  # flattened, a (samples, 2) array was written interleaved, twice as long
+        raise InvalidAudioError(f"save takes mono samples, got shape {x.shape}")
     with Outputs(path, format=format, sample_rate=sample_rate) as out:
-        out.write(np.asarray(samples, np.float32).reshape(-1))
+        out.write(x)
         out.commit()
     return out.audio_path
 
