@@ -31,6 +31,11 @@ def analysis_of(*parts):
     return Analysis(tuple(segs), t, np.zeros(0, np.float32), "test")
 
 
+def _unchanged(p):
+    """Every edit a keep of its own length."""
+    return all(e.kind == "keep" and e.out_samples == e.in_samples for e in p.edits)
+
+
 A = analysis_of(
     ("silence", 2 * SR), ("speech", 3 * SR), ("noise", SR), ("speech", 2 * SR), ("silence", 800)
 )
@@ -147,7 +152,7 @@ def test_a_pause_is_shortened_from_10_ms_too_long_on():
         ("keep", SR),
     ]
     kept = plan(_between_speech(960 + 159), 1.0, PlanOptions(max_speed=1.0))
-    assert kept.is_identity
+    assert _unchanged(kept)
 
 
 def test_speech_of_a_window_and_a_half_gets_two_windows():
@@ -163,7 +168,7 @@ def test_speech_of_a_window_and_a_half_gets_two_windows():
 
 def test_speech_is_sped_up_from_400_ms_on():
     assert [e.kind for e in plan(analysis_of(("speech", 6400)), 1.0).edits] == ["stretch"]
-    assert plan(analysis_of(("speech", 6399)), 1.0).is_identity
+    assert _unchanged(plan(analysis_of(("speech", 6399)), 1.0))
 
 
 def _speech_frames(n_frames, dip, dip_level):
@@ -278,7 +283,7 @@ def _inner_pause_plan(rate, dip, **opts):
 
 def test_an_inner_pause_shorter_than_the_kept_pause_is_left_alone():
     # 6 frames (192 ms): under the 295 ms kept at rate 0.25, over the 60 ms kept at rate 1
-    assert _inner_pause_plan(0.25, slice(20, 26)).is_identity
+    assert _unchanged(_inner_pause_plan(0.25, slice(20, 26)))
     cut = _inner_pause_plan(1.0, slice(20, 26)).edits
     assert [(e.kind, e.start, e.end, e.out_samples, e.head) for e in cut][1] == (
         "shorten",
@@ -293,7 +298,7 @@ def test_an_inner_pause_is_cut_when_exactly_min_cut_ms_would_go():
     # 4 frames (2048 samples) less the 960 kept: 1088 samples, 68 ms
     dip = slice(20, 24)
     assert [e.kind for e in _inner_pause_plan(1.0, dip, min_cut_ms=68.0).edits][1] == "shorten"
-    assert _inner_pause_plan(1.0, dip, min_cut_ms=68.0625).is_identity
+    assert _unchanged(_inner_pause_plan(1.0, dip, min_cut_ms=68.0625))
 
 
 def test_with_min_cut_ms_0_a_pause_one_sample_too_long_is_cut():
@@ -334,12 +339,11 @@ def test_a_split_run_steps_up_from_the_speed_its_last_window_ended_at(monkeypatc
 def test_with_min_cut_ms_0_a_pause_exactly_as_long_as_the_kept_one_is_kept():
     # 60 ms (960 samples) kept at rate 1: a pause of 960 is left alone, one of 961 loses 1
     o = PlanOptions(max_speed=1.0, min_cut_ms=0.0)
-    assert plan(_between_speech(960), 1.0, o).is_identity
+    assert _unchanged(plan(_between_speech(960), 1.0, o))
     assert plan(_between_speech(961), 1.0, o).edits[1].out_samples == 960
     # inside speech too: 4 frames (2048 samples) kept whole at 128 ms
-    assert _inner_pause_plan(
-        1.0, slice(20, 24), min_cut_ms=0.0, min_keep_pause_ms=128.0
-    ).is_identity
+    whole = _inner_pause_plan(1.0, slice(20, 24), min_cut_ms=0.0, min_keep_pause_ms=128.0)
+    assert _unchanged(whole)
 
 
 def test_no_frame_runs_faster_than_2x_under_a_within_window_rule():
