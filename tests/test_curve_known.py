@@ -93,14 +93,14 @@ def test_an_inner_pause_never_takes_the_segments_first_or_last_frame():
 
 
 class LinearGuard:
-    """A stand-in guard: each window's risk is ``slope * (speed - 1)``."""
+    """A stand-in guard: each window's risk is ``0.2 + slope * (speed - 1)``."""
 
     def __init__(self, slope):
         self.slope = slope
 
     def risk(self, x, speed):
         assert len(x) == len(speed)
-        return self.slope * (np.asarray(speed, np.float64) - 1.0)
+        return 0.2 + self.slope * (np.asarray(speed, np.float64) - 1.0)
 
 
 def _with_silence(seg_frames):
@@ -226,6 +226,9 @@ def test_a_segment_without_frames_or_complexity_is_not_sped_up():
     a = Analysis((seg,), seg.end, np.zeros(0, np.float32), "test")
     p = plan(a, 1.0, PlanOptions(speed_policy="cues"))
     assert [(e.kind, e.out_samples) for e in p.edits] == [("keep", 2 * SR)]
+    # its complexity counts as 1 (hardest): 1.0x, not a slow-down
+    spans = [(0, SR), (SR, 2 * SR)]
+    assert curve.speeds_for(seg, spans, 1.0, PlanOptions(speed_policy="cues")).tolist() == [1, 1]
 
 
 def _flat_features(monkeypatch):

@@ -57,6 +57,14 @@ def test_a_target_met_exactly_at_rate_one_is_reached_without_a_warning():
     assert plan(A, p.rate - 1e-6, o).reduction < top
 
 
+def test_a_target_of_no_reduction_is_the_identity_plan():
+    # rate 0 reaches a target of 0, so it is the lowest rate that does (bisection alone
+    # stopped at rate 2**-30, which already shortens every pause over 1 s to 1 s)
+    p = plan_for_target(A, 0.0)
+    assert p.rate == 0.0 and p.reduction == 0.0 and p.edits == plan(A, 0.0).edits
+    assert plan_for_target(A, 1e-9).reduction > 0.1  # a target over 0: some pause must go
+
+
 def test_the_unreachable_target_warning_points_at_the_caller():
     with pytest.warns(TargetNotReachedWarning, match="target_reduction=0.950") as w:
         p = plan_for_target(A, 0.95)
