@@ -35,6 +35,8 @@ def plan_for_target(
     options = check_options(options)
     # planned up to 32 times: make the segments once
     analysis = check_analysis(analysis).with_objects()
+    if target_reduction == 0.0:  # rate 0 (the identity) reaches it; bisection never tries 0
+        return plan(analysis, 0.0, options)
     hi = plan(analysis, 1.0, options)
     if hi.reduction < target_reduction:
         warnings.warn(
