@@ -110,3 +110,47 @@ def wsola_rest(w, x, got: list):
     lo = w.next_read()
     got.append(w.render(x[lo:], lo, len(x), final=True))
     return np.concatenate(got)
+
+
+def planted_speech(prob, level, start: int = 0, cues: dict | None = None):
+    """A speech :class:`~audiosqueeze.analyze.Segment` from ``start`` (samples) of planted
+    per-frame VAD probabilities and levels (dB); band level 1 dB over the level, flux 0.3,
+    noise floor -70 dB."""
+    from audiosqueeze.analyze import Segment
+    from audiosqueeze.units import FRAME_SAMPLES
+
+    prob, level = np.asarray(prob, np.float64), np.asarray(level, np.float64)
+    frames = {
+        "prob": prob,
+        "level": level,
+        "band": level + 1.0,
+        "flux": np.full(len(prob), 0.3),
+        "floor": np.full(len(prob), -70.0),
+    }
+    end = start + len(prob) * FRAME_SAMPLES
+    return Segment("speech", start, end, 0.9, 0.2, None, dict(cues or {}), frames)
+
+
+@pytest.fixture
+def without_pyav(monkeypatch):
+    """As where the [formats] extra (PyAV) is not installed: ``import av`` fails."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_av(name, *a, **kw):
+        if name == "av":
+            raise ImportError("no av", name="av")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_av)
+
+
+def run_benchmark(tmp_path, script: str, *args: str, data=None):
+    """``benchmarks/SCRIPT --data DATA ARGS`` in a subprocess (cwd ``tmp_path``)."""
+    import subprocess
+    import sys
+
+    data = tmp_path if data is None else data
+    cmd = [sys.executable, str(REPO / "benchmarks" / script), "--data", str(data), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)

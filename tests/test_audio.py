@@ -146,17 +146,7 @@ def test_a_decoders_complaint_is_quoted_without_its_file_objects_address(tmp_pat
         assert re.search(r"\((Format not recognised|Error in|File contains|Unspecified)", message)
 
 
-def test_unsupported_format_without_pyav(tmp_path, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_av(name, *a, **kw):
-        if name == "av":
-            raise ImportError("no av", name="av")
-        return real_import(name, *a, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", no_av)
+def test_unsupported_format_without_pyav(tmp_path, without_pyav):
     p = tmp_path / "voice.m4a"
     p.write_bytes(b"\x00\x00\x00\x18ftypM4A " + b"\x00" * 64)
     with pytest.raises(UnsupportedFormatError, match=r"audiosqueeze\[formats\]"):

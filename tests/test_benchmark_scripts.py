@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from audiosqueeze.errors import AudioFileNotFoundError, OptionsError
-from conftest import REPO, load_script, needs_silero
+from conftest import REPO, load_script, needs_silero, run_benchmark
 
 SCRIPTS = sorted(p for p in (REPO / "benchmarks").glob("*.py") if not p.name.startswith("_"))
 #: hands its whole command line to ``audiosqueeze.cli.main``, which has its own error handling
@@ -110,13 +110,7 @@ def test_a_bad_option_of_a_new_script_is_one_line(tmp_path, args, says):
     data = tmp_path / "data"
     data.mkdir()
     (data / "manifest.jsonl").write_text("")
-    r = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / args[0]), "--data", str(data), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    r = run_benchmark(tmp_path, args[0], *args[1:], data=data)
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and says in r.stderr
 
@@ -180,13 +174,7 @@ def test_no_script_takes_a_bare_int_option(script):
     "args", [["guard_allowance.py", "--limit", "-1"], ["budget_knob.py", "--limit", "0"]]
 )
 def test_a_count_below_its_minimum_is_one_line(tmp_path, args):
-    r = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / args[0]), "--data", str(tmp_path), *args[1:]],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    r = run_benchmark(tmp_path, args[0], *args[1:])
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"argument --limit: need a whole number >= 1, got '{args[2]}'" in r.stderr
 

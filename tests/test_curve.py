@@ -8,11 +8,12 @@ from test_tsm import dominant_hz, tone_sequence
 
 import audiosqueeze as sq
 from audiosqueeze import curve
-from audiosqueeze.analyze import Analysis, Segment
+from audiosqueeze.analyze import Analysis
 from audiosqueeze.plan import Edit, Plan, PlanOptions, plan
 from audiosqueeze.render import render, timemap_of
 from audiosqueeze.tsm import wsola_curve
 from audiosqueeze.units import FRAME_SAMPLES
+from conftest import planted_speech
 
 SR = 16000
 
@@ -24,15 +25,7 @@ def speech_segment(n_frames, start=0, dips=()):
     level = np.full(n_frames, -20.0)
     for a, b in dips:
         prob[a:b], level[a:b] = 0.05, -55.0
-    frames = {
-        "prob": prob,
-        "level": level,
-        "band": level + 1.0,
-        "flux": np.full(n_frames, 0.3),
-        "floor": np.full(n_frames, -70.0),
-    }
-    end = start + n_frames * FRAME_SAMPLES
-    return Segment("speech", start, end, 0.9, 0.2, None, {"syllable_rate_hz": 3.0}, frames)
+    return planted_speech(prob, level, start, {"syllable_rate_hz": 3.0})
 
 
 def test_inner_pause_found_where_planted_and_short_dips_ignored():

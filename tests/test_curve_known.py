@@ -11,6 +11,7 @@ from audiosqueeze import curve
 from audiosqueeze.analyze import Analysis, Segment
 from audiosqueeze.plan import PlanOptions, plan
 from audiosqueeze.units import FRAME_SAMPLES
+from conftest import planted_speech
 
 SR = 16000
 
@@ -21,15 +22,7 @@ def speech(n_frames, dips=(), start=0, level=-20.0, prob=0.95):
     p, lv = np.full(n_frames, prob), np.full(n_frames, level)
     for d in dips:
         p[d], lv[d] = 0.05, -55.0
-    frames = {
-        "prob": p,
-        "level": lv,
-        "band": lv + 1.0,
-        "flux": np.full(n_frames, 0.3),
-        "floor": np.full(n_frames, -70.0),
-    }
-    end = start + n_frames * FRAME_SAMPLES
-    return Segment("speech", start, end, 0.9, 0.2, None, {}, frames)
+    return planted_speech(p, lv, start)
 
 
 def frames_of(*pairs):

@@ -217,21 +217,6 @@ def test_a_file_object_that_fails_or_gives_text_is_a_clear_error():
         sq.load(io.StringIO("RIFF...."))
 
 
-@pytest.fixture
-def without_pyav(monkeypatch):
-    """As where the [formats] extra (PyAV) is not installed."""
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_av(name, *a, **kw):
-        if name == "av":
-            raise ImportError("no av", name="av")
-        return real_import(name, *a, **kw)
-
-    monkeypatch.setattr(builtins, "__import__", no_av)
-
-
 def test_without_pyav_a_soundfile_format_gets_its_own_error_not_a_decode_error(
     tmp_path, without_pyav
 ):

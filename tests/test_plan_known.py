@@ -16,6 +16,7 @@ from audiosqueeze.errors import OptionsError, TargetNotReachedWarning
 from audiosqueeze.plan import Edit, Plan, PlanOptions, plan
 from audiosqueeze.plan_search import plan_for_budget, plan_for_target
 from audiosqueeze.units import FRAME_SAMPLES
+from conftest import planted_speech
 
 SR = 16000
 
@@ -184,14 +185,7 @@ def _speech_frames(n_frames, dip, dip_level):
     ``dip_level`` dB."""
     prob, level = np.full(n_frames, 0.95), np.full(n_frames, -20.0)
     prob[dip], level[dip] = 0.05, dip_level
-    frames = {
-        "prob": prob,
-        "level": level,
-        "band": level + 1.0,
-        "flux": np.full(n_frames, 0.3),
-        "floor": np.full(n_frames, -70.0),
-    }
-    return Segment("speech", 0, n_frames * FRAME_SAMPLES, 0.9, 0.2, None, {}, frames)
+    return planted_speech(prob, level)
 
 
 def test_an_inner_pause_is_12_db_under_the_speech():
