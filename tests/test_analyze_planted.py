@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import audiosqueeze as sq
-from audiosqueeze.analyze import AnalyzeOptions, Analyzer, complexity
+from audiosqueeze.analyze import Analysis, AnalyzeOptions, Analyzer, complexity
 from audiosqueeze.errors import OptionsError
 from audiosqueeze.features import frames_of, level_db
 from audiosqueeze.pipeline import analyze
@@ -349,10 +349,32 @@ def test_syllable_nuclei_are_peaks_of_the_band_level_at_least_96_ms_apart():
         assert seg.cues["syllable_rate_hz"] == round(count / (30 * FS / SR), 3), burst
 
 
-def test_a_three_frame_speech_segment_can_hold_one_nucleus():
-    # 96 ms of speech, loud in the middle: the smoothed envelope peaks there, 10 dB up
+def test_five_frames_of_speech_can_hold_one_nucleus_and_three_cannot():
+    # the envelope is smoothed only where both neighbours are read, and its peak needs a
+    # smoothed frame on each side: 160 ms loud in the middle hold one nucleus, 6.7 dB up
+    seg = one_segment(tone_frames([20.0, 40.0, 70.0, 40.0, 20.0]), [0.9] * 5, speech_pad_ms=0)
+    assert seg.num_samples == 5 * FS and seg.cues["syllable_rate_hz"] == round(1 / 0.16, 3)
     seg = one_segment(tone_frames([40.0, 60.0, 40.0]), [0.9] * 3, speech_pad_ms=0)
-    assert seg.num_samples == 3 * FS and seg.cues["syllable_rate_hz"] == round(1 / 0.096, 3)
+    assert seg.num_samples == 3 * FS and seg.cues["syllable_rate_hz"] == 0.0
+
+
+def test_a_run_of_64_ms_pieces_counts_its_syllables_over_the_whole_run():
+    # 40 frames of speech with nuclei at frames 8, 20 and 32: a 64-ms piece (two frames) holds
+    # none, but the run it belongs to holds all three, as one 10-s segment of the same audio
+    gains = np.full(40, 26.0)
+    gains[[8, 20, 32]] = 66.0
+    x = tone_frames(gains)
+    for longest in (64.0, 10_000.0):
+        an = Analyzer(
+            AnalyzeOptions(vad="energy", max_segment_ms=longest, speech_pad_ms=0),
+            ScriptedVAD([0.9] * 40),
+        )
+        a = Analysis(tuple(an.push(x) + an.flush()), len(x), np.full(40, 0.9), "energy")
+        assert len(a.segments) == (20 if longest == 64.0 else 1)
+        (run,) = a.runs
+        assert run.kind == "speech" and run.cues["syllable_rate_hz"] == round(3 / 1.28, 3)
+        rate, snr, flux = (run.cues[k] for k in ("syllable_rate_hz", "snr_db", "spectral_flux"))
+        assert run.complexity == complexity(rate, snr, flux)
 
 
 def test_speech_cues_of_a_segment_that_starts_later():

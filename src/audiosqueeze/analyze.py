@@ -368,12 +368,7 @@ class Analyzer:
         o = self.options
         level, floor = features.median(f["level"]), features.median(f["floor"])
         if speech:
-            band = f["band"]
-            if len(band) < 3:  # no peak can stand inside two frames (a 64-ms segment)
-                peaks = ()
-            else:
-                env = np.convolve(band, np.ones(3) / 3, mode="same")
-                peaks = features.peaks(env, prominence=4.0, distance=3)
+            peaks = features.nuclei(f["band"])  # none in a 64-ms piece: see Analysis.runs
             dur = max(to_seconds(end - start), _FRAME_S)
             cues = {
                 "syllable_rate_hz": round(len(peaks) / dur, 3),

@@ -164,10 +164,7 @@ def context_features(run: Segment, spans, window_ms: float) -> np.ndarray:
         fa = min(fb - 1, max(0, (lo - run.start) // FRAME_SAMPLES))
         c0 = max(0, fb - _CONTEXT_FRAMES)
         cb = band[c0:fb]
-        if len(cb) < 5:  # a smoothed frame needs both neighbours, and a peak both of its own
-            pk = np.zeros(0, np.int64)
-        else:  # frames c0 + 1 ... fb - 2: none smoothed with a zero beyond the frames read
-            pk = c0 + 1 + features.peaks(np.convolve(cb, np.ones(3) / 3, mode="valid"), 4.0, 3)
+        pk = c0 + features.nuclei(cb)
         dur = max((fb - fa) * _FRAME_S, _FRAME_S)
         lv, fl = level[fa:fb], flux[fa:fb]
         snr = features.median(lv) - features.median(floor[fa:fb])

@@ -122,6 +122,21 @@ def median(x: np.ndarray) -> float:
     return float(0.0 + s[h]) if len(s) % 2 else float((0.0 + s[h - 1] + s[h]) / 2)
 
 
+def nuclei(band: np.ndarray) -> np.ndarray:
+    """Frame indices of the syllable nuclei in a run of band levels (:func:`band_db`): peaks,
+    at least 4 dB prominent and 96 ms (3 frames) apart, of its 3-frame mean, taken only where
+    both neighbours are in ``band`` (nothing beyond it is imagined: padding with 0 dB made the
+    frame before the end a nucleus wherever the band level is 12 dB or more).
+
+    >>> nuclei(np.array([0, 20, 60, 20, 0.0])).tolist()
+    [2]
+    """
+    band = np.asarray(band, np.float64)
+    if len(band) < 5:  # a peak needs a smoothed frame on each side: five frames at least
+        return np.zeros(0, np.int64)
+    return 1 + peaks(np.convolve(band, np.ones(3) / 3, mode="valid"), 4.0, 3)
+
+
 def peaks(x: np.ndarray, prominence: float, distance: int) -> np.ndarray:
     """Indices of the peaks of ``x`` at least ``distance`` samples apart (higher peaks win)
     that stand at least ``prominence`` above the higher of their two bases.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from .errors import OptionsError
-from .units import SAMPLE_RATE, to_seconds
+from .units import FRAME_SAMPLES, SAMPLE_RATE, to_seconds
 
 KINDS = ("silence", "noise", "speech")
 #: The per-frame measurements the analyzer keeps for speech (:attr:`Segment.frames`).
@@ -249,7 +249,9 @@ class Analysis:
     def runs(self) -> tuple[Segment, ...]:
         """The segments with every run that ``max_segment_ms`` split (``continues``) joined
         back into one: what a person reading the analysis wants. Confidence, complexity and
-        numeric cues are duration-weighted means of the pieces; a noise run is stationary only
+        numeric cues are duration-weighted means of the pieces, except a speech run's syllable
+        rate, counted over all its frames, and its complexity, from that rate and the run's
+        SNR and flux (a 64-ms piece is too short to hold a nucleus); a noise run is stationary only
         if every piece is; runs carry no per-frame ``frames`` (the planner reads the pieces)."""
         out, group = [], []
         for seg in self.segments:
@@ -314,6 +316,25 @@ class Analysis:
         }
 
 
+def _run_rate(pieces: list[Segment], cues: dict, complexity: float | None) -> float | None:
+    """A joined speech run's syllable rate counted over all its frames (a 64-ms piece is too
+    short to hold a nucleus, so the mean of the pieces' rates is 0), and its complexity from
+    that rate and the run's SNR and flux; left as the pieces' means where a piece has no
+    frames or the pieces do not meet end to start. Returns the complexity; sets the rate."""
+    from .analyze import complexity as complexity_of
+    from .features import nuclei
+
+    if any(p.frames is None for p in pieces):
+        return complexity
+    if any(a.end != b.start for a, b in zip(pieces, pieces[1:], strict=False)):
+        return complexity
+    band = np.concatenate([np.asarray(p.frames["band"]) for p in pieces])
+    dur = max(to_seconds(pieces[-1].end - pieces[0].start), to_seconds(FRAME_SAMPLES))
+    rate = len(nuclei(band)) / dur
+    cues["syllable_rate_hz"] = round(rate, 3)
+    return complexity_of(rate, cues["snr_db"], cues["spectral_flux"])
+
+
 def _join(pieces: list[Segment]) -> Segment:
     """Consecutive pieces of one run (see :attr:`Analysis.runs`) as one segment."""
     if len(pieces) == 1:
@@ -336,6 +357,8 @@ def _join(pieces: list[Segment]) -> Segment:
         have = np.array([k in p.cues for p in pieces])
         cues[k] = round(float(np.dot(w[have], [p.cues[k] for p in pieces if k in p.cues]))
                         / float(w[have].sum()), 4)  # fmt: skip
+    if kind == "speech" and "syllable_rate_hz" in cues:
+        complexity = _run_rate(pieces, cues, complexity)
     return Segment(
         kind,
         first.start,
