@@ -410,3 +410,21 @@ def test_save_refuses_a_stereo_array_rather_than_writing_it_interleaved(tmp_path
     with pytest.raises(InvalidAudioError, match=r"save takes mono samples, got shape \(100, 2\)"):
         sq.save(tmp_path / "st.wav", np.zeros((100, 2), np.float32))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_flac_header_claiming_more_samples_than_the_file_can_hold_is_not_believed(tmp_path):
+    # before: a 132-byte FLAC of 1 s whose STREAMINFO claims 2**36 - 1 samples was 49.7 days
+    # long to duration_s (and so to the token counts), while load gave its 16,000 samples
+    buf = io.BytesIO()
+    sf.write(buf, tone(1.0), SR, format="FLAC")
+    data = bytearray(buf.getvalue())
+    info = int.from_bytes(data[8:42], "big")  # STREAMINFO; total samples: 36 bits at bit 108
+    shift = 34 * 8 - 108 - 36
+    data[8:42] = (info | (((1 << 36) - 1) << shift)).to_bytes(34, "big")
+    liar = tmp_path / "liar.flac"
+    liar.write_bytes(bytes(data))
+    assert sf.info(liar).frames == (1 << 36) - 1
+    assert sq.duration_s(liar) == 1.0 == len(sq.load(liar).samples) / SR
+    honest = tmp_path / "honest.flac"
+    honest.write_bytes(buf.getvalue())
+    assert sq.duration_s(honest) == 1.0

@@ -172,6 +172,12 @@ def _max_frames(inp, max_duration_s: float | None) -> float:
     return limit * inp.rate
 
 
+#: More frames than this per byte of file is a header that lies (a FLAC frame of digital
+#: silence, the densest any format here gets, takes at least about 11 bytes for at most 65,535
+#: samples: under 6,000 a byte): such a file is decoded to be measured, not taken at its word.
+_MOST_FRAMES_PER_BYTE = 8192
+
+
 def duration_s(src: Source) -> float:
     """Duration in seconds; for a file whose header states a plausible length, from the header
     alone (no decoding), else by decoding it."""
@@ -180,7 +186,8 @@ def duration_s(src: Source) -> float:
 
         try:
             info = sf.info(str(src))
-            if 0 < info.frames < (1 << 40):
+            size = os.path.getsize(src)
+            if 0 < info.frames < (1 << 40) and info.frames <= _MOST_FRAMES_PER_BYTE * size:
                 return info.frames / info.samplerate
         except (sf.LibsndfileError, RuntimeError, UnicodeEncodeError):
             pass  # not a soundfile format (or a name it cannot pass on): decode it, which also
