@@ -34,6 +34,8 @@ def _read_varint(b: bytes, i: int) -> tuple[int, int]:
         if c < 0x80:
             return n, i
         shift += 7
+        if shift >= 70:  # protobuf's varints end by byte 10; reading on is quadratic in length
+            raise ValueError("protobuf: a varint longer than 10 bytes")
 
 
 def fields(b: bytes) -> list[tuple[int, int, int | bytes]]:
