@@ -241,3 +241,23 @@ def test_a_joined_cue_is_the_weighted_mean_of_the_pieces_that_have_it():
     assert run.cues["level_db"] == pytest.approx((-30.0 * 1000 - 40.0 * 3000) / 4000)
     assert run.cues["floor_db"] == pytest.approx(-70.0)
     assert run.confidence == pytest.approx((0.8 * 4000 + 0.5 * 1000) / 5000)
+
+
+def test_a_run_of_hand_made_pieces_with_frames_but_few_cues_joins():
+    # pieces with frames and only a syllable rate among their cues: the run's rate is counted
+    # over its frames, and its complexity stays the pieces' mean (no SNR or flux to make one)
+    from audiosqueeze.segments import Analysis
+    from conftest import planted_speech
+
+    level = np.full(40, -20.0)
+    level[[8, 20, 32]] = 10.0  # band = level + 1: three nuclei
+    pieces = [
+        dataclasses.replace(
+            planted_speech(np.full(10, 0.9), level[i : i + 10], i * FS, {"syllable_rate_hz": 0.0}),
+            continues=i < 30,
+        )
+        for i in range(0, 40, 10)
+    ]
+    (run,) = Analysis(tuple(pieces), 40 * FS, np.full(40, 0.9), "energy").runs
+    assert run.cues == {"syllable_rate_hz": round(3 / (40 * FS / 16000), 3)}
+    assert run.complexity == 0.2

@@ -332,6 +332,8 @@ def _run_rate(pieces: list[Segment], cues: dict, complexity: float | None) -> fl
     dur = max(to_seconds(pieces[-1].end - pieces[0].start), to_seconds(FRAME_SAMPLES))
     rate = len(nuclei(band)) / dur
     cues["syllable_rate_hz"] = round(rate, 3)
+    if "snr_db" not in cues or "spectral_flux" not in cues:  # pieces made by hand
+        return complexity
     return complexity_of(rate, cues["snr_db"], cues["spectral_flux"])
 
 
