@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 
@@ -76,7 +77,8 @@ def test_every_script_ends_through_run_script(script):
 
 
 @pytest.mark.parametrize(
-    "script", ["rate_knob.py", "core_profile.py", "budget_knob.py", "guard_allowance.py"]
+    "script",
+    ["rate_knob.py", "core_profile.py", "budget_knob.py", "guard_allowance.py", "nuclei_check.py"],
 )
 def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, script):
     missing = tmp_path / "no-such-data"
@@ -104,6 +106,8 @@ def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, scri
         (["guard_allowance.py", "--max-speed", "3"], "max_speed"),
         (["guard_allowance.py"], "no LibriSpeech or Common Voice dev clips"),
         (["guard_allowance.py", "--exclude", "nowhere"], "nowhere"),
+        (["nuclei_check.py"], "no LibriSpeech or Common Voice dev clips"),
+        (["nuclei_check.py", "--limit", "0"], "need a whole number >= 1, got '0'"),
     ],
 )
 def test_a_bad_option_of_a_new_script_is_one_line(tmp_path, args, says):
@@ -205,3 +209,37 @@ def test_every_script_answers_help_with_its_usage(monkeypatch, capsys):
         out = capsys.readouterr()
         assert e.value.code == 0, f"{script.name}: exit {e.value.code!r}"
         assert "usage:" in out.out and script.name in out.out, script.name
+
+
+@needs_silero
+def test_nuclei_check_counts_frames_and_finds_the_runs_agree(shared_data, tmp_path):
+    r = run_benchmark(tmp_path, "nuclei_check.py", "--limit", "2", data=shared_data)
+    assert r.returncode == 0, r.stderr
+    head, shares, agree = r.stdout.splitlines()
+    assert head.startswith("4 dev clips, ") and int(head.split()[3]) > 0
+    above0, above12 = (float(v) for v in re.findall(r"([\d.]+) %", shares))
+    assert 0 <= above12 <= above0 <= 100
+    runs, same = (int(v) for v in re.findall(r": (\d+)", agree))
+    assert runs > 0 and same == runs
+
+
+def test_nuclei_check_compares_two_label_files(tmp_path):
+    from audiosqueeze.context import FEATURES
+
+    def write(name, rates):
+        rows = []
+        for r in rates:
+            f = [0.0] * len(FEATURES)
+            f[FEATURES.index("syllable_rate_hz")] = r
+            rows.append(json.dumps({"features": f}))
+        (tmp_path / name).write_text("\n".join(rows) + "\n")
+
+    write("old.jsonl", [3.0, 2.0, 4.0, 1.0])
+    write("new.jsonl", [3.0, 1.0, 4.0, 0.0])
+    r = run_benchmark(tmp_path, "nuclei_check.py", "--labels", "old.jsonl", "new.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert "syllable_rate_hz: 50.0 % differ; mean 2.500 -> 2.000" in r.stdout
+    assert "complexity: 0.0 % differ" in r.stdout
+    write("short.jsonl", [3.0])
+    r = run_benchmark(tmp_path, "nuclei_check.py", "--labels", "old.jsonl", "short.jsonl")
+    assert r.returncode == 2 and "do not hold the same windows" in r.stderr
