@@ -428,3 +428,23 @@ def test_a_flac_header_claiming_more_samples_than_the_file_can_hold_is_not_belie
     honest = tmp_path / "honest.flac"
     honest.write_bytes(buf.getvalue())
     assert sq.duration_s(honest) == 1.0
+    # nor by the early max_duration_s refusal (before: "audio of 4294967.30 s is longer")
+    assert len(sq.load(liar, max_duration_s=2).samples) == SR
+    assert len(sq.load(bytes(data), max_duration_s=2).samples) == SR
+    with pytest.raises(sq.AudioTooLongError, match=r"liar\.flac: audio is longer than .* 0\.5 s"):
+        sq.load(liar, max_duration_s=0.5)  # refused while decoding, by what is really there
+    # an honest header is still refused before any decoding
+    with pytest.raises(sq.AudioTooLongError, match=r"audio of 1\.00 s is longer than .* 0\.5 s"):
+        sq.load(honest, max_duration_s=0.5)
+
+
+@pytest.mark.parametrize("fmt", ["flac", "wav", "ogg", "opus"])
+def test_zero_samples_are_refused_not_written_as_a_file_nothing_reads_back(tmp_path, fmt):
+    # before: save wrote a 0-byte .flac and an .opus that load called corrupt
+    with pytest.raises(sq.EmptyAudioError, match=rf"z\.{fmt}'?: zero samples"):
+        sq.save(tmp_path / f"z.{fmt}", np.zeros(0, np.float32))
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(sq.EmptyAudioError, match="got zero"):
+        encode(np.zeros(0, np.float32), fmt)
+    one = sq.save(tmp_path / f"one.{fmt}", np.full(1, 0.5, np.float32))  # one sample is enough
+    assert one.stat().st_size > 0 and len(encode(np.full(1, 0.5, np.float32), fmt)) > 0

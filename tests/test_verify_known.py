@@ -115,6 +115,15 @@ def test_at_levels_walks_each_utterance_down_its_own_ladder():
         v.at_levels(UTT, u, np.array([1, 1]))  # one level per utterance
 
 
+def test_at_levels_takes_a_stretch_with_no_output_back_to_1x():
+    # before: its speed is inf, and inf * 0 made the last step a bare "cannot convert float NaN"
+    p = plan_of(("keep", 0, 800, 800, "speech"), ("stretch", 800, 1600, 0, "speech"))
+    u = v.utterances(p)
+    back = v.at_levels(p, u, np.array([v.VERIFY_STEPS]))
+    assert [e.out_samples for e in back.edits] == [800, 800]
+    assert v.at_levels(p, u, np.array([1])).edits[1].out_samples == 1  # inf -> inf: 1 sample
+
+
 def test_unsure_words_are_strictly_below_the_threshold_and_have_a_probability():
     ws = [
         Word("a", 0.0, 0.2, 0.5),

@@ -17,8 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from . import validate
-from .decode import Source, _why, open_input
-from .errors import AudioTooLongError, InvalidAudioError, UnsupportedFormatError
+from .decode import Source, _why, open_input, plausible_frames
+from .errors import (
+    AudioTooLongError,
+    EmptyAudioError,
+    InvalidAudioError,
+    UnsupportedFormatError,
+)
 from .units import SAMPLE_RATE
 
 #: Float samples beyond this magnitude are refused (float audio lives in [-1, 1]; a little
@@ -160,7 +165,8 @@ def load(
 
 def _max_frames(inp, max_duration_s: float | None) -> float:
     """Frames at the input's rate that ``max_duration_s`` allows; a header that already
-    claims more is refused here, before decoding."""
+    claims more, in a file big enough to hold that many frames, is refused here, before
+    decoding (a longer claim than the file can hold is no hint: the file is decoded)."""
     if max_duration_s is None:
         return math.inf
     limit = validate.number("max_duration_s", max_duration_s, 0, None, lo_open=True)
@@ -172,12 +178,6 @@ def _max_frames(inp, max_duration_s: float | None) -> float:
     return limit * inp.rate
 
 
-#: More frames than this per byte of file is a header that lies (a FLAC frame of digital
-#: silence, the densest any format here gets, takes at least about 11 bytes for at most 65,535
-#: samples: under 6,000 a byte): such a file is decoded to be measured, not taken at its word.
-_MOST_FRAMES_PER_BYTE = 8192
-
-
 def duration_s(src: Source) -> float:
     """Duration in seconds; for a file whose header states a plausible length, from the header
     alone (no decoding), else by decoding it."""
@@ -187,7 +187,7 @@ def duration_s(src: Source) -> float:
         try:
             info = sf.info(str(src))
             size = os.path.getsize(src)
-            if 0 < info.frames < (1 << 40) and info.frames <= _MOST_FRAMES_PER_BYTE * size:
+            if plausible_frames(info.frames, size) is not None:
                 return info.frames / info.samplerate
         except (sf.LibsndfileError, RuntimeError, UnicodeEncodeError):
             pass  # not a soundfile format (or a name it cannot pass on): decode it, which also
@@ -200,7 +200,7 @@ def duration_s(src: Source) -> float:
 
 def encode(samples: np.ndarray, format: str = "flac", sample_rate: int = SAMPLE_RATE) -> bytes:
     """Mono float samples as the bytes of a ``format`` file: flac, wav (16-bit), ogg (Vorbis)
-    or opus (Ogg Opus). Samples are clipped to [-1, 1].
+    or opus (Ogg Opus). Samples are clipped to [-1, 1]; zero samples are an EmptyAudioError.
 
     >>> import numpy as np
     >>> encode(np.zeros(1600, np.float32), "wav")[:4]
@@ -213,6 +213,8 @@ def encode(samples: np.ndarray, format: str = "flac", sample_rate: int = SAMPLE_
     x = np.clip(np.asarray(samples, np.float32), -1.0, 1.0)
     if x.ndim != 1:
         raise InvalidAudioError(f"encode takes mono samples, got shape {x.shape}")
+    if not len(x):  # a 0-byte FLAC, an Opus file no decoder reads back
+        raise EmptyAudioError("encode takes at least one sample, got zero")
     rate = validate.sample_rate(sample_rate)
     buf = io.BytesIO()
     try:

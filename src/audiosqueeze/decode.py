@@ -47,6 +47,10 @@ BLOCK_SECONDS = 4
 MAX_PIPE_BYTES = 2 << 30
 #: Extensions that need FFmpeg (PyAV) to decode.
 FFMPEG_EXTENSIONS = {".m4a", ".mp4", ".aac", ".webm", ".opus", ".mkv", ".wma", ".amr", ".3gp"}
+#: More frames than this per byte of file is a header that lies (a FLAC frame of digital
+#: silence, the densest any format here gets, takes at least about 11 bytes for at most 65,535
+#: samples: under 6,000 a byte): such a length is no hint, and the file is measured by decoding.
+MOST_FRAMES_PER_BYTE = 8192
 #: FFmpeg may open no URL of its own: the input is always a file object we opened, and a
 #: playlist-like input (ffconcat, HLS, SDP) must not make it read local files or open sockets.
 FFMPEG_OPTIONS = {"protocol_whitelist": "none"}
@@ -230,6 +234,16 @@ def _read_capped(f, name: str) -> bytes:
     return bytes(raw)
 
 
+def plausible_frames(frames: float, size_bytes: int) -> int | None:
+    """A header's length in frames where a file of ``size_bytes`` could hold it, else ``None``.
+
+    >>> plausible_frames(16000, 132), plausible_frames(2**36 - 1, 132)
+    (16000, None)
+    """
+    ok = 0 < frames < (1 << 40) and frames <= MOST_FRAMES_PER_BYTE * size_bytes
+    return int(frames) if ok else None
+
+
 def _bytes_input(raw: bytes, name: str, suffix: str) -> Input:
     if not raw:
         raise EmptyAudioError(f"{name}: zero bytes of input")
@@ -245,6 +259,7 @@ def _file_input(opener: Callable[[], BinaryIO], name: str, suffix: str) -> Input
         try:
             with opener() as fh, sf.SoundFile(fh) as f:
                 rate, channels, frames = f.samplerate, f.channels, f.frames
+                frames = plausible_frames(frames, fh.seek(0, io.SEEK_END))
         except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
             sf_error = e
         else:  # libsndfile reads it: its rate and channels are checked here, not by PyAV
@@ -252,13 +267,12 @@ def _file_input(opener: Callable[[], BinaryIO], name: str, suffix: str) -> Input
     return _av_input(opener, name, sf_error, suffix)
 
 
-def _soundfile_input(opener, name: str, rate: int, channels: int, frames: int) -> Input:
+def _soundfile_input(opener, name: str, rate: int, channels: int, hint: int | None) -> Input:
     import soundfile as sf
 
     rate = validate.sample_rate(rate, f"sample rate of {name}")
     if not 1 <= channels <= MAX_CHANNELS:
         raise TooManyChannelsError(f"{name}: {channels} channels; 1 to {MAX_CHANNELS} are read")
-    hint = frames if 0 < frames < (1 << 40) else None
     step = BLOCK_SECONDS * rate
 
     def blocks() -> Iterator[np.ndarray]:
@@ -311,6 +325,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
             s = c.streams.audio[0]
             rate, channels = s.rate or 0, s.codec_context.channels
             dur = float(s.duration * s.time_base) if s.duration and s.time_base else None
+            size = fh.seek(0, io.SEEK_END)
     except AudiosqueezeError:
         raise
     except Exception as e:  # PyAV raises one error type per FFmpeg error code
@@ -320,7 +335,7 @@ def _av_input(opener, name: str, sf_error: Exception | None, suffix: str) -> Inp
     rate = validate.sample_rate(rate, f"sample rate of {name}")
     if not 1 <= channels <= MAX_CHANNELS:
         raise TooManyChannelsError(f"{name}: {channels} channels; 1 to {MAX_CHANNELS} are read")
-    hint = int(dur * rate) if dur and 0 < dur < (1 << 40) / rate else None
+    hint = plausible_frames(dur * rate, size) if dur else None
 
     def blocks() -> Iterator[np.ndarray]:
         step, pending, done = BLOCK_SECONDS * rate, [], 0

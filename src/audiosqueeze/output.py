@@ -21,7 +21,13 @@ import numpy as np
 from . import validate
 from .audio import ENCODINGS
 from .decode import _why
-from .errors import InvalidAudioError, OptionsError, PathError, UnsupportedFormatError
+from .errors import (
+    EmptyAudioError,
+    InvalidAudioError,
+    OptionsError,
+    PathError,
+    UnsupportedFormatError,
+)
 from .units import SAMPLE_RATE
 
 #: Output format by file extension.
@@ -211,6 +217,7 @@ class Outputs:
         self.sample_rate = validate.sample_rate(sample_rate)
         self._temps: list[_Temp] = []
         self._file = self._fh = None
+        self._frames = 0
 
     def __enter__(self) -> Outputs:
         import soundfile as sf
@@ -236,6 +243,7 @@ class Outputs:
         return self
 
     def write(self, samples: np.ndarray) -> None:
+        self._frames += len(samples)
         try:
             for i in range(0, len(samples), _WRITE_BLOCK):  # clipped a block at a time: no copy
                 self._file.write(np.clip(samples[i : i + _WRITE_BLOCK], -1.0, 1.0))
@@ -251,7 +259,11 @@ class Outputs:
     def commit(self, timemap=None) -> None:
         """Finish the audio, write the time map, and rename both into place. ``timemap``: a
         :class:`~audiosqueeze.timemap.TimeMap` (made into JSON only when a time-map path was
-        given: an hour's is megabytes) or its JSON text."""
+        given: an hour's is megabytes) or its JSON text. Zero samples are refused (an
+        :class:`EmptyAudioError`): libsndfile writes them as a 0-byte FLAC or an Opus file that
+        no decoder reads back."""
+        if self._frames == 0:
+            raise EmptyAudioError(f"cannot write {str(self.audio_path)!r}: zero samples")
         try:
             self._file.close()
             self._fh.close()

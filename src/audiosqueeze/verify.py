@@ -144,10 +144,14 @@ def at_levels(planned: Plan, units: np.ndarray, levels: np.ndarray) -> Plan:
             continue
         for i in range(a, b):
             e = edits[i]
-            if _sped_up(e):
+            if not _sped_up(e):
+                continue
+            if keep == 0.0:  # the last step is 1.0x exactly, even from an edit with no
+                out = e.in_samples  # output (infinitely fast: inf * 0 is nan)
+            else:
                 speed = 1.0 + (e.speed - 1.0) * keep
                 out = min(e.in_samples, max(1, round(e.in_samples / speed)))
-                edits[i] = replace(e, out_samples=out)
+            edits[i] = replace(e, out_samples=out)
     return replace(planned, edits=tuple(edits))
 
 
