@@ -181,8 +181,10 @@ def test_the_plots_draw_each_dataset_and_recogniser_at_its_own_numbers(monkeypat
     pytest.importorskip("matplotlib", reason="plots need the [bench] extra")
     rows = planted()
     base = [{**r, "asr": "base"} for r in planted()]  # base's output is 3/4 of tiny's
-    rows += [{**r, "gemini_after": r["gemini_after"] * 3 // 4} if r["method"] != "none" else r
+    rows += [{**r, "gemini_after": r["gemini_after"] * 3 // 4,  # and twice the words in gaps
+              "gaps": [[k, t, 2 * n] for k, t, n in r["gaps"]]} if r["method"] != "none" else r
              for r in base]  # fmt: skip
+    rows += [{**r, "method": "sq-0.5"} for r in planted() if r["method"] == "sq-1.0"]  # tiny only
     cv = [{**r, "dataset": "cv"} for r in planted()]  # cv's output is half ls's: other points
     rows += [
         {**r, "gemini_after": r["gemini_after"] // 2} if r["method"] != "none" else r for r in cv
@@ -202,18 +204,37 @@ def test_the_plots_draw_each_dataset_and_recogniser_at_its_own_numbers(monkeypat
     bars = series["tiny"].lines[2][0].get_segments()  # the 95 % interval, in points
     for seg, s in zip(bars, tiny, strict=True):
         assert seg[:, 1].tolist() == pytest.approx([100 * s["ci_low"], 100 * s["ci_high"]])
-    assert sorted(t.get_text() for t in ax.texts) == ["none", "none", "sq-1.0", "sq-1.0"]
+    assert sorted(t.get_text() for t in ax.texts) == ["none", "none", "sq-0.5", "sq-1.0", "sq-1.0"]
     assert [ln.get_ydata()[0] for ln in ax.lines if ln.get_label() == "+0.5 pt target"] == [0.5]
     horizontal = [ln.get_ydata()[0] for ln in ax.lines if list(ln.get_xdata()) == [0, 1]]
     assert horizontal == [0, 0.5]  # the zero line, then the target
     assert [ln.get_xdata()[0] for ln in ax.lines if ln.get_label() == "40 % target"] == [40]
     hall = cap.figs["hallucination.png"].axes[0]
     ticks = [t.get_text() for t in hall.get_xticklabels()]
-    assert ticks == ["sq-1.0"]  # only methods whose rows hold non-speech stretches
-    assert {c.get_label() for c in hall.containers} == {"base", "tiny"}
+    assert ticks == ["sq-0.5", "sq-1.0"]  # only methods whose rows hold non-speech stretches
+    heights = {  # words per minute of non-speech; base has no sq-0.5 rows: a bar of 0
+        "base": [0.0, 22 / 4],
+        "tiny": [11 / 4, 11 / 4],
+    }
     for k, asr in enumerate(["base", "tiny"]):
-        (bar,) = next(c for c in hall.containers if c.get_label() == asr).patches
-        assert bar.get_height() == pytest.approx(11 / 4)  # words per minute of non-speech
-        assert bar.get_width() == pytest.approx(0.4)  # 0.8 shared by the two recognisers
-        assert bar.get_x() + bar.get_width() / 2 == pytest.approx(k * 0.4)
-    assert hall.get_xticks().tolist() == pytest.approx([0.2])  # centred under the pair
+        bars = next(c for c in hall.containers if c.get_label() == asr).patches
+        assert [b.get_height() for b in bars] == pytest.approx(heights[asr])
+        assert [b.get_width() for b in bars] == pytest.approx([0.4, 0.4])  # 0.8 for the pair
+        assert [b.get_x() + 0.2 for b in bars] == pytest.approx([k * 0.4, 1 + k * 0.4])
+    assert hall.get_xticks().tolist() == pytest.approx([0.2, 1.2])  # centred under each pair
+
+
+def test_the_report_goes_to_the_first_folder_unless_told_and_holds_the_summary(tmp_path):
+    import json
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, rows in ((a, planted()), (b, [{**r, "asr": "base"} for r in planted()])):
+        folder.mkdir()
+        (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    written = report.write_report([a, b])
+    assert {p.parent for p in written} == {a}
+    summary = report.summarize(planted() + [{**r, "asr": "base"} for r in planted()])
+    assert json.loads((a / "summary.json").read_text()) == json.loads(json.dumps(summary))
+    assert (a / "report.md").read_text().startswith(report.markdown(summary))
+    deep = tmp_path / "new" / "deeper"
+    assert {p.parent for p in report.write_report([b], deep)} == {deep}
