@@ -78,7 +78,14 @@ def test_every_script_ends_through_run_script(script):
 
 @pytest.mark.parametrize(
     "script",
-    ["rate_knob.py", "core_profile.py", "budget_knob.py", "guard_allowance.py", "nuclei_check.py"],
+    [
+        "rate_knob.py",
+        "core_profile.py",
+        "budget_knob.py",
+        "guard_allowance.py",
+        "nuclei_check.py",
+        "cue_ranges.py",
+    ],
 )
 def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, script):
     missing = tmp_path / "no-such-data"
@@ -108,6 +115,8 @@ def test_a_missing_data_folder_is_one_line_from_the_script_itself(tmp_path, scri
         (["guard_allowance.py", "--exclude", "nowhere"], "nowhere"),
         (["nuclei_check.py"], "no LibriSpeech or Common Voice dev clips"),
         (["nuclei_check.py", "--limit", "0"], "need a whole number >= 1, got '0'"),
+        (["cue_ranges.py"], "no LibriSpeech or Common Voice dev clips"),
+        (["cue_ranges.py", "--per-dataset", "0"], "need a whole number >= 1, got '0'"),
     ],
 )
 def test_a_bad_option_of_a_new_script_is_one_line(tmp_path, args, says):
@@ -243,3 +252,36 @@ def test_nuclei_check_compares_two_label_files(tmp_path):
     write("short.jsonl", [3.0])
     r = run_benchmark(tmp_path, "nuclei_check.py", "--labels", "old.jsonl", "short.jsonl")
     assert r.returncode == 2 and "do not hold the same windows" in r.stderr
+
+
+def test_cue_ranges_reads_only_speech_runs_of_a_second_or_more():
+    from audiosqueeze.analyze import CUE_ENDS
+    from audiosqueeze.segments import Segment
+
+    cr = load_script("benchmarks/cue_ranges.py")
+
+    def run(kind, seconds, rate):
+        cues = {"syllable_rate_hz": rate, "snr_db": 2 * rate, "spectral_flux": rate / 10}
+        return Segment(kind, 0, round(seconds * 16000), 1.0, cues=cues)
+
+    runs = [run("speech", 1.0, float(r)) for r in range(11)]  # 0 .. 10: p10 1, p90 9
+    runs += [run("speech", 0.99, 100.0), run("noise", 5.0, 100.0), run("silence", 9.0, -50.0)]
+    got = cr.percentiles(runs)
+    assert list(got) == list(CUE_ENDS)
+    assert got["syllable_rate_hz"] == (1.0, 9.0, 11)
+    assert got["snr_db"] == (2.0, 18.0, 11)
+    assert got["spectral_flux"] == pytest.approx((0.1, 0.9, 11))
+
+
+@needs_silero
+def test_cue_ranges_prints_a_row_per_cue(shared_data, tmp_path):
+    r = run_benchmark(tmp_path, "cue_ranges.py", "--per-dataset", "2", data=shared_data)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("4 dev clips (seed 0), ")
+    rows = {ln.split(" | ")[0][2:]: ln.split(" | ")[1:] for ln in lines[3:]}
+    assert sorted(rows) == sorted(["syllable_rate_hz", "snr_db", "spectral_flux"])
+    assert rows["syllable_rate_hz"][2:] == ["2.4", "3.8 |"]  # the ends complexity() uses
+    assert rows["snr_db"][2:] == ["60", "24 |"]
+    snr_easy, snr_hard = (float(v) for v in rows["snr_db"][:2])
+    assert snr_easy >= snr_hard  # the easy end of the SNR is its 90th percentile

@@ -103,12 +103,18 @@ class AnalyzeOptions:
             )
 
 
+#: Each cue's (easy end, hard end) in :func:`complexity`: the 10th and 90th percentiles over
+#: dev speech runs of at least 1 s, rounded (``benchmarks/cue_ranges.py`` measures them again).
+CUE_ENDS = {"syllable_rate_hz": (2.4, 3.8), "snr_db": (60.0, 24.0), "spectral_flux": (0.325, 0.405)}
+
+
 def complexity(rate_hz: float, snr_db: float, flux: float) -> float:
     """How hard a speech segment is to recognise once compressed, in [0, 1].
 
     Weighted mean of three cues, each mapped linearly to [0, 1] from its easy end to its hard
-    end. The ends are the 10th and 90th percentiles of the cue over speech segments (>= 1 s)
-    of 200 random dev-split clips (LibriSpeech train/dev, Common Voice cv-valid-dev):
+    end (:data:`CUE_ENDS`). The ends are the 10th and 90th percentiles of the cue over speech
+    segments (>= 1 s) of 200 random dev-split clips (LibriSpeech train/dev, Common Voice
+    cv-valid-dev); ``benchmarks/cue_ranges.py`` measures them again on today's analysis:
 
     - **speaking rate** (weight 0.5): syllable nuclei per second, counted as peaks (prominence
       >= 4 dB, >= 96 ms apart) of the 300-3400 Hz band level; easy <= 2.4 /s, hard >= 3.8 /s.
@@ -124,9 +130,9 @@ def complexity(rate_hz: float, snr_db: float, flux: float) -> float:
         return min(1.0, max(0.0, float((x - easy) / (hard - easy))))
 
     c = (
-        0.5 * ramp(rate_hz, 2.4, 3.8)
-        + 0.3 * ramp(snr_db, 60.0, 24.0)
-        + 0.2 * ramp(flux, 0.325, 0.405)
+        0.5 * ramp(rate_hz, *CUE_ENDS["syllable_rate_hz"])
+        + 0.3 * ramp(snr_db, *CUE_ENDS["snr_db"])
+        + 0.2 * ramp(flux, *CUE_ENDS["spectral_flux"])
     )
     return round(c, 4)
 
