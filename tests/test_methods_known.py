@@ -9,8 +9,8 @@ import pytest
 
 from audiosqueeze.bench import methods
 from audiosqueeze.bench.methods import _chunks_map, _complement, _lowpass, apply, dither
-from audiosqueeze.errors import MissingDependencyError, OptionsError
-from conftest import silence
+from audiosqueeze.errors import EmptyAudioError, MissingDependencyError, OptionsError
+from conftest import needs_silero, silence
 
 SR = 16000
 
@@ -38,6 +38,15 @@ def test_nothing_kept_maps_every_original_sample_to_the_start():
     tm = _chunks_map([], 1000)
     assert (tm.original_samples, tm.compressed_samples) == (1000, 0)
     assert float(tm.to_compressed_samples(600)) == 0
+    with pytest.raises(EmptyAudioError, match="zero samples"):
+        _chunks_map([], 0)  # before: the "repeated knot" of a [0, 0] -> [0, 0] map
+
+
+@pytest.mark.parametrize("method", ["none", "dither-2", "delay-20", "sq-0.5-keepends"])
+def test_the_others_methods_are_always_sent_and_say_nothing_of_speech(monkeypatch, method):
+    fake_compress(monkeypatch, ("keep", 0, 100, 100, "speech"))
+    out = apply(method, np.zeros(100, np.float32))
+    assert out.skipped is False and out.no_speech is None
 
 
 def test_the_edited_intervals_are_exactly_what_was_not_kept():
@@ -99,3 +108,77 @@ def test_a_filter_ffmpeg_refuses_is_an_options_error_quoting_it():
         pytest.skip("ffmpeg not on PATH (apt-get install ffmpeg)")
     with pytest.raises(OptionsError, match=r"ffmpeg -af 'atempo=nope' failed: "):
         methods._ffmpeg(silence(0.5), "atempo=nope")
+
+
+class FakeResult:
+    def __init__(self, plan):
+        self.plan = plan
+        self.audio = np.arange(plan.out_samples, dtype=np.float32) + 10_000  # no x value
+
+
+def fake_compress(monkeypatch, *edits):
+    import audiosqueeze as sq
+    from audiosqueeze.plan import Edit, Plan
+
+    plan = Plan(tuple(Edit(*e) for e in edits), edits[-1][2], 1.0)
+    monkeypatch.setattr(sq, "compress", lambda *a, **k: FakeResult(plan))
+    return FakeResult(plan).audio
+
+
+def test_the_ends_probe_puts_back_exactly_a_shortened_lead_and_tail(monkeypatch):
+    x = np.arange(1500, dtype=np.float32)
+    audio = fake_compress(
+        monkeypatch,
+        ("shorten", 0, 200, 50, "silence"),
+        ("keep", 200, 400, 200, "speech"),
+        ("shorten", 400, 1000, 100, "silence"),
+        ("stretch", 1000, 1200, 100, "speech"),
+        ("shorten", 1200, 1500, 40, "silence"),
+    )
+    lead = apply("sq-0.5-keeplead", x)
+    assert np.array_equal(lead.samples, np.concatenate([x[:200], audio[50:]]))
+    assert lead.edited.tolist() == [[400, 1000], [1000, 1200], [1200, 1500]]
+    ends = apply("sq-0.5-keepends", x)
+    assert np.array_equal(ends.samples, np.concatenate([x[:200], audio[50:450], x[1200:]]))
+    assert ends.edited.tolist() == [[400, 1000], [1000, 1200]]
+
+
+def test_the_ends_probe_leaves_ends_that_were_not_shortened(monkeypatch):
+    x = np.arange(600, dtype=np.float32)
+    audio = fake_compress(
+        monkeypatch,
+        ("keep", 0, 200, 200, "speech"),  # speech from the first sample: no lead to put back
+        ("shorten", 200, 500, 50, "silence"),
+        ("keep", 500, 600, 100, "speech"),
+    )
+    for method in ("sq-0.5-keeplead", "sq-0.5-keepends"):
+        out = apply(method, x)
+        assert np.array_equal(out.samples, audio) and out.edited.tolist() == [[200, 500]]
+
+
+@pytest.mark.parametrize("method", ["none", "dither-1", "none@d2", "delay-10", "sq-0.5-keeplead"])
+def test_a_methods_time_is_the_time_it_took(monkeypatch, method):
+    import time
+
+    fake_compress(monkeypatch, ("keep", 0, 100, 100, "speech"))
+    t0 = time.perf_counter()
+    out = apply(method, np.zeros(100, np.float32))
+    assert 0 <= out.seconds <= time.perf_counter() - t0
+
+
+@needs_silero
+def test_a_skipped_call_maps_to_nothing_and_a_sent_one_keeps_its_time_map():
+    import time
+
+    import audiosqueeze as sq
+
+    x = silence(2.0)
+    t0 = time.perf_counter()
+    out = apply("sq-default-skip", x)
+    assert 0 <= out.seconds <= time.perf_counter() - t0
+    assert out.skipped and out.no_speech and len(out.samples) == 0
+    assert (out.timemap.original_samples, out.timemap.compressed_samples) == (len(x), 0)
+    sent = apply("sq-default", x)  # the same audio, sent: the library's own map
+    ref = sq.compress(x, sample_rate=SR)
+    assert not sent.skipped and sent.timemap == ref.timemap
+    assert sent.timemap.compressed_samples == len(sent.samples) > 0

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MissingDependencyError, OptionsError
+from ..errors import EmptyAudioError, MissingDependencyError, OptionsError
 from ..timemap import TimeMap
 from ..tsm import stretch, wsola
 from ..units import SAMPLE_RATE, ms_to_samples
@@ -189,7 +189,7 @@ def _ffmpeg(samples: np.ndarray, audio_filter: str) -> np.ndarray:
 
 
 def _chunks_map(chunks: list[tuple[int, int]], n: int) -> TimeMap:
-    """Time map of keeping only ``chunks`` (sorted ``[start, end)`` samples) of ``n``."""
+    """Time map of keeping only ``chunks`` (sorted ``[start, end)`` samples) of ``n >= 1``."""
     o, c, out = [0], [0], 0
     for s, e in chunks:
         if s > o[-1]:
@@ -201,8 +201,8 @@ def _chunks_map(chunks: list[tuple[int, int]], n: int) -> TimeMap:
     if o[-1] < n:
         o.append(n)
         c.append(out)
-    if len(o) < 2:
-        o, c = [0, n], [0, 0]
+    if n == 0:  # bench audio is never empty; a time map of nothing is no map at all
+        raise EmptyAudioError("no time map of zero samples")
     return TimeMap.from_knots(o, c)
 
 
