@@ -251,3 +251,110 @@ def test_raw_pcm_is_clipped_and_scaled_by_32767(tmp_path, capsysbinary):
     pcm = np.frombuffer(capsysbinary.readouterr().out, "<i2")
     assert len(pcm) == len(x)
     assert pcm[:6].tolist() == [32767, -32767, 32767, -32767, 16383, -8191]
+
+
+# -- the shared options and helpers (cli/common) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        (["--vad-gain", "60.5"], 2),
+        (["--vad-gain", "60"], 0),
+        (["--vad-gain", "0.5"], 0),
+        (["--vad-gain", "-0.5"], 2),
+        (["--vad-reset-drop", "200.5"], 2),
+        (["--vad-reset-drop", "200"], 0),
+        (["--vad-reset-drop", "0.5"], 0),
+        (["--vad-reset-drop", "-0.5"], 2),
+    ],
+)
+def test_the_vad_level_options_are_ranges_of_the_command_line(talk, tmp_path, capsys, extra, code):
+    got, _, err = run(capsys, "compress", talk, "-o", tmp_path / "o.flac", *ENERGY, *extra)
+    assert got == code, err
+    if code == 2:
+        assert extra[0] in err and not (tmp_path / "o.flac").exists()
+
+
+@pytest.mark.parametrize("columns", [80, 119, 121, 200])
+def test_tables_are_at_least_120_columns_wide(monkeypatch, columns):
+    from audiosqueeze.cli.common import console
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert console().width == max(columns, 120)
+
+
+def test_numbers_in_messages_are_not_coloured_on_a_terminal(monkeypatch, capsys):
+    from audiosqueeze.cli.common import console
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    console().print("speech 1.25 s, 3 segments")
+    out = capsys.readouterr().out
+    assert out == "speech 1.25 s, 3 segments\n"
+
+
+class Terminal:
+    """A terminal on stdin: nothing piped in."""
+
+    def __init__(self):
+        self.buffer = self
+
+    def isatty(self):
+        return True
+
+    def read(self, *a):
+        raise AssertionError("read a terminal")
+
+
+@pytest.mark.parametrize(
+    "args", [["compress", "-", "-o", "o.flac"], ["analyze", "-"], ["tokens", "-"]]
+)
+def test_a_terminal_on_stdin_is_a_usage_error(args, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", Terminal())
+    code, out, err = run(capsys, *args, *ENERGY[: 2 if args[0] != "tokens" else 0])
+    assert code == 2 and "stdin is a terminal: pipe audio in" in err and out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- analyze and tokens (cli/info) -------------------------------------------------------------
+
+
+def test_the_analyze_table_shows_each_run_of_the_analysis(tmp_path, capsys, monkeypatch):
+    import audiosqueeze as sq
+
+    monkeypatch.chdir(tmp_path)  # a short name: one row a line
+    hiss = np.random.default_rng(1).normal(0, 0.02, 2 * SR).astype(np.float32)
+    sf.write("mix.wav", np.concatenate([tone(1.0), hiss, tone(1.0), silence(2.0), tone(1.0)]), SR)
+    a = sq.analyze("mix.wav", sq.AnalyzeOptions(vad="energy"))
+    code, out, _ = run(capsys, "analyze", "mix.wav", *ENERGY)
+    assert code == 0
+    table = [line for line in out.splitlines() if line.startswith("│")]
+    rows = [[c.strip() for c in line.strip("│").split("│")] for line in table]
+    details = {"speech": lambda s: f"{s.complexity:.2f}", "noise": lambda s: s.noise_type}
+    assert rows == [
+        [f"{s.start / SR:.2f}", f"{s.end / SR:.2f}", s.kind, f"{s.confidence:.2f}",
+         details.get(s.kind, lambda s: "")(s)]
+        for s in a.runs
+    ]  # fmt: skip
+    assert {r[2] for r in rows} == {"speech", "noise", "silence"} and rows[1][4] == "stationary"
+    assert out.splitlines()[-1] == (
+        f"speech {a.seconds('speech'):.2f} s, silence {a.seconds('silence'):.2f} s, "
+        f"noise {a.seconds('noise'):.2f} s"
+    )
+
+
+def test_the_analyze_summary_says_when_no_speech_was_found(hush, capsys):
+    code, out, _ = run(capsys, "analyze", hush, *ENERGY)
+    assert code == 0
+    assert out.splitlines()[-1] == "speech 0.00 s, silence 3.00 s, noise 0.00 s (no speech found)"
+
+
+def test_tokens_needs_an_input_and_gives_seconds_to_the_millisecond(tmp_path, capsys):
+    code, out, err = run(capsys, "tokens", "--json")
+    assert code == 2 and "Missing argument 'INPUTS...'" in err and out == ""
+    src = tmp_path / "odd.wav"
+    sf.write(src, tone(19753 / SR), SR)  # 1.2345625 s
+    code, out, _ = run(capsys, "tokens", src, "--model", "gemini", "--json")
+    assert code == 0 and json.loads(out)[str(src)]["seconds"] == 1.235
