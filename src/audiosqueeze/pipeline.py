@@ -11,6 +11,7 @@ Their results (:class:`Compressed`, :class:`Written`) are in :mod:`audiosqueeze.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 
@@ -134,8 +135,19 @@ def _warn_if_quiet(a: Analysis, ao: AnalyzeOptions | None) -> None:
             "speech for silence: raise its level, or the VAD's gain "
             "(AnalyzeOptions(vad_max_gain_db=...), --vad-gain)"
         ),
-        stacklevel=4,
+        stacklevel=_callers_level(),
     )
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` that makes a warning raised in this module name the first line
+    outside it: the line that called ``compress``, ``compress_file`` or ``compress_to_sink``,
+    however many of them lie between (``compress`` runs ``compress_to_sink``, and itself again
+    with ``verify``)."""
+    level, frame = 1, sys._getframe(1)  # the function that warns is stacklevel 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 class _Collector:
