@@ -193,6 +193,26 @@ def test_the_quiet_warning_points_at_the_callers_line(tmp_path):
     assert [(r.filename, r.lineno) for r in w] == [(__file__, line) for line in lines]
 
 
+def test_the_target_warning_points_at_the_callers_line_too():
+    # before: plan_for_target warned at stacklevel 2, a line of pipeline.py under compress
+    x = np.concatenate([tone(2.0), silence(0.5), tone(2.0)])  # 95 % is out of reach
+    a = sq.analyze(x, ENERGY, sample_rate=SR)
+    lines = []
+
+    def here() -> None:
+        lines.append(inspect.currentframe().f_back.f_lineno + 1)
+
+    with pytest.warns(sq.TargetNotReachedWarning) as w:
+        here()
+        sq.compress(x, target_reduction=0.95, sample_rate=SR, analyze_options=ENERGY)
+        here()
+        sq.compress(x, target_reduction=0.95, sample_rate=SR, analysis=a, verify=Deaf())
+        here()
+        sq.plan_for_target(a, 0.95)
+    got = [(r.filename, r.lineno) for r in w if r.category is sq.TargetNotReachedWarning]
+    assert got == [(__file__, line) for line in lines]
+
+
 # -- the output buffer -------------------------------------------------------------------------
 
 

@@ -87,6 +87,22 @@ class TargetNotReachedWarning(AudiosqueezeWarning):
     """``target_reduction`` is more than rate 1 gives; the rate-1 plan is used."""
 
 
+def warn(warning: AudiosqueezeWarning) -> None:
+    """Issue ``warning`` at the first line outside this package: the line that called the
+    library, however many of its own functions lie between (``compress`` runs
+    ``compress_to_sink``, itself again with ``verify``, and the planner's search), as a reader of
+    the message and a warning filter both expect."""
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level, frame = 2, sys._getframe(1)  # stacklevel 2: the function that called warn
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(warning, stacklevel=level)
+
+
 class QuietInputWarning(AudiosqueezeWarning):
     """The recording is so quiet that the VAD, even through its input gain
     (``AnalyzeOptions.vad_max_gain_db``), may take its speech for silence (Silero misses speech

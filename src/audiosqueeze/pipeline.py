@@ -11,8 +11,6 @@ Their results (:class:`Compressed`, :class:`Written`) are in :mod:`audiosqueeze.
 
 from __future__ import annotations
 
-import sys
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -21,7 +19,7 @@ from . import validate
 from .analyze import Analysis, AnalyzeOptions, Analyzer
 from .audio import Resampler
 from .decode import Input, Source, open_input
-from .errors import EmptyAudioError, OptionsError, QuietInputWarning
+from .errors import EmptyAudioError, OptionsError, QuietInputWarning, warn
 from .output import Outputs
 from .plan import PlanOptions, check_rate, plan
 from .plan_search import plan_for_budget, plan_for_target
@@ -128,26 +126,14 @@ def _warn_if_quiet(a: Analysis, ao: AnalyzeOptions | None) -> None:
     top = QUIET_DBFS[1] - ao.vad_max_gain_db
     if loudest is None or not QUIET_DBFS[0] <= loudest < top or a.vad == "energy":
         return
-    warnings.warn(
+    warn(
         QuietInputWarning(
             f"the recording is quiet (its loudest stretch is at {loudest:.1f} dBFS) and the "
             f"{a.vad} VAD, hearing it raised by at most {ao.vad_max_gain_db:g} dB, may take "
             "speech for silence: raise its level, or the VAD's gain "
             "(AnalyzeOptions(vad_max_gain_db=...), --vad-gain)"
-        ),
-        stacklevel=_callers_level(),
+        )
     )
-
-
-def _callers_level() -> int:
-    """The ``stacklevel`` that makes a warning raised in this module name the first line
-    outside it: the line that called ``compress``, ``compress_file`` or ``compress_to_sink``,
-    however many of them lie between (``compress`` runs ``compress_to_sink``, and itself again
-    with ``verify``)."""
-    level, frame = 1, sys._getframe(1)  # the function that warns is stacklevel 1
-    while frame is not None and frame.f_code.co_filename == __file__:
-        level, frame = level + 1, frame.f_back
-    return level
 
 
 class _Collector:

@@ -10,13 +10,12 @@ Data flows one way: this module uses :mod:`audiosqueeze.plan`, never the reverse
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 from . import curve, validate
 from .analyze import Analysis
 from .context import speech_runs
-from .errors import TargetNotReachedWarning
+from .errors import TargetNotReachedWarning, warn
 from .plan import Plan, PlanOptions, check_analysis, check_options, plan
 from .units import to_seconds
 
@@ -39,11 +38,11 @@ def plan_for_target(
         return plan(analysis, 0.0, options)
     hi = plan(analysis, 1.0, options)
     if hi.reduction < target_reduction:
-        warnings.warn(
-            f"target_reduction={target_reduction:.3f} is not reachable: rate 1 gives "
-            f"{hi.reduction:.3f} on {to_seconds(analysis.num_samples):.1f} s of audio",
-            TargetNotReachedWarning,
-            stacklevel=2,
+        warn(
+            TargetNotReachedWarning(
+                f"target_reduction={target_reduction:.3f} is not reachable: rate 1 gives "
+                f"{hi.reduction:.3f} on {to_seconds(analysis.num_samples):.1f} s of audio"
+            )
         )
         return hi
     _, hi_rate = _bisect(lambda r: plan(analysis, r, options).reduction < target_reduction, 30)
