@@ -301,6 +301,7 @@ def test_nemo_lines_become_whole_files_or_segments(tmp_path):
         {"audio_filepath": "a.wav", "text": "no duration needed"},
         {"audio_filepath": "a.wav", "duration": 1e7, "offset": 0.5, "text": "s", "lang": "en"},
         {"audio_filepath": "b.wav", "duration": 2.0, "offset": 0, "id": "mine"},
+        {"audio_filepath": "b.wav", "duration": 0.5, "offset": 1.5},  # keyed by milliseconds
     ]
     items, _ = _manifest(tmp_path, rows)
     a, b = str(tmp_path / "a.wav"), str(tmp_path / "b.wav")
@@ -308,6 +309,7 @@ def test_nemo_lines_become_whole_files_or_segments(tmp_path):
         ("a", a, 0.0, None),
         ("a-500", a, 0.5, 1e7),
         ("mine-0", b, 0.0, 2.0),
+        ("b-1500", b, 1.5, 0.5),
     ]
     assert items[0].whole and not items[2].whole
     assert items[1].meta == {"text": "s", "lang": "en"}
@@ -371,6 +373,8 @@ def test_lhotse_cuts_are_whole_recordings_or_segments(tmp_path):
         _cut(duration=1.0),  # from 0, but shorter
         _cut(rec_duration=None),  # the recording's length unknown: a segment
         {**_cut(), "type": "MonoCut", "recording": None},
+        {k: v for k, v in _cut(duration=1.5, rec_duration=1.5).items() if k != "start"}
+        | {"id": "n"},
     ]
     items, kind = _manifest(tmp_path, rows)
     assert kind == "lhotse-cuts"
@@ -384,6 +388,7 @@ def test_lhotse_cuts_are_whole_recordings_or_segments(tmp_path):
     ]
     assert items[0].meta == {"recording_id": "r", "text": "hello world", "supervisions": sups}
     assert "'recording' must be an object" in _bad(items, 5)
+    assert items[6].whole  # no start: from 0
 
 
 @pytest.mark.parametrize(
@@ -456,6 +461,8 @@ def test_lhotse_supervisions_move_onto_the_compressed_timeline(tmp_path):
         {"start": -0.2, "duration": 0.5},  # before the cut start: clipped at 0
         {"start": 1.2, "duration": 1.0},  # past the cut end: clipped at 1.5 s
         {"start": 0.6, "duration": 0.2},  # inside the removed part: nothing left
+        {"duration": 1.25},  # no start: from the cut's start
+        {"start": 1.25},  # no duration: none
     ]
     got = lhotse_supervisions(_record(tmp_path, {"supervisions": sups}), tmp_path)
     assert [(s["id"], s["start"], s["duration"]) for s in got] == [
@@ -463,6 +470,8 @@ def test_lhotse_supervisions_move_onto_the_compressed_timeline(tmp_path):
         ("k-1", 0.0, 0.3),
         ("k-2", 0.7, 0.3),
         ("k-3", 0.5, 0.0),
+        ("k-4", 0.0, 0.75),
+        ("k-5", 0.75, 0.0),
     ]
     assert all(s["recording_id"] == "k" and s["channel"] == 0 for s in got)
     assert (got[0]["text"], got[0]["speaker"]) == ("a", "x")
@@ -499,6 +508,16 @@ def test_lhotse_supervisions_are_written_only_where_there_are_any(tmp_path):
     rows = [[json.loads(x) for x in gzip.decompress(p.read_bytes()).splitlines()] for p in paths]
     assert [r["id"] for r in rows[0]] == [r["id"] for r in rows[1]] == ["a", "b"]
     assert [(s["recording_id"], s["duration"]) for s in rows[2]] == [("b", 0.5)]
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_a_lhotse_file_that_fails_mid_write_leaves_the_earlier_one(tmp_path):
+    from audiosqueeze.corpus.manifests import _write_gz
+
+    path = _write_gz(tmp_path / "cuts.jsonl.gz", [{"id": "a"}])
+    with pytest.raises(TypeError):
+        _write_gz(path, [{"id": "b"}, {"id": object()}])
+    assert gzip.decompress(path.read_bytes()) == b'{"id": "a"}\n'
     assert not list(tmp_path.glob(".*.part"))
 
 
@@ -624,3 +643,78 @@ def test_a_rerun_redoes_only_what_changed(tmp_path):
     assert sorted(pending) == ["b", "c"]  # each ok record of a redone item is withdrawn first
     other = run_corpus(src, out, CorpusOptions(rate=0.25, vad="energy"), jobs=1)
     assert (other.skipped, other.processed) == (0, 3)
+
+
+# -- the command -------------------------------------------------------------------------------
+from audiosqueeze.cli import main  # noqa: E402
+from audiosqueeze.corpus.cli import _hours, _print_summary, _saved  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0.4, "0 s"), (59.4, "59 s"), (60.0, "1.0 min"), (3599.0, "60.0 min"), (3600.0, "1.00 h"),
+     (5400.0, "1.50 h")],
+)  # fmt: skip
+def test_hours_saved_are_shown_in_the_unit_that_fits(seconds, shown):
+    assert _hours(seconds) == shown
+
+
+def test_saved_seconds_of_a_record():
+    assert _saved({"status": "ok", "stats": {"input_s": 10.0, "output_s": 4.0}}) == 6.0
+    assert _saved({"status": "failed", "stats": {"input_s": 10.0, "output_s": 4.0}}) == 0.0
+    assert _saved({"status": "ok"}) == 0.0
+
+
+def test_the_printed_summary(capsys):
+    failures = [{"key": f"k{i}", "source": "", "error": f"e{i}"} for i in range(12)]
+    s = Summary(items=14, ok=2, failed=12, skipped=1, processed=13, input_s=7200.0,
+                output_s=1800.0, tokens_saved={"gemini": 1234}, failures=failures, wall_s=2.0,
+                manifests=["/o/manifest.jsonl"])  # fmt: skip
+    _print_summary(s)
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "14 items: 2 ok, 12 failed, 1 done earlier; this run 13 in 2.0 s (6.50 files/s)" in shown
+    assert "hours in 2.000 -> out 0.500 (75.0% shorter)" in shown
+    assert "gemini" in shown and "1234" in shown
+    assert "failed: k9: e9" in shown and "k10" not in shown
+    assert "... and 2 more failures (see summary.json)" in shown
+    assert "manifest: /o/manifest.jsonl" in shown
+    _print_summary(Summary(0, 0, 0, 0, 0, 0.0, 0.0, {}))
+    shown = capsys.readouterr().out
+    assert "(0.0% shorter)" in shown and "more failures" not in shown
+
+
+def test_the_command_passes_its_options_to_the_job(tmp_path, capsys):
+    src = _clip(tmp_path / "in" / "a.wav").parent
+    out = tmp_path / "out"
+    args = ["corpus", str(src), "-o", str(out), "--vad", "energy", "--jobs", "1", "--json"]
+    more = ["--target-reduction", "0.2", "--audio-format", "wav", "--format", "lhotse"]
+    assert main([*args, *more, "--threads", "2"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["items"], summary["ok"], summary["processed"]) == (1, 1, 1)
+    record = load_records(out / "records.jsonl")["a"]
+    want = CorpusOptions(rate=0.5, target_reduction=0.2, vad="energy", audio_format="wav")
+    assert record["options"] == want.digest() and record["audio"] == "audio/a.wav"
+    assert summary["manifests"] == [str(out / "recordings.jsonl.gz"), str(out / "cuts.jsonl.gz")]
+    assert not (out / "manifest.jsonl").exists()
+    assert main([*args, "--rate", "0.25"]) == 0  # other options: done again
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["skipped"], summary["processed"]) == (0, 1)
+    assert load_records(out / "records.jsonl")["a"]["options"] == (
+        CorpusOptions(rate=0.25, vad="energy").digest()
+    )
+    assert summary["manifests"] == [str(out / "manifest.jsonl")]
+
+
+def test_the_progress_bar_counts_what_this_run_did(tmp_path, capsys):
+    src = _clip(tmp_path / "in" / "a.wav").parent
+    (src / "bad.wav").write_bytes(b"not audio")
+    out = tmp_path / "out"
+    assert main(["corpus", str(src / "a.wav"), "-o", str(out), "--vad", "energy"]) == 0
+    capsys.readouterr()
+    assert main(["corpus", str(src), "-o", str(out), "--vad", "energy", "--jobs", "1"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "2/2" in shown and "1 failed" in shown
+    assert "2 items: 1 ok, 1 failed, 1 done earlier; this run 1 in" in shown
+    assert "failed: bad:" in shown
+    stats = load_records(out / "records.jsonl")["a"]["stats"]  # saved by the earlier run
+    assert f"{_hours(stats['input_s'] - stats['output_s'])} saved" in shown
