@@ -200,3 +200,11 @@ def test_in_intervals_before_the_first_and_between():
         True,
         False,
     ]
+
+
+def test_denominators_below_one_are_not_floored():
+    # words per minute over clips of a quarter minute each
+    assert ev.bootstrap_ratio([1, 1], [0.25, 0.25]) == pytest.approx((4.0, 4.0, 4.0))
+    assert ev.paired_bootstrap_change([0, 0], [1, 1], [0.25, 0.25]) == pytest.approx(
+        (4.0, 4.0, 4.0)
+    )
