@@ -1,0 +1,222 @@
+"""Known answers for the service's edges: what each hostile or odd request must get back.
+
+Each test plants a request whose right answer is stated by the module it exercises (a 415 for a
+content type outside the accepted list, exactly one ``file`` part, a multipart part cap of
+64 KiB, a decoded-audio cap of ``max_upload_bytes``...), so an implementation that drops a
+check, moves a boundary by one or answers a 500 fails here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from audiosqueeze.server.errors import ApiError
+from audiosqueeze.server.inputs import choice, number
+
+from .srv_helpers import FakeASR, client, speechlike, wav_bytes
+
+LIMIT = 200_000  # max_upload_bytes of the shared client
+SHORT = wav_bytes(speechlike(0.5))  # 16 kB: small enough to go beside a 64 KiB field
+
+
+@pytest.fixture(scope="module")
+def c(tmp_path_factory):
+    with client(
+        tmp_path_factory.mktemp("known"),
+        asr=FakeASR(),
+        auth=False,
+        max_upload_bytes=LIMIT,
+        max_audio_s=30.0,
+    ) as c:
+        yield c
+
+
+def error_of(r, status: int) -> dict:
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    err = r.json()["error"]
+    assert err["code"] == status
+    return err
+
+
+# -- inputs: the content type ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, ctype, quoted, json_ok",
+    [
+        ("/v1/compress", "text/plain", "'text/plain'", True),
+        ("/v1/compress", "", "'(none)'", True),
+        ("/v1/compress", "image/png; x=1", "'image/png'", True),
+        ("/v1/audio/transcriptions", "application/json", "'application/json'", False),
+        ("/v1/audio/transcriptions", "text/csv", "'text/csv'", False),
+    ],
+)
+def test_a_content_type_outside_the_list_is_415_naming_it(c, path, ctype, quoted, json_ok):
+    """Not a 422 about JSON: the body is never parsed. Transcriptions take no JSON body, and
+    its message does not offer one."""
+    r = c.post(path, content=b'{"audio": "AAAA"}', headers={"content-type": ctype})
+    message = error_of(r, 415)["message"]
+    assert message.startswith(f"unsupported Content-Type {quoted}; send multipart/form-data")
+    assert message.endswith("or application/json") is json_ok
+
+
+# -- inputs: multipart -----------------------------------------------------------------------
+
+
+def multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "kb0und") -> bytes:
+    """A multipart body by hand: (name, filename or None for a plain field, data)."""
+    out = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (
+            f'; filename="{filename}"' if filename is not None else ""
+        )
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        out += data + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def post_multipart(c, parts, path="/v1/compress"):
+    return c.post(
+        path,
+        content=multipart(parts),
+        headers={"content-type": "multipart/form-data; boundary=kb0und"},
+    )
+
+
+@pytest.mark.parametrize("path", ["/v1/compress", "/v1/audio/transcriptions"])
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [("model", None, b"gemini")],  # fields only
+        [("file", None, b"RIFF not a file part")],  # 'file' sent as a plain field
+        [("audio", "a.wav", SHORT)],  # a file, under another name
+    ],
+)
+def test_multipart_without_a_file_part_is_422_not_500(c, path, parts):
+    err = error_of(post_multipart(c, parts, path), 422)
+    assert err["param"] == "file" and "no 'file' part" in err["message"]
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_more_than_one_file_part_is_422(c, n):
+    err = error_of(post_multipart(c, [("file", f"{i}.wav", SHORT) for i in range(n)]), 422)
+    assert err["param"] == "file" and "exactly one 'file' part" in err["message"]
+
+
+def test_the_fifth_file_is_refused_by_the_parser(c):
+    """max_files=4: a fifth file part stops the parse (400) before anything is read."""
+    err = error_of(post_multipart(c, [("file", f"{i}.wav", SHORT) for i in range(5)]), 400)
+    assert "Too many files" in err["message"]
+
+
+def test_64_fields_pass_and_the_65th_is_refused(c):
+    fields = [(f"x{i}", None, b"1") for i in range(64)]
+    ok = post_multipart(c, [("file", "a.wav", SHORT), *fields, ("response", None, b"json")])
+    assert error_of(ok, 400)["message"].startswith("Too many fields")  # 65 with 'response'
+    ok = post_multipart(c, [("file", "a.wav", SHORT), *fields[:63], ("response", None, b"json")])
+    assert ok.status_code == 200, ok.text[:300]
+    assert ok.json()["seconds_in"] == 0.5
+
+
+def test_a_field_part_may_be_64_kib_and_not_one_byte_more(c):
+    at_cap = post_multipart(
+        c, [("file", "a.wav", SHORT), ("note", None, b"n" * 65536), ("response", None, b"json")]
+    )
+    assert at_cap.status_code == 200, at_cap.text[:300]
+    over = post_multipart(c, [("file", "a.wav", SHORT), ("note", None, b"n" * 65537)])
+    assert "exceeded maximum size of 64KB" in error_of(over, 400)["message"]
+
+
+# -- inputs: JSON bodies ---------------------------------------------------------------------
+
+
+def post_json(c, doc: dict):
+    return c.post(
+        "/v1/compress",
+        content=json.dumps(doc).encode(),
+        headers={"content-type": "application/json"},
+    )
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def test_base64_with_a_stray_character_is_422_not_skipped(c):
+    """Without strict decoding the '*' would be dropped and the audio accepted."""
+    good = b64(SHORT)
+    assert post_json(c, {"audio": good}).status_code == 200
+    bad = good[:400] + "*" + good[400:]
+    err = error_of(post_json(c, {"audio": bad}), 422)
+    assert err["param"] == "audio" and "not valid base64" in err["message"]
+
+
+def test_decoded_audio_may_be_max_upload_bytes_and_not_more(c):
+    """The JSON body may be a third larger (base64), the audio inside it may not."""
+    samples = (LIMIT - 44) // 2
+    at_cap = wav_bytes(0.1 * np.sin(np.arange(samples) / 5.0).astype(np.float32))
+    assert len(at_cap) == LIMIT
+    r = post_json(c, {"audio": b64(at_cap)})
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["seconds_in"] == pytest.approx(samples / 16000, abs=1e-3)
+    over = wav_bytes(0.1 * np.sin(np.arange(samples + 1) / 5.0).astype(np.float32))
+    err = error_of(post_json(c, {"audio": b64(over)}), 413)
+    assert err["message"] == f"decoded audio of {LIMIT + 2} bytes exceeds {LIMIT} bytes"
+
+
+def test_null_fields_are_the_defaults(c):
+    r = post_json(
+        c,
+        {"audio": b64(SHORT), "model": None, "format": None, "rate": None, "scaledown": None},
+    )
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()  # a JSON body answers JSON; model gemini, format flac
+    assert (body["model"], body["format"], body["media_type"]) == ("gemini", "flac", "audio/flac")
+
+
+@pytest.mark.parametrize(
+    "doc, name, kind",
+    [
+        ({"rate": True}, "rate", "bool"),
+        ({"model": ["gemini"]}, "model", "list"),
+        ({"format": {"flac": 1}}, "format", "dict"),
+        ({"scaledown": {"rate": False}}, "scaledown.rate", "bool"),
+    ],
+)
+def test_a_field_that_is_not_a_scalar_is_422_naming_its_type(c, doc, name, kind):
+    err = error_of(post_json(c, {"audio": b64(SHORT), **doc}), 422)
+    assert err["message"] == f"{name} must be a string or number, got {kind}"
+
+
+# -- inputs: number() and choice() -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [({}, 0.25), ({"x": ""}, 0.25), ({"x": "0"}, 0.0), ({"x": "1"}, 1.0), ({"x": "0.5"}, 0.5)],
+)
+def test_number_is_the_default_when_absent_else_the_value(fields, expected):
+    assert number(fields, "x", 0.25, 0.0, 1.0) == expected
+
+
+@pytest.mark.parametrize("raw", ["-0.001", "1.001", "nan", "inf", "abc"])
+def test_number_outside_the_closed_range_is_422(raw):
+    with pytest.raises(ApiError) as e:
+        number({"x": raw}, "x", None, 0.0, 1.0)
+    assert e.value.status == 422 and e.value.param == "x"
+
+
+def test_number_lo_open_excludes_only_the_low_end():
+    assert number({"x": "0.95"}, "x", None, 0.0, 0.95, lo_open=True) == 0.95
+    with pytest.raises(ApiError) as e:
+        number({"x": "0"}, "x", None, 0.0, 0.95, lo_open=True)
+    assert "must be in (0.0, 0.95]" in e.value.message
+
+
+def test_choice_empty_is_the_default():
+    assert choice({"f": ""}, "f", "flac", ("flac", "wav")) == "flac"
+    assert choice({"f": "wav"}, "f", "flac", ("flac", "wav")) == "wav"
