@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 
 from audiosqueeze.server.errors import ApiError
+from audiosqueeze.server.formats import verbose, vtt
 from audiosqueeze.server.inputs import choice, number
+from audiosqueeze.transcript import Word
 
-from .srv_helpers import FakeASR, client, speechlike, wav_bytes
+from .srv_helpers import FakeASR, client, clip, speechlike, wav_bytes
 
 LIMIT = 200_000  # max_upload_bytes of the shared client
 SHORT = wav_bytes(speechlike(0.5))  # 16 kB: small enough to go beside a 64 KiB field
@@ -220,3 +222,77 @@ def test_number_lo_open_excludes_only_the_low_end():
 def test_choice_empty_is_the_default():
     assert choice({"f": ""}, "f", "flac", ("flac", "wav")) == "flac"
     assert choice({"f": "wav"}, "f", "flac", ("flac", "wav")) == "wav"
+
+
+# -- formats ---------------------------------------------------------------------------------
+
+
+def test_vtt_escapes_markup_but_leaves_quotes_alone():
+    """Only ``&``, ``<`` and ``>`` mean something in cue text; an apostrophe stays one."""
+    cue = vtt([{"start": 1.0, "end": 2.0, "text": 'don\'t say "x" <b> & -->'}])
+    assert cue.splitlines()[3] == 'don\'t say "x" &lt;b&gt; &amp; --&gt;'
+
+
+def test_verbose_fills_openai_fields_and_keeps_the_upstreams():
+    segments = [
+        {"start": 0.0, "end": 1.0, "text": " a"},
+        {"start": 1.0, "end": 2.0, "text": " b", "id": 7, "seek": 300, "avg_logprob": -0.25},
+    ]
+    words = [Word("a", 0.12345, 0.98765), Word("b", 1.0004, 1.9996)]
+    savings = {"seconds_saved": 1.0}
+    doc = verbose(
+        "a b", segments, words, language=None, duration_s=2.34567, temperature=None, savings=savings
+    )
+    first, second = doc["segments"]
+    assert first == {
+        "id": 0,
+        "seek": 0,
+        "tokens": [],
+        "temperature": 0.0,
+        "avg_logprob": None,
+        "compression_ratio": None,
+        "no_speech_prob": None,
+        "start": 0.0,
+        "end": 1.0,
+        "text": " a",
+    }
+    assert (second["id"], second["seek"], second["avg_logprob"]) == (1, 300, -0.25)
+    assert doc["duration"] == 2.346 and doc["language"] == "english"
+    assert doc["words"] == [
+        {"word": "a", "start": 0.123, "end": 0.988},
+        {"word": "b", "start": 1.0, "end": 2.0},
+    ]
+    assert doc["audiosqueeze"] is savings and doc["task"] == "transcribe"
+    hot = verbose("", segments[:1], None, language="de", duration_s=1, temperature=0.7, savings={})
+    assert hot["segments"][0]["temperature"] == 0.7 and hot["language"] == "de"
+    assert "words" not in hot
+
+
+# -- routes_compress -------------------------------------------------------------------------
+
+
+class Clock:
+    """A stand-in for the ``time`` module: perf_counter answers the planted readings."""
+
+    def __init__(self, *readings: float) -> None:
+        self.readings = iter(readings)
+
+    def perf_counter(self) -> float:
+        return next(self.readings)
+
+
+def test_compress_json_reports_reduction_and_latency_from_its_clock(c, monkeypatch):
+    from audiosqueeze.server import routes_compress
+
+    monkeypatch.setattr(routes_compress, "time", Clock(100.0, 100.25046))
+    r = c.post(
+        "/v1/compress?response=json&rate=1",
+        content=wav_bytes(clip(1.5)),
+        headers={"content-type": "audio/wav"},
+    )
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    assert body["latency_ms"] == 250.5  # 250.46 ms, to 0.1 ms
+    s_in, s_out = body["seconds_in"], body["seconds_out"]
+    assert s_in == 3.5 and s_out < 3.0  # the 1.5-s pause was shortened
+    assert body["reduction"] == round(1.0 - s_out / s_in, 6) != round(1.0 - s_out / s_in, 7)
