@@ -14,12 +14,13 @@ import json
 import numpy as np
 import pytest
 
+import audiosqueeze as sq
 from audiosqueeze.server.errors import ApiError
 from audiosqueeze.server.formats import verbose, vtt
 from audiosqueeze.server.inputs import choice, number
 from audiosqueeze.transcript import Word
 
-from .srv_helpers import FakeASR, client, clip, speechlike, wav_bytes
+from .srv_helpers import FakeASR, client, clip, config, speechlike, wav_bytes
 
 LIMIT = 200_000  # max_upload_bytes of the shared client
 SHORT = wav_bytes(speechlike(0.5))  # 16 kB: small enough to go beside a 64 KiB field
@@ -296,3 +297,109 @@ def test_compress_json_reports_reduction_and_latency_from_its_clock(c, monkeypat
     s_in, s_out = body["seconds_in"], body["seconds_out"]
     assert s_in == 3.5 and s_out < 3.0  # the 1.5-s pause was shortened
     assert body["reduction"] == round(1.0 - s_out / s_in, 6) != round(1.0 - s_out / s_in, 7)
+
+
+# -- routes_transcribe -----------------------------------------------------------------------
+
+
+def transcribe(c, audio: bytes, **data):
+    return c.post(
+        "/v1/audio/transcriptions", files={"file": ("a.wav", audio, "audio/wav")}, data=data
+    )
+
+
+def test_verbose_json_times_and_savings_are_rounded_from_the_map(c):
+    """Segment times are the compressed ones mapped back, to the millisecond; the savings are
+    the seconds in and out, and their ratio to 6 places. 33 samples more than 3.5 s make every
+    one of them differ at 2, 3 and 4 decimals."""
+    samples = 56000 + 33
+    audio = wav_bytes(np.concatenate([clip(1.5), np.zeros(33, np.float32)]))
+    tm = sq.compress(audio, 1.0, analyze_options=sq.AnalyzeOptions(vad="energy")).timemap
+    d, s_in = tm.compressed_samples / 16000, samples / 16000
+    r = transcribe(c, audio, rate="1", response_format="verbose_json")
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    omega = tm.to_original(d - 0.5)
+    for t in (omega, s_in, d):
+        assert len({round(t, 2), round(t, 3), round(t, 4)}) == 3, t
+    assert [(s["start"], s["end"]) for s in body["segments"]] == [
+        (0.0, round(tm.to_original(0.5), 3)),
+        (round(omega, 3), round(s_in, 3)),
+    ]
+    saved = s_in - d
+    assert round(saved / s_in, 6) != round(saved / s_in, 7)
+    assert body["audiosqueeze"] == {
+        "seconds_in": round(s_in, 3),
+        "seconds_out": round(d, 3),
+        "seconds_saved": round(saved, 3),
+        "reduction": round(saved / s_in, 6),
+        "backend": "fake-asr",
+        "verify": None,
+    }
+
+
+class KwargsASR(FakeASR):
+    """Records the prompt and temperature it is given (so the backend passes them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kwargs: list[dict] = []
+
+    def transcribe(self, samples, prompt=None, temperature=None):
+        self.kwargs.append({"prompt": prompt, "temperature": temperature})
+        return super().transcribe(samples)
+
+
+def test_prompt_and_temperature_reach_the_recogniser(tmp_path):
+    asr = KwargsASR()
+    with client(tmp_path, asr=asr, auth=False) as c:
+        hot = transcribe(
+            c, SHORT, prompt="Kubernetes", temperature="0.5", response_format="verbose_json"
+        )
+        cold = transcribe(c, SHORT, prompt="", temperature="0")
+        plain = transcribe(c, SHORT)
+    assert [r.status_code for r in (hot, cold, plain)] == [200] * 3, hot.text[:300]
+    assert asr.kwargs == [
+        {"prompt": "Kubernetes", "temperature": 0.5},
+        {"prompt": None, "temperature": 0.0},
+        {"prompt": None, "temperature": None},
+    ]
+    assert {s["temperature"] for s in hot.json()["segments"]} == {0.5}
+
+
+def test_verify_without_an_embedded_recogniser_is_503(tmp_path):
+    """An upstream and --asr none: nothing can listen to both versions, and the upstream is
+    never asked (this one does not exist)."""
+    with client(tmp_path, auth=False, upstream_url="http://127.0.0.1:9/v1") as c:
+        r = transcribe(c, SHORT, verify="true")
+    assert "verify needs the embedded recogniser" in error_of(r, 503)["message"]
+
+
+def test_params_cut_the_model_name_to_64_characters(tmp_path):
+    from audiosqueeze.server.inputs import Upload
+    from audiosqueeze.server.routes_transcribe import params_of
+
+    cfg = config(tmp_path)
+    assert params_of(Upload(b"", {"model": "m" * 100}), cfg).request.model == "m" * 64
+    assert params_of(Upload(b"", {"model": ""}), cfg).request.model == "whisper-1"
+
+
+def test_a_transcription_is_recorded_with_its_seconds_and_tokens(tmp_path):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from audiosqueeze.server.db import UsageRecord, make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'u.sqlite'}")
+    migrate(engine)
+    with client(tmp_path, asr=FakeASR(), engine=engine, auth=False) as c:
+        r = transcribe(c, wav_bytes(clip(1.5)), model="whisper-1")
+    assert r.status_code == 200, r.text[:300]
+    with Session(engine) as s:
+        (row,) = s.scalars(select(UsageRecord))
+    engine.dispose()
+    seconds_out = float(r.headers["x-audiosqueeze-seconds-out"])
+    assert (row.model, row.token_profile, row.seconds_in) == ("whisper-1", "whisper-unpadded", 3.5)
+    assert row.seconds_out == pytest.approx(seconds_out, abs=5e-4) and row.seconds_out < 3.0
+    assert row.tokens_before == 175  # 3.5 s x 50 /s
+    assert row.tokens_after == sq.tokens(row.seconds_out, "whisper-unpadded") < 150
