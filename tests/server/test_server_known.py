@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import audiosqueeze as sq
-from audiosqueeze.server.errors import ApiError
+from audiosqueeze import errors as lib_errors
+from audiosqueeze.server.errors import ApiError, error_response, status_of
 from audiosqueeze.server.formats import verbose, vtt
 from audiosqueeze.server.inputs import choice, number
 from audiosqueeze.transcript import Word
@@ -403,3 +404,82 @@ def test_a_transcription_is_recorded_with_its_seconds_and_tokens(tmp_path):
     assert row.seconds_out == pytest.approx(seconds_out, abs=5e-4) and row.seconds_out < 3.0
     assert row.tokens_before == 175  # 3.5 s x 50 /s
     assert row.tokens_after == sq.tokens(row.seconds_out, "whisper-unpadded") < 150
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    499: "invalid_request_error",  # any other 4xx
+    500: "server_error",
+    501: "server_error",  # any other 5xx
+    502: "upstream_error",
+    503: "service_unavailable",
+    504: "upstream_timeout",
+}
+
+
+@pytest.mark.parametrize("status", sorted(OPENAI_TYPES))
+def test_error_bodies_have_openais_shape_and_type(status):
+    r = error_response(status, "why", "field")
+    assert r.status_code == status
+    assert json.loads(r.body) == {
+        "error": {"message": "why", "type": OPENAI_TYPES[status], "param": "field", "code": status}
+    }
+
+
+@pytest.mark.parametrize(
+    "exc, status",
+    [
+        (lib_errors.UnsupportedFormatError("x"), 415),
+        (lib_errors.AudioTooLongError("x"), 413),
+        (lib_errors.MissingDependencyError("x"), 503),
+        (lib_errors.ModelNotFoundError("x"), 503),
+        (lib_errors.DecodeError("x"), 422),
+        (lib_errors.EmptyAudioError("x"), 422),
+        (lib_errors.OptionsError("x"), 422),
+    ],
+)
+def test_library_errors_map_to_their_status(exc, status):
+    assert status_of(exc) == status
+
+
+def test_validation_errors_name_the_field_or_the_request(tmp_path, admin_env):
+    admin = {"authorization": f"Bearer {admin_env}"}
+    with client(tmp_path) as c:
+        path = error_of(c.delete("/v1/keys/abc", headers=admin), 422)
+        field = error_of(c.post("/v1/keys", json={"name": ""}, headers=admin), 422)
+        whole = error_of(
+            c.post("/v1/keys", headers={**admin, "content-type": "application/json"}), 422
+        )
+    assert path["param"] == "key_id" and path["message"].startswith("key_id: ")
+    assert field["param"] == "name" and field["message"].startswith("name: ")
+    assert whole["param"] is None and whole["message"] == "request: Field required"
+    assert all(e["type"] == "invalid_request_error" for e in (path, field, whole))
+
+
+def test_a_long_error_is_recorded_cut_to_300_characters(tmp_path):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from audiosqueeze.server.db import UsageRecord, make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'u.sqlite'}")
+    migrate(engine)
+    ctype = "text/" + "x" * 400
+    with client(tmp_path, engine=engine, auth=False) as c:
+        message = error_of(
+            c.post("/v1/compress", content=b"x", headers={"content-type": ctype}), 415
+        )["message"]
+    with Session(engine) as s:
+        (row,) = s.scalars(select(UsageRecord))
+    engine.dispose()
+    assert len(message) > 400 and (row.status, row.error) == (415, message[:300])
