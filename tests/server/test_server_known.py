@@ -21,7 +21,7 @@ from audiosqueeze.server.formats import verbose, vtt
 from audiosqueeze.server.inputs import choice, number
 from audiosqueeze.transcript import Word
 
-from .srv_helpers import FakeASR, client, clip, config, speechlike, wav_bytes
+from .srv_helpers import FakeASR, client, clip, config, live_server, speechlike, wav_bytes
 
 LIMIT = 200_000  # max_upload_bytes of the shared client
 SHORT = wav_bytes(speechlike(0.5))  # 16 kB: small enough to go beside a 64 KiB field
@@ -483,3 +483,47 @@ def test_a_long_error_is_recorded_cut_to_300_characters(tmp_path):
         (row,) = s.scalars(select(UsageRecord))
     engine.dispose()
     assert len(message) > 400 and (row.status, row.error) == (415, message[:300])
+
+
+# -- backends --------------------------------------------------------------------------------
+
+
+def raw_upstream(status: int, header_lists: list[list[tuple[bytes, bytes]]], body: bytes):
+    """An ASGI upstream that answers each request with the next list of exact header bytes
+    (values an ASGI framework would refuse to encode included)."""
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        while (await receive()).get("more_body"):
+            pass
+        headers = header_lists.pop(0)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+RETRY_AFTER = [
+    (b"7", "7"),
+    ("\u0667".encode(), None),  # ARABIC-INDIC DIGIT SEVEN, in UTF-8: was a 500
+    ("\uff17".encode(), None),  # FULLWIDTH DIGIT SEVEN: was a 500
+    (b"\xb2", None),  # latin-1 superscript two: isdigit() too
+    (b"Wed, 21 Oct 2015 07:28:00 GMT", None),
+]
+
+
+def test_an_upstream_429_passes_on_only_an_ascii_retry_after(tmp_path):
+    headers = [
+        [(b"content-type", b"application/json"), (b"retry-after", v)] for v, _ in RETRY_AFTER
+    ]
+    upstream = raw_upstream(429, headers, b'{"error": {"message": "slow down"}}')
+    with live_server(upstream) as up, client(tmp_path, auth=False, upstream_url=f"{up}/v1") as c:
+        got = [transcribe(c, SHORT) for _ in RETRY_AFTER]
+    assert [r.status_code for r in got] == [503] * len(RETRY_AFTER), [r.text for r in got]
+    for r, (value, passed_on) in zip(got, RETRY_AFTER, strict=True):
+        assert "rate-limiting this server" in r.json()["error"]["message"], value
+        assert r.headers.get("retry-after") == passed_on, value
