@@ -19,7 +19,7 @@ from audiosqueeze import errors as lib_errors
 from audiosqueeze.server.errors import ApiError, error_response, status_of
 from audiosqueeze.server.formats import verbose, vtt
 from audiosqueeze.server.inputs import choice, number
-from audiosqueeze.transcript import Word
+from audiosqueeze.transcript import Transcript, Word
 
 from .srv_helpers import FakeASR, client, clip, config, live_server, speechlike, wav_bytes
 
@@ -527,3 +527,77 @@ def test_an_upstream_429_passes_on_only_an_ascii_retry_after(tmp_path):
     for r, (value, passed_on) in zip(got, RETRY_AFTER, strict=True):
         assert "rate-limiting this server" in r.json()["error"]["message"], value
         assert r.headers.get("retry-after") == passed_on, value
+
+
+def upstream_error(response) -> ApiError:
+    from audiosqueeze.server.backends import UpstreamBackend
+
+    with pytest.raises(ApiError) as e:
+        UpstreamBackend("http://up.invalid/v1", None, None, 1.0)._parse(response)
+    return e.value
+
+
+@pytest.mark.parametrize("status", [400, 404, 413, 415, 422])
+def test_the_callers_own_mistakes_come_back_with_the_upstreams_words(status):
+    import httpx
+
+    long = "m" * 400
+    e = upstream_error(httpx.Response(status, json={"error": {"message": long}}))
+    assert (e.status, e.message) == (status, f"upstream answered {status}: {'m' * 300}")
+    e = upstream_error(httpx.Response(status, text="<html>" + "t" * 400))
+    assert e.message == f"upstream answered {status}: <html>{'t' * 294}"
+
+
+@pytest.mark.parametrize("status, ours", [(401, 502), (403, 502), (500, 502), (429, 503)])
+def test_other_upstream_failures_hide_its_words(status, ours):
+    import httpx
+
+    e = upstream_error(httpx.Response(status, json={"error": {"message": "sk-secret"}}))
+    assert e.status == ours and "sk-secret" not in e.message
+
+
+def test_an_upstream_timeout_is_504(caplog):
+    import asyncio
+
+    import httpx
+
+    from audiosqueeze.server.backends import TranscribeRequest, UpstreamBackend
+
+    def slow(request):
+        raise httpx.ReadTimeout("late", request=request)
+
+    backend = UpstreamBackend("http://user:pw@up.invalid:8/v1", None, None, 1.0)
+    backend._client = httpx.AsyncClient(transport=httpx.MockTransport(slow))
+    with pytest.raises(ApiError) as e:
+        asyncio.run(backend.transcribe_bytes(b"fLaC", TranscribeRequest("m")))
+    assert e.value.status == 504 and "did not answer in time" in e.value.message
+    assert "http://up.invalid:8/v1" in caplog.text and "pw" not in caplog.text
+
+
+class TextOnlyASR:
+    """A recogniser that gives text, and words only when told to."""
+
+    name = "text-only"
+
+    def __init__(self, words=()) -> None:
+        self.words = tuple(words)
+
+    def transcribe(self, samples):
+        return Transcript(" hello there ", self.words)
+
+
+def test_a_transcript_without_segments_is_one_segment_over_its_words_or_the_audio():
+    from audiosqueeze.server.backends import LocalBackend, TranscribeRequest
+
+    req = TranscribeRequest("m", language="de")  # not English-only: any language
+    plain = LocalBackend(TextOnlyASR()).transcribe(np.zeros(8000, np.float32), req)
+    assert plain.segments == [{"start": 0.0, "end": 0.5, "text": "hello there"}]
+    assert plain.language == "de"
+    timed = LocalBackend(TextOnlyASR([Word("hello", 0.1, 0.2), Word("there", 0.3, 0.4)]))
+    heard = timed.transcribe(np.zeros(8000, np.float32), req)
+    assert heard.segments == [{"start": 0.1, "end": 0.4, "text": "hello there"}]
+    english = TextOnlyASR()
+    english.name = "whisper-tiny.en"
+    with pytest.raises(ApiError) as e:
+        LocalBackend(english).transcribe(np.zeros(8000, np.float32), req)
+    assert e.value.status == 422 and e.value.param == "language"
