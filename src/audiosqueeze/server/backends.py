@@ -154,11 +154,13 @@ class UpstreamBackend:
             return ApiError(r.status_code, f"upstream answered {r.status_code}: {message}")
         log.warning("the upstream %s answered %s: %s", self._where, r.status_code, message)
         if r.status_code == 429:
+            # delta-seconds only: str.isdigit() is also true of '٧' or '²', which a response
+            # header cannot carry (a 500) or which no client reads as seconds
             retry = r.headers.get("retry-after", "")
             return ApiError(
                 503,
                 "the transcription upstream is rate-limiting this server; retry later",
-                headers={"Retry-After": retry} if retry.isdigit() else None,
+                headers={"Retry-After": retry} if retry.isascii() and retry.isdigit() else None,
             )
         return ApiError(502, f"the transcription upstream failed ({r.status_code})")
 
