@@ -214,9 +214,10 @@ def test_a_segment_that_ends_before_it_starts_is_a_cue_of_no_length():
 class ConcurrencyProbeASR(FakeASR):
     """Counts how many threads are inside ``transcribe`` at once."""
 
-    def __init__(self, thread_safe: bool) -> None:
+    def __init__(self, thread_safe: bool | None) -> None:
         super().__init__()
-        self.thread_safe = thread_safe
+        if thread_safe is not None:  # None: a recogniser that says nothing either way
+            self.thread_safe = thread_safe
         self.inside = self.most = 0
         self.lock = threading.Lock()
 
@@ -230,7 +231,7 @@ class ConcurrencyProbeASR(FakeASR):
         return super().transcribe(samples)
 
 
-@pytest.mark.parametrize("thread_safe", [False, True])
+@pytest.mark.parametrize("thread_safe", [False, True, None])
 def test_recogniser_is_called_concurrently_only_if_it_says_it_may_be(tmp_path, wav, thread_safe):
     """Requests in several worker threads called one recogniser object at once: a pocketsphinx
     decoder or a transformers pipeline keeps per-utterance state in it."""
