@@ -130,17 +130,17 @@ def test_the_ends_probe_puts_back_exactly_a_shortened_lead_and_tail(monkeypatch)
     audio = fake_compress(
         monkeypatch,
         ("shorten", 0, 200, 50, "silence"),
-        ("keep", 200, 400, 200, "speech"),
+        ("stretch", 200, 400, 150, "speech"),
         ("shorten", 400, 1000, 100, "silence"),
-        ("stretch", 1000, 1200, 100, "speech"),
+        ("keep", 1000, 1200, 200, "speech"),
         ("shorten", 1200, 1500, 40, "silence"),
     )
     lead = apply("sq-0.5-keeplead", x)
     assert np.array_equal(lead.samples, np.concatenate([x[:200], audio[50:]]))
-    assert lead.edited.tolist() == [[400, 1000], [1000, 1200], [1200, 1500]]
+    assert lead.edited.tolist() == [[200, 400], [400, 1000], [1200, 1500]]
     ends = apply("sq-0.5-keepends", x)
-    assert np.array_equal(ends.samples, np.concatenate([x[:200], audio[50:450], x[1200:]]))
-    assert ends.edited.tolist() == [[400, 1000], [1000, 1200]]
+    assert np.array_equal(ends.samples, np.concatenate([x[:200], audio[50:500], x[1200:]]))
+    assert ends.edited.tolist() == [[200, 400], [400, 1000]]
 
 
 def test_the_ends_probe_leaves_ends_that_were_not_shortened(monkeypatch):
