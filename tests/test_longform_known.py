@@ -1,0 +1,170 @@
+"""The long-form set's non-speech stretches with planted answers: each kind at its stated level
+and with its stated content (the module docstring), the 10-ms fades, and the noise folder."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audiosqueeze.datasets import Utterance
+from audiosqueeze.datasets import longform as lf
+
+SR = 16000
+
+
+def dbfs(x):
+    return 20 * np.log10(np.sqrt(np.mean(np.asarray(x, np.float64) ** 2)))
+
+
+def hiss_of(seed, n):
+    """The hiss every stretch starts with: the seeded generator's first draw, at -65 dBFS."""
+    return lf._db(np.random.default_rng(seed).standard_normal(n).astype(np.float32), -65)
+
+
+def test_db_sets_the_rms_and_leaves_silence_silent():
+    x = np.sin(np.arange(4000) * 0.3).astype(np.float32) * 0.7
+    for level in (-65.0, -35.0, -30.0, -3.0):
+        assert dbfs(lf._db(x, level)) == pytest.approx(level, abs=1e-4)
+    assert np.array_equal(lf._db(np.zeros(10, np.float32), -30), np.zeros(10, np.float32))
+
+
+def test_fades_are_10_ms_linear_ramps_at_both_ends():
+    out = lf._fade(np.ones(1000, np.float32))
+    ramp = np.linspace(0.0, 1.0, 160, dtype=np.float32)
+    assert np.array_equal(out[:160], ramp) and np.array_equal(out[-160:], ramp[::-1])
+    assert np.all(out[160:-160] == 1.0)
+    short = lf._fade(np.ones(100, np.float32))  # under 20 ms: half of it each way
+    assert np.array_equal(short[:50], np.linspace(0, 1, 50, dtype=np.float32))
+    assert np.array_equal(short[50:], np.linspace(1, 0, 50, dtype=np.float32))
+
+
+def test_silence_is_room_tone_at_minus_65_dbfs():
+    out = lf._stretch("silence", 8000, np.random.default_rng(3), [], [])
+    assert len(out) == 8000 and np.array_equal(out, hiss_of(3, 8000))
+    assert dbfs(out) == pytest.approx(-65.0, abs=1e-4)
+
+
+def test_noise_is_a_stretch_of_the_looped_recording_at_minus_30_dbfs():
+    src = np.arange(1, 1001, dtype=np.float32)  # every sample says where it came from
+    out = lf._stretch("noise", 2500, np.random.default_rng(5), [src], [])  # longer: looped
+    assert len(out) == 2500 and dbfs(out) == pytest.approx(-30.0, abs=1e-3)
+    steps = np.diff(np.round(out / (out[1] - out[0])).astype(np.int64))
+    assert set(steps.tolist()) <= {1, -999}  # consecutive samples, wrapping at the end
+    for seed in range(20):  # and from anywhere in the recording, never past its end
+        short = lf._stretch("noise", 400, np.random.default_rng(seed), [src], [])
+        scale = short[1] - short[0]
+        first = round(float(short[0] / scale))
+        assert 1 <= first <= 1000 and len(short) == 400
+
+
+def spectrum(x):
+    mag = np.abs(np.fft.rfft(x)) / (len(x) / 2)
+    return mag  # 1-Hz bins for a 1-s stretch: a sine of amplitude A reads A
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_hum_is_mains_and_four_harmonics_falling_as_1_over_k_at_minus_35_dbfs(seed):
+    out = lf._stretch("hum", SR, np.random.default_rng(seed), [], [])
+    hum = out - hiss_of(seed, SR)
+    assert dbfs(hum) == pytest.approx(-35.0, abs=1e-3)
+    mag = spectrum(hum)
+    f0 = 50 if mag[50] > mag[60] else 60
+    peaks = [mag[f0 * k] for k in range(1, 6)]
+    assert [p / peaks[0] for p in peaks] == pytest.approx([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5], rel=1e-3)
+    others = np.delete(mag, [f0 * k for k in range(1, 6)])
+    assert others.max() < 0.01 * peaks[0]  # no sixth harmonic, no other mains frequency
+
+
+def voices(freqs, seconds=0.5):
+    t = np.arange(int(seconds * SR)) / SR
+    return [
+        Utterance(f"v{f}", "x", "d", "s", samples=np.sin(2 * np.pi * f * t).astype(np.float32))
+        for f in freqs
+    ]
+
+
+def test_babble_is_six_other_voices_reversed_at_minus_35_dbfs():
+    freqs = [200, 300, 400, 500, 600, 700, 800, 900]  # eight clips: six are drawn
+    out = lf._stretch("babble", SR, np.random.default_rng(4), [], voices(freqs))
+    mix = out - hiss_of(4, SR)
+    assert dbfs(mix) == pytest.approx(-35.0, abs=1e-3)
+    mag = spectrum(mix)
+    heard = [f for f in freqs if mag[f] > 0.2 * max(mag[g] for g in freqs)]
+    assert len(heard) == 6  # at their own pitch: reversed, not played at half or double rate
+    few = lf._stretch("babble", SR, np.random.default_rng(4), [], voices([250, 350]))
+    mag = spectrum(few - hiss_of(4, SR))
+    assert mag[250] > 0.01 and mag[350] > 0.01  # fewer than six clips: all of them
+
+
+def test_babble_is_the_clips_played_backwards():
+    t = np.arange(SR) / SR
+    rising = (t * np.sin(2 * np.pi * 300 * t)).astype(np.float32)  # grows louder
+    pool = [Utterance("r", "x", "d", "s", samples=rising)]
+    out = lf._stretch("babble", SR // 2, np.random.default_rng(0), [], pool) - hiss_of(0, SR // 2)
+    env = np.abs(out).reshape(-1, 800).max(axis=1)
+    # within one copy of the reversed clip the level only falls, except where the loop restarts
+    drops = np.diff(env) < 0
+    assert drops.sum() >= len(drops) - 2
+
+
+def test_an_unknown_kind_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown stretch kind 'crowd'"):
+        lf._stretch("crowd", 100, np.random.default_rng(0), [], [])
+
+
+def test_the_noise_folder_is_read_in_its_listed_order(tmp_path):
+    (tmp_path / "noise").mkdir()
+    rows = []
+    for name, value in (("b.wav", 0.25), ("a.wav", -0.5)):
+        sf.write(tmp_path / "noise" / name, np.full(1600, value, np.float32), SR)
+        rows.append(json.dumps({"path": f"noise/{name}"}))
+    (tmp_path / "noise" / "noise.jsonl").write_text("\n".join(rows) + "\n")
+    got = lf.load_noises(tmp_path / "noise")
+    assert [round(float(x.mean()), 3) for x in got] == [0.25, -0.5]
+    assert all(len(x) == 1600 for x in got)
+
+
+def test_by_default_six_recordings_of_one_to_three_minutes_with_one_to_ten_second_gaps():
+    recs = lf.make_longform(clips(120), [np.ones(SR, np.float32)])
+    assert len(recs) == 6 and [r.id for r in recs] == [f"longform-0-{k:02d}" for k in range(6)]
+    for r in recs:
+        assert 60.0 <= r.duration_s <= 180.0
+        assert all(SR <= g.end - g.start < 10 * SR for g in r.gaps)
+    gaps = [g.end - g.start for r in recs for g in r.gaps]  # seeded: the same draw each run
+    assert min(gaps) < 2 * SR and max(gaps) > 9 * SR  # the whole 1-10 s range is drawn from
+
+
+def clips(n):
+    return [
+        Utterance(f"u{i}", f"word{i}", "d", "s", duration_s=4.0,
+                  samples=np.full(4 * SR, 0.1, np.float32))
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_babble_is_drawn_only_from_clips_no_recording_has_used(monkeypatch):
+    calls, real = [], lf._stretch
+
+    def spy(kind, n, rng, noises, pool):
+        calls.append({u.id for u in pool})
+        return real(kind, n, rng, noises, pool)
+
+    monkeypatch.setattr(lf, "_stretch", spy)
+    pool = clips(120)
+    recs = lf.make_longform(pool, [np.ones(SR, np.float32)], count=4, min_s=20, max_s=40)
+    every, used, k = {u.id for u in pool}, set(), 0
+    for r in recs:
+        for g in range(len(r.gaps)):  # a stretch before each part, and one after the last
+            assert calls[k] == every - used, (r.id, g)
+            k += 1
+            if g < len(r.parts):
+                used.add(r.parts[g])
+    assert k == len(calls) and len(used) == sum(len(r.parts) for r in recs)
+
+
+def test_no_clips_or_no_noise_is_refused():
+    with pytest.raises(ValueError, match="needs utterances and noise"):
+        lf.make_longform([], [np.ones(SR, np.float32)])
+    with pytest.raises(ValueError, match="needs utterances and noise"):
+        lf.make_longform(clips(3), [])
