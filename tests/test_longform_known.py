@@ -168,3 +168,25 @@ def test_no_clips_or_no_noise_is_refused():
         lf.make_longform([], [np.ones(SR, np.float32)])
     with pytest.raises(ValueError, match="needs utterances and noise"):
         lf.make_longform(clips(3), [])
+
+
+def test_describe_writes_every_stretch_and_its_sources():
+    from audiosqueeze.datasets import Gap
+
+    rec = Utterance(
+        "longform-0-00", "a b", "longform", "test", duration_s=12.34567, parts=("u1", "u2"),
+        reference="a b", gaps=(Gap(0, 16000, 0, "noise"), Gap(48000, 64000, 1, "music", ("m1",))),
+    )  # fmt: skip
+    assert lf.describe([rec]) == [
+        {
+            "id": "longform-0-00",
+            "duration_s": 12.346,
+            "parts": ["u1", "u2"],
+            "text": "a b",
+            "reference": "a b",
+            "gaps": [
+                {"start": 0, "end": 16000, "word_index": 0, "kind": "noise"},
+                {"start": 48000, "end": 64000, "word_index": 1, "kind": "music", "sources": ["m1"]},
+            ],
+        }
+    ]
