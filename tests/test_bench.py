@@ -164,6 +164,23 @@ def test_options_are_checked(tmp_path):
         BenchOptions(data=tmp_path, out=tmp_path, split="val")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"longform_count": 0}, "longform_count must be a whole number >= 1, got 0"),
+        ({"longform_count": 2.0}, "longform_count .* got 2.0"),
+        ({"longform_count": True}, "longform_count .* got True"),
+        ({"seed": -1}, "seed must be a whole number >= 0, got -1"),
+        ({"seed": "3"}, "seed .* got '3'"),
+    ],
+)
+def test_long_form_count_and_seed_are_checked_by_value(tmp_path, kwargs, match):
+    with pytest.raises(OptionsError, match=match):
+        BenchOptions(data=tmp_path, out=tmp_path, **kwargs)
+    ok = BenchOptions(data=tmp_path, out=tmp_path, longform_count=1, seed=0)
+    assert (ok.longform_count, ok.seed) == (1, 0)
+
+
 @pytest.mark.slow
 @needs_silero
 @pytest.mark.skipif(

@@ -10,6 +10,7 @@ import soundfile as sf
 
 from audiosqueeze.datasets import Utterance
 from audiosqueeze.datasets import longform as lf
+from audiosqueeze.errors import OptionsError
 
 SR = 16000
 #: make_longform normalises the references (whisper-normalizer, the [bench] extra)
@@ -198,3 +199,58 @@ def test_describe_writes_every_stretch_and_its_sources():
             ],
         }
     ]
+
+
+def nonspeech_pools():
+    """One short clip of each category the hard set draws from."""
+    cats = sorted(set(lf.HARD_KINDS.values()))
+    return [
+        Utterance(f"n{i}", "", "nonspeech", "s", duration_s=1.0,
+                  samples=np.full(SR, 0.01, np.float32), category=c)
+        for i, c in enumerate(cats)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("per", [(0, 2), (3, 2), (-1, 1), (0, 0)])
+def test_hard_set_refuses_a_per_recording_range_outside_1_to_high_by_value(per):
+    with pytest.raises(OptionsError, match=rf"per_recording .*got \({per[0]}, {per[1]}\)"):
+        lf.make_hard_longform(clips(40), nonspeech_pools(), count=2, per_recording=per)
+
+
+@needs_bench
+@pytest.mark.parametrize("per", [(1, 1), (2, 2), (1, 3)])
+def test_hard_set_takes_each_per_recording_range_with_1_le_low_le_high(per):
+    recs = lf.make_hard_longform(
+        clips(12), nonspeech_pools(), count=3, per_recording=per, min_gap_s=0.1, max_gap_s=0.2
+    )
+    assert [per[0] <= len(r.parts) <= per[1] for r in recs] == [True] * 3
+    if per[0] == per[1]:
+        assert [len(r.parts) for r in recs] == [per[0]] * 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"count": 0}, "count must be a whole number >= 1, got 0"),
+        ({"count": -2}, "got -2"),
+        ({"count": 2.5}, "got 2.5"),
+        ({"count": True}, "got True"),
+        ({"min_gap_s": 5.0, "max_gap_s": 1.0}, r"min_gap_s_max_gap_s .*got \(5.0, 1.0\)"),
+        ({"min_gap_s": 0.0}, r"got \(0.0, "),
+        ({"max_gap_s": float("inf")}, r"got \(.*inf\)"),
+        ({"min_gap_s": float("nan")}, r"got \(nan, "),
+    ],
+)
+def test_both_builders_refuse_a_bad_count_or_gap_range_by_value(kwargs, match):
+    with pytest.raises(OptionsError, match=match):
+        lf.make_hard_longform(clips(40), nonspeech_pools(), **kwargs)
+    with pytest.raises(OptionsError, match=match):
+        lf.make_longform(clips(40), [np.ones(SR, np.float32)], **kwargs)
+
+
+def test_make_longform_refuses_a_bad_length_range_or_more_recordings_than_clips():
+    noise = [np.ones(SR, np.float32)]
+    with pytest.raises(OptionsError, match=r"min_s_max_s .*got \(90.0, 60.0\)"):
+        lf.make_longform(clips(5), noise, min_s=90.0, max_s=60.0)
+    with pytest.raises(OptionsError, match="count 6 is more than the 5 utterances given"):
+        lf.make_longform(clips(5), noise, count=6)

@@ -78,7 +78,13 @@ def _names(allowed, valid=None):
     show_default=True,
     help="Recordings to generate for longform and for longform-hard.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the long-form set.")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the long-form set.",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

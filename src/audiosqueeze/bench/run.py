@@ -92,6 +92,10 @@ class BenchOptions:
                 )
         if self.limit is not None and self.limit < 1:
             raise OptionsError(f"limit must be >= 1, got {self.limit}")
+        for name, low in (("longform_count", 1), ("seed", 0)):
+            v = getattr(self, name)  # a count of 0 or a negative seed would fail mid-run
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise OptionsError(f"{name} must be a whole number >= {low}, got {v!r}")
         whole = isinstance(self.jobs, int) and not isinstance(self.jobs, bool)
         if not whole or not 1 <= self.jobs <= 64:
             raise OptionsError(f"jobs must be a whole number from 1 to 64, got {self.jobs!r}")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import OptionsError
 from ..units import SAMPLE_RATE
 from . import Gap, Utterance
 
@@ -34,6 +35,16 @@ _FADE = 160  # 10 ms fades at every joint, so no click is heard as a consonant
 def _db(x: np.ndarray, dbfs: float) -> np.ndarray:
     rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) or 1.0
     return (x * (10 ** (dbfs / 20) / rms)).astype(np.float32)
+
+
+def _check_sizes(count: int, **seconds: tuple[float, float]) -> None:
+    """Refuse, by name and value, a count below 1 or a (low, high) range of seconds that is not
+    0 < low <= high (finite): either would build an empty or endless set, or fail deep in numpy."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise OptionsError(f"count must be a whole number >= 1, got {count!r}")
+    for name, (lo, hi) in seconds.items():
+        if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+            raise OptionsError(f"{name} must be finite with 0 < low <= high, got ({lo!r}, {hi!r})")
 
 
 def _fade(x: np.ndarray) -> np.ndarray:
@@ -70,7 +81,7 @@ def _stretch(
             a = int(rng.integers(0, len(x) - n + 1))
             mix += x[a : a + n]
         return _db(mix, -35) + hiss
-    raise ValueError(f"unknown stretch kind {kind!r}")
+    raise OptionsError(f"unknown stretch kind {kind!r}")
 
 
 def load_noises(noise_dir: str | Path) -> list[np.ndarray]:
@@ -99,8 +110,11 @@ def make_longform(
     first clip an earlier one has taken starts at the next clip still free, so none is empty."""
     from ..evaluate import normalize
 
+    _check_sizes(count, min_s_max_s=(min_s, max_s), min_gap_s_max_gap_s=(min_gap_s, max_gap_s))
     if not utterances or not noises:
-        raise ValueError("make_longform needs utterances and noise recordings")
+        raise OptionsError("make_longform needs utterances and noise recordings")
+    if count > len(utterances):
+        raise OptionsError(f"count {count} is more than the {len(utterances)} utterances given")
     rng = np.random.default_rng(seed)
     starts = np.sort(rng.choice(len(utterances), size=count, replace=False))
     out, used = [], set()
@@ -175,7 +189,7 @@ def _first_free(first: int, n: int, used: set[int]) -> int:
     for i in (*range(first, n), *range(first)):
         if i not in used:
             return i
-    raise ValueError(f"make_longform ran out of clips: all {n} are used")
+    raise OptionsError(f"make_longform ran out of clips: all {n} are used")
 
 
 def describe(recordings: list[Utterance]) -> list[dict]:
@@ -259,9 +273,12 @@ def make_hard_longform(
     from ..evaluate import normalize
 
     pools = {c: [u for u in nonspeech if u.category == c] for c in HARD_KINDS.values()}
+    _check_sizes(count, min_gap_s_max_gap_s=(min_gap_s, max_gap_s))
     lo, hi = per_recording
-    if not 1 <= lo <= hi or len(utterances) < count * hi or not all(pools.values()):
-        raise ValueError(
+    if not 1 <= lo <= hi:
+        raise OptionsError(f"per_recording must be (low, high) with 1 <= low <= high, got {lo, hi}")
+    if len(utterances) < count * hi or not all(pools.values()):
+        raise OptionsError(
             f"make_hard_longform needs >= {count * hi} utterances and clips of every category "
             f"{sorted(HARD_KINDS.values())}"
         )
