@@ -242,3 +242,14 @@ def test_the_onnx_package_reads_what_we_write():
     fed = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in parsed.graph.input}
     assert fed[next(k for k in fed if k.startswith("aq_weight"))] == [387, 32]
     assert parsed.opset_import[0].version == 16  # kept from the file, never decoded here
+
+
+@pytest.mark.parametrize("path", model_files())
+def test_the_fed_weights_are_read_only_contiguous_copies(path):
+    """Every VAD of the process shares the fed weights, so none can be written through."""
+    _, feeds = silero_graph.rewrite(onnx_model.load(path))
+    assert feeds
+    for w in feeds.values():
+        assert w.dtype == np.float32 and w.flags.c_contiguous and not w.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            w[0, 0] = 1.0
