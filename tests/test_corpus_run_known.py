@@ -413,6 +413,7 @@ def test_the_bar_counts_files_seconds_saved_failures_and_speed(monkeypatch):
     )  # fmt: skip
     bar.record(_ok(20.0, 5.0))
     assert (task.completed, task.fields["saved"], task.fields["speed"]) == (3, "21 s", "2.00")
+    assert task.fields["failed"] == 0
     bar.record({"status": "failed", "stats": {"input_s": 9.0, "output_s": 1.0}})
     assert (task.completed, task.fields["saved"], task.fields["failed"]) == (4, "21 s", 1)
     assert task.fields["speed"] == "2.00"  # 2 files in 1 s
@@ -425,10 +426,22 @@ def _summary(failures: int, manifest: str = "/o/manifest.jsonl") -> Summary:
                    manifests=[manifest])  # fmt: skip
 
 
-def test_ten_failures_are_all_listed_with_no_more_line(capsys):
-    cli_mod._print_summary(_summary(10))
+@pytest.mark.parametrize(("n", "more"), [(10, None), (11, "... and 1 more failures")])
+def test_ten_failures_are_listed_and_the_rest_counted(capsys, n, more):
+    cli_mod._print_summary(_summary(n))
     shown = capsys.readouterr().out
-    assert "failed: k9: e9" in shown and "more failures" not in shown
+    assert "failed: k9: e9" in shown and "failed: k10" not in shown
+    if more:
+        assert more in shown
+    else:
+        assert "more failures" not in shown
+
+
+def test_hours_are_hours_of_3600_seconds(capsys):
+    assert cli_mod._hours(360000.0) == "100.00 h"
+    s = dataclasses.replace(_summary(0), input_s=720000.0, output_s=360000.0)
+    cli_mod._print_summary(s)
+    assert "hours in 200.000 -> out 100.000 (50.0% shorter)" in capsys.readouterr().out
 
 
 def test_names_with_brackets_are_printed_as_they_are(capsys):
