@@ -199,7 +199,8 @@ def corpus_records(
 ) -> Iterator[dict]:
     """Records of ``tasks`` (item, output name) as Ray finishes them.
 
-    ``address``: ``"local"`` (or None) starts a local cluster with ``actors`` CPUs, anything
+    ``address``: ``"local"`` (or None) starts a local cluster with a CPU for each of the
+    ``num_threads`` of each of the ``actors`` (all cores if ``actors`` is None), anything
     else is passed to ``ray.init`` (``"auto"``, ``"ray://host:10001"``); an already
     initialised Ray is used as it is. Each block holds one item up to ``max_blocks`` items,
     so a killed job loses at most the items in flight. On a multi-node cluster ``root``
@@ -207,7 +208,8 @@ def corpus_records(
     """
     if not tasks:
         return
-    ray, started = connect(address, actors)
+    cpus = None if actors is None else actors * options.num_threads  # each reserves its threads
+    ray, started = connect(address, cpus)
     try:
         if actors is None:
             actors = max(1, int(ray.cluster_resources().get("CPU", 1)) // options.num_threads)
