@@ -39,10 +39,16 @@ class TransformersASR:
         if self._whisper:
             kw["generate_kwargs"] = {"language": "en", "task": "transcribe"}
         out = self._pipe({"raw": samples, "sampling_rate": SAMPLE_RATE}, **kw)
-        words = tuple(
-            Word(
-                c["text"].strip(), float(c["timestamp"][0] or 0.0), float(c["timestamp"][1] or 0.0)
+        # the pipeline leaves a time unset (None) where a word starts before or runs past the
+        # audio it saw: those are its ends, so no word ends before it starts
+        duration_s = len(samples) / SAMPLE_RATE
+        words = []
+        for c in out.get("chunks", ()):
+            start, end = c["timestamp"]
+            start = 0.0 if start is None else float(start)
+            words.append(
+                Word(
+                    c["text"].strip(), start, max(start, duration_s if end is None else float(end))
+                )
             )
-            for c in out.get("chunks", ())
-        )
-        return Transcript(out["text"].strip(), words)
+        return Transcript(out["text"].strip(), tuple(words))
