@@ -1,6 +1,7 @@
 """Scoring arithmetic with planted answers: empty sides, bootstrap intervals whose resamples
 take a few known values, loops at their limits, errors placed at the ends of a transcript."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -208,3 +209,88 @@ def test_denominators_below_one_are_not_floored():
     assert ev.paired_bootstrap_change([0, 0], [1, 1], [0.25, 0.25]) == pytest.approx(
         (4.0, 4.0, 4.0)
     )
+
+
+def test_a_relative_change_on_a_base_below_one():
+    # e.g. hallucinated words per minute: a base that sums to 0.5 still has a share removed
+    got = ev.paired_bootstrap_change([0.25, 0.25], [0.125, 0.125], relative=True)
+    assert got == pytest.approx((0.5, 0.5, 0.5))
+
+
+# -- each end of the interval, against the exact resample distribution --------------------------
+# With m hits among n items (den one per item), the hits a resample draws are Binomial(n, m/n),
+# so the 2.5 % and 97.5 % ends are binomial quantiles over n. n=11, m=3 puts a step of the
+# distribution between 2.5 % and 3.5 % (P(0) = 0.030); n=7, m=4 one between 97.5 % and 98.5 %
+# (P(7) = 0.020). 20000 resamples keep the drawn shares well inside those gaps.
+
+
+def _binomial_quantile(n, m, q):
+    p, cdf = m / n, 0.0
+    for k in range(n + 1):
+        cdf += math.comb(n, k) * p**k * (1 - p) ** (n - k)
+        if cdf >= q:
+            return k
+    return n
+
+
+def _hits_interval(fn, hits):
+    n = len(hits)
+    if fn is ev.paired_bootstrap:
+        base = [C(1, 1, 0, 0, 0)] * n
+        return fn(base, [C(1, 1 - h, h, 0, 0) for h in hits], resamples=20000)
+    if fn is ev.bootstrap_ratio:
+        return fn(hits, [1] * n, resamples=20000)
+    return fn([0] * n, hits, resamples=20000)
+
+
+@pytest.mark.parametrize(
+    "fn", [ev.paired_bootstrap, ev.bootstrap_ratio, ev.paired_bootstrap_change]
+)
+def test_interval_ends_are_the_2_5_and_97_5_percentiles(fn):
+    point, lo, _ = _hits_interval(fn, [1] * 3 + [0] * 8)
+    assert point == pytest.approx(3 / 11)
+    assert lo == pytest.approx(_binomial_quantile(11, 3, 0.025) / 11) == 0.0
+    _, _, hi = _hits_interval(fn, [1] * 4 + [0] * 3)
+    assert hi == pytest.approx(_binomial_quantile(7, 4, 0.975) / 7) == pytest.approx(6 / 7)
+
+
+@pytest.mark.parametrize(
+    "fn", [ev.paired_bootstrap, ev.bootstrap_ratio, ev.paired_bootstrap_change]
+)
+def test_bootstrap_defaults_are_the_quoted_2000_resamples_with_seed_0(fn):
+    # reports quote intervals from the defaults; a changed default would change them silently
+    rng = np.random.default_rng(7)
+    ref, err = rng.integers(5, 40, 30), rng.integers(0, 9, 30)
+    if fn is ev.paired_bootstrap:
+        args = (
+            [C(int(r), int(r), 0, 0, 0) for r in ref],
+            [C(int(r), int(r), 0, 0, int(e)) for r, e in zip(ref, err, strict=True)],
+        )
+    else:
+        args = (rng.random(30), rng.random(30) + 0.5)
+    assert fn(*args) == fn(*args, resamples=2000, seed=0)
+    assert fn(*args) != fn(*args, resamples=2001, seed=0) != fn(*args, seed=1)  # they can tell
+
+
+def test_counts_are_immutable_and_hashable():
+    c = C(3, 2, 1, 0, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.ref = 4
+    assert {c, C(3, 2, 1, 0, 0)} == {c}
+
+
+def test_a_run_of_one_repeat_each():
+    # min_repeats=1: every word is a run; nothing is reported past the last word
+    assert ev.ngram_loops(["a", "a", "b"], min_repeats=1) == [(1, 0, 2), (1, 2, 1)]
+
+
+def test_flat_spans_of_one_sample_and_of_repeated_knots():
+    assert ev.flat_spans(np.array([0, 1, 2]), np.array([0, 0, 1])).tolist() == [[0, 1]]
+    # a knot given twice is no span of its own
+    assert ev.flat_spans(np.array([0, 10, 10, 20]), np.array([0, 0, 0, 10])).tolist() == [[0, 10]]
+
+
+def test_matched_start_errors_after_a_mismatch():
+    ref = [Word("a", 0.0, 0.1), Word("b", 1.0, 1.1), Word("c", 2.0, 2.1)]
+    hyp = [Word("x", 0.0, 0.1), Word("b", 1.25, 1.3), Word("c", 2.5, 2.6)]
+    assert ev.matched_start_errors(ref, hyp).tolist() == pytest.approx([0.25, 0.5])

@@ -178,7 +178,8 @@ def stream(
         if to_stdout:
 
             def sink(y):
-                stdout.write((np.clip(y, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+                # x 32768 and rounded: the inverse of reading s16le as int / 32768
+                stdout.write(np.clip(np.round(y * 32768.0), -32768, 32767).astype("<i2").tobytes())
                 stdout.flush()
         else:
             sink = files.write if out_file else None
