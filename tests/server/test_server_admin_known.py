@@ -116,3 +116,118 @@ def test_a_pause_mid_body_is_408(tmp_path):
             cfg, "/v1/compress", {"content-type": "audio/wav"}, [body(5, True), 0.2, body(5)]
         )
     assert e.value.status == 408 and e.value.headers == {"connection": "close"}
+
+
+# -- /healthz and /v1/keys ------------------------------------------------------------------
+
+
+def test_healthz_says_which_database_backend_and_auth(tmp_path):
+    from audiosqueeze import __version__
+
+    from .srv_helpers import FakeASR, client
+
+    with client(tmp_path, auth=False) as c:
+        assert c.get("/healthz").json() == {
+            "status": "ok",
+            "version": __version__,
+            "database": "sqlite",
+            "backend": None,
+            "auth": False,
+        }
+    with client(tmp_path, asr=FakeASR()) as c:
+        r = c.get("/healthz").json()
+    assert (r["backend"], r["auth"]) == ("fake-asr", True)
+
+
+@pytest.mark.parametrize(("name", "status"), [("a", 201), ("n" * 100, 201), ("n" * 101, 422)])
+def test_a_key_name_over_http_is_1_to_100_characters(tmp_path, admin_env, name, status):
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        r = c.post(
+            "/v1/keys", json={"name": name}, headers={"authorization": f"Bearer {admin_env}"}
+        )
+    assert r.status_code == status, r.text
+    if status == 422:  # refused by the request's schema, which names the field
+        assert r.json()["error"]["param"] == "name"
+    else:
+        assert r.json()["name"] == name
+
+
+def test_a_new_key_is_shown_once_with_its_row(tmp_path, admin_env):
+    from .srv_helpers import client
+
+    admin = {"authorization": f"Bearer {admin_env}"}
+    with client(tmp_path) as c:
+        made = c.post("/v1/keys", json={"name": "ci"}, headers=admin).json()
+        listed = c.get("/v1/keys", headers=admin).json()["data"]
+        revoked = c.delete(f"/v1/keys/{made['id']}", headers=admin).json()
+    assert made["key"].startswith(made["prefix"] + "_") and made["revoked_at"] is None
+    assert (made["id"], made["name"]) == (1, "ci")
+    assert listed == [{k: v for k, v in made.items() if k != "key"}]
+    assert revoked == listed[0] | {"revoked_at": revoked["revoked_at"]}
+
+
+def test_key_times_are_utc_with_their_offset_however_the_row_was_read(tmp_path, admin_env):
+    """SQLite hands back naive datetimes; the answer must still say the time is UTC, and a
+    key's creation time reads the same when it is made, listed and revoked."""
+    from datetime import datetime, timedelta
+
+    from .srv_helpers import client
+
+    admin = {"authorization": f"Bearer {admin_env}"}
+    with client(tmp_path) as c:
+        made = c.post("/v1/keys", json={"name": "ci"}, headers=admin).json()
+        (listed,) = c.get("/v1/keys", headers=admin).json()["data"]
+        revoked = c.delete(f"/v1/keys/{made['id']}", headers=admin).json()
+        (listed_revoked,) = c.get("/v1/keys", headers=admin).json()["data"]
+    created = {made["created_at"], listed["created_at"], revoked["created_at"]}
+    assert len(created | {listed_revoked["created_at"]}) == 1
+    assert revoked["revoked_at"] == listed_revoked["revoked_at"]
+    for text in (made["created_at"], revoked["revoked_at"]):
+        assert datetime.fromisoformat(text).utcoffset() == timedelta(0), text
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [
+        (None, "2026-01-01T12:00:00+00:00"),  # naive (SQLite): already UTC
+        (0, "2026-01-01T12:00:00+00:00"),
+        (2, "2026-01-01T10:00:00+00:00"),  # PostgreSQL in a session zone two hours east
+        (-5, "2026-01-01T17:00:00+00:00"),
+    ],
+)
+def test_utc_iso_moves_an_aware_time_to_utc_and_labels_a_naive_one(hours, expected):
+    from datetime import datetime, timedelta, timezone
+
+    from audiosqueeze.server.routes_admin import utc_iso
+
+    zone = None if hours is None else timezone(timedelta(hours=hours))
+    assert utc_iso(datetime(2026, 1, 1, 12, tzinfo=zone)) == expected
+    assert utc_iso(None) is None
+
+
+def test_ids_the_column_cannot_hold_never_reach_the_database(tmp_path, admin_env, monkeypatch):
+    """An id outside 1..2**31-1 is 404 at once (PostgreSQL's INTEGER would fail on it)."""
+    from audiosqueeze.server import routes_admin
+
+    from .srv_helpers import client
+
+    asked = []
+
+    def revoke_key(engine, key_id):
+        asked.append(key_id)
+        raise routes_admin.OptionsError(f"no API key with id {key_id}")
+
+    monkeypatch.setattr(routes_admin, "revoke_key", revoke_key)
+    admin = {"authorization": f"Bearer {admin_env}"}
+    with client(tmp_path) as c:
+        for key_id in (0, -1, 2**31, 2**31 + 1, 2**63):
+            r = c.delete(f"/v1/keys/{key_id}", headers=admin)
+            assert r.status_code == 404 and r.json()["error"]["message"] == (
+                f"no API key with id {key_id}"
+            )
+        assert asked == []
+        for key_id in (1, 2**31 - 1):
+            assert c.delete(f"/v1/keys/{key_id}", headers=admin).status_code == 404
+    assert asked == [1, 2**31 - 1]
