@@ -231,3 +231,76 @@ def test_ids_the_column_cannot_hold_never_reach_the_database(tmp_path, admin_env
         for key_id in (1, 2**31 - 1):
             assert c.delete(f"/v1/keys/{key_id}", headers=admin).status_code == 404
     assert asked == [1, 2**31 - 1]
+
+
+# -- work ----------------------------------------------------------------------------------
+
+
+def test_a_compress_job_cannot_be_changed_once_made():
+    import dataclasses
+
+    from audiosqueeze.server.work import CompressJob
+
+    job = CompressJob(rate=0.5, target_reduction=None, vad="energy", max_audio_s=60.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        job.rate = 0.9  # type: ignore[misc]
+    assert job == CompressJob(0.5, None, "energy", 60.0) and hash(job) == hash(
+        CompressJob(0.5, None, "energy", 60.0)
+    )
+
+
+# -- app -------------------------------------------------------------------------------------
+
+
+def test_a_recogniser_that_fails_to_load_leaves_the_rest_serving_and_says_why(
+    tmp_path, wav, monkeypatch
+):
+    import audiosqueeze.asr
+    from audiosqueeze.errors import MissingDependencyError
+
+    from .srv_helpers import TestClient, create_app
+
+    def load_asr(name):
+        raise MissingDependencyError(f"{name} needs the [whisper] extra")
+
+    monkeypatch.setattr(audiosqueeze.asr, "load_asr", load_asr)
+    app = create_app(config(tmp_path, auth=False, asr="whisper-tiny.en"))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get("/healthz").json()["backend"] is None
+        assert c.post("/v1/compress", content=wav, headers={"content-type": "audio/wav"}).is_success
+        r = c.post("/v1/audio/transcriptions", files={"file": ("a.wav", wav, "audio/wav")})
+    assert r.status_code == 503
+    assert r.json()["error"]["message"] == (
+        "the embedded recogniser is unavailable: whisper-tiny.en needs the [whisper] extra"
+    )
+
+
+def test_the_app_disposes_of_its_own_engine_and_not_of_one_it_was_given(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    from audiosqueeze.server import app as app_module
+    from audiosqueeze.server.db import make_engine
+
+    from .srv_helpers import client
+
+    disposed = []
+
+    def spy(e):
+        real = e.dispose
+        monkeypatch.setattr(e, "dispose", lambda *a, **k: (disposed.append(e), real(*a, **k)))
+        return e
+
+    given = spy(make_engine(f"sqlite:///{tmp_path / 'given.sqlite'}"))
+    with client(tmp_path, auth=False, engine=given) as c:
+        assert c.get("/healthz").is_success
+    assert disposed == []
+    with given.connect() as conn:  # still the caller's to use
+        assert conn.execute(text("SELECT count(*) FROM api_keys")).scalar() == 0
+
+    made = []
+    monkeypatch.setattr(
+        app_module, "make_engine", lambda url: made.append(spy(make_engine(url))) or made[-1]
+    )
+    with client(tmp_path, auth=False) as c:
+        assert c.get("/healthz").is_success
+    assert len(made) == 1 and disposed == made
