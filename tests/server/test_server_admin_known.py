@@ -304,3 +304,338 @@ def test_the_app_disposes_of_its_own_engine_and_not_of_one_it_was_given(tmp_path
     with client(tmp_path, auth=False) as c:
         assert c.get("/healthz").is_success
     assert len(made) == 1 and disposed == made
+
+
+# -- dashboard -------------------------------------------------------------------------------
+
+
+def dash_login(c, key, **kw):
+    return c.post("/dashboard/login", data={"key": key}, **kw)
+
+
+def dash_csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+
+
+def signed(c, who: str, expiry: str) -> str:
+    from audiosqueeze.server.dashboard import _sign
+
+    return f"{who}.{expiry}.{_sign(c.app.state.session_secret, f'{who}.{expiry}')}"
+
+
+LOGIN = "Log in with an API key"
+LOGGED_IN = 'id="count-requests"'
+
+
+class FixedWait:
+    """A rate limiter that always answers the same wait, and remembers who asked."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s, self.asked = wait_s, []
+
+    def acquire(self, who: str, now: float | None = None) -> float:
+        self.asked.append(who)
+        return self.wait_s
+
+
+def test_the_dashboard_is_not_in_the_api_schema(tmp_path):
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        paths = c.get("/openapi.json").json()["paths"]
+    assert "/v1/compress" in paths and "/v1/keys" in paths
+    assert [p for p in paths if p.startswith("/dashboard")] == []
+
+
+@pytest.mark.parametrize(("n", "ok"), [(31, False), (32, True), (64, True)])
+def test_a_session_secret_needs_32_characters(tmp_path, monkeypatch, n, ok):
+    from audiosqueeze.errors import OptionsError
+    from audiosqueeze.server.dashboard import SESSION_SECRET_ENV, session_secret
+
+    monkeypatch.setenv(SESSION_SECRET_ENV, "s" * n)
+    if ok:
+        assert session_secret(config(tmp_path)) == b"s" * n
+    else:
+        with pytest.raises(OptionsError, match=f"has {n} characters, fewer than 32"):
+            session_secret(config(tmp_path))
+
+
+def test_the_secret_file_is_made_in_a_data_dir_that_is_not_there_yet(tmp_path, monkeypatch):
+    from audiosqueeze.server.dashboard import SESSION_SECRET_ENV, session_secret
+
+    monkeypatch.delenv(SESSION_SECRET_ENV, raising=False)
+    where = tmp_path / "a" / "b" / "c"
+    secret = session_secret(config(where))
+    assert (where / "session.secret").read_text().encode() == secret
+    assert session_secret(config(where)) == secret  # read back, not made again
+
+
+def test_a_cookie_expires_session_hours_after_it_is_made(monkeypatch):
+    from audiosqueeze.server import dashboard
+
+    monkeypatch.setattr(dashboard.time, "time", lambda: 1000.25)
+    cookie = dashboard.make_cookie(b"k" * 32, "7", 2.5)
+    who, expiry, sig = cookie.split(".")
+    assert (who, expiry) == ("7", str(1000 + 9000))
+    assert sig == dashboard._sign(b"k" * 32, "7.10000")
+
+
+@pytest.mark.parametrize(
+    ("base", "secure"), [("http://testserver", False), ("https://testserver", True)]
+)
+def test_the_login_cookie_lasts_the_session_and_is_secure_over_https(tmp_path, base, secure):
+    from audiosqueeze.server.keys import create_key
+
+    from .srv_helpers import TestClient, create_app
+
+    app = create_app(config(tmp_path, session_hours=2.5))
+    with TestClient(app, base_url=base) as c:
+        _, key = create_key(c.app.state.engine, "web")
+        r = dash_login(c, key, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+    attrs = [a.strip().lower() for a in r.headers["set-cookie"].split(";")]
+    assert "max-age=9000" in attrs and "httponly" in attrs and "samesite=strict" in attrs
+    assert "path=/" in attrs and ("secure" in attrs) == secure
+
+
+def test_without_auth_the_dashboard_needs_no_login(tmp_path):
+    from .srv_helpers import client
+
+    with client(tmp_path, auth=False) as c:
+        html = c.get("/dashboard").text
+    assert LOGGED_IN in html and LOGIN not in html
+
+
+def test_which_signed_cookies_are_a_session(tmp_path, admin_env):
+    """Only a signed, unexpired cookie for an active key or the current admin key logs in;
+    anything else is the login page, never a 500."""
+    import time
+
+    from audiosqueeze.server.keys import create_key, revoke_key
+
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        engine = c.app.state.engine
+        live, _ = create_key(engine, "live")
+        gone, _ = create_key(engine, "gone")
+        revoke_key(engine, gone.id)
+        soon, past = str(int(time.time()) + 600), str(int(time.time()) - 1)
+        from audiosqueeze.server.dashboard import admin_who
+
+        cases = {
+            signed(c, str(live.id), soon): True,
+            signed(c, admin_who(c.app.state), soon): True,
+            signed(c, str(live.id), past): False,  # expired
+            signed(c, str(live.id), "never"): False,  # signed, but no expiry number
+            signed(c, str(gone.id), soon): False,  # revoked
+            signed(c, "999", soon): False,  # no such key
+            signed(c, "nobody", soon): False,  # neither an id nor an admin session
+            signed(c, "admin-" + "0" * 32, soon): False,  # not this admin key's session
+            signed(c, "", soon): False,
+            f"{live.id}.{soon}.": False,  # unsigned
+        }
+        for cookie, ok in cases.items():
+            c.cookies.clear()
+            c.cookies.set("audiosqueeze_session", cookie)
+            r = c.get("/dashboard")
+            assert r.status_code == 200, (cookie, r.text[:200])
+            assert (LOGGED_IN in r.text) == ok and (LOGIN in r.text) != ok, cookie
+
+
+def test_without_an_admin_key_no_cookie_is_an_admin_session(tmp_path, monkeypatch):
+    import time
+
+    from .srv_helpers import client
+
+    monkeypatch.delenv("AUDIOSQUEEZE_ADMIN_KEY", raising=False)
+    with client(tmp_path) as c:
+        assert c.app.state.admin_key is None
+        c.cookies.set("audiosqueeze_session", signed(c, "admin-x", str(int(time.time()) + 600)))
+        r = c.get("/dashboard")
+    assert r.status_code == 200 and LOGIN in r.text
+
+
+def test_a_refused_origin_is_quoted_to_80_characters(tmp_path):
+    from .srv_helpers import client
+
+    origin = "https://" + "e" * 72 + "TAIL.example"  # 80 characters, then the tail
+    with client(tmp_path) as c:
+        r = dash_login(c, "x", headers={"origin": origin})
+    assert r.status_code == 403
+    assert r.json()["error"]["message"] == f"a form posted from {origin[:80]!r} is refused"
+
+
+def test_the_done_notice_shows_at_most_64_characters(tmp_path):
+    from .srv_helpers import client
+
+    done = "d" * 64 + "EXTRA"
+    with client(tmp_path, auth=False) as c:
+        html = c.get("/dashboard", params={"done": done}).text
+    assert f"<code>{'d' * 64}</code>" in html and "dEXTRA" not in html
+
+
+def test_any_wait_refuses_a_login_with_429_per_client_address(tmp_path, admin_env):
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        c.app.state.limiter = FixedWait(0.5)
+        r = dash_login(c, admin_env)
+        assert r.status_code == 429 and "too many attempts; wait a minute" in r.text
+        assert "audiosqueeze_session" not in r.headers.get("set-cookie", "")
+        assert c.app.state.limiter.asked == ["login:testclient"]
+        c.app.state.limiter = FixedWait(0.0)
+        assert dash_login(c, admin_env, follow_redirects=False).status_code == 303
+
+
+def test_an_upload_without_a_session_is_the_login_page_with_401(tmp_path, wav):
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        r = c.post("/dashboard/compress", files={"file": ("a.wav", wav, "audio/wav")})
+    assert r.status_code == 401 and LOGIN in r.text and "log in first" in r.text
+
+
+def records(engine):
+    from sqlalchemy.orm import Session
+
+    from audiosqueeze.server.db import UsageRecord
+
+    with Session(engine) as s:
+        return s.query(UsageRecord).order_by(UsageRecord.id).all()
+
+
+def test_an_upload_redirects_to_the_page_naming_its_record(tmp_path, wav, admin_env):
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        page = dash_login(c, admin_env, follow_redirects=True).text
+        r = c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", wav, "audio/wav")},
+            data={"csrf": dash_csrf(page)},
+            follow_redirects=False,
+        )
+        (record,) = records(c.app.state.engine)
+    assert r.status_code == 303 and r.headers["location"] == f"/dashboard?done={record.request_id}"
+    # recorded as answered: the redirect
+    assert (record.status, record.endpoint, record.principal) == (
+        303,
+        "/dashboard/compress",
+        "admin",
+    )
+
+
+def test_a_failed_upload_is_recorded_with_its_error_cut_to_300(tmp_path, wav, monkeypatch):
+    """The page and the record say the message, as the API's records do; they said
+    ``str(ApiError)``, which is "422: why ..." with the status in front."""
+    from audiosqueeze.server import dashboard
+
+    from .srv_helpers import client
+
+    async def refuse(request, up):
+        raise ApiError(422, "why " + "x" * 400)
+
+    monkeypatch.setattr(dashboard, "compress_upload", refuse)
+    with client(tmp_path, auth=False) as c:
+        page = c.get("/dashboard").text
+        r = c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", wav, "audio/wav")},
+            data={"csrf": dash_csrf(page)},
+        )
+        (record,) = records(c.app.state.engine)
+    assert r.status_code == 422 and '<p class="error" role="alert">why xxx' in r.text
+    assert record.status == 422 and record.error == ("why " + "x" * 400)[:300]
+
+
+def test_the_upload_form_takes_no_json(tmp_path, wav):
+    import base64
+
+    from .srv_helpers import client
+
+    with client(tmp_path, auth=False) as c:
+        token = dash_csrf(c.get("/dashboard").text)
+        doc = {"audio": base64.b64encode(wav).decode(), "csrf": token}
+        r = c.post("/dashboard/compress", json=doc)
+        assert r.status_code == 415 and "or application/json" not in r.text
+        assert [x.status for x in records(c.app.state.engine)] == [415]
+
+
+def test_any_wait_refuses_an_upload_with_429_for_that_key(tmp_path, wav, admin_env):
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        page = dash_login(c, admin_env, follow_redirects=True).text
+        c.app.state.limiter = FixedWait(0.5)
+        r = c.post(
+            "/dashboard/compress",
+            files={"file": ("a.wav", wav, "audio/wav")},
+            data={"csrf": dash_csrf(page)},
+        )
+        assert r.status_code == 429 and "rate limit exceeded; wait a moment" in r.text
+        assert c.app.state.limiter.asked == ["admin"]
+        assert [(x.status, x.error) for x in records(c.app.state.engine)] == [
+            (429, "rate limit exceeded; wait a moment")
+        ]
+
+
+def test_only_the_admin_manages_keys_even_with_a_good_form_token(tmp_path, admin_env):
+    """A user's own page token, or the token a visitor without a session gets, is a valid
+    token: the refusal must come from who is asking."""
+    from audiosqueeze.server.dashboard import _sign
+    from audiosqueeze.server.keys import create_key, list_keys
+
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        engine = c.app.state.engine
+        target, _ = create_key(engine, "target")
+        anon_token = _sign(c.app.state.session_secret, "csrf.anon")
+        tries = [("nobody", anon_token)]
+        _, user = create_key(engine, "user")
+        for who, token in tries + [("user", None)]:
+            if who == "user":
+                token = dash_csrf(dash_login(c, user, follow_redirects=True).text)
+            made = c.post("/dashboard/keys", data={"name": "sneaky", "csrf": token})
+            gone = c.post(f"/dashboard/keys/{target.id}/revoke", data={"csrf": token})
+            for r in (made, gone):
+                assert r.status_code == 403, (who, r.text[:200])
+                assert r.json()["error"]["message"] == "only the admin manages keys"
+        assert [(k.name, k.active) for k in list_keys(engine)] == [
+            ("target", True),
+            ("user", True),
+        ]
+
+
+@pytest.mark.parametrize("name", ["", "n" * 101, "tab\there"])
+def test_a_bad_key_name_in_the_page_is_a_422_page_saying_why(tmp_path, admin_env, name):
+    from audiosqueeze.server.keys import list_keys
+
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        page = dash_login(c, admin_env, follow_redirects=True).text
+        r = c.post("/dashboard/keys", data={"name": name, "csrf": dash_csrf(page)})
+        assert list_keys(c.app.state.engine) == []
+    assert r.status_code == 422 and 'id="keys"' in r.text
+    assert "a key name must be 1-100 printable characters" in r.text
+
+
+def test_logout_and_revoke_answer_303_back_to_the_page(tmp_path, admin_env):
+    from audiosqueeze.server.keys import create_key, list_keys
+
+    from .srv_helpers import client
+
+    with client(tmp_path) as c:
+        row, _ = create_key(c.app.state.engine, "k")
+        token = dash_csrf(dash_login(c, admin_env, follow_redirects=True).text)
+        r = c.post(f"/dashboard/keys/{row.id}/revoke", data={"csrf": token}, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/dashboard")
+        assert not list_keys(c.app.state.engine)[0].active
+        r = c.post("/dashboard/logout", data={"csrf": token}, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/dashboard")
+        assert 'audiosqueeze_session=""' in r.headers["set-cookie"]
+        assert LOGIN in c.get("/dashboard").text
