@@ -4,9 +4,11 @@ routes, the app's wiring, the dashboard's sessions and the ``serve``/``keys`` co
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
+from audiosqueeze.server.config import ServerConfig
 from audiosqueeze.server.errors import ApiError
 from audiosqueeze.server.limits import BodyLimitMiddleware
 
@@ -639,3 +641,170 @@ def test_logout_and_revoke_answer_303_back_to_the_page(tmp_path, admin_env):
         assert (r.status_code, r.headers["location"]) == (303, "/dashboard")
         assert 'audiosqueeze_session=""' in r.headers["set-cookie"]
         assert LOGIN in c.get("/dashboard").text
+
+
+# -- serve / keys ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch, tmp_path):
+    """``serve`` up to uvicorn's start; returns what uvicorn would get (kwargs and config)."""
+    import uvicorn
+
+    from audiosqueeze.server.config import CONFIG_ENV
+
+    got = []
+
+    def run(target, **kw):
+        got.append((target, kw, ServerConfig.from_json(os.environ[CONFIG_ENV])))
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv("AUDIOSQUEEZE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AUDIOSQUEEZE_ADMIN_KEY", raising=False)
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    return got
+
+
+def serve(*args) -> int:
+    from audiosqueeze.cli import main
+
+    return main(["serve", "--vad", "energy", "--asr", "none", "--port", "0", *args])
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+        ("localhost.example.com", False),
+    ],
+)
+def test_which_hosts_are_loopback(host, loopback):
+    from audiosqueeze.server.cli import _is_loopback
+
+    assert _is_loopback(host) is loopback
+
+
+def test_what_serve_hands_uvicorn(served, capsys):
+    assert serve("--workers", "3", "--log-level", "warning", "--max-upload-mb", "0.5") == 0
+    ((target, kw, cfg),) = served
+    assert target == "audiosqueeze.server.app:app_from_env"
+    assert kw == {
+        "factory": True,
+        "host": "127.0.0.1",
+        "port": 0,
+        "workers": 3,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 10,
+    }
+    assert cfg.max_upload_bytes == 512 * 1024 and cfg.auth is True
+
+
+@pytest.mark.parametrize(
+    ("flag", "ok", "bad"),
+    [
+        ("--port", ["0", "65535"], ["-1", "65536"]),
+        ("--workers", ["1", "64"], ["0", "65"]),
+        ("--threads", ["0", "256"], ["-1", "257"]),
+        ("--rate-limit", ["0", "100000"], ["-1"]),
+        ("--max-upload-mb", ["0.001", "4096"], ["0.0009", "4096.5"]),
+        ("--max-audio-s", ["1", "86400"], ["0.5", "86401"]),
+    ],
+)
+def test_serve_flags_at_their_edges(served, capsys, flag, ok, bad):
+    for value in ok:
+        assert serve(flag, value) == 0, (flag, value, capsys.readouterr().err)
+    for value in bad:
+        assert serve(flag, value) == 2, (flag, value)
+        assert f"Invalid value for '{flag}'" in capsys.readouterr().err
+    assert len(served) == len(ok)
+
+
+def test_serve_help_shows_the_defaults(capsys):
+    from audiosqueeze.cli import main
+
+    assert main(["serve", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in [
+        "default: 127.0.0.1",
+        "default: 8000",
+        "default: whisper-tiny.en",
+        "default: silero",
+        "default: 1",
+        "default: 120",
+        "default: 25.0",
+        "default: 10800.0",
+        "default: info",
+    ]:
+        assert f"[{shown}" in text or f"{shown}]" in text, shown
+
+
+@pytest.mark.parametrize(("key_id", "status"), [("0", 2), ("2147483648", 2), ("2147483647", 1)])
+def test_keys_revoke_takes_ids_the_column_can_hold(tmp_path, capsys, key_id, status):
+    from audiosqueeze.cli import main
+
+    assert main(["keys", "revoke", key_id, "--data-dir", str(tmp_path)]) == status
+    err = capsys.readouterr().err
+    if status == 1:
+        assert f"no API key with id {key_id}" in err
+    else:
+        assert "Invalid value for 'KEY_ID'" in err
+
+
+def test_keys_list_says_no_keys_on_stderr(tmp_path, capsys):
+    from audiosqueeze.cli import main
+
+    assert main(["keys", "list", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert (out.out, out.err) == ("", "no keys\n")
+
+
+def test_a_data_dir_flag_that_names_a_file_is_a_usage_error(tmp_path, capsys):
+    from audiosqueeze.cli import main
+
+    (tmp_path / "file").write_text("x")
+    assert main(["keys", "list", "--data-dir", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["é" * 70, "\udcff", "no such host!"])
+def test_a_host_that_cannot_be_encoded_is_one_error_line(served, capsys, host):
+    """A host name IDNA cannot encode (a label past 63 characters, or an undecodable argv
+    byte) made ``bind`` raise TypeError: "internal error", exit 70."""
+    assert serve("--host", host) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot serve on host ") and "internal error" not in err
+    assert served == []
+
+
+def test_the_serving_line_never_shows_the_databases_password(served, capsys, monkeypatch):
+    from audiosqueeze.server import cli
+
+    class Engine:
+        def dispose(self):
+            pass
+
+    monkeypatch.setattr(cli, "_engine", lambda config: Engine())
+    assert serve("--db", "postgresql://user:hunter2@db.internal:5432/sq") == 0
+    err = capsys.readouterr().err
+    assert "(db db.internal:5432/sq, auth on)" in err and "hunter2" not in err
+    assert served[0][2].db_url == "postgresql://user:hunter2@db.internal:5432/sq"
+
+
+def test_keys_create_needs_a_name_and_prints_only_the_key_on_stdout(tmp_path, capsys):
+    from audiosqueeze.cli import main
+    from audiosqueeze.server.keys import prefix_of
+
+    assert main(["keys", "create", "--data-dir", str(tmp_path)]) == 2
+    assert "Missing option '--name'" in capsys.readouterr().err
+    assert main(["keys", "create", "--name", "ci", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    key = out.out.strip()
+    assert out.out == key + "\n" and prefix_of(key) is not None
+    assert f"created key 1 (ci, prefix {prefix_of(key)}); copy it now:" in out.err
