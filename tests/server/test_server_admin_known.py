@@ -726,23 +726,25 @@ def test_serve_flags_at_their_edges(served, capsys, flag, ok, bad):
     assert len(served) == len(ok)
 
 
-def test_serve_help_shows_the_defaults(capsys):
+def test_serve_help_shows_the_defaults_and_ranges(capsys):
+    import re
+
     from audiosqueeze.cli import main
 
     assert main(["serve", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for shown in [
-        "default: 127.0.0.1",
-        "default: 8000",
-        "default: whisper-tiny.en",
-        "default: silero",
-        "default: 1",
-        "default: 120",
-        "default: 25.0",
-        "default: 10800.0",
-        "default: info",
-    ]:
-        assert f"[{shown}" in text or f"{shown}]" in text, shown
+    assert re.findall(r"\[default: [^]]*\]", text) == [
+        "[default: 127.0.0.1]",
+        "[default: 8000; 0<=x<=65535]",
+        "[default: whisper-tiny.en]",
+        "[default: silero]",
+        "[default: 1; 1<=x<=64]",
+        "[default: 120; x>=0]",
+        "[default: 25.0; 0.001<=x<=4096]",
+        "[default: 10800.0; 1<=x<=86400]",
+        "[default: info]",
+    ]
+    assert "[0<=x<=256]" in text  # --threads: 0 (one per core) is said in its help
 
 
 @pytest.mark.parametrize(("key_id", "status"), [("0", 2), ("2147483648", 2), ("2147483647", 1)])
@@ -808,3 +810,22 @@ def test_keys_create_needs_a_name_and_prints_only_the_key_on_stdout(tmp_path, ca
     key = out.out.strip()
     assert out.out == key + "\n" and prefix_of(key) is not None
     assert f"created key 1 (ci, prefix {prefix_of(key)}); copy it now:" in out.err
+
+
+def test_a_port_a_closed_server_left_in_time_wait_can_be_served_on():
+    """uvicorn binds with SO_REUSEADDR, so a restart right after a stop works; the check
+    before it must bind the same way, or it refuses a port uvicorn would take."""
+    import socket
+
+    from audiosqueeze.server.cli import _check_bind
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        conn, _ = server.accept()
+        conn.close()  # the server's side closes first: its port goes to TIME_WAIT
+        client.recv(1)
+        client.close()
+    with socket.socket() as plain, pytest.raises(OSError):  # the state the check must allow
+        plain.bind(("127.0.0.1", port))
+    _check_bind("127.0.0.1", port)
