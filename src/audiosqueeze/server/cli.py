@@ -73,7 +73,7 @@ def _check_bind(host: str, port: int) -> None:
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((host, port))
-    except (OSError, UnicodeError, ValueError) as e:
+    except (OSError, UnicodeError, ValueError, TypeError) as e:  # TypeError: IDNA failed
         why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise OptionsError(f"cannot serve on host {shown(host)} port {port}: {why}") from None
 

@@ -242,11 +242,14 @@ async def upload(request: Request) -> Response:
         up.fields["response"] = "json"
         await compress_upload(request, up)
     except (ApiError, AudiosqueezeError) as e:
-        status = e.status if isinstance(e, ApiError) else status_of(e)
+        # the message alone, as the API records it (an ApiError's str() starts "422: ")
+        status, message = (
+            (e.status, e.message) if isinstance(e, ApiError) else (status_of(e), str(e))
+        )
         if usage is not None:
-            usage.error = str(e)[:300]
+            usage.error = message[:300]
         return await anyio.to_thread.run_sync(
-            functools.partial(page, request, who, status, error=str(e))
+            functools.partial(page, request, who, status, error=message)
         )
     done = usage.request_id if usage is not None else ""
     return RedirectResponse(f"/dashboard?done={done}", status_code=303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -19,13 +21,22 @@ class NewKey(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+def utc_iso(t: dt.datetime | None) -> str | None:
+    """``t`` in ISO 8601 with its ``+00:00``: the times are stored in UTC, and SQLite hands
+    them back naive (PostgreSQL in the session's zone)."""
+    if t is None:
+        return None
+    utc = dt.timezone.utc
+    return (t.replace(tzinfo=utc) if t.tzinfo is None else t.astimezone(utc)).isoformat()
+
+
 def key_json(row) -> dict:
     return {
         "id": row.id,
         "name": row.name,
         "prefix": row.prefix,
-        "created_at": row.created_at.isoformat(),
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "created_at": utc_iso(row.created_at),
+        "revoked_at": utc_iso(row.revoked_at),
     }
 
 
