@@ -242,15 +242,24 @@ def test_an_input_over_a_minute_gets_a_stage_bar(tmp_path, capsys, monkeypatch):
 # -- raw PCM on stdout -------------------------------------------------------------------------
 
 
-def test_raw_pcm_is_clipped_and_scaled_by_32767(tmp_path, capsysbinary):
+def test_raw_pcm_is_scaled_by_32768_rounded_and_clipped(tmp_path, capsysbinary):
     x = np.zeros(3 * SR, np.float32)
-    x[:6] = [1.5, -1.5, 1.0, -1.0, 0.5, -0.25]  # beyond full scale, full scale, within
+    x[:7] = [1.5, -1.5, 1.0, -1.0, 0.5, -0.25, 0.7 / 32768]  # beyond, at and within full scale
     src = tmp_path / "loud.wav"
     sf.write(src, x, SR, subtype="FLOAT")
     assert main(["compress", str(src), "-o", "-", "--format", "raw", "--rate", "0", *ENERGY]) == 0
     pcm = np.frombuffer(capsysbinary.readouterr().out, "<i2")
     assert len(pcm) == len(x)
-    assert pcm[:6].tolist() == [32767, -32767, 32767, -32767, 16383, -8191]
+    assert pcm[:7].tolist() == [32767, -32768, 32767, -32768, 16384, -8192, 1]
+
+
+def test_raw_pcm_of_16_bit_input_at_rate_0_is_the_input_bytes(tmp_path, capsysbinary):
+    pcm = np.random.default_rng(3).integers(-32768, 32768, 2 * SR).astype("<i2")
+    pcm[:2] = [-32768, 32767]
+    src = tmp_path / "pcm16.wav"
+    sf.write(src, pcm, SR, subtype="PCM_16")
+    assert main(["compress", str(src), "-o", "-", "--format", "raw", "--rate", "0", *ENERGY]) == 0
+    assert capsysbinary.readouterr().out == pcm.tobytes()
 
 
 # -- the shared options and helpers (cli/common) -----------------------------------------------

@@ -95,6 +95,20 @@ def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
     raise InvalidAudioError(f"{name}: unsupported sample dtype {a.dtype}; use float or integer PCM")
 
 
+def float_to_s16le(y: np.ndarray) -> bytes:
+    """Float samples as 16-bit little-endian PCM: x 32768, rounded, clipped to the int16 range.
+    The inverse of :func:`array_to_float` on int16, so PCM read and written again is unchanged.
+
+    >>> float_to_s16le(np.array([-1.5, -1.0, 0.00002, 0.99999, 2.0])).hex(" ", 2)
+    '0080 0080 0100 ff7f ff7f'
+    """
+    return (
+        np.clip(np.round(np.asarray(y, np.float64) * 32768.0), -32768, 32767)
+        .astype("<i2")
+        .tobytes()
+    )
+
+
 def refuse_masked(a: np.ndarray, name: str) -> None:
     """An :class:`InvalidAudioError` for a NumPy masked array: its hidden samples would be
     heard as they are, whatever the mask says."""

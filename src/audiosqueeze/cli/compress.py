@@ -286,10 +286,10 @@ def _to_stdout(src, rate, fmt, map_path, kw):
         check_destination(map_path, "time map")
     out = binary_stream("stdout")
     if fmt == "raw":
-        import numpy as np
+        from ..decode import float_to_s16le
 
         def sink(y):
-            out.write((np.clip(y, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+            out.write(float_to_s16le(y))
             out.flush()
 
         result = compress_to_sink(src, sink, rate, **kw)

@@ -21,7 +21,7 @@ import numpy as np
 import audiosqueeze as sq
 
 from ..analyze import SEGMENT_MS_RANGE
-from ..decode import open_input
+from ..decode import float_to_s16le, open_input
 from ..units import SAMPLE_RATE, ms_to_samples
 from ..vad import VAD_NAMES
 from .common import analyze_options, binary_stream, rate_option, vad_gain_option
@@ -178,8 +178,7 @@ def stream(
         if to_stdout:
 
             def sink(y):
-                # x 32768 and rounded: the inverse of reading s16le as int / 32768
-                stdout.write(np.clip(np.round(y * 32768.0), -32768, 32767).astype("<i2").tobytes())
+                stdout.write(float_to_s16le(y))  # the inverse of reading s16le
                 stdout.flush()
         else:
             sink = files.write if out_file else None

@@ -62,6 +62,7 @@ from starlette.websockets import WebSocketDisconnect
 import audiosqueeze as sq
 
 from ..analyze import SEGMENT_MS_RANGE
+from ..decode import float_to_s16le
 from ..errors import AudiosqueezeError
 from ..render import timemap_of
 from ..results import stats_of
@@ -115,7 +116,7 @@ def to_pcm(y: np.ndarray, fmt: str) -> bytes:
     reading s16le as ``int / 32768``)."""
     if fmt == "f32le":
         return y.astype("<f4").tobytes()
-    return np.clip(np.round(y * 32768.0), -32768, 32767).astype("<i2").tobytes()
+    return float_to_s16le(y)
 
 
 def refusal(e: Refused | ApiError | AudiosqueezeError) -> Refused:
