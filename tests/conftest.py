@@ -132,6 +132,23 @@ def planted_speech(prob, level, start: int = 0, cues: dict | None = None):
 
 
 @pytest.fixture
+def captured_figures(monkeypatch) -> dict:
+    """``bench.report.save_figure`` (which the hallucination plots use too) replaced by a
+    recorder: the returned dict maps each file name to its figure, so plots' data can be read.
+    Needs matplotlib (the [bench] extra): a test asks for it after its own skip."""
+    from audiosqueeze.bench import report
+
+    figs: dict = {}
+
+    def save(fig, path):
+        figs[path.name] = fig
+        return path
+
+    monkeypatch.setattr(report, "save_figure", save)
+    return figs
+
+
+@pytest.fixture
 def without_pyav(monkeypatch):
     """As where the [formats] extra (PyAV) is not installed: ``import av`` fails."""
     import builtins

@@ -278,20 +278,8 @@ def test_markdown_tables_cell_by_cell():
     assert halluc._pct(None) == "–" and halluc._pct([0.25, None, 0.5]) == "25.0 [–, 50.0]"
 
 
-class Captured:
-    """Stands in for save_figure: keeps the figures so their data can be read."""
-
-    def __init__(self):
-        self.figs = {}
-
-    def __call__(self, fig, path):
-        self.figs[path.name] = fig
-        return path
-
-
-def test_plots_draw_each_series_at_its_numbers(monkeypatch, tmp_path):
+def test_plots_draw_each_series_at_its_numbers(request, tmp_path):
     pytest.importorskip("matplotlib", reason="plots need the [bench] extra")
-    from audiosqueeze.bench import report
 
     ns = [
         {"dataset": "clips", "asr": "tiny", "method": "none", "category": "all",
@@ -309,13 +297,12 @@ def test_plots_draw_each_series_at_its_numbers(monkeypatch, tmp_path):
     }
     lf = [{"dataset": "long", "asr": asr, "method": m, "gap_wpm": v[k]}
           for m, v in planted.items() for k, asr in enumerate("ab") if v[k]]  # fmt: skip
-    cap = Captured()
-    monkeypatch.setattr(report, "save_figure", cap)
+    figs = request.getfixturevalue("captured_figures")
     paths = halluc.plots(ns, lf, tmp_path)
     assert paths == [tmp_path / "hallucination-clips.png", tmp_path / "hallucination-long.png"]
 
-    ax = cap.figs["hallucination-clips.png"].axes[0]
-    assert cap.figs["hallucination-clips.png"].get_size_inches().tolist() == [6.0, 4.5]
+    ax = figs["hallucination-clips.png"].axes[0]
+    assert figs["hallucination-clips.png"].get_size_inches().tolist() == [6.0, 4.5]
     (bars,) = [c for c in ax.containers if c.get_label() == "tiny"]
     assert [b.get_height() for b in bars.patches] == [50.0]
     (seg,) = bars.errorbar.lines[2][0].get_segments()
@@ -323,7 +310,7 @@ def test_plots_draw_each_series_at_its_numbers(monkeypatch, tmp_path):
     assert ax.get_ylabel() == "non-speech clips with any recognised word (%)"
     assert ax.get_title() == "Hallucinations on clips (95 % CI)"
 
-    fig = cap.figs["hallucination-long.png"]
+    fig = figs["hallucination-long.png"]
     assert fig.get_size_inches().tolist() == pytest.approx([0.9 * 6 + 2, 4.5])
     ax = fig.axes[0]
     order = ["none", "trim", "fw-vad", "sq-0.5", "sq-1.0", "sq-default"]  # the report's order

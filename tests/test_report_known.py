@@ -166,18 +166,7 @@ def test_the_table_row_says_each_number_in_its_own_unit():
     )
 
 
-class Captured:
-    """Stands in for save_figure: keeps the figures so their data can be read."""
-
-    def __init__(self):
-        self.figs = {}
-
-    def __call__(self, fig, path):
-        self.figs[path.name] = fig
-        return path
-
-
-def test_the_plots_draw_each_dataset_and_recogniser_at_its_own_numbers(monkeypatch, tmp_path):
+def test_the_plots_draw_each_dataset_and_recogniser_at_its_own_numbers(request, tmp_path):
     pytest.importorskip("matplotlib", reason="plots need the [bench] extra")
     rows = planted()
     base = [{**r, "asr": "base"} for r in planted()]  # base's output is 3/4 of tiny's
@@ -190,12 +179,11 @@ def test_the_plots_draw_each_dataset_and_recogniser_at_its_own_numbers(monkeypat
         {**r, "gemini_after": r["gemini_after"] // 2} if r["method"] != "none" else r for r in cv
     ]
     summary = report.summarize(rows, resamples=50)
-    cap = Captured()
-    monkeypatch.setattr(report, "save_figure", cap)
+    figs = request.getfixturevalue("captured_figures")
     paths = report.plots(summary, tmp_path / "new" / "folder")  # made, parents too
     assert (tmp_path / "new" / "folder").is_dir()
     assert [p.name for p in paths] == ["tradeoff-cv.png", "tradeoff-ls.png", "hallucination.png"]
-    ax = cap.figs["tradeoff-ls.png"].axes[0]
+    ax = figs["tradeoff-ls.png"].axes[0]
     series = {c.get_label(): c for c in ax.containers}
     assert sorted(series) == ["base", "tiny"]  # cv's rows are not drawn on ls's plot
     tiny = [s for s in summary if (s["dataset"], s["asr"]) == ("ls", "tiny")]
@@ -209,7 +197,7 @@ def test_the_plots_draw_each_dataset_and_recogniser_at_its_own_numbers(monkeypat
     horizontal = [ln.get_ydata()[0] for ln in ax.lines if list(ln.get_xdata()) == [0, 1]]
     assert horizontal == [0, 0.5]  # the zero line, then the target
     assert [ln.get_xdata()[0] for ln in ax.lines if ln.get_label() == "40 % target"] == [40]
-    hall = cap.figs["hallucination.png"].axes[0]
+    hall = figs["hallucination.png"].axes[0]
     ticks = [t.get_text() for t in hall.get_xticklabels()]
     assert ticks == ["sq-0.5", "sq-1.0"]  # only methods whose rows hold non-speech stretches
     heights = {  # words per minute of non-speech; base has no sq-0.5 rows: a bar of 0
