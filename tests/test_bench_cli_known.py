@@ -57,21 +57,21 @@ def test_help_shows_each_default_and_range():
     assert shown == ["[OPTIONS]", "[dev|test]", "[default:test]", "[:TSV]", "[:CONFIG[:SPLIT]",
                      "[default:librispeech,commonvoice,longform]", "[default:whisper-tiny.en]",
                      f"[default:{','.join(DEFAULT_METHODS)}]", "[x>=1]", "[default:6;x>=1]",
-                     "[default:0]", "[required]", "[default:1;1<=x<=64]"]  # fmt: skip
+                     "[default:0;x>=0]", "[required]", "[default:1;1<=x<=64]"]  # fmt: skip
 
 
 def test_each_option_reaches_the_run(spy, tmp_path):
     args = ["bench", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "o"),
             "--split", "dev", "--datasets", " nonspeech , longform-hard ,",
             "--asr", "whisper-base,faster-whisper:/m", "--methods", "none,sq-0.5@d2, trim",
-            "--limit", "1", "--longform-count", "1", "--seed", "-3", "--jobs", "64",
+            "--limit", "1", "--longform-count", "1", "--seed", "3", "--jobs", "64",
             "--no-temperature-fallback", "--no-report"]  # fmt: skip
     assert main(args) == 0
     (o,) = spy.runs
     assert o.split == "dev" and o.datasets == ("nonspeech", "longform-hard")
     assert o.asr == ("whisper-base", "faster-whisper:/m")
     assert o.methods == ("none", "sq-0.5@d2", "trim")
-    assert (o.limit, o.longform_count, o.seed, o.jobs) == (1, 1, -3, 64)
+    assert (o.limit, o.longform_count, o.seed, o.jobs) == (1, 1, 3, 64)
     assert o.asr_options == {"temperature_fallback": False}  # Whisper-only: allowed here
     assert spy.reports == []  # --no-report
 
@@ -87,6 +87,7 @@ def test_each_option_reaches_the_run(spy, tmp_path):
         (["--split", "train"], "'train'"),
         (["--limit", "0"], "--limit"),
         (["--longform-count", "0"], "--longform-count"),
+        (["--seed", "-1"], "--seed"),
         (["--jobs", "0"], "--jobs"),
         (["--jobs", "65"], "--jobs"),
         (["--asr", "whisper-base,hama", "--no-temperature-fallback"], "not hama"),
