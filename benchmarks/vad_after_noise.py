@@ -25,8 +25,20 @@ from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises
 
 
+def options_for(setting: str) -> sq.AnalyzeOptions:
+    """The analysis options of a ``--drop`` setting: ``vad_reset_drop_db`` its number, the
+    reset at any VAD probability (as ``sq-drop20``) unless it ends in ``-sure`` (only after a
+    second of probabilities under 0.1, as ``sq-drop20-sure``)."""
+    prob = 0.1 if setting.endswith("-sure") else 1.0
+    db = float(setting.split("-")[0])
+    return sq.AnalyzeOptions(vad_reset_drop_db=db, vad_reset_drop_max_prob=prob)
+
+
 def speech_mask(x: np.ndarray, options: sq.AnalyzeOptions, setting: str = ""):
-    with gain_restart_probe(not setting.endswith("-vadonly"), setting.endswith("-sure")):
+    """Which samples of ``x`` the analysis calls speech (with ``setting`` ending in
+    ``-vadonly``, only Silero's state resets where loud non-speech ends, as
+    ``sq-drop20-vadonly``)."""
+    with gain_restart_probe(not setting.endswith("-vadonly")):
         a = sq.analyze(x, options, sample_rate=sq.SAMPLE_RATE)
     mask = np.zeros(len(x), bool)
     for s in a.segments:
@@ -74,7 +86,7 @@ def main() -> None:
             pool = noises[i % len(noises)]
             noise = at_dbfs(np.resize(pool, n), args.noise_dbfs)
             for d in settings:
-                o = sq.AnalyzeOptions(vad_reset_drop_db=float(d.split("-")[0]))
+                o = options_for(d)
                 own = speech_mask(np.concatenate([noise, x]), o, d)
                 quiet_x = x * 10 ** (-args.quieter_db / 20)
                 quiet = speech_mask(np.concatenate([noise, quiet_x]), o, d)

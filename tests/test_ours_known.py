@@ -22,13 +22,15 @@ def _expected(method: str) -> dict:
     """What the module docstring says ``method`` is, worked out from its name."""
     e = {"rate": DEFAULT_RATE, "plan": {}, "analyze": {}, "gain": 0.0, "verify": None,
          "budget": None, "raw": False, "input_db": 0.0, "restart": True,
-         "roomtone": False}  # fmt: skip
+         "roomtone": False, "onset": False}  # fmt: skip
     if m := re.fullmatch(r"sq-(\d\.\d+)", method):
         e["rate"] = float(m[1])
     elif m := re.fullmatch(r"sq-(\d\.\d+)-rawsearch", method):
         e.update(rate=float(m[1]), raw=True)
     elif m := re.fullmatch(r"pauses\+speed-(\d\.\d+)", method):
         e.update(rate=1.0, plan={"speed_policy": "uniform", "max_speed": float(m[1])})
+    elif m := re.fullmatch(r"pauses\+speed-(\d\.\d+)-onset(300|500)", method):
+        e.update(rate=1.0, plan={"speed_policy": "uniform", "max_speed": float(m[1])}, onset=True)
     elif m := re.fullmatch(r"pauses\+speed-1\.3-(stress|transients)", method):
         e.update(
             rate=1.0, plan={"speed_policy": "uniform", "max_speed": 1.3, "within_window": m[1]}
@@ -113,12 +115,13 @@ class Spy:
         self.calls, self.no_speech = [], no_speech
 
     def __call__(self, samples, rate=DEFAULT_RATE, **kw):
+        from audiosqueeze import curve
         from audiosqueeze.tsm import CurveWSOLA
         from audiosqueeze.vad import LevelGain
 
         self.calls.append(
             dict(kw, samples=samples, rate=rate, normalised=CurveWSOLA.normalised_search,
-                 restart=LevelGain.restart)
+                 restart=LevelGain.restart, speeds_for=curve.speeds_for)
         )  # fmt: skip
         stats = SimpleNamespace(no_speech=self.no_speech)
         return FakeResult(np.array(samples[:200], np.float32), stats, FAKE_PLAN)
@@ -131,10 +134,12 @@ def _signal():
 @pytest.mark.parametrize("method", [m for m in ours.OURS if m not in ours.FLOORS])
 def test_each_method_calls_compress_with_what_its_name_says(monkeypatch, method):
     """(The floors pick their rate by a search: the test after the next.)"""
+    from audiosqueeze import curve
     from audiosqueeze.vad import LevelGain
 
     e = _expected(method)
     spy = Spy()
+    speeds_for = curve.speeds_for
     monkeypatch.setattr(sq, "compress", spy)
     monkeypatch.setattr(ours, "verifier", lambda name: f"asr:{name}")
     analysis = object()
@@ -165,6 +170,8 @@ def test_each_method_calls_compress_with_what_its_name_says(monkeypatch, method)
     from audiosqueeze.tsm import CurveWSOLA
 
     assert CurveWSOLA.normalised_search and LevelGain.restart is restart  # put back
+    assert (call["speeds_for"] is not speeds_for) == e["onset"]  # the onset probe, inside only
+    assert curve.speeds_for is speeds_for
     scale = 10 ** (e["input_db"] / 20)
     assert np.allclose(call["samples"], x * scale, rtol=1e-6)
     if e["roomtone"]:  # the kept noise (output samples 100 to 160) is room tone
@@ -291,6 +298,7 @@ DOCUMENTED = """sq-0.25 sq-0.5 sq-0.75 sq-1.0 sq-0.55 sq-0.6 sq-0.65 sq-0.7 sq-d
     sq-guard-eqtok-1.0 sq-floor-0.3 sq-floor-0.32 sq-floor-0.34 sq-budget-0.5 sq-budget-1
     sq-budget-2 pauses+speed-1.1 pauses+speed-1.15 pauses+speed-1.2 pauses+speed-1.3
     pauses+speed-1.45 pauses+speed-1.3-stress pauses+speed-1.3-transients sq-default-skip
+    pauses+speed-1.2-onset300 pauses+speed-1.3-onset500
     sq-nsgain0 sq-nsgain-15 sq-nsgain-30 sq-roomtone sq-seg10s sq-seg2s sq-seg256 sq-seg96
     sq-seg64 sq-0.75-seg10s sq-0.75-seg64 sq-keep60 sq-keep60-pad32 sq-keep30-pad32
     sq-keep150-pad64 sq-vadreset-2s sq-vadreset-5s sq-vadreset-10s sq-vadreset-off
@@ -302,3 +310,35 @@ DOCUMENTED = """sq-0.25 sq-0.5 sq-0.75 sq-1.0 sq-0.55 sq-0.6 sq-0.65 sq-0.7 sq-d
 def test_every_name_the_documentation_gives_is_a_method():
     assert sorted(set(DOCUMENTED.split()) - set(ours.OURS)) == []
     assert len(ours.OURS) == len(set(ours.OURS))
+
+
+@pytest.mark.parametrize(("onset_ms", "kept"), [(500.0, 1), (1000.0, 2), (2251.0, 4)])
+def test_the_onset_probe_keeps_only_the_first_speech_windows_at_1x(onset_ms, kept):
+    """Silence, 3 s of speech (four 750-ms windows), silence, 2 s of speech (three windows) at
+    1.2x: the windows starting within the onset of the first speech stay at 1.0x, every later
+    one (the second speech too) is at 1.2x, and the planner is itself again afterwards."""
+    from audiosqueeze import curve
+    from audiosqueeze.analyze import Analysis, Segment
+
+    sr = sq.SAMPLE_RATE
+    parts = [("silence", 0, sr), ("speech", sr, 4 * sr), ("silence", 4 * sr, 6 * sr)]
+    parts.append(("speech", 6 * sr, 8 * sr))
+    segs = tuple(Segment(k, a, b, 0.9, 0.0 if k == "speech" else None, None) for k, a, b in parts)
+    analysis = Analysis(segs, 8 * sr, np.zeros(0, np.float32), "test")
+    o = sq.PlanOptions(max_speed=1.2)
+    before = curve.speeds_for
+    with ours.onset_probe(onset_ms):
+        p = sq.plan(analysis, 1.0, o)
+    assert curve.speeds_for is before
+    first = [e for e in p.edits if e.segment == "speech" and e.end <= 4 * sr]
+    second = [e for e in p.edits if e.segment == "speech" and e.start >= 6 * sr]
+    assert sum(e.out_samples for e in first) == 12000 * kept + 10000 * (4 - kept)
+    if kept < 4:  # one edit a window, the kept ones at 1.0x
+        assert [e.out_samples for e in first] == [12000] * kept + [10000] * (4 - kept)
+    assert [e.out_samples for e in second] == [round(n / 1.2) for n in (10666, 10667, 10667)]
+    # without the probe every window is at 1.2x
+    assert all(
+        e.out_samples < e.in_samples
+        for e in sq.plan(analysis, 1.0, o).edits
+        if e.segment == "speech"
+    )

@@ -36,7 +36,10 @@
   then every speech window at that one speed (``PlanOptions(speed_policy="uniform")``): the
   strongest simple baseline;
   ``pauses+speed-1.3-stress`` / ``-transients``: the same tokens, the speed spread within each
-  window by the MACH1 or the Lee & Kim rule (``PlanOptions(within_window=)``).
+  window by the MACH1 or the Lee & Kim rule (``PlanOptions(within_window=)``);
+  ``pauses+speed-1.2-onset300`` ... ``pauses+speed-1.3-onset500``: that speed, but every speech
+  window starting within 300 or 500 ms of the first speech sped up stays at 1.0x (the
+  recording's first words: :func:`onset_probe`, :data:`ONSET`).
 - ``sq-default-skip``: the same, but a recording the library flags as having no speech
   (``stats.no_speech``) is not sent at all, as the CLI's skip option does.
 - The pause-treatment ablation, each ``compress`` defaults with one thing changed in what the
@@ -106,6 +109,13 @@ ABLATIONS = ("sq-guard-0.5", "sq-guard-1.0", "sq-cues-0.5", "sq-cues-1.0", "sq-p
 BUDGETS = {"sq-budget-0.5": 0.5, "sq-budget-1": 1.0, "sq-budget-2": 2.0}
 #: the share of tokens each ``sq-floor-*`` method removes at least (and rate 0.5 at least)
 FLOORS = {f"sq-floor-{t}": float(t) for t in ("0.3", "0.32", "0.34")}
+#: the onset probe: (uniform speed, ``onset_keep_ms``) of each ``pauses+speed-S-onsetMS``:
+#: every run's first speech kept at 1.0x, then speeding up at ``max_speed_step`` per window
+ONSET = {
+    f"pauses+speed-{s}-onset{ms}": (float(s), float(ms))
+    for s in ("1.2", "1.25", "1.3")
+    for ms in ("300", "500")
+}
 #: the within-window rule ablation: pauses+speed-1.3 with the speed spread by a rule
 WITHIN = {"pauses+speed-1.3-stress": "stress", "pauses+speed-1.3-transients": "transients"}
 #: fastest speech of the guard and cues ablations at rate 1
@@ -207,6 +217,7 @@ OURS = (
     *BUDGETS,
     *PAUSES_SPEED,
     *WITHIN,
+    *ONSET,
     "sq-default-skip",
     *GAINS_DB,
     "sq-roomtone",
@@ -307,6 +318,30 @@ def raw_search_probe():
 
 
 @contextlib.contextmanager
+def onset_probe(onset_ms: float):
+    """While inside, the planner keeps at 1.0x every speech window that starts within
+    ``onset_ms`` of the first speech it speeds up (the recording's first words; the bench runs
+    one compression at a time): the ``pauses+speed-S-onsetMS`` probe."""
+    from audiosqueeze import curve
+    from audiosqueeze.units import ms_to_samples
+
+    original, first = curve.speeds_for, []
+
+    def capped(seg, spans, *args, **kwargs):
+        speeds = original(seg, spans, *args, **kwargs)
+        if not first:
+            first.append(seg.start + ms_to_samples(onset_ms))
+        starts = np.array([a for a, _ in spans], np.int64)
+        return np.where(starts < first[0], np.minimum(speeds, 1.0), speeds)
+
+    curve.speeds_for = capped
+    try:
+        yield
+    finally:
+        curve.speeds_for = original
+
+
+@contextlib.contextmanager
 def gain_restart_probe(on: bool):
     """Probe of ``vad_reset_drop_db`` (the bench runs one compression at a time): with ``on``
     False ``vad.LevelGain.restart`` does nothing while inside (only Silero's state resets)."""
@@ -334,6 +369,11 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in PAUSES_SPEED:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=PAUSES_SPEED[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
+    elif method in ONSET:
+        speed, onset = ONSET[method]
+        with onset_probe(onset):
+            o = sq.PlanOptions(speed_policy="uniform", max_speed=speed)
+            r = sq.compress(samples, 1.0, plan_options=o, **kw)
     elif method in WITHIN:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=1.3, within_window=WITHIN[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
