@@ -60,6 +60,9 @@ def _expected(method: str) -> dict:
         e["roomtone"] = True
     elif method == "sq-longseg":
         e["analyze"] = {"max_segment_ms": 3_600_000.0}  # an hour
+    elif m := re.fullmatch(r"sq-(0\.75-)?seg10s-levelpause", method):
+        e.update(rate=0.75 if m[1] else 0.5, analyze={"max_segment_ms": 10_000.0},
+                 plan={"inner_pause_prob": 1.0})  # fmt: skip
     elif m := re.fullmatch(r"sq-(0\.75-)?seg(\d+)(s?)", method):
         ms = float(m[2]) * (1000 if m[3] else 1)
         e.update(rate=0.75 if m[1] else 0.5, analyze={"max_segment_ms": ms})
@@ -298,7 +301,8 @@ DOCUMENTED = """sq-0.25 sq-0.5 sq-0.75 sq-1.0 sq-0.55 sq-0.6 sq-0.65 sq-0.7 sq-d
     sq-guard-eqtok-1.0 sq-floor-0.3 sq-floor-0.32 sq-floor-0.34 sq-budget-0.5 sq-budget-1
     sq-budget-2 pauses+speed-1.1 pauses+speed-1.15 pauses+speed-1.2 pauses+speed-1.3
     pauses+speed-1.45 pauses+speed-1.3-stress pauses+speed-1.3-transients sq-default-skip
-    pauses+speed-1.2-onset300 pauses+speed-1.3-onset500
+    pauses+speed-1.2-onset300 pauses+speed-1.3-onset500 sq-seg10s-levelpause
+    sq-0.75-seg10s-levelpause
     sq-nsgain0 sq-nsgain-15 sq-nsgain-30 sq-roomtone sq-seg10s sq-seg2s sq-seg256 sq-seg96
     sq-seg64 sq-0.75-seg10s sq-0.75-seg64 sq-keep60 sq-keep60-pad32 sq-keep30-pad32
     sq-keep150-pad64 sq-vadreset-2s sq-vadreset-5s sq-vadreset-10s sq-vadreset-off

@@ -40,6 +40,9 @@
   ``pauses+speed-1.2-onset300`` ... ``pauses+speed-1.3-onset500``: that speed, but every speech
   window starting within 300 or 500 ms of the first speech sped up stays at 1.0x (the
   recording's first words: :func:`onset_probe`, :data:`ONSET`).
+- ``sq-seg10s-levelpause`` / ``sq-0.75-seg10s-levelpause``: ``sq-seg10s`` / ``sq-0.75-seg10s``
+  with ``PlanOptions(inner_pause_prob=1.0)``: a quiet run inside speech is cut as a pause by its
+  level alone, whatever the VAD says (:data:`LEVEL_PAUSE`).
 - ``sq-default-skip``: the same, but a recording the library flags as having no speech
   (``stats.no_speech``) is not sent at all, as the CLI's skip option does.
 - The pause-treatment ablation, each ``compress`` defaults with one thing changed in what the
@@ -109,6 +112,10 @@ ABLATIONS = ("sq-guard-0.5", "sq-guard-1.0", "sq-cues-0.5", "sq-cues-1.0", "sq-p
 BUDGETS = {"sq-budget-0.5": 0.5, "sq-budget-1": 1.0, "sq-budget-2": 2.0}
 #: the share of tokens each ``sq-floor-*`` method removes at least (and rate 0.5 at least)
 FLOORS = {f"sq-floor-{t}": float(t) for t in ("0.3", "0.32", "0.34")}
+#: the level-only inner-pause probe: (rate, segment ms) of each ``sq-...-seg10s-levelpause``:
+#: ``sq-seg10s`` / ``sq-0.75-seg10s`` with ``PlanOptions(inner_pause_prob=1.0)``, so a quiet
+#: run inside speech is a pause by its level alone, whatever the VAD says
+LEVEL_PAUSE = {"sq-seg10s-levelpause": 0.5, "sq-0.75-seg10s-levelpause": 0.75}
 #: the onset probe: (uniform speed, ``onset_keep_ms``) of each ``pauses+speed-S-onsetMS``:
 #: every run's first speech kept at 1.0x, then speeding up at ``max_speed_step`` per window
 ONSET = {
@@ -218,6 +225,7 @@ OURS = (
     *PAUSES_SPEED,
     *WITHIN,
     *ONSET,
+    *LEVEL_PAUSE,
     "sq-default-skip",
     *GAINS_DB,
     "sq-roomtone",
@@ -369,6 +377,16 @@ def run_ours(method: str, samples: np.ndarray, *, analysis=None) -> OursOutput:
     elif method in PAUSES_SPEED:
         o = sq.PlanOptions(speed_policy="uniform", max_speed=PAUSES_SPEED[method])
         r = sq.compress(samples, 1.0, plan_options=o, **kw)
+    elif method in LEVEL_PAUSE:
+        options = sq.AnalyzeOptions(max_segment_ms=10_000.0)
+        o = sq.PlanOptions(inner_pause_prob=1.0)
+        r = sq.compress(
+            samples,
+            LEVEL_PAUSE[method],
+            sample_rate=sq.SAMPLE_RATE,
+            analyze_options=options,
+            plan_options=o,
+        )
     elif method in ONSET:
         speed, onset = ONSET[method]
         with onset_probe(onset):
