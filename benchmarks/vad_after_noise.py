@@ -20,7 +20,7 @@ import numpy as np
 
 import audiosqueeze as sq
 from _script import run_script, whole
-from audiosqueeze.bench.ours import gain_restart_probe
+from audiosqueeze.bench.probes import gain_restart_probe
 from audiosqueeze.datasets import data_root, split_utterances
 from audiosqueeze.datasets.longform import load_noises
 

@@ -22,7 +22,7 @@ from audiosqueeze.bench import (  # noqa: E402
     halluc,  # noqa: E402
     run_bench,
 )
-from audiosqueeze.bench.ours import ROOM_TONE_DBFS, ROOM_TONE_RAMP, kept_nonspeech, room_tone  # noqa: E402
+from audiosqueeze.bench.probes import ROOM_TONE_DBFS, ROOM_TONE_RAMP, kept_nonspeech, room_tone  # noqa: E402
 from audiosqueeze.datasets.nonspeech import CATEGORIES  # noqa: E402
 
 

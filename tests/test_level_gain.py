@@ -194,7 +194,8 @@ def test_the_reset_waits_for_noise_the_vad_was_sure_of(chunk):
 
 
 def test_the_bench_probe_switches_the_gain_restart_off_and_puts_it_back():
-    from audiosqueeze.bench.ours import QUIET, gain_restart_probe
+    from audiosqueeze.bench.ours import QUIET
+    from audiosqueeze.bench.probes import gain_restart_probe
 
     g = LevelGain()
     scaled(g, frames_at([-20.0]))  # an envelope at -20 dBFS

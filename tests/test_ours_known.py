@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import audiosqueeze as sq
-from audiosqueeze.bench import ours
+from audiosqueeze.bench import ours, probes
 from audiosqueeze.plan import Edit
 
 DEFAULT_RATE = 0.5  # compress's default rate
@@ -178,7 +178,7 @@ def test_each_method_calls_compress_with_what_its_name_says(monkeypatch, method)
     scale = 10 ** (e["input_db"] / 20)
     assert np.allclose(call["samples"], x * scale, rtol=1e-6)
     if e["roomtone"]:  # the kept noise (output samples 100 to 160) is room tone
-        assert np.array_equal(out.samples, ours.room_tone(x[:200], np.array([[100, 160]])))
+        assert np.array_equal(out.samples, probes.room_tone(x[:200], np.array([[100, 160]])))
         assert not np.array_equal(out.samples, x[:200])
     else:
         assert np.allclose(out.samples, x[:200], rtol=1e-5)  # the level is raised back
@@ -264,11 +264,11 @@ def test_kept_nonspeech_and_room_tone_on_planted_spans():
             Edit("shorten", 1000, 2000, 400, "noise"),
         ]
     )
-    spans = ours.kept_nonspeech(plan)
+    spans = probes.kept_nonspeech(plan)
     assert spans.dtype == np.int64 and spans.tolist() == [[0, 10], [140, 540]]
-    assert ours.kept_nonspeech(SimpleNamespace(edits=[])).shape == (0, 2)
+    assert probes.kept_nonspeech(SimpleNamespace(edits=[])).shape == (0, 2)
     x = np.full(600, 0.5, np.float32)
-    y = ours.room_tone(x, spans)
+    y = probes.room_tone(x, spans)
     assert y.dtype == np.float32 and np.array_equal(y[10:140], x[10:140])
     assert np.array_equal(y[540:], x[540:])
     noise = np.random.default_rng(0).standard_normal(600).astype(np.float32) * np.float32(
@@ -284,10 +284,10 @@ def test_kept_nonspeech_and_room_tone_on_planted_spans():
     short[:] = 1 - (np.arange(5) + 0.5) / 5
     want = np.concatenate([short, short[::-1]])
     assert np.allclose(y[:10], 0.5 * want + noise[:10] * (1 - want), atol=1e-7)
-    assert np.array_equal(ours.room_tone(x, spans, seed=0), y)
-    assert not np.array_equal(ours.room_tone(x, spans, seed=1), y)
+    assert np.array_equal(probes.room_tone(x, spans, seed=0), y)
+    assert not np.array_equal(probes.room_tone(x, spans, seed=1), y)
     assert x[0] == 0.5  # the input is not changed
-    one = ours.room_tone(x, np.array([[3, 4], [7, 9]]))  # no ramp in 1 sample, 1 in 2
+    one = probes.room_tone(x, np.array([[3, 4], [7, 9]]))  # no ramp in 1 sample, 1 in 2
     assert one[3] == noise[3] and np.allclose(one[7:9], 0.25 + noise[7:9] * 0.5)
 
 
@@ -331,7 +331,7 @@ def test_the_onset_probe_keeps_only_the_first_speech_windows_at_1x(onset_ms, kep
     analysis = Analysis(segs, 8 * sr, np.zeros(0, np.float32), "test")
     o = sq.PlanOptions(max_speed=1.2)
     before = curve.speeds_for
-    with ours.onset_probe(onset_ms):
+    with probes.onset_probe(onset_ms):
         p = sq.plan(analysis, 1.0, o)
     assert curve.speeds_for is before
     first = [e for e in p.edits if e.segment == "speech" and e.end <= 4 * sr]
