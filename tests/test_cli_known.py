@@ -4,6 +4,7 @@ before any work) and their ends accepted, what ``--skip-no-speech`` writes and p
 where warnings and progress bars go, and what each table and JSON row says."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -103,6 +104,56 @@ def test_ten_verify_rounds_are_accepted(talk, tmp_path, capsys, monkeypatch):
     args = ["compress", talk, "-o", tmp_path / "o.flac", *ENERGY, "--verify", "deaf"]
     assert run(capsys, *args, "--verify-rounds", "10")[0] == 0
     assert run(capsys, *args, "--verify-rounds", "11")[0] == 2
+
+
+def _sys_refuses_files() -> bool:
+    """Whether a new file in /sys is refused even to root (a read-only file system there)."""
+    try:
+        os.close(os.open("/sys/audiosqueeze-probe", os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    except OSError:
+        return True
+    os.unlink("/sys/audiosqueeze-probe")
+    return False
+
+
+@pytest.mark.parametrize(
+    ("out", "timemap", "quote"),
+    [
+        ("nowhere/o.flac", None, "output folder"),
+        ("o.mp3", None, "extension '.mp3'"),
+        ("o.flac", "nowhere/m.json", "time map folder"),
+        ("/sys/o.flac", None, "cannot write into '/sys'"),
+    ],
+)
+def test_verify_checks_every_output_before_the_recogniser_hears_anything(
+    talk, tmp_path, capsys, monkeypatch, out, timemap, quote
+):
+    """--verify compresses in memory and saves at the end; a path that cannot be written must
+    still stop it before the work (two transcriptions of the recording), as without --verify."""
+    from audiosqueeze import verify
+    from audiosqueeze.transcript import Transcript
+
+    if out.startswith("/sys") and not _sys_refuses_files():
+        pytest.skip("/sys takes new files here: no folder that refuses root")
+    heard = []
+
+    class Ear:
+        name, config = "ear", {}
+
+        def transcribe(self, samples):
+            heard.append(len(samples))
+            return Transcript("", ())
+
+    monkeypatch.setattr(verify, "resolve_asr", lambda name: Ear())
+    args = ["compress", talk, "-o", tmp_path / out, *ENERGY, "--rate", "1", "--verify", "ear"]
+    if timemap is not None:
+        args += ["--timemap", tmp_path / timemap]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and quote in err and heard == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.wav"]
+    # with a path that can be written, the same run asks the recogniser (the fake is in use)
+    good = ["compress", talk, "-o", tmp_path / "o.flac", *ENERGY, "--rate", "1", "--verify", "ear"]
+    assert run(capsys, *good)[0] == 0 and heard
 
 
 def test_several_inputs_need_a_timemap_folder(talk, tmp_path, capsys):

@@ -113,6 +113,18 @@ def check_destination(path, what: str = "output") -> Path:
     return p
 
 
+def check_writable(path, what: str = "output", probed: set | None = None) -> Path:
+    """:func:`check_destination`, and that its folder takes a new file now (a temporary file,
+    made and removed; once per folder in ``probed``): for a caller that does its work before
+    it opens :class:`Outputs`."""
+    p = check_destination(path, what)
+    if probed is None or p.parent not in probed:
+        _Temp(p).remove()
+        if probed is not None:
+            probed.add(p.parent)
+    return p
+
+
 def refuse_source(src, dest, what: str = "output") -> None:
     """A :class:`PathError` if writing ``dest`` would replace the input file ``src`` (the same
     file, also through a symlink on the input side or another spelling of the path): the

@@ -252,12 +252,13 @@ def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_we
 
 
 def _jobs(inputs, output, timemap, fmt, many, to_stdout):
-    """``(input, output path, time-map path)`` for each input, checked before any work: no
-    output may replace an input (a later input included) and no two inputs may be written to
-    the same file (``a.wav`` and ``a.mp3`` both make ``a.flac``)."""
-    from ..output import refuse_source
+    """``(input, output path, time-map path)`` for each input, checked before any work: each
+    path can be written (``--verify`` and ``-o -`` write only after the work), no output may
+    replace an input (a later input included) and no two inputs may be written to the same
+    file (``a.wav`` and ``a.mp3`` both make ``a.flac``)."""
+    from ..output import check_writable, format_of, refuse_source
 
-    jobs, seen = [], {}
+    jobs, seen, probed = [], {}, set()
     for path in inputs:
         out_path = output / (Path(path).stem + "." + (fmt or "flac")) if many else output
         map_path = timemap / (Path(path).stem + ".timemap.json") if many and timemap else timemap
@@ -270,6 +271,10 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
                     f"{shown(dest)!r}; compress them into different folders"
                 )
             seen[dest] = path
+            if dest is map_path:
+                check_writable(dest, "time map", probed)
+            else:
+                format_of(check_writable(dest, "output", probed), fmt)
             for src in inputs:
                 src = binary_stream("stdin") if str(src) == "-" else src  # < talk.flac too
                 refuse_source(src, dest, "time map" if dest is map_path else "output")
@@ -279,11 +284,8 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
 
 def _to_stdout(src, rate, fmt, map_path, kw):
     """Compress ``src`` to stdout: raw PCM as it is made, or a whole encoded file at the end."""
-    from ..output import check_destination
     from ..pipeline import compress_to_sink
 
-    if map_path is not None:
-        check_destination(map_path, "time map")
     out = binary_stream("stdout")
     if fmt == "raw":
         from ..decode import float_to_s16le
