@@ -170,6 +170,26 @@ def test_several_inputs_need_a_timemap_folder(talk, tmp_path, capsys):
     assert sorted(p.name for p in maps.iterdir()) == ["other.timemap.json", "talk.timemap.json"]
 
 
+@pytest.mark.parametrize(
+    ("flag", "quote"),
+    [("-o", "output folder 'nowhere/' does not exist"),
+     ("--timemap", "time map folder 'nowhere/' does not exist")],
+)  # fmt: skip
+def test_a_path_ending_in_a_slash_is_a_folder_that_must_exist(
+    talk, tmp_path, capsys, monkeypatch, flag, quote
+):
+    """``-o out/`` or ``--timemap maps/`` names a folder: where it does not exist the message
+    says so (not "extension ''"), and no file named ``nowhere`` is written in its place."""
+    monkeypatch.chdir(tmp_path)
+    args = ["compress", talk, *ENERGY, "-o", "o.flac", flag, "nowhere/"]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and quote in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.wav"]
+    (tmp_path / "nowhere").mkdir()  # once it exists the same command writes into it
+    assert run(capsys, *args)[0] == 0
+    assert len(list((tmp_path / "nowhere").iterdir())) == 1
+
+
 # -- --skip-no-speech --------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -96,9 +97,10 @@ BAR_MIN_S = 60.0
 )
 @click.option(
     "--timemap",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     default=None,
-    help="Write the time map as JSON: a file for one input, a folder for several.",
+    help="Write the time map as JSON: a file for one input, or an existing folder (one "
+    "NAME.timemap.json per input).",
 )
 @click.option(
     "--format",
@@ -141,7 +143,7 @@ def compress(
       audiosqueeze compress talk.mp3 -o talk.flac --max-wer-increase 0.5
       audiosqueeze compress talk.mp3 -o talk.flac --rate 1 --verify whisper-tiny.en
     """
-    to_stdout, output, many = _check_usage(
+    to_stdout, output, many, timemap = _check_usage(
         inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify
     )
     ao, ro = options(vad, tsm, vad_gain, vad_reset_drop)
@@ -223,9 +225,13 @@ def compress(
 
 def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify):
     """The options that cannot go together, checked before any work: ``(to_stdout, output
-    path, several outputs)``."""
+    path, several outputs, time-map path)``."""
     if not output:
         raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
+    for what, given in (("output", output), ("time map", timemap)):
+        if given and given.endswith(("/", os.sep)) and not Path(given).is_dir():
+            raise sq.PathError(f"{what} folder {shown(given)!r} does not exist")
+    timemap = None if timemap is None else Path(timemap)
     to_stdout, output = output == "-", Path(output)
     many = len(inputs) > 1 or (not to_stdout and output.is_dir())
     if many and (to_stdout or not output.is_dir()):
@@ -248,7 +254,7 @@ def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_we
         raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
     if verify is not None and fmt == "raw":
         raise click.UsageError("--verify needs the whole output first; use a file format")
-    return to_stdout, output, many
+    return to_stdout, output, many, timemap
 
 
 def _jobs(inputs, output, timemap, fmt, many, to_stdout):
@@ -261,7 +267,8 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
     jobs, seen, probed = [], {}, set()
     for path in inputs:
         out_path = output / (Path(path).stem + "." + (fmt or "flac")) if many else output
-        map_path = timemap / (Path(path).stem + ".timemap.json") if many and timemap else timemap
+        into = timemap is not None and (many or timemap.is_dir())  # a folder: a name per input
+        map_path = timemap / (Path(path).stem + ".timemap.json") if into else timemap
         for dest in (None if to_stdout else out_path, map_path):
             if dest is None:
                 continue
