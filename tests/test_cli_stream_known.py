@@ -214,3 +214,11 @@ def test_a_file_output_is_written_there_and_not_to_stdout(wav, tmp_path, monkeyp
     r = stream_report(capsys, str(wav), "--rate", "0", "-o", str(tmp_path / "o.wav"))
     assert out.getvalue() == b"" and r["output_s"] == 0.506
     assert sf.info(tmp_path / "o.wav").frames == 8100
+
+
+def test_an_output_ending_in_a_slash_is_a_folder(wav, tmp_path, capsys):
+    """``-o out/`` names a folder: where it does not exist the message says so, not that the
+    extension '' is unknown."""
+    code = main(["stream", str(wav), "--fast", "--vad", "energy", "-o", f"{tmp_path}/nowhere/"])
+    assert code == 1 and "output folder" in capsys.readouterr().err
+    assert "nowhere" not in {p.name for p in tmp_path.iterdir()}

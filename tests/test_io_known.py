@@ -323,6 +323,8 @@ def test_check_destination_names_each_problem_before_writing(tmp_path):
         (tmp_path / ("n" * 256), "name is 256 bytes long, over this file system's limit of 255"),
         (fifo, "time map '.*pipe.flac' exists and is not a regular file"),
         (tmp_path, "is a folder; give a file name"),
+        (f"{tmp_path}/no/", "time map folder '.*no/' does not exist"),  # not "extension ''"
+        (f"{tmp_path}/", "time map '.*/' is a folder; give a file name"),
     ]
     for path, quote in cases:
         with pytest.raises(sq.PathError, match=quote):

@@ -84,6 +84,11 @@ def check_destination(path, what: str = "output") -> Path:
         raise PathError(f"{what} path must be a path, got {path!r}") from None
     if not str(p) or str(p) == ".":
         raise PathError(f"{what} path is empty")
+    given = path if isinstance(path, str) else ""
+    if given.endswith(("/", os.sep)):  # a folder, by its spelling (Path drops the slash)
+        if os.path.isdir(given):
+            raise PathError(f"{what} {given!r} is a folder; give a file name")
+        raise PathError(f"{what} folder {given!r} does not exist")
     shown = str(p)
     try:
         os.fsencode(shown)

@@ -104,7 +104,7 @@ def run_stream(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, allow_dash=True),
+    type=click.Path(allow_dash=True),  # text as given: out/ is a folder
     default=None,
     help="Write the compressed audio: a file (.flac/.wav/.ogg/.opus) or - for raw "
     "16 kHz 16-bit PCM on stdout.",
