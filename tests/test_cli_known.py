@@ -293,7 +293,13 @@ def test_no_bar_is_left_behind_where_stderr_is_not_a_terminal(talk, tmp_path, ca
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     code, out, err = run(capsys, "compress", talk, other, "-o", out_dir, *ENERGY)
-    assert code == 0 and err.strip() == "" and "reduction" in out
+    assert code == 0 and err == "" and "reduction" in out  # not even an empty line
+    code, out, err = run(capsys, "compress", talk, "-o", tmp_path / "o.flac", *ENERGY)
+    assert code == 0 and err == "" and "reduction" in out
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    code, out, err = run(capsys, "compress", bad, "-o", tmp_path / "b.flac", *ENERGY)
+    assert code == 1 and err.startswith("error: ") and err.count("\n") == 1  # one line
 
 
 def test_an_input_over_a_minute_gets_a_stage_bar(tmp_path, capsys, monkeypatch):

@@ -168,7 +168,9 @@ def compress(
         )
     from rich.progress import Progress
 
-    bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
+    err = console(stderr=True)  # no bar where stderr is not a terminal: rich ends one with a
+    # blank line there, which put an empty line before each table or error line in a log
+    bar = Progress(console=err, transient=True, disable=as_json or to_stdout or not err.is_terminal)
     files = bar.add_task("files", total=len(inputs), visible=len(inputs) > 1)
     stage = bar.add_task("", total=1, visible=False)
 
