@@ -222,3 +222,26 @@ def test_an_output_ending_in_a_slash_is_a_folder(wav, tmp_path, capsys):
     code = main(["stream", str(wav), "--fast", "--vad", "energy", "-o", f"{tmp_path}/nowhere/"])
     assert code == 1 and "output folder" in capsys.readouterr().err
     assert "nowhere" not in {p.name for p in tmp_path.iterdir()}
+
+
+def test_the_report_gives_the_wait_of_speech_apart_from_the_held_pauses(tmp_path, capsys):
+    """A pause is held until the speech after it arrives (3 s here), while speech waits about
+    0.2 s (the --max-segment-ms help's promise): the report gives both, so the held pause's
+    wait is not read as the speech's."""
+    from conftest import silence
+
+    src = tmp_path / "talk.wav"
+    sf.write(src, np.concatenate([tone(1.0), silence(3.0), tone(1.0)]), 16000)
+    r = stream_report(capsys, str(src))
+    assert r["latency_max_s"] > 2.5  # the head of the kept pause, held for the whole pause
+    assert 0.05 < r["speech_latency_p50_s"] <= r["speech_latency_max_s"] < 0.3
+    assert r["speech_latency_max_s"] < r["latency_max_s"]
+    assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
+    line = capsys.readouterr().err
+    assert f"speech waits p50 {r['speech_latency_p50_s']:.2f} s" in line, line
+    assert f"max {r['speech_latency_max_s']:.2f} s" in line and "every sample" in line
+    sf.write(src, silence(3.0), 16000)  # no speech: no speech wait to report
+    r = stream_report(capsys, str(src))
+    assert r["no_speech"] and r["speech_latency_max_s"] is None and r["latency_max_s"] > 2.5
+    assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
+    assert "; no speech; every sample" in capsys.readouterr().err
