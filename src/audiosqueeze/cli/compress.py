@@ -52,7 +52,7 @@ BAR_MIN_S = 60.0
     default=None,
     help="Instead of --rate: a quality budget in WER points; the highest rate whose "
     "guard-predicted WER increase stays within it (two passes). A rough budget: on dev, 0.5 "
-    "cost Whisper up to +1.6 on Common Voice (docs/RESULTS.md).",
+    "cost Whisper up to +1.3 on Common Voice (docs/RESULTS.md).",
 )
 @click.option(
     "--verify",
