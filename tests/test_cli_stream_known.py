@@ -238,10 +238,10 @@ def test_the_report_gives_the_wait_of_speech_apart_from_the_held_pauses(tmp_path
     assert r["speech_latency_max_s"] < r["latency_max_s"]
     assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
     line = capsys.readouterr().err
-    assert f"speech waits p50 {r['speech_latency_p50_s']:.2f} s" in line, line
+    assert f"latency: speech p50 {r['speech_latency_p50_s']:.2f} s" in line, line
     assert f"max {r['speech_latency_max_s']:.2f} s" in line and "every sample" in line
     sf.write(src, silence(3.0), 16000)  # no speech: no speech wait to report
     r = stream_report(capsys, str(src))
     assert r["no_speech"] and r["speech_latency_max_s"] is None and r["latency_max_s"] > 2.5
     assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
-    assert "; no speech; every sample" in capsys.readouterr().err
+    assert "latency: no speech; every sample" in capsys.readouterr().err

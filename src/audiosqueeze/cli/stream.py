@@ -220,14 +220,10 @@ def stream(
     if as_json:
         click.echo(json.dumps(report), err=True)
     else:
-        speech = (
-            f"speech waits p50 {talk.p50:.2f} s, max {talk.max:.2f} s"
-            if talk.count
-            else "no speech"
-        )
+        speech = f"speech p50 {talk.p50:.2f} s, max {talk.max:.2f} s" if talk.count else "no speech"
         click.echo(
             f"{report['input']}: {report['input_s']:.2f} s -> {report['output_s']:.2f} s; "
-            f"{speech}; every sample (a pause waits for the speech after it) p50 "
+            f"latency: {speech}; every sample (a pause waits for the speech after it) p50 "
             f"{lat.p50:.2f} s, p99 {lat.p99:.2f} s, max {lat.max:.2f} s ({chunk_ms:g} ms "
             f"chunks, {'as fast as possible' if fast else 'real time'}, {wall:.1f} s wall)",
             err=True,
