@@ -66,6 +66,12 @@ class TimeMap:
 
     __hash__ = None  # a value with array fields: compare it, do not hash it
 
+    def __repr__(self) -> str:  # the knots can be thousands: their count and the two lengths
+        return (
+            f"TimeMap({len(self.original)} knots, {self.original_samples} -> "
+            f"{self.compressed_samples} samples, sample_rate={self.sample_rate})"
+        )
+
     @classmethod
     def from_knots(
         cls, original: Sequence[int], compressed: Sequence[int], sample_rate: int = SAMPLE_RATE
