@@ -150,3 +150,17 @@ def test_a_result_prints_in_a_few_lines(tmp_path):
     assert n > 500 and repr(out.timemap) == (
         f"TimeMap({n} knots, 960000 -> {len(out.audio)} samples, sample_rate=16000)"
     )
+
+
+def test_tokens_counts_what_compress_file_wrote_as_what_compress_returned(tmp_path):
+    """``sq.tokens(result)`` takes either driver's result (it refused ``Written``)."""
+    from conftest import silence, tone
+
+    x = np.concatenate([tone(1.0), silence(3.0), tone(1.0)])
+    energy = sq.AnalyzeOptions(vad="energy")
+    out = sq.compress(x, 0.5, sample_rate=SR, analyze_options=energy)
+    sq.save(tmp_path / "in.wav", x)
+    written = sq.compress_file(tmp_path / "in.wav", tmp_path / "o.flac", analyze_options=energy)
+    assert written.duration_s == out.duration_s == len(out.audio) / SR < 5.0
+    for model in ("gemini", "whisper-unpadded"):
+        assert sq.tokens(written, model) == sq.tokens(out, model) == out.stats.tokens_after[model]

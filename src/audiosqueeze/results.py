@@ -124,6 +124,11 @@ class Written:
     analysis: Analysis = field(repr=False)
 
     @property
+    def duration_s(self) -> float:
+        """Seconds of audio written (what ``sq.tokens(written)`` counts)."""
+        return self.plan.out_samples / self.plan.sample_rate
+
+    @property
     def no_speech(self) -> bool:
         return self.stats.no_speech
 
