@@ -99,8 +99,7 @@ BAR_MIN_S = 60.0
     "--timemap",
     type=click.Path(),
     default=None,
-    help="Write the time map as JSON: a file for one input, or an existing folder (one "
-    "NAME.timemap.json per input).",
+    help="Write the time map as JSON: a file for one input, a folder for several.",
 )
 @click.option(
     "--format",
@@ -269,8 +268,7 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
     jobs, seen, probed = [], {}, set()
     for path in inputs:
         out_path = output / (Path(path).stem + "." + (fmt or "flac")) if many else output
-        into = timemap is not None and (many or timemap.is_dir())  # a folder: a name per input
-        map_path = timemap / (Path(path).stem + ".timemap.json") if into else timemap
+        map_path = timemap / (Path(path).stem + ".timemap.json") if many and timemap else timemap
         for dest in (None if to_stdout else out_path, map_path):
             if dest is None:
                 continue
