@@ -193,6 +193,34 @@ def test_a_path_ending_in_a_slash_is_a_folder_that_must_exist(
         assert code == 1 and "time map 'nowhere' is a folder; give a file name" in err
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_bad_input_among_several_is_reported_and_the_others_are_compressed(
+    talk, tmp_path, capsys, monkeypatch, as_json
+):
+    """``compress a.wav bad.wav c.wav -o out/``: the bad file gets its error line and a row,
+    the others are written and reported, and the exit status is 1. It stopped at the bad file,
+    leaving a.flac written but unreported and c.wav not done."""
+    monkeypatch.chdir(tmp_path)
+    Path("bad.wav").write_bytes(b"not audio at all")
+    Path("other.wav").write_bytes(talk.read_bytes())
+    Path("out").mkdir()
+    args = ["talk.wav", "bad.wav", "other.wav", "-o", "out", *ENERGY]
+    code, stdout, err = run(capsys, "compress", *args, *(["--json"] if as_json else []))
+    assert code == 1
+    assert sorted(p.name for p in Path("out").iterdir()) == ["other.flac", "talk.flac"]
+    lines = err.splitlines()
+    assert len(lines) == 2 and "bad.wav: not a readable audio file" in lines[0], err
+    assert lines[1] == "error: 1 of 3 inputs failed; the other 2 were compressed"
+    if as_json:
+        rows = [json.loads(line) for line in stdout.splitlines()]
+        assert [r["input"] for r in rows] == ["talk.wav", "bad.wav", "other.wav"]
+        assert rows[1]["output"] is None and "not a readable audio file" in rows[1]["error"]
+        assert rows[0]["input_s"] == rows[2]["input_s"] == 4.0
+    else:
+        table = {w: line for line in stdout.splitlines() for w in line.split() if ".wav" in w}
+        assert "(failed)" in table["bad.wav"] and "out/other.flac" in table["other.wav"]
+
+
 # -- --skip-no-speech --------------------------------------------------------------------------
 
 

@@ -178,31 +178,47 @@ def compress(
             bar.update(stage, description=name, completed=done, total=total, visible=True)
 
     jobs = _jobs(inputs, output, timemap, fmt, many, to_stdout)
-    rows = []
+    rows, failed = [], 0
+
+    def one(path, out_path, map_path):
+        """Compress one input: ``(result, path written or None)``."""
+        src = stdin() if str(path) == "-" else path
+        if to_stdout:
+            return _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
+        if verify is not None:
+            result = sq.compress(src, rate, **kw)
+            skip = skip_no_speech and result.stats.no_speech
+            saved = None if skip else result.save(out_path, map_path, fmt)
+            return result, None if saved is None else shown(saved)
+        result = sq.compress_file(
+            src,
+            out_path,
+            rate,
+            timemap=map_path,
+            format=fmt,
+            progress=on_progress,
+            skip_no_speech=skip_no_speech,
+            **kw,
+        )
+        return result, None if result.path is None else shown(result.path)
+
     with bar:
         for path, out_path, map_path in jobs:
-            src = stdin() if str(path) == "-" else path
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", sq.AudiosqueezeWarning)
-                if to_stdout:
-                    result, written = _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
-                elif verify is not None:
-                    result = sq.compress(src, rate, **kw)
-                    skip = skip_no_speech and result.stats.no_speech
-                    saved = None if skip else result.save(out_path, map_path, fmt)
-                    written = None if saved is None else shown(saved)
-                else:
-                    result = sq.compress_file(
-                        src,
-                        out_path,
-                        rate,
-                        timemap=map_path,
-                        format=fmt,
-                        progress=on_progress,
-                        skip_no_speech=skip_no_speech,
-                        **kw,
-                    )
-                    written = None if result.path is None else shown(result.path)
+                try:
+                    result, written = one(path, out_path, map_path)
+                except sq.AudiosqueezeError as e:
+                    if not many:  # one input: its error is the command's (one line, exit 1)
+                        raise
+                    failed += 1  # several: say so, and go on with the others
+                    why = str(e).encode("utf-8", "backslashreplace").decode("utf-8")
+                    click.echo(f"error: {why}", err=True)
+                    if as_json:
+                        click.echo(json.dumps({"input": shown(path), "output": None, "error": why}))
+                    rows.append((shown(path), "(failed)", None))
+                    bar.advance(files)
+                    continue
             for w in caught:
                 click.echo(f"warning: {shown(path)}: {w.message}", err=True)
             if as_json:
@@ -222,6 +238,10 @@ def compress(
         _stats_table(console(), rows)
     elif to_stdout:
         _stats_table(console(stderr=True), rows)
+    if failed:
+        raise sq.AudiosqueezeError(
+            f"{failed} of {len(jobs)} inputs failed; the other {len(jobs) - failed} were compressed"
+        )
 
 
 def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify):
@@ -318,6 +338,9 @@ def _stats_table(out, rows) -> None:
         "input", "output", "seconds", "reduction", "gemini tokens", "whisper tokens", "speech"
     )
     for src, dst, s in rows:
+        if s is None:  # this input failed (its error is on stderr)
+            table.add_row(src, dst, *["-"] * 5)
+            continue
         table.add_row(
             src,
             dst,
