@@ -198,6 +198,10 @@ def _print_summary(s) -> None:
     for model, n in s.tokens_saved.items():
         table.add_row(model, str(n))
     console.print(table)
+    for w in s.warnings[:10]:
+        console.print(f"warning: {w['key']}: {w['warning']}", markup=False)
+    if len(s.warnings) > 10:
+        console.print(f"... and {len(s.warnings) - 10} more warnings (see summary.json)")
     for f in s.failures[:10]:
         console.print(f"failed: {f['key']}: {f['error']}", markup=False)
     if len(s.failures) > 10:
