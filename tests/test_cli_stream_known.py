@@ -245,3 +245,22 @@ def test_the_report_gives_the_wait_of_speech_apart_from_the_held_pauses(tmp_path
     assert r["no_speech"] and r["speech_latency_max_s"] is None and r["latency_max_s"] > 2.5
     assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
     assert "latency: no speech; every sample" in capsys.readouterr().err
+
+
+def test_a_recording_too_quiet_for_the_vad_gets_compresss_warning(tmp_path, capsys):
+    """``compress`` warns (one 'warning:' line) where a recording is too quiet for the VAD even
+    through its gain; ``stream`` of the same file said nothing."""
+    from conftest import silence
+
+    src = tmp_path / "quiet.wav"
+    quiet = np.concatenate([tone(1.0), silence(0.5), tone(1.0)]) * 10 ** (-60 / 20)
+    sf.write(src, quiet, 16000, subtype="FLOAT")  # loudest stretch about -88 dBFS
+    assert main(["compress", str(src), "-o", str(tmp_path / "c.flac")]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(said) == 1 and "the recording is quiet" in said[0]
+    assert main(["stream", str(src), "--fast"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == said[0] and len(err) == 2 and "latency" in err[1]
+    sf.write(src, quiet * 10 ** (40 / 20), 16000, subtype="FLOAT")  # 40 dB louder: no warning
+    assert main(["stream", str(src), "--fast"]) == 0
+    assert "warning" not in capsys.readouterr().err

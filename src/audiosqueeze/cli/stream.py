@@ -202,6 +202,7 @@ def stream(
         if out_file:
             files.commit()
     wall = time.perf_counter() - t0
+    _warn_if_quiet(s.analysis, options, shown(input))
     report = {
         "input": shown(input),
         "input_s": round(s.samples_in / SAMPLE_RATE, 3),
@@ -228,6 +229,19 @@ def stream(
             f"chunks, {'as fast as possible' if fast else 'real time'}, {wall:.1f} s wall)",
             err=True,
         )
+
+
+def _warn_if_quiet(analysis, options, name: str) -> None:
+    """``compress``'s warning for a recording too quiet for the VAD, as its one line."""
+    import warnings
+
+    from ..pipeline import _warn_if_quiet as check
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", sq.AudiosqueezeWarning)
+        check(analysis, options)
+    for w in said:
+        click.echo(f"warning: {name}: {w.message}", err=True)
 
 
 class _Nothing:
