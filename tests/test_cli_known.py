@@ -123,6 +123,7 @@ def _sys_refuses_files() -> bool:
         ("o.mp3", None, "extension '.mp3'"),
         ("o.flac", "nowhere/m.json", "time map folder"),
         ("/sys/o.flac", None, "cannot write into '/sys'"),
+        ("o.flac", "o.flac", "the time map and the audio cannot both be"),
     ],
 )
 def test_verify_checks_every_output_before_the_recogniser_hears_anything(
