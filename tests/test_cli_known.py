@@ -222,6 +222,21 @@ def test_a_bad_input_among_several_is_reported_and_the_others_are_compressed(
         assert "(failed)" in table["bad.wav"] and "out/other.flac" in table["other.wav"]
 
 
+def test_stdin_into_a_folder_is_named_stdin_not_dash(talk, tmp_path, capsys, monkeypatch):
+    """``cat talk.flac | audiosqueeze compress - -o out/`` wrote out/-.flac, a name the shell
+    takes for an option (``rm -.flac``); it is out/stdin.flac, and its time map
+    stdin.timemap.json."""
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.BytesIO(talk.read_bytes()))
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, _ = run(capsys, "compress", "-", "-o", out, "--timemap", out, *ENERGY)
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["stdin.flac", "stdin.timemap.json"]
+
+
 # -- --skip-no-speech --------------------------------------------------------------------------
 
 

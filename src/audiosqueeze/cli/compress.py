@@ -287,8 +287,9 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
 
     jobs, seen, probed = [], {}, set()
     for path in inputs:
-        out_path = output / (Path(path).stem + "." + (fmt or "flac")) if many else output
-        map_path = timemap / (Path(path).stem + ".timemap.json") if many and timemap else timemap
+        stem = "stdin" if str(path) == "-" else Path(path).stem  # not -.flac: an option to a shell
+        out_path = output / (stem + "." + (fmt or "flac")) if many else output
+        map_path = timemap / (stem + ".timemap.json") if many and timemap else timemap
         if not to_stdout and map_path and os.path.abspath(map_path) == os.path.abspath(out_path):
             raise sq.OptionsError(f"the time map and the audio cannot both be {shown(out_path)!r}")
         for dest in (None if to_stdout else out_path, map_path):
