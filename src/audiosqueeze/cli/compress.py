@@ -239,8 +239,10 @@ def compress(
     elif to_stdout:
         _stats_table(console(stderr=True), rows)
     if failed:
+        done = len(jobs) - failed
         raise sq.AudiosqueezeError(
-            f"{failed} of {len(jobs)} inputs failed; the other {len(jobs) - failed} were compressed"
+            f"{failed} of {len(jobs)} inputs failed; the other {done} "
+            f"{'was' if done == 1 else 'were'} compressed"
         )
 
 
