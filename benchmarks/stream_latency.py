@@ -29,19 +29,10 @@ import numpy as np
 
 import audiosqueeze as sq
 from _script import run_script, whole
-from audiosqueeze.cli.stream import PROBE_STEP, Latency, chunks_of, run_stream
+from audiosqueeze.cli.stream import Latency, chunks_of, run_stream, speech_probes
 from audiosqueeze.units import SAMPLE_RATE
 
 CHUNK = SAMPLE_RATE // 50  # 20 ms
-
-
-def speech_probes(stream: sq.Stream, out: int) -> np.ndarray:
-    """Which of ``run_stream``'s probes (one per PROBE_STEP output samples) lie in the output
-    of a speech edit."""
-    ends = np.cumsum([e.out_samples for e in stream.plan().edits])
-    speech = np.array([e.segment == "speech" for e in stream.plan().edits])
-    idx = np.searchsorted(ends, np.arange(0, out, PROBE_STEP), side="right")
-    return speech[np.minimum(idx, len(speech) - 1)]
 
 
 def measure(signals, rate, opts):

@@ -4,6 +4,7 @@ before any work) and their ends accepted, what ``--skip-no-speech`` writes and p
 where warnings and progress bars go, and what each table and JSON row says."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -105,6 +106,57 @@ def test_ten_verify_rounds_are_accepted(talk, tmp_path, capsys, monkeypatch):
     assert run(capsys, *args, "--verify-rounds", "11")[0] == 2
 
 
+def _sys_refuses_files() -> bool:
+    """Whether a new file in /sys is refused even to root (a read-only file system there)."""
+    try:
+        os.close(os.open("/sys/audiosqueeze-probe", os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    except OSError:
+        return True
+    os.unlink("/sys/audiosqueeze-probe")
+    return False
+
+
+@pytest.mark.parametrize(
+    ("out", "timemap", "quote"),
+    [
+        ("nowhere/o.flac", None, "output folder"),
+        ("o.mp3", None, "extension '.mp3'"),
+        ("o.flac", "nowhere/m.json", "time map folder"),
+        ("/sys/o.flac", None, "cannot write into '/sys'"),
+        ("o.flac", "o.flac", "the time map and the audio cannot both be"),
+    ],
+)
+def test_verify_checks_every_output_before_the_recogniser_hears_anything(
+    talk, tmp_path, capsys, monkeypatch, out, timemap, quote
+):
+    """--verify compresses in memory and saves at the end; a path that cannot be written must
+    still stop it before the work (two transcriptions of the recording), as without --verify."""
+    from audiosqueeze import verify
+    from audiosqueeze.transcript import Transcript
+
+    if out.startswith("/sys") and not _sys_refuses_files():
+        pytest.skip("/sys takes new files here: no folder that refuses root")
+    heard = []
+
+    class Ear:
+        name, config = "ear", {}
+
+        def transcribe(self, samples):
+            heard.append(len(samples))
+            return Transcript("", ())
+
+    monkeypatch.setattr(verify, "resolve_asr", lambda name: Ear())
+    args = ["compress", talk, "-o", tmp_path / out, *ENERGY, "--rate", "1", "--verify", "ear"]
+    if timemap is not None:
+        args += ["--timemap", tmp_path / timemap]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and quote in err and heard == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.wav"]
+    # with a path that can be written, the same run asks the recogniser (the fake is in use)
+    good = ["compress", talk, "-o", tmp_path / "o.flac", *ENERGY, "--rate", "1", "--verify", "ear"]
+    assert run(capsys, *good)[0] == 0 and heard
+
+
 def test_several_inputs_need_a_timemap_folder(talk, tmp_path, capsys):
     other = tmp_path / "other.wav"
     other.write_bytes(talk.read_bytes())
@@ -117,6 +169,72 @@ def test_several_inputs_need_a_timemap_folder(talk, tmp_path, capsys):
     maps.mkdir()
     assert run(capsys, "compress", talk, other, "-o", out, "--timemap", maps, *ENERGY)[0] == 0
     assert sorted(p.name for p in maps.iterdir()) == ["other.timemap.json", "talk.timemap.json"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "quote"),
+    [("-o", "output folder 'nowhere/' does not exist"),
+     ("--timemap", "time map folder 'nowhere/' does not exist")],
+)  # fmt: skip
+def test_a_path_ending_in_a_slash_is_a_folder_that_must_exist(
+    talk, tmp_path, capsys, monkeypatch, flag, quote
+):
+    """``-o out/`` or ``--timemap maps/`` names a folder: where it does not exist the message
+    says so (not "extension ''"), and no file named ``nowhere`` is written in its place."""
+    monkeypatch.chdir(tmp_path)
+    args = ["compress", talk, *ENERGY, "-o", "o.flac", flag, "nowhere/"]
+    code, _, err = run(capsys, *args)
+    assert code == 1 and quote in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.wav"]
+    (tmp_path / "nowhere").mkdir()  # once it exists: -o writes into it; a time map is a file
+    code, _, err = run(capsys, *args)
+    if flag == "-o":
+        assert code == 0 and [p.name for p in (tmp_path / "nowhere").iterdir()] == ["talk.flac"]
+    else:
+        assert code == 1 and "time map 'nowhere' is a folder; give a file name" in err
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_bad_input_among_several_is_reported_and_the_others_are_compressed(
+    talk, tmp_path, capsys, monkeypatch, as_json
+):
+    """``compress a.wav bad.wav c.wav -o out/``: the bad file gets its error line and a row,
+    the others are written and reported, and the exit status is 1. It stopped at the bad file,
+    leaving a.flac written but unreported and c.wav not done."""
+    monkeypatch.chdir(tmp_path)
+    Path("bad.wav").write_bytes(b"not audio at all")
+    Path("other.wav").write_bytes(talk.read_bytes())
+    Path("out").mkdir()
+    args = ["talk.wav", "bad.wav", "other.wav", "-o", "out", *ENERGY]
+    code, stdout, err = run(capsys, "compress", *args, *(["--json"] if as_json else []))
+    assert code == 1
+    assert sorted(p.name for p in Path("out").iterdir()) == ["other.flac", "talk.flac"]
+    lines = err.splitlines()
+    assert len(lines) == 2 and "bad.wav: not a readable audio file" in lines[0], err
+    assert lines[1] == "error: 1 of 3 inputs failed; the other 2 were compressed"
+    if as_json:
+        rows = [json.loads(line) for line in stdout.splitlines()]
+        assert [r["input"] for r in rows] == ["talk.wav", "bad.wav", "other.wav"]
+        assert rows[1]["output"] is None and "not a readable audio file" in rows[1]["error"]
+        assert rows[0]["input_s"] == rows[2]["input_s"] == 4.0
+    else:
+        table = {w: line for line in stdout.splitlines() for w in line.split() if ".wav" in w}
+        assert "(failed)" in table["bad.wav"] and "out/other.flac" in table["other.wav"]
+
+
+def test_stdin_into_a_folder_is_named_stdin_not_dash(talk, tmp_path, capsys, monkeypatch):
+    """``cat talk.flac | audiosqueeze compress - -o out/`` wrote out/-.flac, a name the shell
+    takes for an option (``rm -.flac``); it is out/stdin.flac, and its time map
+    stdin.timemap.json."""
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.BytesIO(talk.read_bytes()))
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, _ = run(capsys, "compress", "-", "-o", out, "--timemap", out, *ENERGY)
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["stdin.flac", "stdin.timemap.json"]
 
 
 # -- --skip-no-speech --------------------------------------------------------------------------
@@ -222,7 +340,13 @@ def test_no_bar_is_left_behind_where_stderr_is_not_a_terminal(talk, tmp_path, ca
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     code, out, err = run(capsys, "compress", talk, other, "-o", out_dir, *ENERGY)
-    assert code == 0 and err.strip() == "" and "reduction" in out
+    assert code == 0 and err == "" and "reduction" in out  # not even an empty line
+    code, out, err = run(capsys, "compress", talk, "-o", tmp_path / "o.flac", *ENERGY)
+    assert code == 0 and err == "" and "reduction" in out
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    code, out, err = run(capsys, "compress", bad, "-o", tmp_path / "b.flac", *ENERGY)
+    assert code == 1 and err.startswith("error: ") and err.count("\n") == 1  # one line
 
 
 def test_an_input_over_a_minute_gets_a_stage_bar(tmp_path, capsys, monkeypatch):

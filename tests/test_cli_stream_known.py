@@ -214,3 +214,53 @@ def test_a_file_output_is_written_there_and_not_to_stdout(wav, tmp_path, monkeyp
     r = stream_report(capsys, str(wav), "--rate", "0", "-o", str(tmp_path / "o.wav"))
     assert out.getvalue() == b"" and r["output_s"] == 0.506
     assert sf.info(tmp_path / "o.wav").frames == 8100
+
+
+def test_an_output_ending_in_a_slash_is_a_folder(wav, tmp_path, capsys):
+    """``-o out/`` names a folder: where it does not exist the message says so, not that the
+    extension '' is unknown."""
+    code = main(["stream", str(wav), "--fast", "--vad", "energy", "-o", f"{tmp_path}/nowhere/"])
+    assert code == 1 and "output folder" in capsys.readouterr().err
+    assert "nowhere" not in {p.name for p in tmp_path.iterdir()}
+
+
+def test_the_report_gives_the_wait_of_speech_apart_from_the_held_pauses(tmp_path, capsys):
+    """A pause is held until the speech after it arrives (3 s here), while speech waits about
+    0.2 s (the --max-segment-ms help's promise): the report gives both, so the held pause's
+    wait is not read as the speech's."""
+    from conftest import silence
+
+    src = tmp_path / "talk.wav"
+    sf.write(src, np.concatenate([tone(1.0), silence(3.0), tone(1.0)]), 16000)
+    r = stream_report(capsys, str(src))
+    assert r["latency_max_s"] > 2.5  # the head of the kept pause, held for the whole pause
+    assert 0.05 < r["speech_latency_p50_s"] <= r["speech_latency_max_s"] < 0.3
+    assert r["speech_latency_max_s"] < r["latency_max_s"]
+    assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
+    line = capsys.readouterr().err
+    assert f"latency: speech p50 {r['speech_latency_p50_s']:.2f} s" in line, line
+    assert f"max {r['speech_latency_max_s']:.2f} s" in line and "every sample" in line
+    sf.write(src, silence(3.0), 16000)  # no speech: no speech wait to report
+    r = stream_report(capsys, str(src))
+    assert r["no_speech"] and r["speech_latency_max_s"] is None and r["latency_max_s"] > 2.5
+    assert main(["stream", str(src), "--fast", "--vad", "energy"]) == 0
+    assert "latency: no speech; every sample" in capsys.readouterr().err
+
+
+def test_a_recording_too_quiet_for_the_vad_gets_compresss_warning(tmp_path, capsys):
+    """``compress`` warns (one 'warning:' line) where a recording is too quiet for the VAD even
+    through its gain; ``stream`` of the same file said nothing."""
+    from conftest import silence
+
+    src = tmp_path / "quiet.wav"
+    quiet = np.concatenate([tone(1.0), silence(0.5), tone(1.0)]) * 10 ** (-60 / 20)
+    sf.write(src, quiet, 16000, subtype="FLOAT")  # loudest stretch about -88 dBFS
+    assert main(["compress", str(src), "-o", str(tmp_path / "c.flac")]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(said) == 1 and "the recording is quiet" in said[0]
+    assert main(["stream", str(src), "--fast"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == said[0] and len(err) == 2 and "latency" in err[1]
+    sf.write(src, quiet * 10 ** (40 / 20), 16000, subtype="FLOAT")  # 40 dB louder: no warning
+    assert main(["stream", str(src), "--fast"]) == 0
+    assert "warning" not in capsys.readouterr().err

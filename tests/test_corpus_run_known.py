@@ -451,3 +451,29 @@ def test_names_with_brackets_are_printed_as_they_are(capsys):
     shown = capsys.readouterr().out
     assert "failed: talk [red]2020[/red]: e0" in shown
     assert "manifest: /o/[bold]x[/bold]/manifest.jsonl" in shown
+
+
+def test_a_quiet_recording_is_named_in_its_record_the_summary_and_the_report(tmp_path, capsys):
+    """``compress`` warns where a recording is too quiet for the VAD; in a corpus that warning
+    is the item's (record, summary, one 'warning: KEY: ...' line), not a bare Python warning
+    printed once for the whole job, without the file's name, from inside click."""
+    import warnings
+
+    from audiosqueeze.cli import main
+
+    folder = tmp_path / "in"
+    _clip(folder / "loud.wav")
+    quiet = np.concatenate([tone(1.0), silence(0.5), tone(1.0)]) * 10 ** (-60 / 20)
+    sf.write(folder / "quiet.wav", quiet, 16000, subtype="FLOAT")  # loudest about -88 dBFS
+    with warnings.catch_warnings(record=True) as escaped:
+        warnings.simplefilter("always")
+        s = run_corpus(folder, tmp_path / "out", CorpusOptions(vad="silero"), jobs=1)
+    assert not [w for w in escaped if issubclass(w.category, sq.AudiosqueezeWarning)]
+    assert s.ok == 2 and [w["key"] for w in s.warnings] == ["quiet"]
+    assert "the recording is quiet" in s.warnings[0]["warning"]
+    records = load_records(tmp_path / "out" / "records.jsonl")
+    assert "warnings" not in records["loud"]
+    assert records["quiet"]["warnings"] == [s.warnings[0]["warning"]]
+    assert main(["corpus", str(folder), "-o", str(tmp_path / "out"), "--jobs", "1"]) == 0
+    shown = capsys.readouterr().out  # the rerun skips both and still reports the warning
+    assert "warning: quiet: the recording is quiet" in shown and "warning: loud" not in shown

@@ -467,4 +467,4 @@ def test_stream_command_takes_raw_pcm_on_stdin_and_writes_raw_pcm():
     got = np.frombuffer(r.stdout, "<i2")
     ref = sq.compress(pcm.astype(np.float32) / 32768, 1.0, sample_rate=SR, analyze_options=ENERGY)
     assert len(got) == len(ref.audio) < len(x)
-    assert "latency p50" in r.stderr.decode()
+    assert "latency: speech p50" in r.stderr.decode()

@@ -323,6 +323,8 @@ def test_check_destination_names_each_problem_before_writing(tmp_path):
         (tmp_path / ("n" * 256), "name is 256 bytes long, over this file system's limit of 255"),
         (fifo, "time map '.*pipe.flac' exists and is not a regular file"),
         (tmp_path, "is a folder; give a file name"),
+        (f"{tmp_path}/no/", "time map folder '.*no/' does not exist"),  # not "extension ''"
+        (f"{tmp_path}/", "time map '.*/' is a folder; give a file name"),
     ]
     for path, quote in cases:
         with pytest.raises(sq.PathError, match=quote):
@@ -448,3 +450,21 @@ def test_zero_samples_are_refused_not_written_as_a_file_nothing_reads_back(tmp_p
         encode(np.zeros(0, np.float32), fmt)
     one = sq.save(tmp_path / f"one.{fmt}", np.full(1, 0.5, np.float32))  # one sample is enough
     assert one.stat().st_size > 0 and len(encode(np.full(1, 0.5, np.float32), fmt)) > 0
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+def test_64_bit_pcm_holding_16_bit_values_is_refused_not_heard_as_silence(dtype):
+    """``np.array(list_of_ints)`` is int64: 16-bit PCM in it, scaled by the 64-bit range, was
+    -150 dBFS, so compress() answered 'no speech' and 100 ms of silence without a word."""
+    pcm = (tone(1.0) * 32767).astype(np.int16).astype(dtype)  # what np.array(list) gives
+    if dtype == "uint64":
+        pcm = (tone(1.0) * 32767 + 32768).astype(np.uint16).astype(dtype)
+    for call in (
+        lambda: sq.compress(pcm, sample_rate=SR),
+        lambda: sq.Stream(0.5, sample_rate=SR).push(pcm[:3200]),
+    ):
+        with pytest.raises(InvalidAudioError, match=rf"{dtype} samples reach only .*astype"):
+            call()
+    wide = (tone(1.0) * 32767).astype(np.int16).astype(np.int64) << 48  # at its own scale
+    assert np.allclose(sq.load(wide, sample_rate=SR).samples, tone(1.0), atol=1e-4)
+    assert not sq.load(np.zeros(1600, np.int64), sample_rate=SR).samples.any()  # silence is fine

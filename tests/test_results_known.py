@@ -126,3 +126,41 @@ def test_written_dict_names_its_paths(tmp_path):
     assert bare["path"] is None and bare["timemap_path"] is None
     only_audio = dataclasses.replace(w, timemap_path=None).to_dict()
     assert only_audio["path"] == str(tmp_path / "o.flac") and only_audio["timemap_path"] is None
+
+
+def test_a_result_prints_in_a_few_lines(tmp_path):
+    """``out`` at a prompt shows the stats, not every edit of the plan and every frame's
+    speech probability (a minute of audio printed thousands of lines)."""
+    from conftest import silence, tone
+
+    x = np.tile(np.concatenate([tone(1.0), silence(1.0)]), 30)  # 60 s, 30 pauses
+    energy = sq.AnalyzeOptions(vad="energy")
+    out = sq.compress(x, 0.75, sample_rate=SR, analyze_options=energy)
+    sq.save(tmp_path / "in.wav", x)
+    written = sq.compress_file(
+        tmp_path / "in.wav", tmp_path / "o.flac", 0.75, analyze_options=energy
+    )
+    assert len(out.plan.edits) > 500  # what used to be printed, one Edit each
+    for result in (out, written):
+        text = repr(result)
+        assert "stats=Stats(input_s=60.0," in text and "Edit(" not in text, text[:300]
+        assert "speech_prob" not in text and len(text) < 4000, len(text)
+    assert "plan=" not in repr(out) and "analysis=" not in repr(written)
+    n = len(out.timemap.original)
+    assert n > 500 and repr(out.timemap) == (
+        f"TimeMap({n} knots, 960000 -> {len(out.audio)} samples, sample_rate=16000)"
+    )
+
+
+def test_tokens_counts_what_compress_file_wrote_as_what_compress_returned(tmp_path):
+    """``sq.tokens(result)`` takes either driver's result (it refused ``Written``)."""
+    from conftest import silence, tone
+
+    x = np.concatenate([tone(1.0), silence(3.0), tone(1.0)])
+    energy = sq.AnalyzeOptions(vad="energy")
+    out = sq.compress(x, 0.5, sample_rate=SR, analyze_options=energy)
+    sq.save(tmp_path / "in.wav", x)
+    written = sq.compress_file(tmp_path / "in.wav", tmp_path / "o.flac", analyze_options=energy)
+    assert written.duration_s == out.duration_s == len(out.audio) / SR < 5.0
+    for model in ("gemini", "whisper-unpadded"):
+        assert sq.tokens(written, model) == sq.tokens(out, model) == out.stats.tokens_after[model]

@@ -52,6 +52,21 @@ def test_remap_words():
     assert TM.remap_words([]) == ()
 
 
+@pytest.mark.parametrize(
+    ("start_s", "end_s", "original"),
+    [
+        (0.5, 1.0, (0.5, 1.0)),  # ends at the cut: before the 2 s removed, not after them
+        (1.0, 1.5, (3.0, 3.5)),  # starts at the cut: after them
+        (0.5, 1.5, (0.5, 3.5)),  # spans the cut: spans the pause
+        (1.0, 1.0, (3.0, 3.0)),  # a point at the cut stays a point (never end < start)
+        (2.0, 2.5, (4.0, 5.0)),  # at the stretch's knot: continuous, either side the same
+    ],
+)
+def test_a_word_that_ends_at_a_cut_ends_before_the_removed_audio(start_s, end_s, original):
+    (w,) = TM.remap_words([Word("w", start_s, end_s)])
+    assert (w.start_s, w.end_s) == pytest.approx(original)
+
+
 def test_json_round_trip():
     back = TimeMap.from_json(TM.to_json())
     assert np.array_equal(back.original, TM.original) and np.array_equal(

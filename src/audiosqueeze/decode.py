@@ -91,7 +91,14 @@ def array_to_float(a: np.ndarray, name: str = "<array>") -> np.ndarray:
     if a.dtype.kind in "iu" and a.dtype.itemsize <= 8:
         info = np.iinfo(a.dtype)
         mid = (int(info.max) + int(info.min) + 1) / 2.0
-        return ((a.astype(np.float64) - mid) / (info.max - mid + 1)).astype(np.float32)
+        x = a.astype(np.float64)
+        if info.bits == 64 and x.size and 0 < (peak := float(np.abs(x).max())) <= 2.0**32:
+            raise InvalidAudioError(  # narrower PCM in a 64-bit array (np.array of a list)
+                f"{name}: {a.dtype} samples reach only {peak:.0f}, not audio at the 64-bit "
+                "scale integer PCM is read at (its dtype's range): cast it to the width it was "
+                "recorded in, e.g. x.astype(np.int16)"
+            )
+        return ((x - mid) / (info.max - mid + 1)).astype(np.float32)
     raise InvalidAudioError(f"{name}: unsupported sample dtype {a.dtype}; use float or integer PCM")
 
 

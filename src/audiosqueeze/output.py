@@ -84,6 +84,11 @@ def check_destination(path, what: str = "output") -> Path:
         raise PathError(f"{what} path must be a path, got {path!r}") from None
     if not str(p) or str(p) == ".":
         raise PathError(f"{what} path is empty")
+    given = path if isinstance(path, str) else ""
+    if given.endswith(("/", os.sep)):  # a folder, by its spelling (Path drops the slash)
+        if os.path.isdir(given):
+            raise PathError(f"{what} {given!r} is a folder; give a file name")
+        raise PathError(f"{what} folder {given!r} does not exist")
     shown = str(p)
     try:
         os.fsencode(shown)
@@ -110,6 +115,18 @@ def check_destination(path, what: str = "output") -> Path:
         raise
     except OSError as e:
         raise PathError(f"{what} path {shown!r} cannot be used: {e.strerror or e}") from None
+    return p
+
+
+def check_writable(path, what: str = "output", probed: set | None = None) -> Path:
+    """:func:`check_destination`, and that its folder takes a new file now (a temporary file,
+    made and removed; once per folder in ``probed``): for a caller that does its work before
+    it opens :class:`Outputs`."""
+    p = check_destination(path, what)
+    if probed is None or p.parent not in probed:
+        _Temp(p).remove()
+        if probed is not None:
+            probed.add(p.parent)
     return p
 
 

@@ -180,7 +180,7 @@ def compress(
     ``max_wer_increase``: instead of ``rate``, a quality budget in WER points: the highest rate
     whose guard-predicted WER increase stays within it
     (:func:`~audiosqueeze.plan_search.plan_for_budget`): a rough budget, not a promise (on dev
-    clips the guard never saw, 0.5 cost Whisper tiny.en +0.43 on LibriSpeech and +1.64 on
+    clips the guard never saw, 0.5 cost Whisper tiny.en +0.17 on LibriSpeech and +1.26 on
     Common Voice; ``docs/RESULTS.md``).
     ``verify``: a local recogniser name (e.g. ``"whisper-tiny.en"``, see
     :mod:`audiosqueeze.asr`) or object; the speech near words it is unsure of on the original

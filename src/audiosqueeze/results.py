@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -80,9 +80,9 @@ class Compressed:
     audio: np.ndarray
     sample_rate: int
     timemap: TimeMap
-    plan: Plan
+    plan: Plan = field(repr=False)  # an edit per 64-ms piece: thousands of lines
     stats: Stats
-    analysis: Analysis
+    analysis: Analysis = field(repr=False)  # a speech probability per 32-ms frame
 
     @property
     def duration_s(self) -> float:
@@ -119,9 +119,14 @@ class Written:
     path: Path | None
     timemap_path: Path | None
     timemap: TimeMap
-    plan: Plan
+    plan: Plan = field(repr=False)
     stats: Stats
-    analysis: Analysis
+    analysis: Analysis = field(repr=False)
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio written (what ``sq.tokens(written)`` counts)."""
+        return self.plan.out_samples / self.plan.sample_rate
 
     @property
     def no_speech(self) -> bool:

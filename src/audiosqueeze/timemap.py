@@ -2,7 +2,8 @@
 
 Knots are pairs ``(original[i], compressed[i])`` in samples, both non-decreasing. A cut is a
 flat piece (original advances, compressed does not): original times inside it map to the cut
-point, and the cut point maps back to the first sample after the cut.
+point, and the cut point maps back to the first sample after the cut (a word's end there, in
+``remap_words``, to where the cut begins). Times outside the map are clamped to its ends.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ class TimeMap:
 
     __hash__ = None  # a value with array fields: compare it, do not hash it
 
+    def __repr__(self) -> str:  # the knots can be thousands: their count and the two lengths
+        return (
+            f"TimeMap({len(self.original)} knots, {self.original_samples} -> "
+            f"{self.compressed_samples} samples, sample_rate={self.sample_rate})"
+        )
+
     @classmethod
     def from_knots(
         cls, original: Sequence[int], compressed: Sequence[int], sample_rate: int = SAMPLE_RATE
@@ -121,9 +128,12 @@ class TimeMap:
         if bad is not None:
             raise TimeMapError(f"words must be Word objects, got {shown(bad)}")
         starts = self.to_original(_times([w.start_s for w in words], "word start_s"))
-        ends = self.to_original(_times([w.end_s for w in words], "word end_s"))
+        # an end at a cut point ends before the cut (a start there begins after it), so a word
+        # that ends where a pause was removed does not stretch over the pause
+        ends_c = _times([w.end_s for w in words], "word end_s") * self.sample_rate
+        ends = _interp(ends_c, self.compressed, self.original, left=True) / self.sample_rate
         return tuple(
-            replace(w, start_s=float(a), end_s=float(b))
+            replace(w, start_s=float(a), end_s=float(max(a, b)))
             for w, a, b in zip(words, starts, ends, strict=True)
         )
 
@@ -193,11 +203,13 @@ def _times(t, what: str = "times") -> np.ndarray:
     return a.astype(np.float64, copy=False)
 
 
-def _interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def _interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray, left: bool = False) -> np.ndarray:
     """Linear interpolation on non-decreasing ``xs`` that may repeat (flat pieces of the map):
-    at a repeated x the right-most piece is used. Clamped outside the knots."""
+    at a repeated x the right-most piece is used (``left``: the piece that ends there, the
+    left-most). Clamped outside the knots."""
     xs_f, ys_f = xs.astype(np.float64), ys.astype(np.float64)
-    i = np.clip(np.searchsorted(xs_f, x, side="right") - 1, 0, len(xs) - 2)
+    side = "left" if left else "right"
+    i = np.clip(np.searchsorted(xs_f, x, side=side) - 1, 0, len(xs) - 2)
     x0, x1, y0, y1 = xs_f[i], xs_f[i + 1], ys_f[i], ys_f[i + 1]
     width = x1 - x0
     frac = np.divide(x - x0, width, out=np.zeros_like(x0 * x), where=width > 0)

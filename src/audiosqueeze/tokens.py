@@ -86,7 +86,8 @@ def profile(model: str | TokenProfile) -> TokenProfile:
 
 
 def tokens(src, model: str | TokenProfile = "gemini") -> int:
-    """Audio tokens ``model`` spends on ``src``: seconds, an Audio, a Compressed, or a path.
+    """Audio tokens ``model`` spends on ``src``: seconds, an Audio, a result of ``compress`` or
+    ``compress_file``, or a path.
 
     >>> tokens(60.0, "gemini")
     1920

@@ -829,3 +829,30 @@ def test_a_port_a_closed_server_left_in_time_wait_can_be_served_on():
     with socket.socket() as plain, pytest.raises(OSError):  # the state the check must allow
         plain.bind(("127.0.0.1", port))
     _check_bind("127.0.0.1", port)
+
+
+def test_keys_revoke_of_a_revoked_key_says_when_it_was_revoked(tmp_path, capsys):
+    """Revoking twice changes nothing (the first revocation's time stays) and says so, instead
+    of reporting a fresh revocation."""
+    from audiosqueeze.cli import main
+    from audiosqueeze.server.cli import _engine
+    from audiosqueeze.server.keys import list_keys
+
+    from .srv_helpers import config
+
+    args = ["--data-dir", str(tmp_path)]
+    assert main(["keys", "create", "--name", "ci", *args]) == 0
+    capsys.readouterr()
+    assert main(["keys", "revoke", "1", *args]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("revoked key 1 (ci, prefix sq_")
+    engine = _engine(config(tmp_path))
+    when = list_keys(engine)[0].revoked_at
+    engine.dispose()
+    assert main(["keys", "revoke", "1", *args]) == 0
+    again = capsys.readouterr().out
+    assert again.startswith("key 1 (ci, prefix sq_") and "was already revoked on" in again
+    assert f"{when:%Y-%m-%d %H:%M:%S}" in again
+    engine = _engine(config(tmp_path))
+    assert list_keys(engine)[0].revoked_at == when
+    engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -51,7 +52,7 @@ BAR_MIN_S = 60.0
     default=None,
     help="Instead of --rate: a quality budget in WER points; the highest rate whose "
     "guard-predicted WER increase stays within it (two passes). A rough budget: on dev, 0.5 "
-    "cost Whisper up to +1.6 on Common Voice (docs/RESULTS.md).",
+    "cost Whisper up to +1.3 on Common Voice (docs/RESULTS.md).",
 )
 @click.option(
     "--verify",
@@ -96,7 +97,7 @@ BAR_MIN_S = 60.0
 )
 @click.option(
     "--timemap",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     default=None,
     help="Write the time map as JSON: a file for one input, a folder for several.",
 )
@@ -141,7 +142,7 @@ def compress(
       audiosqueeze compress talk.mp3 -o talk.flac --max-wer-increase 0.5
       audiosqueeze compress talk.mp3 -o talk.flac --rate 1 --verify whisper-tiny.en
     """
-    to_stdout, output, many = _check_usage(
+    to_stdout, output, many, timemap = _check_usage(
         inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify
     )
     ao, ro = options(vad, tsm, vad_gain, vad_reset_drop)
@@ -166,7 +167,9 @@ def compress(
         )
     from rich.progress import Progress
 
-    bar = Progress(console=console(stderr=True), transient=True, disable=as_json or to_stdout)
+    err = console(stderr=True)  # no bar where stderr is not a terminal: rich ends one with a
+    # blank line there, which put an empty line before each table or error line in a log
+    bar = Progress(console=err, transient=True, disable=as_json or to_stdout or not err.is_terminal)
     files = bar.add_task("files", total=len(inputs), visible=len(inputs) > 1)
     stage = bar.add_task("", total=1, visible=False)
 
@@ -175,31 +178,47 @@ def compress(
             bar.update(stage, description=name, completed=done, total=total, visible=True)
 
     jobs = _jobs(inputs, output, timemap, fmt, many, to_stdout)
-    rows = []
+    rows, failed = [], 0
+
+    def one(path, out_path, map_path):
+        """Compress one input: ``(result, path written or None)``."""
+        src = stdin() if str(path) == "-" else path
+        if to_stdout:
+            return _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
+        if verify is not None:
+            result = sq.compress(src, rate, **kw)
+            skip = skip_no_speech and result.stats.no_speech
+            saved = None if skip else result.save(out_path, map_path, fmt)
+            return result, None if saved is None else shown(saved)
+        result = sq.compress_file(
+            src,
+            out_path,
+            rate,
+            timemap=map_path,
+            format=fmt,
+            progress=on_progress,
+            skip_no_speech=skip_no_speech,
+            **kw,
+        )
+        return result, None if result.path is None else shown(result.path)
+
     with bar:
         for path, out_path, map_path in jobs:
-            src = stdin() if str(path) == "-" else path
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", sq.AudiosqueezeWarning)
-                if to_stdout:
-                    result, written = _to_stdout(src, rate, fmt or "flac", map_path, kw), "-"
-                elif verify is not None:
-                    result = sq.compress(src, rate, **kw)
-                    skip = skip_no_speech and result.stats.no_speech
-                    saved = None if skip else result.save(out_path, map_path, fmt)
-                    written = None if saved is None else shown(saved)
-                else:
-                    result = sq.compress_file(
-                        src,
-                        out_path,
-                        rate,
-                        timemap=map_path,
-                        format=fmt,
-                        progress=on_progress,
-                        skip_no_speech=skip_no_speech,
-                        **kw,
-                    )
-                    written = None if result.path is None else shown(result.path)
+                try:
+                    result, written = one(path, out_path, map_path)
+                except sq.AudiosqueezeError as e:
+                    if not many:  # one input: its error is the command's (one line, exit 1)
+                        raise
+                    failed += 1  # several: say so, and go on with the others
+                    why = str(e).encode("utf-8", "backslashreplace").decode("utf-8")
+                    click.echo(f"error: {why}", err=True)
+                    if as_json:
+                        click.echo(json.dumps({"input": shown(path), "output": None, "error": why}))
+                    rows.append((shown(path), "(failed)", None))
+                    bar.advance(files)
+                    continue
             for w in caught:
                 click.echo(f"warning: {shown(path)}: {w.message}", err=True)
             if as_json:
@@ -219,13 +238,23 @@ def compress(
         _stats_table(console(), rows)
     elif to_stdout:
         _stats_table(console(stderr=True), rows)
+    if failed:
+        done = len(jobs) - failed
+        raise sq.AudiosqueezeError(
+            f"{failed} of {len(jobs)} inputs failed; the other {done} "
+            f"{'was' if done == 1 else 'were'} compressed"
+        )
 
 
 def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_wer_increase, verify):
     """The options that cannot go together, checked before any work: ``(to_stdout, output
-    path, several outputs)``."""
+    path, several outputs, time-map path)``."""
     if not output:
         raise sq.PathError("output path is empty: give a file, a folder, or - for stdout")
+    for what, given in (("output", output), ("time map", timemap)):
+        if given and given.endswith(("/", os.sep)) and not Path(given).is_dir():
+            raise sq.PathError(f"{what} folder {shown(given)!r} does not exist")
+    timemap = None if timemap is None else Path(timemap)
     to_stdout, output = output == "-", Path(output)
     many = len(inputs) > 1 or (not to_stdout and output.is_dir())
     if many and (to_stdout or not output.is_dir()):
@@ -248,19 +277,23 @@ def _check_usage(inputs, output, timemap, fmt, as_json, target_reduction, max_we
         raise click.UsageError("give --target-reduction or --max-wer-increase, not both")
     if verify is not None and fmt == "raw":
         raise click.UsageError("--verify needs the whole output first; use a file format")
-    return to_stdout, output, many
+    return to_stdout, output, many, timemap
 
 
 def _jobs(inputs, output, timemap, fmt, many, to_stdout):
-    """``(input, output path, time-map path)`` for each input, checked before any work: no
-    output may replace an input (a later input included) and no two inputs may be written to
-    the same file (``a.wav`` and ``a.mp3`` both make ``a.flac``)."""
-    from ..output import refuse_source
+    """``(input, output path, time-map path)`` for each input, checked before any work: each
+    path can be written (``--verify`` and ``-o -`` write only after the work), no output may
+    replace an input (a later input included) and no two inputs may be written to the same
+    file (``a.wav`` and ``a.mp3`` both make ``a.flac``)."""
+    from ..output import check_writable, format_of, refuse_source
 
-    jobs, seen = [], {}
+    jobs, seen, probed = [], {}, set()
     for path in inputs:
-        out_path = output / (Path(path).stem + "." + (fmt or "flac")) if many else output
-        map_path = timemap / (Path(path).stem + ".timemap.json") if many and timemap else timemap
+        stem = "stdin" if str(path) == "-" else Path(path).stem  # not -.flac: an option to a shell
+        out_path = output / (stem + "." + (fmt or "flac")) if many else output
+        map_path = timemap / (stem + ".timemap.json") if many and timemap else timemap
+        if not to_stdout and map_path and os.path.abspath(map_path) == os.path.abspath(out_path):
+            raise sq.OptionsError(f"the time map and the audio cannot both be {shown(out_path)!r}")
         for dest in (None if to_stdout else out_path, map_path):
             if dest is None:
                 continue
@@ -270,6 +303,10 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
                     f"{shown(dest)!r}; compress them into different folders"
                 )
             seen[dest] = path
+            if dest is map_path:
+                check_writable(dest, "time map", probed)
+            else:
+                format_of(check_writable(dest, "output", probed), fmt)
             for src in inputs:
                 src = binary_stream("stdin") if str(src) == "-" else src  # < talk.flac too
                 refuse_source(src, dest, "time map" if dest is map_path else "output")
@@ -279,11 +316,8 @@ def _jobs(inputs, output, timemap, fmt, many, to_stdout):
 
 def _to_stdout(src, rate, fmt, map_path, kw):
     """Compress ``src`` to stdout: raw PCM as it is made, or a whole encoded file at the end."""
-    from ..output import check_destination
     from ..pipeline import compress_to_sink
 
-    if map_path is not None:
-        check_destination(map_path, "time map")
     out = binary_stream("stdout")
     if fmt == "raw":
         from ..decode import float_to_s16le
@@ -309,6 +343,9 @@ def _stats_table(out, rows) -> None:
         "input", "output", "seconds", "reduction", "gemini tokens", "whisper tokens", "speech"
     )
     for src, dst, s in rows:
+        if s is None:  # this input failed (its error is on stderr)
+            table.add_row(src, dst, *["-"] * 5)
+            continue
         table.add_row(
             src,
             dst,

@@ -23,7 +23,7 @@ TABLE_PROFILES = ("gemini", "whisper", "gpt-4o", "qwen2-audio", "voxtral")
 @vad_gain_option
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
 def analyze(input, vad, vad_gain, vad_reset_drop, as_json):
-    """Print the silence / noise / speech segments of INPUT."""
+    """Print the silence / noise / speech segments of INPUT (a file, or - for stdin)."""
     options = analyze_options(vad, vad_gain, vad_reset_drop)
     a = sq.analyze(stdin() if str(input) == "-" else input, options)
     if as_json:

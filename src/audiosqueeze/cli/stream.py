@@ -4,7 +4,9 @@ waited (its algorithmic latency) and what the stream removed.
 
 The latency of an output sample is how much input had arrived when the stream returned it,
 minus the original time of that sample (through the time map): the look-ahead the
-algorithm needs, independent of how fast the machine is. It is sampled every 10 ms of output.
+algorithm needs, independent of how fast the machine is. It is sampled every 10 ms of output,
+and reported for the speech alone too: a pause is held until the speech after it arrives (its
+kept part sits next to that speech), so the longest wait is usually a pause's, not speech's.
 """
 
 from __future__ import annotations
@@ -99,12 +101,22 @@ def run_stream(
     return np.maximum(waits, 0.0), out
 
 
+def speech_probes(stream: sq.Stream, out: int) -> np.ndarray:
+    """Which of ``run_stream``'s probes (one per :data:`PROBE_STEP` output samples) lie in the
+    output of a speech edit."""
+    edits = stream.plan().edits
+    ends = np.cumsum([e.out_samples for e in edits])
+    speech = np.array([e.segment == "speech" for e in edits])
+    idx = np.searchsorted(ends, np.arange(0, out, PROBE_STEP), side="right")
+    return speech[np.minimum(idx, len(speech) - 1)]
+
+
 @click.command()
 @click.argument("input", type=click.Path(path_type=Path, allow_dash=True))
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, allow_dash=True),
+    type=click.Path(allow_dash=True),  # text as given: out/ is a folder
     default=None,
     help="Write the compressed audio: a file (.flac/.wav/.ogg/.opus) or - for raw "
     "16 kHz 16-bit PCM on stdout.",
@@ -184,11 +196,13 @@ def stream(
             sink = files.write if out_file else None
         waits, n_out = run_stream(s, chunks_of(blocks, size), sink, 0.0 if fast else 1.0, rate_in)
         lat = Latency.of(waits)
+        talk = Latency.of(waits[speech_probes(s, n_out)] if len(waits) else waits)
         if s.samples_in == 0:  # nothing reached 16 kHz: no (empty, headerless) file
             raise sq.EmptyAudioError(f"{shown(input)}: no audio (none at 16 kHz)")
         if out_file:
             files.commit()
     wall = time.perf_counter() - t0
+    _warn_if_quiet(s.analysis, options, shown(input))
     report = {
         "input": shown(input),
         "input_s": round(s.samples_in / SAMPLE_RATE, 3),
@@ -197,19 +211,37 @@ def stream(
         "latency_p50_s": round(lat.p50, 3),
         "latency_p99_s": round(lat.p99, 3),
         "latency_max_s": round(lat.max, 3),
+        **{  # None where no output sample is speech
+            f"speech_latency_{k}_s": round(getattr(talk, k), 3) if talk.count else None
+            for k in ("p50", "p99", "max")
+        },
         "wall_s": round(wall, 3),
         "no_speech": s.analysis.seconds("speech") == 0,
     }
     if as_json:
         click.echo(json.dumps(report), err=True)
     else:
+        speech = f"speech p50 {talk.p50:.2f} s, max {talk.max:.2f} s" if talk.count else "no speech"
         click.echo(
             f"{report['input']}: {report['input_s']:.2f} s -> {report['output_s']:.2f} s; "
-            f"latency p50 {lat.p50:.2f} s, p99 {lat.p99:.2f} s, max {lat.max:.2f} s "
-            f"({chunk_ms:g} ms chunks, {'as fast as possible' if fast else 'real time'}, "
-            f"{wall:.1f} s wall)",
+            f"latency: {speech}; every sample (a pause waits for the speech after it) p50 "
+            f"{lat.p50:.2f} s, p99 {lat.p99:.2f} s, max {lat.max:.2f} s ({chunk_ms:g} ms "
+            f"chunks, {'as fast as possible' if fast else 'real time'}, {wall:.1f} s wall)",
             err=True,
         )
+
+
+def _warn_if_quiet(analysis, options, name: str) -> None:
+    """``compress``'s warning for a recording too quiet for the VAD, as its one line."""
+    import warnings
+
+    from ..pipeline import _warn_if_quiet as check
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", sq.AudiosqueezeWarning)
+        check(analysis, options)
+    for w in said:
+        click.echo(f"warning: {name}: {w.message}", err=True)
 
 
 class _Nothing:

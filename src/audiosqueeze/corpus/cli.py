@@ -7,8 +7,7 @@ import time
 
 import click
 
-from ..cli.common import rate_option
-from ..vad import VAD_NAMES
+from ..cli.common import rate_option, vad_option
 from .run import MANIFEST_FORMATS, run_corpus
 from .work import AUDIO_FORMATS, CorpusOptions
 
@@ -23,7 +22,7 @@ from .work import AUDIO_FORMATS, CorpusOptions
     default=None,
     help="Instead of --rate: share of duration to remove (0.4).",
 )
-@click.option("--vad", type=click.Choice(VAD_NAMES), default="silero", show_default=True)
+@vad_option
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
@@ -47,7 +46,13 @@ from .work import AUDIO_FORMATS, CorpusOptions
     show_default=True,
     help="Output manifest format.",
 )
-@click.option("--audio-format", type=click.Choice(AUDIO_FORMATS), default="flac", show_default=True)
+@click.option(
+    "--audio-format",
+    type=click.Choice(AUDIO_FORMATS),
+    default="flac",
+    show_default=True,
+    help="Format of the compressed files in OUTPUT/audio/.",
+)
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
@@ -69,15 +74,15 @@ def corpus(
     threads,
     as_json,
 ):
-    """Compress every recording of INPUT into OUTPUT, resumably.
+    """Compress every recording of INPUT into the folder OUTPUT (-o), resumably.
 
     \b
     INPUT is a folder (every audio file below it), a glob ('clips/**/*.wav', quoted), or a
     manifest: ours (manifest.jsonl), NeMo JSON-lines (audio_filepath), or a lhotse
     RecordingSet / CutSet (.jsonl or .jsonl.gz).
     OUTPUT gets audio/, timemaps/, records.jsonl, summary.json and manifest.jsonl (NeMo)
-    or recordings.jsonl.gz [+ supervisions.jsonl.gz] (lhotse). A rerun skips finished items;
-    a bad file is recorded in summary.json and skipped.
+    or recordings.jsonl.gz + cuts.jsonl.gz [+ supervisions.jsonl.gz] (lhotse). A rerun
+    skips finished items; a bad file is recorded in summary.json and skipped.
 
     \b
     Examples:
@@ -193,6 +198,10 @@ def _print_summary(s) -> None:
     for model, n in s.tokens_saved.items():
         table.add_row(model, str(n))
     console.print(table)
+    for w in s.warnings[:10]:
+        console.print(f"warning: {w['key']}: {w['warning']}", markup=False)
+    if len(s.warnings) > 10:
+        console.print(f"... and {len(s.warnings) - 10} more warnings (see summary.json)")
     for f in s.failures[:10]:
         console.print(f"failed: {f['key']}: {f['error']}", markup=False)
     if len(s.failures) > 10:

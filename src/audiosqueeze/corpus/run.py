@@ -7,7 +7,8 @@ Output folder::
     OUT/timemaps/<name>.timemap.json time map back to the original timeline
     OUT/records.jsonl                append-only log, one record per finished item
     OUT/manifest.jsonl               NeMo manifest (or recordings/supervisions.jsonl.gz for lhotse)
-    OUT/summary.json                 hours in/out, tokens saved per model profile, failures
+    OUT/summary.json                 hours in/out, tokens saved per model profile, failures,
+                                     warnings (e.g. a recording too quiet for the VAD)
 
 A rerun skips an item whose record says ``ok`` for the same source content (SHA-256) and
 options and whose two output files exist. A killed run loses at most the items in flight:
@@ -68,6 +69,7 @@ class Summary:
     output_s: float
     tokens_saved: dict  #: audio tokens saved per model profile, over the ok items
     failures: list = field(default_factory=list)  #: ``{"key", "source", "error"}`` each
+    warnings: list = field(default_factory=list)  #: ``{"key", "source", "warning"}`` each
     wall_s: float = 0.0
     manifests: list = field(default_factory=list)
 
@@ -377,6 +379,7 @@ def _write_manifests(root: Path, final: list[dict], fmt: str) -> list[str]:
 def _summarise(final: list[dict], skipped: int, processed: int, manifests, started) -> Summary:
     ok = [r for r in final if r.get("status") == "ok"]
     fail = [r for r in final if r.get("status") != "ok"]
+    said = [(r, w) for r in ok for w in r.get("warnings") or ()]  # e.g. too quiet for the VAD
     saved: dict[str, int] = {}
     for r in ok:
         before, after = r["stats"]["tokens_before"], r["stats"]["tokens_after"]
@@ -394,6 +397,7 @@ def _summarise(final: list[dict], skipped: int, processed: int, manifests, start
         failures=[
             {"key": r["key"], "source": r.get("source"), "error": r.get("error")} for r in fail
         ],
+        warnings=[{"key": r["key"], "source": r.get("source"), "warning": w} for r, w in said],
         wall_s=round(time.perf_counter() - started, 3),
         manifests=manifests,
     )

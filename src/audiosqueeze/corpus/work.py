@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,7 +154,9 @@ def process(item: Item, name: str, root: str, options: CorpusOptions) -> dict:
     }
     try:
         record["source_sha256"] = sha256_file(item.source)
-        stats = _compress(item, audio, timemap, options)
+        with warnings.catch_warnings(record=True) as said:  # the item's, not a bare print
+            warnings.simplefilter("always", sq.AudiosqueezeWarning)
+            stats = _compress(item, audio, timemap, options)
         written = [sha256_file(audio), sha256_file(timemap)]  # a rerun checks them
     except Exception as e:  # a bad item (or a library bug) is recorded, never stops the job
         error = str(e) if isinstance(e, sq.AudiosqueezeError) else f"{type(e).__name__}: {e}"
@@ -166,6 +169,8 @@ def process(item: Item, name: str, root: str, options: CorpusOptions) -> dict:
             outputs_sha256=written,
             stats=stats,
         )
+        if said:  # e.g. too quiet for the VAD: in the record, the summary and the report
+            record["warnings"] = [str(w.message) for w in said]
     record["seconds"] = round(time.perf_counter() - start, 4)
     return record
 

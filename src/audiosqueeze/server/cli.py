@@ -230,10 +230,17 @@ def keys_list(data_dir, db_url) -> None:
 @_db_options
 def keys_revoke(key_id, data_dir, db_url) -> None:
     """Revoke key KEY_ID (its requests get 401 from then on)."""
+    from .db import utcnow
     from .keys import revoke_key
 
+    asked = utcnow()
     row = revoke_key(_engine(_config(data_dir, db_url)), key_id)
-    click.echo(f"revoked key {row.id} ({row.name}, prefix {row.prefix})")
+    what = f"key {row.id} ({row.name}, prefix {row.prefix})"
+    when = row.revoked_at
+    if when.replace(tzinfo=when.tzinfo or asked.tzinfo) < asked:  # revoke_key kept the first
+        click.echo(f"{what} was already revoked on {when:%Y-%m-%d %H:%M:%S}")
+    else:
+        click.echo(f"revoked {what}")
 
 
 def add_commands(group: click.Group) -> None:
