@@ -54,3 +54,52 @@ def test_a_bug_is_one_line_and_exit_70_and_debug_raises_it(monkeypatch, capsys):
     monkeypatch.setenv("AUDIOSQUEEZE_DEBUG", "1")
     with pytest.raises(ZeroDivisionError, match="boom"):
         main([])
+
+
+@pytest.mark.parametrize(
+    "module", ["audiosqueeze.corpus.cli", "audiosqueeze.bench.cli", "audiosqueeze.server.cli"]
+)
+def test_a_command_module_imported_first_imports(module):
+    """corpus.cli imports cli.common, whose package once imported corpus.cli back while it
+    was half made (ImportError: pytest src/audiosqueeze/corpus alone failed)."""
+    import subprocess
+
+    code = f"import {module}, audiosqueeze.cli as c; print(sorted(c.cli.list_commands(None)))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    names = [
+        "analyze",
+        "bench",
+        "compress",
+        "corpus",
+        "demo",
+        "keys",
+        "report",
+        "serve",
+        "stream",
+        "tokens",
+    ]
+    assert r.stdout.strip() == str(names)
+
+
+def test_a_core_command_leaves_the_harness_service_and_corpus_unloaded():
+    import subprocess
+
+    code = (
+        "import sys; from audiosqueeze.cli import main; rc = main(['tokens', '--help']); "
+        "print(rc, sorted(m for m in sys.modules if m.split('.')[1:2] in "
+        "(['bench'], ['server'], ['corpus'])))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_each_lazy_command_is_the_one_its_module_defines():
+    import importlib
+
+    for name, where in cli_module.ELSEWHERE.items():
+        module, attr = where.split(":")
+        got = cli_module.cli.get_command(None, name)
+        assert got is getattr(importlib.import_module(module), attr) and got.name == name
+    assert cli_module.cli.get_command(None, "nonesuch") is None

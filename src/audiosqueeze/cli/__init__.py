@@ -15,8 +15,34 @@ import click
 
 import audiosqueeze as sq
 
+#: Commands that live outside this package, imported only when asked for (``--help`` lists
+#: them too): ``audiosqueeze compress`` does not load the harness, the service or the corpus
+#: runner, and those modules may import :mod:`.common` first without an import cycle.
+ELSEWHERE = {
+    "bench": "audiosqueeze.bench.cli:bench",
+    "report": "audiosqueeze.bench.cli:report",
+    "serve": "audiosqueeze.server.cli:serve",
+    "keys": "audiosqueeze.server.cli:keys",
+    "corpus": "audiosqueeze.corpus.cli:corpus",  # (issue 11)
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Group(click.Group):
+    """The ``audiosqueeze`` group: its own commands plus :data:`ELSEWHERE`, loaded lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in ELSEWHERE and name not in self.commands:
+            import importlib
+
+            module, attr = ELSEWHERE[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(sq.__version__, prog_name="audiosqueeze")
 def cli() -> None:
     """Make speech audio shorter before a speech model hears it.
@@ -34,19 +60,12 @@ def cli() -> None:
 
 
 def _add_commands() -> None:
-    from ..bench.cli import bench, report
     from .compress import compress
     from .info import analyze, demo, tokens
     from .stream import stream
 
-    for command in (compress, analyze, tokens, demo, stream, bench, report):
+    for command in (compress, analyze, tokens, demo, stream):
         cli.add_command(command)
-    from ..server.cli import add_commands as add_server_commands  # serve, keys
-
-    add_server_commands(cli)
-    from ..corpus.cli import corpus  # corpus (issue 11)
-
-    cli.add_command(corpus)
 
 
 _add_commands()

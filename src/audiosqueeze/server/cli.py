@@ -241,9 +241,3 @@ def keys_revoke(key_id, data_dir, db_url) -> None:
         click.echo(f"{what} was already revoked on {when:%Y-%m-%d %H:%M:%S}")
     else:
         click.echo(f"revoked {what}")
-
-
-def add_commands(group: click.Group) -> None:
-    """Register ``serve`` and ``keys`` on the main CLI group."""
-    group.add_command(serve)
-    group.add_command(keys)
