@@ -181,7 +181,9 @@ def compress(
     whose guard-predicted WER increase stays within it
     (:func:`~audiosqueeze.plan_search.plan_for_budget`): a rough budget, not a promise (on dev
     clips the guard never saw, 0.5 cost Whisper tiny.en +0.17 on LibriSpeech and +1.26 on
-    Common Voice; ``docs/RESULTS.md``).
+    Common Voice; ``docs/RESULTS.md``). The guard sees no added risk in small speed-ups, so
+    even a small budget speeds speech up (0.25 picks rate 0.65 on average over 200 dev clips,
+    ``docs/results/budget-knob-v21.txt``); for pauses only, use ``rate=0.5``.
     ``verify``: a local recogniser name (e.g. ``"whisper-tiny.en"``, see
     :mod:`audiosqueeze.asr`) or object; the speech near words it is unsure of on the original
     (probability below ``verify_min_probability``, default
