@@ -468,3 +468,17 @@ def test_64_bit_pcm_holding_16_bit_values_is_refused_not_heard_as_silence(dtype)
     wide = (tone(1.0) * 32767).astype(np.int16).astype(np.int64) << 48  # at its own scale
     assert np.allclose(sq.load(wide, sample_rate=SR).samples, tone(1.0), atol=1e-4)
     assert not sq.load(np.zeros(1600, np.int64), sample_rate=SR).samples.any()  # silence is fine
+
+
+def test_an_unknown_extension_names_both_ways_to_give_the_format(tmp_path):
+    """The message reaches Python callers and the command line alike: it names format= and
+    --format (it once said only format=, a keyword a CLI user cannot pass)."""
+    from audiosqueeze.errors import UnsupportedFormatError
+    from audiosqueeze.output import format_of
+
+    with pytest.raises(UnsupportedFormatError) as e:
+        format_of(tmp_path / "x.xyz")
+    msg = str(e.value)
+    assert "extension '.xyz' is not one of .flac, .wav, .ogg, .opus" in msg
+    assert "format= in Python" in msg and "--format in the command line" in msg
+    assert format_of(tmp_path / "x.xyz", "wav") == "wav"

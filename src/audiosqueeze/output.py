@@ -48,7 +48,8 @@ def format_of(path: Path, format: str | None = None) -> str:
     if fmt is None:
         raise UnsupportedFormatError(
             f"cannot write {str(path)!r}: extension {path.suffix!r} is not one of "
-            f"{', '.join(EXTENSIONS)} (or pass format=)"
+            f"{', '.join(EXTENSIONS)} (or name the format: format= in Python, --format in the "
+            "command line)"
         )
     return fmt
 
