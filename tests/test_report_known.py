@@ -226,3 +226,13 @@ def test_the_report_goes_to_the_first_folder_unless_told_and_holds_the_summary(t
     assert (a / "report.md").read_text().startswith(report.markdown(summary))
     deep = tmp_path / "new" / "deeper"
     assert {p.parent for p in report.write_report([b], deep)} == {deep}
+
+
+def test_a_folder_that_does_not_exist_is_named_as_such(tmp_path):
+    from audiosqueeze.bench.report import load_rows
+    from audiosqueeze.errors import AudioFileNotFoundError
+
+    with pytest.raises(AudioFileNotFoundError, match="no such folder: '.*nowhere'"):
+        load_rows([tmp_path / "nowhere"])
+    with pytest.raises(AudioFileNotFoundError, match="no results.jsonl"):
+        load_rows([tmp_path])  # a folder, but no rows in it

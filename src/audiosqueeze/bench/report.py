@@ -67,6 +67,8 @@ def load_rows(folders: Iterable[str | Path]) -> list[dict]:
             rows += _parse_rows(p)
         elif p.with_suffix(".jsonl.gz").is_file():
             rows += _parse_rows(p.with_suffix(".jsonl.gz"))
+        elif not Path(folder).is_dir():
+            raise AudioFileNotFoundError(f"no such folder: {str(folder)!r}")
         else:
             raise AudioFileNotFoundError(f"no results.jsonl(.gz) in {str(folder)!r}")
     return rows
