@@ -398,9 +398,10 @@ def _command(args: list[str]) -> tuple[click.Command, list[str]]:
     from audiosqueeze.cli import cli
 
     cmd, i = cli, 0
-    while isinstance(cmd, click.Group):
-        assert i < len(args) and args[i] in cmd.commands, f"no subcommand {args[i : i + 1]}"
-        cmd, i = cmd.commands[args[i]], i + 1
+    while isinstance(cmd, click.Group):  # (get_command: the group loads some commands lazily)
+        sub = cmd.get_command(click.Context(cmd), args[i]) if i < len(args) else None
+        assert sub is not None, f"no subcommand {args[i : i + 1]}"
+        cmd, i = sub, i + 1
     return cmd, args[i:]
 
 
