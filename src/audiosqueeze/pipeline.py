@@ -120,20 +120,27 @@ def _run(inp: Input, rate, target_reduction, analysis, ao, po, ro, sink, progres
 QUIET_DBFS = (-90.0, -45.0)
 
 
-def _warn_if_quiet(a: Analysis, ao: AnalyzeOptions | None) -> None:
+def quiet_input_message(a: Analysis, ao: AnalyzeOptions | None = None) -> str | None:
+    """Why the VAD may take ``a``'s speech for silence (the :class:`QuietInputWarning` that
+    ``compress`` gives), or ``None``: the recording's loudest stretch lies in
+    :data:`QUIET_DBFS`, less the VAD's input gain at its top (not for the energy VAD)."""
     ao = ao or AnalyzeOptions()
     loudest = a.loudest_db
     top = QUIET_DBFS[1] - ao.vad_max_gain_db
     if loudest is None or not QUIET_DBFS[0] <= loudest < top or a.vad == "energy":
-        return
-    warn(
-        QuietInputWarning(
-            f"the recording is quiet (its loudest stretch is at {loudest:.1f} dBFS) and the "
-            f"{a.vad} VAD, hearing it raised by at most {ao.vad_max_gain_db:g} dB, may take "
-            "speech for silence: raise its level, or the VAD's gain "
-            "(AnalyzeOptions(vad_max_gain_db=...), --vad-gain)"
-        )
+        return None
+    return (
+        f"the recording is quiet (its loudest stretch is at {loudest:.1f} dBFS) and the "
+        f"{a.vad} VAD, hearing it raised by at most {ao.vad_max_gain_db:g} dB, may take "
+        "speech for silence: raise its level, or the VAD's gain "
+        "(AnalyzeOptions(vad_max_gain_db=...), --vad-gain)"
     )
+
+
+def _warn_if_quiet(a: Analysis, ao: AnalyzeOptions | None) -> None:
+    message = quiet_input_message(a, ao)
+    if message is not None:
+        warn(QuietInputWarning(message))
 
 
 class _Collector:

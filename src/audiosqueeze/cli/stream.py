@@ -233,15 +233,11 @@ def stream(
 
 def _warn_if_quiet(analysis, options, name: str) -> None:
     """``compress``'s warning for a recording too quiet for the VAD, as its one line."""
-    import warnings
+    from ..pipeline import quiet_input_message
 
-    from ..pipeline import _warn_if_quiet as check
-
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always", sq.AudiosqueezeWarning)
-        check(analysis, options)
-    for w in said:
-        click.echo(f"warning: {name}: {w.message}", err=True)
+    message = quiet_input_message(analysis, options)
+    if message is not None:
+        click.echo(f"warning: {name}: {message}", err=True)
 
 
 class _Nothing:

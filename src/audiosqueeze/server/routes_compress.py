@@ -7,8 +7,10 @@ string), or a ScaleDown-shaped JSON body ``{"audio": <base64>, "model": ..., "sc
 (flac, wav, ogg, opus), ``response`` (``audio`` or ``json``; JSON bodies default to json).
 
 ``response=audio`` answers the encoded audio with headers ``x-audiosqueeze-seconds-in/out``,
-``x-audiosqueeze-tokens-before/after`` and ``x-audiosqueeze-model``; ``response=json`` answers
-the audio as base64 plus the time map, stats, tokens and latency.
+``x-audiosqueeze-tokens-before/after`` and ``x-audiosqueeze-model`` (and
+``x-audiosqueeze-warning`` where the recording is too quiet for the VAD to be trusted);
+``response=json`` answers the audio as base64 plus the time map, stats, tokens, latency and
+``warnings`` (that warning, or none).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .auth import KeyDep
 from .errors import ApiError
 from .inputs import Upload, choice, number, read_upload
 from .usage import usage_of
-from .work import FORMATS, CompressJob, compress, run_cpu
+from .work import FORMATS, WARNING_HEADER, CompressJob, compress, run_cpu, warning_of
 
 router = APIRouter()
 
@@ -74,6 +76,9 @@ async def compress_upload(request: Request, upload: Upload) -> Response:
     data = await run_cpu(state.limiter_cpu, sq.encode, out.audio, fmt)
     note_usage(request, out, model)
     headers = audio_headers(out.stats, model)
+    warning = warning_of(out, job)
+    if warning is not None:
+        headers[WARNING_HEADER] = warning
     if response == "audio":
         return Response(data, media_type=FORMATS[fmt], headers=headers)
     s = out.stats
@@ -90,6 +95,7 @@ async def compress_upload(request: Request, upload: Upload) -> Response:
         "latency_ms": round((time.perf_counter() - started) * 1000.0, 1),
         "stats": s.to_dict(),
         "timemap": out.timemap.to_dict(),
+        "warnings": [] if warning is None else [warning],
     }
     return JSONResponse(body, headers=headers)
 

@@ -30,7 +30,7 @@ from .formats import RESPONSE_FORMATS, srt, verbose, vtt
 from .inputs import Upload, choice, number, read_upload
 from .routes_compress import job_of
 from .usage import usage_of
-from .work import CompressJob, compress_audio, load_audio, run_cpu
+from .work import WARNING_HEADER, CompressJob, compress_audio, load_audio, run_cpu, warning_of
 
 router = APIRouter()
 TOKEN_PROFILE = "whisper-unpadded"
@@ -57,6 +57,7 @@ class Result:
     stats: sq.Stats
     seconds_in: float
     verify: str | None
+    warning: str | None = None  #: a recording too quiet for the VAD (``work.warning_of``)
     heard: Heard | None = None
 
     @property
@@ -122,7 +123,7 @@ def prepare(upload: Upload, p: Params, verifier) -> Result:
         verdict = "agreed" if same else "fell-back"
         if not same:
             samples, timemap = audio.samples, sq.TimeMap.identity(audio.num_samples)
-    return Result(samples, timemap, out.stats, audio.duration_s, verdict)
+    return Result(samples, timemap, out.stats, audio.duration_s, verdict, warning_of(out, p.job))
 
 
 async def hear(state, result: Result, req: TranscribeRequest) -> Heard:
@@ -164,6 +165,8 @@ def render(result: Result, p: Params) -> Response:
     }
     if result.verify:
         headers["x-audiosqueeze-verify"] = result.verify
+    if result.warning is not None:
+        headers[WARNING_HEADER] = result.warning
     fmt = p.response_format
     if fmt == "text":
         return PlainTextResponse(h.text + "\n", headers=headers)

@@ -50,6 +50,19 @@ def compress_audio(audio: sq.Audio, job: CompressJob) -> sq.Compressed:
     return sq.compress(audio, job.rate, analyze_options=options)
 
 
+#: The response header that carries a warning about the upload (a recording too quiet for
+#: the VAD, whose speech may have been taken for silence).
+WARNING_HEADER = "x-audiosqueeze-warning"
+
+
+def warning_of(out: sq.Compressed, job: CompressJob) -> str | None:
+    """The warning ``compress`` gave this upload, if any (``QuietInputWarning``), to send the
+    client: the library's warning reaches only the server's log."""
+    from audiosqueeze.pipeline import quiet_input_message
+
+    return quiet_input_message(out.analysis, sq.AnalyzeOptions(vad=job.vad))
+
+
 def warm_up(vad: str) -> None:
     """Load the VAD model once (at startup) so the first request does not pay for it."""
     t = np.arange(16000, dtype=np.float32) / 16000
