@@ -1,0 +1,124 @@
+"""The benchmark scripts no other test runs, each run once, cheaply, on planted or tiny inputs.
+
+Each test checks what the script prints (numbers that must hold for the planted input, table
+headers, row counts), not only that it ends with 0; a bad input is one line and exit status 2
+(``_script.run_script``). Scripts that need Whisper (faster-whisper) or Ray skip without them;
+scripts that read the long-form set need ``../shared/data``. Too slow to run here, tested
+through their functions instead: ``memory_60min.py`` (a 6-second file, not 60 minutes),
+``corpus_throughput.py`` (no Ray start-up) and ``decode_repeat.py`` (no decoding of a long-form
+recording).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import audiosqueeze as sq
+from conftest import REPO, has_module, load_script, needs_silero, run_benchmark
+
+DEMO = REPO / "src" / "audiosqueeze" / "data" / "demo_common_voice_en_73.flac"
+needs_whisper = pytest.mark.skipif(
+    not has_module("faster_whisper"), reason="faster-whisper (the [whisper] extra) not installed"
+)
+#: one manifest split per dataset and split of ``datasets.SPLITS``
+PLANTED_SPLITS = {
+    ("librispeech", "dev"): "train-clean-5",
+    ("commonvoice", "dev"): "cv-valid-dev",
+    ("librispeech", "test"): "test-other",
+    ("commonvoice", "test"): "cv-valid-test",
+}
+
+
+def one_line_error(r, script: str, says: str) -> None:
+    """Exit status 2 and one error line (after argparse's usage, for a bad flag)."""
+    assert r.returncode == 2, r.stderr
+    *usage, last = r.stderr.splitlines()
+    assert "Traceback" not in r.stderr and (not usage or usage[0].startswith("usage: ")), r.stderr
+    assert last.startswith(f"{script}: error: ") and says in last, r.stderr
+
+
+def run_main(monkeypatch, capsys, script: str, *args: str) -> str:
+    """``benchmarks/SCRIPT ARGS`` in this process (no interpreter start-up): its stdout."""
+    mod = load_script(f"benchmarks/{script}")
+    monkeypatch.setattr(sys, "argv", [script, *args])
+    mod.main()
+    return capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """A data folder whose every split holds the bundled demo clip (8.448 s) twice, as clips
+    ``{dataset}-{split}-0`` and ``-1``; and an empty one (a manifest without rows)."""
+    root = tmp_path_factory.mktemp("planted")
+    shutil.copy(DEMO, root / "demo.flac")
+    rows = [
+        {"id": f"{ds}-{split}-{i}", "path": "demo.flac", "text": "planted", "dataset": ds,
+         "split": sub, "duration_s": 8.448}
+        for (ds, split), sub in PLANTED_SPLITS.items()
+        for i in range(2)
+    ]  # fmt: skip
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    empty = root / "empty"
+    empty.mkdir()
+    (empty / "manifest.jsonl").write_text("")
+    return root
+
+
+@pytest.fixture(scope="module")
+def demo() -> np.ndarray:
+    return sq.load(DEMO).samples
+
+
+# --- longform_parts.py ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--decay", "abc"], "argument --decay: need numbers like 3,10,20, got 'abc'"),
+        (["--decay", "3,-1"], "--decay must be numbers >= 0 dB/s"),
+    ],
+)
+def test_longform_parts_refuses_a_bad_decay_in_one_line(tmp_path, args, says):
+    one_line_error(run_benchmark(tmp_path, "longform_parts.py", *args), "longform_parts.py", says)
+
+
+@needs_silero
+def test_longform_parts_prints_a_row_per_utterance_and_no_unknown_id(shared_data, tmp_path):
+    r = run_benchmark(tmp_path, "longform_parts.py", "--count", "1", "--decay", "3,300",
+                      data=shared_data)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    head, table = r.stdout.splitlines()[0], r.stdout.splitlines()[1:]
+    n = int(re.fullmatch(r"longform-0-00 \(dev\): [\d.]+ s, (\d+) utterances", head)[1])
+    assert table[0].endswith("| speech, 3 dB/s | speech, 300 dB/s |")
+    rows = [line.split(" | ") for line in table[2:]]
+    assert [int(c[0].strip("| ")) for c in rows] == list(range(n)) and n > 1
+    shares = np.array([[float(c.strip(" |")) for c in row[-2:]] for row in rows])
+    assert ((shares >= 0) & (shares <= 1)).all() and shares.max() > 0.5
+    r = run_benchmark(tmp_path, "longform_parts.py", "--count", "1", "--id", "longform-0-05",
+                      data=shared_data)  # fmt: skip
+    says = "no recording 'longform-0-05'; the set has longform-0-00"
+    one_line_error(r, "longform_parts.py", says)
+
+
+@needs_silero
+def test_longform_parts_speech_mask_is_the_analysis_with_that_decay(demo):
+    """The default decay gives the default analysis' speech; the gain is put back after."""
+    import importlib
+
+    analyze_module = importlib.import_module("audiosqueeze.analyze")  # not the function
+    lp = load_script("benchmarks/longform_parts.py")
+    gain = analyze_module.LevelGain
+    x = np.concatenate([np.zeros(16000, np.float32), demo])
+    mask = lp.speech_mask(x, 3.0)
+    assert analyze_module.LevelGain is gain
+    want = np.zeros(len(x), bool)
+    for a, b in sq.analyze(x, sample_rate=sq.SAMPLE_RATE).intervals("speech"):
+        want[a:b] = True
+    assert np.array_equal(mask, want) and not mask[:16000].any() and mask.sum() > 16000
