@@ -122,3 +122,51 @@ def test_longform_parts_speech_mask_is_the_analysis_with_that_decay(demo):
     for a, b in sq.analyze(x, sample_rate=sq.SAMPLE_RATE).intervals("speech"):
         want[a:b] = True
     assert np.array_equal(mask, want) and not mask[:16000].any() and mask.sum() > 16000
+
+
+# --- decode_repeat.py (no Whisper decode of a long-form recording: a planted recogniser) -----
+
+
+@pytest.mark.parametrize("bad", ["nope", "longform-0", "longform-a-1", "longform--1-2", "lf-0-1"])
+def test_decode_repeat_refuses_a_malformed_id_before_reading_data(tmp_path, bad):
+    r = run_benchmark(tmp_path, "decode_repeat.py", "--id", bad, data=tmp_path / "missing")
+    one_line_error(r, "decode_repeat.py", f"--id must look like longform-SEED-K, got {bad!r}")
+
+
+def test_decode_repeat_refuses_a_recording_past_the_set(shared_data, tmp_path):
+    r = run_benchmark(tmp_path, "decode_repeat.py", "--id", "longform-0-06", data=shared_data)
+    one_line_error(r, "decode_repeat.py", "no recording 'longform-0-06': the set has 6")
+
+
+def test_decode_repeat_counts_distinct_decodes(shared_data, monkeypatch, capsys):
+    """A planted recogniser that answers differently on every call with the fallback on and
+    the same without: 3 distinct decodes, then 1; word counts and text hashes as given."""
+    import hashlib
+    from types import SimpleNamespace
+
+    pytest.importorskip("ctranslate2", reason="ctranslate2 (the [whisper] extra) not installed")
+    dr = load_script("benchmarks/decode_repeat.py")
+    calls = []
+
+    def load_asr(name, **options):
+        fallback = options.get("temperature_fallback", True)
+
+        def transcribe(x):
+            calls.append((len(x), fallback))
+            n = sum(1 for _, f in calls if f == fallback)
+            return SimpleNamespace(text=" ".join(["word"] * (n if fallback else 4)))
+
+        return SimpleNamespace(transcribe=transcribe)
+
+    monkeypatch.setattr(dr, "load_asr", load_asr)
+    monkeypatch.setattr(sys, "argv", ["decode_repeat.py", "--data", str(shared_data),
+                                      "--id", "longform-0-01", "--repeats", "3"])  # fmt: skip
+    dr.main()
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"longform-0-01, original, [\d.]+ s, whisper-tiny.en", out[0])
+    seconds = float(out[0].split(", ")[2].split()[0])
+    assert len(calls) == 6 and len({n for n, _ in calls}) == 1  # the same array each time
+    assert calls[0][0] == pytest.approx(seconds * 16000, abs=800)
+    h = {n: hashlib.sha1(" ".join(["word"] * n).encode()).hexdigest()[:6] for n in (1, 2, 3, 4)}
+    assert out[4] == f"| fallback on, seed 0 each time | 1 ({h[1]}), 2 ({h[2]}), 3 ({h[3]}) | 3 |"
+    assert out[5] == f"| temperature 0 only | 4 ({h[4]}), 4 ({h[4]}), 4 ({h[4]}) | 1 |"
