@@ -170,3 +170,47 @@ def test_decode_repeat_counts_distinct_decodes(shared_data, monkeypatch, capsys)
     h = {n: hashlib.sha1(" ".join(["word"] * n).encode()).hexdigest()[:6] for n in (1, 2, 3, 4)}
     assert out[4] == f"| fallback on, seed 0 each time | 1 ({h[1]}), 2 ({h[2]}), 3 ({h[3]}) | 3 |"
     assert out[5] == f"| temperature 0 only | 4 ({h[4]}), 4 ({h[4]}), 4 ({h[4]}) | 1 |"
+
+
+# --- memory_60min.py (a 6-second file, not 60 minutes) ----------------------------------------
+
+
+def test_memory_60min_builds_the_file_from_librispeech_clips_in_order(planted, tmp_path):
+    import soundfile as sf
+
+    m60 = load_script("benchmarks/memory_60min.py")
+    got = m60.build(planted, 0.25, tmp_path / "long.flac")  # 15 s: the 8.448-s clip, then part
+    assert got == 15.0
+    y, sr = sf.read(tmp_path / "long.flac", dtype="int16")
+    clip = sf.read(DEMO, dtype="int16")[0]
+    assert sr == 16000 and np.array_equal(y, np.concatenate([clip, clip])[: 15 * 16000])
+
+
+def test_memory_60min_prints_both_paths(planted, tmp_path):
+    r = run_benchmark(tmp_path, "memory_60min.py", "--minutes", "0.1", data=planted)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "built long.flac: 0.1 min, 0 MB FLAC; max_segment_ms=64"
+    assert lines[1] == "| path | peak RSS (MB) | wall s | x real time | output min |"
+    rows = [line.split(" | ") for line in lines[3:]]
+    assert [c[0] for c in rows] == ["| compress_file (CLI)", "| compress(path), output held"]
+    for c in rows:
+        assert 20 < float(c[1]) < 1000 and float(c[3]) > 0 and 0 < float(c[4].strip(" |")) <= 0.1
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--minutes", "0"], "--minutes must be a number > 0, got 0"),
+        (["--minutes", "-1"], "--minutes must be a number > 0, got -1"),
+        (["--max-segment-ms", "5"], "max_segment_ms must be a number in [64"),
+        (["--max-segment-ms", "0"], "max_segment_ms must be a number in [64"),
+        (["--data", "EMPTY"], "no LibriSpeech clips in "),
+    ],
+)
+def test_memory_60min_refuses_a_bad_input_before_any_child(planted, tmp_path, args, says):
+    if args[0] == "--data":
+        r = run_benchmark(tmp_path, "memory_60min.py", data=planted / "empty")
+    else:
+        r = run_benchmark(tmp_path, "memory_60min.py", *args, data=planted)
+    one_line_error(r, "memory_60min.py", says)
