@@ -214,3 +214,55 @@ def test_memory_60min_refuses_a_bad_input_before_any_child(planted, tmp_path, ar
     else:
         r = run_benchmark(tmp_path, "memory_60min.py", *args, data=planted)
     one_line_error(r, "memory_60min.py", says)
+
+
+# --- stream_fuzz.py ---------------------------------------------------------------------------
+
+
+def _fuzz(monkeypatch, capsys, planted, rounds: str, stream=None) -> tuple[int, list[str]]:
+    """``stream_fuzz.py`` in this process; ``stream``: the ``Stream`` class it pushes through
+    (``compress`` keeps the real one)."""
+    from types import SimpleNamespace
+
+    mod = load_script("benchmarks/stream_fuzz.py")
+    if stream is not None:
+        names = {n: getattr(sq, n) for n in sq.__all__}
+        monkeypatch.setattr(mod, "sq", SimpleNamespace(**{**names, "Stream": stream}))
+    monkeypatch.setattr(sys, "argv", ["stream_fuzz.py", "--data", str(planted),
+                                      "--rounds", rounds, "--seed", "3"])  # fmt: skip
+    with pytest.raises(SystemExit) as e:
+        mod.main()
+    return e.value.code, capsys.readouterr().out.splitlines()
+
+
+@needs_silero
+def test_stream_fuzz_finds_the_stream_equal_to_the_file(planted, monkeypatch, capsys):
+    code, out = _fuzz(monkeypatch, capsys, planted, "2")
+    assert (code, out) == (0, ["2 rounds, 0 failed"])
+
+
+@needs_silero
+def test_stream_fuzz_reports_a_planted_mismatch_and_a_planted_error(planted, monkeypatch, capsys):
+    """A stream whose flush adds one sample differs from the file every round; one whose push
+    raises is an error line naming the exception; either way the exit status is 1."""
+
+    class Longer(sq.Stream):
+        def flush(self):
+            return np.append(super().flush(), np.float32(0))
+
+    class Raises(sq.Stream):
+        def push(self, chunk):
+            raise RuntimeError("planted")
+
+    code, out = _fuzz(monkeypatch, capsys, planted, "2", Longer)
+    assert code == 1 and out[-1] == "2 rounds, 2 failed" and len(out) == 3, out
+    for line in out[:-1]:
+        assert re.fullmatch(r"differs: \S+-test-[01] max_segment_ms=\d+ rate=[\d.]+ \w+ \w+", line)
+    code, out = _fuzz(monkeypatch, capsys, planted, "1", Raises)
+    assert code == 1 and out[-1] == "1 rounds, 1 failed"
+    assert out[0].startswith("error: ") and out[0].endswith(": RuntimeError: planted")
+
+
+def test_stream_fuzz_refuses_a_split_without_clips(planted, tmp_path):
+    r = run_benchmark(tmp_path, "stream_fuzz.py", "--rounds", "1", data=planted / "empty")
+    one_line_error(r, "stream_fuzz.py", "no LibriSpeech or Common Voice test clips in ")
