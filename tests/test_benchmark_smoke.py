@@ -266,3 +266,40 @@ def test_stream_fuzz_reports_a_planted_mismatch_and_a_planted_error(planted, mon
 def test_stream_fuzz_refuses_a_split_without_clips(planted, tmp_path):
     r = run_benchmark(tmp_path, "stream_fuzz.py", "--rounds", "1", data=planted / "empty")
     one_line_error(r, "stream_fuzz.py", "no LibriSpeech or Common Voice test clips in ")
+
+
+# --- stream_latency.py ------------------------------------------------------------------------
+
+
+@needs_silero
+def test_stream_latency_rows_hold_for_the_planted_clips(planted, demo, monkeypatch, capsys):
+    """Both datasets hold the same clip: their latency and removed columns agree, and removed
+    is what ``compress`` removes (stream = file); the last row is both clips as one."""
+    out = run_main(monkeypatch, capsys, "stream_latency.py", "--data", str(planted),
+                   "--limit", "1", "--max-segment-ms", "256")  # fmt: skip
+    lines = out.splitlines()
+    assert lines[0] == ("Stream latency, rate 0.5, vad silero, 20 ms chunks, dev split, "
+                        "first 1 clips per dataset")  # fmt: skip
+    assert lines[1].startswith("| input | clips | minutes | p50 s | p99 s | max s | speech p50 s")
+    rows = [[c.strip(" |%") for c in line.split(" | ")] for line in lines[3:6]]
+    assert [r[:3] for r in rows] == [
+        ["librispeech clips", "1", "0.1"],
+        ["commonvoice clips", "1", "0.1"],
+        ["all of them as one recording", "1", "0.3"],
+    ]
+    assert lines[6:] == ['{"max_segment_ms": 256.0}']
+    ls, cv, both = ([float(c) for c in r[3:]] for r in rows)
+    assert ls[:6] == cv[:6] and ls[-1] == cv[-1]  # latency and removed; not x real time
+    for r in (ls, both):
+        p50, p99, mx, s50, s99, smx, xrt, removed = r
+        assert 0 <= p50 <= p99 <= mx and 0 <= s50 <= s99 <= smx <= mx and xrt > 1
+    opts = sq.AnalyzeOptions(num_threads=1, max_segment_ms=256.0)
+    got = sq.compress(demo, 0.5, sample_rate=16000, analyze_options=opts).audio
+    want = 1 - len(got) / len(demo)
+    assert ls[-1] == pytest.approx(100 * want, abs=0.051)
+
+
+def test_stream_latency_refuses_a_split_without_clips(planted, tmp_path):
+    r = run_benchmark(tmp_path, "stream_latency.py", data=planted / "empty")
+    one_line_error(r, "stream_latency.py", "no LibriSpeech or Common Voice dev clips in ")
+    assert r.stdout == ""
