@@ -303,3 +303,37 @@ def test_stream_latency_refuses_a_split_without_clips(planted, tmp_path):
     r = run_benchmark(tmp_path, "stream_latency.py", data=planted / "empty")
     one_line_error(r, "stream_latency.py", "no LibriSpeech or Common Voice dev clips in ")
     assert r.stdout == ""
+
+
+# --- output_hash.py ---------------------------------------------------------------------------
+
+
+@needs_silero
+def test_output_hash_is_the_hash_of_the_analysis_and_every_output(
+    planted, demo, monkeypatch, capsys
+):
+    import hashlib
+
+    args = ("output_hash.py", "--data", str(planted), "--limit", "1", "--policies", "uniform,guard")
+    out = run_main(monkeypatch, capsys, *args)
+    digest, rest = out.split("  ")
+    assert rest == "(12 outputs, max_segment_ms=256)\n"  # 2 clips x 3 rates x 2 policies
+    want, opts = hashlib.sha1(), sq.AnalyzeOptions(max_segment_ms=256.0)
+    a = sq.analyze(demo, opts, sample_rate=16000)
+    for _ in ("librispeech", "commonvoice"):  # the same clip twice
+        want.update(repr(tuple(a.segments)).encode())
+        for rate in (0.5, 0.75, 1.0):
+            for policy in ("uniform", "guard"):
+                po = sq.PlanOptions(speed_policy=policy)
+                r = sq.compress(demo, rate, analysis=a, plan_options=po, sample_rate=16000)
+                want.update(r.audio.tobytes())
+    assert digest == want.hexdigest()
+    assert run_main(monkeypatch, capsys, *args) == out  # the same twice
+    other = run_main(monkeypatch, capsys, *args, "--max-segment-ms", "10000")
+    assert other.split("  ")[0] != digest and other.endswith("max_segment_ms=10000)\n")
+
+
+def test_output_hash_refuses_a_folder_without_dev_clips(planted, tmp_path):
+    r = run_benchmark(tmp_path, "output_hash.py", data=planted / "empty")
+    one_line_error(r, "output_hash.py", "no LibriSpeech or Common Voice dev clips in ")
+    assert r.stdout == ""
