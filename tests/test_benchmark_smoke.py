@@ -23,9 +23,8 @@ import audiosqueeze as sq
 from conftest import REPO, has_module, load_script, needs_silero, run_benchmark
 
 DEMO = REPO / "src" / "audiosqueeze" / "data" / "demo_common_voice_en_73.flac"
-needs_whisper = pytest.mark.skipif(
-    not has_module("faster_whisper"), reason="faster-whisper (the [whisper] extra) not installed"
-)
+NO_WHISPER = "faster-whisper (the [whisper] extra) not installed"
+needs_whisper = pytest.mark.skipif(not has_module("faster_whisper"), reason=NO_WHISPER)
 #: one manifest split per dataset and split of ``datasets.SPLITS``
 PLANTED_SPLITS = {
     ("librispeech", "dev"): "train-clean-5",
@@ -337,3 +336,33 @@ def test_output_hash_refuses_a_folder_without_dev_clips(planted, tmp_path):
     r = run_benchmark(tmp_path, "output_hash.py", data=planted / "empty")
     one_line_error(r, "output_hash.py", "no LibriSpeech or Common Voice dev clips in ")
     assert r.stdout == ""
+
+
+# --- verify_speed.py --------------------------------------------------------------------------
+
+
+@needs_silero
+@needs_whisper
+def test_verify_speed_times_both_and_counts_changed_plans(planted, demo, monkeypatch, capsys):
+    """Two copies of one clip: verify changes both plans or neither, never shortens more than
+    the core alone, and the core's reduction is ``compress``'s."""
+    out = run_main(monkeypatch, capsys, "verify_speed.py", "--data", str(planted),
+                   "--clips", "1", "--rate", "0.75", "--scope", "window").splitlines()  # fmt: skip
+    assert out[0] == "2 test clips, 16.9 s of audio, rate 0.75, verify whisper-tiny.en, window"
+    core = re.fullmatch(r"core only: +([\d.]+) x real time, ([\d.]+) % shorter", out[1])
+    checked = re.fullmatch(r"with verify: +([\d.]+) x real time, ([\d.]+) % shorter", out[2])
+    changed = re.fullmatch(r"plans changed by verify: (\d) of 2", out[3])
+    assert core and checked and changed and len(out) == 4
+    assert float(core[1]) > float(checked[1]) > 0  # verify runs Whisper
+    got = sq.compress(demo, 0.75, sample_rate=16000).audio
+    assert float(core[2]) == pytest.approx(100 * (1 - len(got) / len(demo)), abs=0.051)
+    assert float(checked[2]) <= float(core[2]) and changed[1] in ("0", "2")
+    assert (changed[1] == "0") == (checked[2] == core[2])
+
+
+def test_verify_speed_refuses_a_folder_without_test_clips(planted, tmp_path):
+    r = run_benchmark(tmp_path, "verify_speed.py", "--asr", "nope", data=planted / "empty")
+    one_line_error(r, "verify_speed.py", "unknown ASR 'nope'")
+    pytest.importorskip("faster_whisper", reason=NO_WHISPER)
+    r = run_benchmark(tmp_path, "verify_speed.py", data=planted / "empty")
+    one_line_error(r, "verify_speed.py", "no LibriSpeech or Common Voice test clips in ")
