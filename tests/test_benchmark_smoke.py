@@ -366,3 +366,41 @@ def test_verify_speed_refuses_a_folder_without_test_clips(planted, tmp_path):
     pytest.importorskip("faster_whisper", reason=NO_WHISPER)
     r = run_benchmark(tmp_path, "verify_speed.py", data=planted / "empty")
     one_line_error(r, "verify_speed.py", "no LibriSpeech or Common Voice test clips in ")
+
+
+# --- eval_throughput.py -----------------------------------------------------------------------
+
+
+@needs_silero
+@needs_whisper
+def test_eval_throughput_counts_the_default_methods(planted, demo, monkeypatch, capsys):
+    """The estimate is over what a plain ``bench`` runs (``DEFAULT_METHODS``), not over every
+    probe of ``METHODS`` (which once held Whisper-verify methods and made the estimate 10x);
+    shares are each method's output length over its input."""
+    from audiosqueeze.bench.methods import DEFAULT_METHODS
+
+    out = run_main(monkeypatch, capsys, "eval_throughput.py", "--data", str(planted),
+                   "--asr", "whisper-tiny.en", "--utterances", "1").splitlines()  # fmt: skip
+    assert out[1] == "1 LibriSpeech test utterances, 8.4 s of audio"
+    share = dict(c.rsplit(" ", 1) for c in out[2].removeprefix("audio left by each method: ")
+                 .split(", "))  # fmt: skip
+    assert list(share) == list(DEFAULT_METHODS)
+    assert [share[m] for m in ("none", "speed-1.25", "speed-1.5", "speed-2.0")] == [
+        "1.00", "0.80", "0.67", "0.50"
+    ]  # fmt: skip
+    got = sq.compress(demo, 0.5, sample_rate=16000).audio
+    assert float(share["sq-0.5"]) == pytest.approx(len(got) / len(demo), abs=0.0051)
+    total = sum(float(v) for v in share.values())
+    split = re.fullmatch(r"test split \(.*\): ([\d.]+) min; after all (\d+) methods: ([\d.]+) "
+                         r"min to transcribe per recogniser", out[3])  # fmt: skip
+    assert split[1] == "0.6" and split[2] == str(len(DEFAULT_METHODS))  # 4 x 8.448 s
+    assert float(split[3]) == pytest.approx(4 * 8.448 * total / 60, abs=0.06)
+    assert out[5].startswith("| recogniser | utterances / min | real-time factor | full test-")
+    row = out[7].split(" | ")
+    assert row[0] == "| whisper-tiny.en" and len(out) == 8
+    assert float(row[1]) == pytest.approx(60 / (float(row[2]) * 8.448), rel=0.05)
+
+
+def test_eval_throughput_refuses_a_folder_without_test_clips(planted, tmp_path):
+    r = run_benchmark(tmp_path, "eval_throughput.py", data=planted / "empty")
+    one_line_error(r, "eval_throughput.py", "no LibriSpeech test clips in ")
