@@ -23,6 +23,7 @@ import audiosqueeze as sq
 from conftest import REPO, has_module, load_script, needs_silero, run_benchmark
 
 DEMO = REPO / "src" / "audiosqueeze" / "data" / "demo_common_voice_en_73.flac"
+DEMO_TEXT = "His life and his path had always provided him with enough omens."  # ATTRIBUTION.md
 NO_WHISPER = "faster-whisper (the [whisper] extra) not installed"
 needs_whisper = pytest.mark.skipif(not has_module("faster_whisper"), reason=NO_WHISPER)
 #: one manifest split per dataset and split of ``datasets.SPLITS``
@@ -57,7 +58,7 @@ def planted(tmp_path_factory):
     root = tmp_path_factory.mktemp("planted")
     shutil.copy(DEMO, root / "demo.flac")
     rows = [
-        {"id": f"{ds}-{split}-{i}", "path": "demo.flac", "text": "planted", "dataset": ds,
+        {"id": f"{ds}-{split}-{i}", "path": "demo.flac", "text": DEMO_TEXT, "dataset": ds,
          "split": sub, "duration_s": 8.448}
         for (ds, split), sub in PLANTED_SPLITS.items()
         for i in range(2)
@@ -404,3 +405,38 @@ def test_eval_throughput_counts_the_default_methods(planted, demo, monkeypatch, 
 def test_eval_throughput_refuses_a_folder_without_test_clips(planted, tmp_path):
     r = run_benchmark(tmp_path, "eval_throughput.py", data=planted / "empty")
     one_line_error(r, "eval_throughput.py", "no LibriSpeech test clips in ")
+
+
+# --- tsm_choice.py ----------------------------------------------------------------------------
+
+
+@needs_whisper
+def test_tsm_choice_prints_the_original_and_each_method(planted, monkeypatch, capsys):
+    pytest.importorskip("jiwer", reason="jiwer (the [bench] extra) not installed")
+    pytest.importorskip("whisper_normalizer", reason="whisper-normalizer ([bench]) not installed")
+    out = run_main(monkeypatch, capsys, "tsm_choice.py", "--data", str(planted),
+                   "--clips", "2", "--methods", "wsola").splitlines()  # fmt: skip
+    assert out[0] == "2 dev utterances, 17 s; Whisper tiny.en int8 beam 5; speed 1.25x"
+    assert out[1].startswith("| method | stretch speed (x real time, one core) | WER at 1.25x |")
+    base = re.fullmatch(r"\| original \(no stretch\) \| - \| ([\d.]+)% \| - \|", out[3])
+    row = re.fullmatch(r"\| wsola \| (\d+) \| ([\d.]+)% \| ([+-][\d.]+) pts \|", out[4])
+    assert base and row and len(out) == 5
+    assert float(base[1]) < 60 and int(row[1]) > 1  # tiny.en gets 7 of its 12 words
+    assert float(row[3]) == pytest.approx(float(row[2]) - float(base[1]), abs=0.011)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--methods", "wsola,nope"], "unknown TSM method 'nope'; choose one of wsola"),
+        (["--data", "EMPTY"], "no LibriSpeech or Common Voice dev clips in "),
+    ],
+)
+def test_tsm_choice_refuses_a_bad_input_before_transcribing(planted, tmp_path, args, says):
+    if args[0] == "--data":
+        if not (has_module("jiwer") and has_module("whisper_normalizer")):
+            pytest.skip("jiwer and whisper-normalizer (the [bench] extra) not installed")
+        r = run_benchmark(tmp_path, "tsm_choice.py", data=planted / "empty")
+    else:
+        r = run_benchmark(tmp_path, "tsm_choice.py", *args, data=planted)
+    one_line_error(r, "tsm_choice.py", says)
