@@ -440,3 +440,56 @@ def test_tsm_choice_refuses_a_bad_input_before_transcribing(planted, tmp_path, a
     else:
         r = run_benchmark(tmp_path, "tsm_choice.py", *args, data=planted)
     one_line_error(r, "tsm_choice.py", says)
+
+
+# --- bench_jobs.py ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("hyp_of_many", "same"), [("a b", "True"), ("a c", "False")])
+def test_bench_jobs_compares_rows_but_for_the_seconds(
+    planted, tmp_path, monkeypatch, capsys, hyp_of_many, same
+):
+    """A planted bench: with N jobs the rows differ in ``asr_s``/``method_s`` only (the same)
+    or in a transcript too (not the same)."""
+    bj = load_script("benchmarks/bench_jobs.py")
+    seen = []
+
+    def run_bench(opts):
+        seen.append(opts)
+        opts.out.mkdir(parents=True)
+        hyp = "a b" if opts.jobs == 1 else hyp_of_many
+        rows = [{"id": f"u{i}", "method": m, "hyp": hyp, "asr_s": opts.jobs + i, "method_s": i}
+                for i in range(2) for m in ("none", "sq-0.5")]  # fmt: skip
+        path = opts.out / "results.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return path
+
+    monkeypatch.setattr(bj, "run_bench", run_bench)
+    monkeypatch.setattr(sys, "argv", ["bench_jobs.py", "--data", str(planted), "--limit", "2",
+                                      "--methods", "none,sq-0.5", "--jobs", "3"])  # fmt: skip
+    bj.main()
+    out = capsys.readouterr().out.splitlines()
+    assert [o.jobs for o in seen] == [1, 3] and {o.limit for o in seen} == {2}
+    assert seen[0].out.name == "one" and not seen[0].out.exists()  # a fresh temporary folder
+    assert out[0].startswith("4 rows (commonvoice, dev, --limit 2, whisper-tiny.en, none,sq-0.5); ")
+    assert out[1:3] == ["| jobs | wall s | x one job |", "| ---: | ---: | ---: |"]
+    assert re.fullmatch(r"\| 1 \| [\d.]+ \| 1.00 \|", out[3])
+    assert re.fullmatch(r"\| 3 \| [\d.]+ \| [\d.]+ \|", out[4])
+    assert out[5:] == [f"rows the same, but for the seconds each step took: {same}"]
+
+
+def test_bench_jobs_refuses_a_split_without_clips(planted, tmp_path):
+    r = run_benchmark(tmp_path, "bench_jobs.py", "--limit", "1", data=planted / "empty")
+    one_line_error(r, "bench_jobs.py", "no commonvoice dev clips in ")
+
+
+@needs_silero
+@needs_whisper
+def test_bench_jobs_two_jobs_give_the_same_rows(planted, tmp_path):
+    r = run_benchmark(tmp_path, "bench_jobs.py", "--limit", "1", "--methods", "none,sq-0.5",
+                      "--jobs", "2", data=planted)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[0].startswith("2 rows (commonvoice, dev, --limit 1, whisper-tiny.en, none,sq-0.5)")
+    assert [line.split(" | ")[0] for line in out[3:5]] == ["| 1", "| 2"]
+    assert out[5] == "rows the same, but for the seconds each step took: True"
