@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import audiosqueeze as sq
-from conftest import REPO, has_module, load_script, needs_silero, run_benchmark
+from conftest import REPO, has_module, load_script, needs_silero, run_benchmark, silero_available
 
 DEMO = REPO / "src" / "audiosqueeze" / "data" / "demo_common_voice_en_73.flac"
 DEMO_TEXT = "His life and his path had always provided him with enough omens."  # ATTRIBUTION.md
@@ -493,3 +493,85 @@ def test_bench_jobs_two_jobs_give_the_same_rows(planted, tmp_path):
     assert out[0].startswith("2 rows (commonvoice, dev, --limit 1, whisper-tiny.en, none,sq-0.5)")
     assert [line.split(" | ")[0] for line in out[3:5]] == ["| 1", "| 2"]
     assert out[5] == "rows the same, but for the seconds each step took: True"
+
+
+# --- confidence_signal.py (bench folders made with a planted recogniser) ---------------------
+
+
+class _WordPerHalfSecond:
+    """A planted recogniser: word ``w{i}`` every 0.5 s of what it hears, probabilities in a
+    cycle of four. A shortened clip loses its last words, so the words change at its end."""
+
+    def __init__(self, name: str):
+        self.name, self.config = name, {"planted": name}
+
+    def transcribe(self, x):
+        from audiosqueeze.transcript import Transcript, Word
+
+        n = len(x) // 8000
+        words = tuple(Word(f"w{i}", 0.5 * i, 0.5 * i + 0.4, 0.2 + 0.2 * (i % 4)) for i in range(n))
+        return Transcript(" ".join(w.text for w in words), words)
+
+
+def test_confidence_signal_auc_and_near_on_planted_scores():
+    cs = load_script("benchmarks/confidence_signal.py")
+    labels = np.array([False, False, True, True])
+    assert cs.auc(labels, np.array([0.1, 0.2, 0.3, 0.4])) == 1.0
+    assert cs.auc(labels, np.array([0.4, 0.3, 0.2, 0.1])) == 0.0
+    assert cs.auc(labels, np.array([0.5, 0.5, 0.5, 0.5])) == 0.5  # ties count half
+    assert cs.auc(labels, np.array([0.1, 0.3, 0.2, 0.4])) == 0.75
+    assert np.isnan(cs.auc(np.array([True, True]), np.array([0.1, 0.2])))
+    # a time within VERIFY_MARGIN_S (0.3 s) of [1 s, 2 s) is near it
+    assert cs.near(np.array([0.75]), 16000, 32000) and cs.near(np.array([2.25]), 16000, 32000)
+    assert not cs.near(np.array([0.65, 2.35]), 16000, 32000) and not cs.near([], 0, 16000)
+
+
+@pytest.fixture(scope="module")
+def planted_bench(planted, tmp_path_factory):
+    from audiosqueeze.bench.run import BenchOptions, run_bench
+
+    if not silero_available():
+        pytest.skip("Silero VAD model not installed")
+    out = tmp_path_factory.mktemp("bench") / "run"
+    run_bench(BenchOptions(planted, out, split="dev", datasets=("librispeech", "commonvoice"),
+                           asr=(_WordPerHalfSecond("planted"),), limit=1,
+                           methods=("none", "sq-0.5", "sq-0.75")))  # fmt: skip
+    return out
+
+
+def test_confidence_signal_counts_the_sped_up_windows(
+    planted, planted_bench, demo, monkeypatch, capsys
+):
+    """The same planted recogniser as "tiny" and "base": both change near the same windows
+    (the end of the clip), so tiny's change ranks base's perfectly."""
+    out = run_main(monkeypatch, capsys, "confidence_signal.py", "--data", str(planted),
+                   str(planted_bench), str(planted_bench), "--rate", "0.75")  # fmt: skip
+    lo = sq.compress(demo, 0.5, sample_rate=16000)
+    hi = sq.compress(demo, 0.75, sample_rate=16000, analysis=lo.analysis)
+    n = sum(e.kind == "stretch" and e.out_samples < e.in_samples for e in hi.plan.edits)
+    blocks = out.strip("\n").split("\n\n")
+    assert len(blocks) == 4 and n > 5  # per dataset: its summary, its table
+    pairs = zip(("librispeech", "commonvoice"), blocks[::2], blocks[1::2], strict=True)
+    for ds, head, table in pairs:
+        lines = head.splitlines()
+        assert lines[0] == f"{ds}: {n} sped-up windows at rate 0.75 (0 clips missing)"
+        share = re.fullmatch(r"- base's words change near ([\d.]+)% of them, tiny.en's near "
+                             r"([\d.]+)%", lines[1])  # fmt: skip
+        assert share[1] == share[2] and 0 < float(share[1]) < 100
+        assert lines[2].startswith("- ROC-AUC for base's changes: tiny.en's own change 1.00, ")
+        rows = table.splitlines()[2:]
+        assert len(rows) == 5 and "nan" not in table
+        assert sum(int(r.split(" | ")[1]) for r in rows) == n
+
+
+def test_confidence_signal_says_when_the_rate_is_not_the_benchs(
+    planted, planted_bench, monkeypatch, capsys
+):
+    with pytest.raises(sq.ManifestError, match=r"no sped-up windows: .* --rate 1.0 "):
+        run_main(monkeypatch, capsys, "confidence_signal.py", "--data", str(planted),
+                 str(planted_bench), str(planted_bench), "--rate", "1.0")  # fmt: skip
+    out = capsys.readouterr().out
+    assert out == (
+        "\nlibrispeech: no sped-up windows at rate 1.0 (1 clips missing)\n"
+        "\ncommonvoice: no sped-up windows at rate 1.0 (1 clips missing)\n"
+    )
