@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -575,3 +576,118 @@ def test_confidence_signal_says_when_the_rate_is_not_the_benchs(
         "\nlibrispeech: no sped-up windows at rate 1.0 (1 clips missing)\n"
         "\ncommonvoice: no sped-up windows at rate 1.0 (1 clips missing)\n"
     )
+
+
+# --- lead_words.py ----------------------------------------------------------------------------
+
+
+def test_lead_words_prints_what_results_quotes_from_the_committed_rows(tmp_path):
+    """docs/RESULTS.md ("The kept lead before the first speech"): 2 clips with each model at
+    today's lead (sq-keep60-pad32), 1 (tiny.en) and 3 (base) with the old one (sq-pauses)."""
+    rows = REPO / "docs" / "results" / "dev-tuning"
+    r = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "lead_words.py"),
+         str(rows / "cvall-tiny.jsonl.gz"), str(rows / "cvall-base.jsonl.gz")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[2:] == [
+        "| cvall-tiny.jsonl.gz | whisper-tiny.en | sq-keep60-pad32 | 499 | 2 | 14 |",
+        "| cvall-tiny.jsonl.gz | whisper-tiny.en | sq-pauses | 499 | 1 | 12 |",
+        "| cvall-base.jsonl.gz | whisper-base | sq-keep60-pad32 | 499 | 2 | 10 |",
+        "| cvall-base.jsonl.gz | whisper-base | sq-pauses | 499 | 3 | 8 |",
+    ]
+
+
+def test_lead_words_counts_planted_clips(tmp_path, monkeypatch, capsys):
+    import gzip
+
+    def row(asr, uid, method, ref, hyp):
+        return {"asr": asr, "dataset": "cv", "id": uid, "method": method, "ref": ref,
+                "hyp": hyp, "words": [1, 1, 0, 0, 0]}  # fmt: skip
+
+    clips = [  # id, reference, the original's transcript, the method's
+        ("lead", "a b c d e f", "A, b c d e f.", "b c d e f"),  # the first word dropped
+        ("tail", "a b c d", "a b c d", "a b c x"),  # the last word changed
+        ("orig-wrong", "a b c d e f g h", "x b c d", "c d e f"),  # the original missed both
+        ("short", "a", "a", ""),  # too short to count, but a clip
+        ("far", "a b c d e f g h i", "a b c d e f g h i", "h i"),  # 7 words lost: not a lead
+    ]
+    rows = [row("tiny", u, "none", ref, h0) for u, ref, h0, _ in clips]
+    rows += [row("tiny", u, "m", ref, h1) for u, ref, _, h1 in clips]
+    rows += [row("tiny", "no-method", "none", "a b", "a b"), row("base", "lead", "m2", "a b", "")]
+    rows += [row("base", "lead", "none", "a b c", "a b c")]
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    out = run_main(monkeypatch, capsys, "lead_words.py", str(path)).splitlines()
+    assert out[0].endswith("| clips | first words dropped | last words changed |")
+    assert out[2:] == ["| rows.jsonl.gz | base | m2 | 1 | 0 | 0 |",
+                       "| rows.jsonl.gz | tiny | m | 5 | 1 | 1 |"]  # fmt: skip
+    r = run_benchmark(tmp_path, "lead_words.py", data=tmp_path)  # --data is not its option
+    assert r.returncode == 2 and "unrecognized arguments: --data" in r.stderr
+
+
+# --- corpus_throughput.py (its functions and a bad input: no Ray start-up here) --------------
+
+
+def test_corpus_throughput_alternates_dev_clips(tmp_path):
+    ct = load_script("benchmarks/corpus_throughput.py")
+    splits = {"ls": "train-clean-5", "cv": "cv-valid-dev", "test": "test-other"}
+    rows = [{"path": f"{k}{i}.flac", "split": s} for k, s in splits.items() for i in range(3)]
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    names = [p.name for p in ct.clips(tmp_path, 5)]
+    assert names == ["ls0.flac", "cv0.flac", "ls1.flac", "cv1.flac", "ls2.flac"]
+    assert [p.name for p in ct.clips(tmp_path, 1)] == ["ls0.flac"]
+
+
+def test_corpus_throughput_same_outputs_compares_every_sample(tmp_path, demo):
+    import soundfile as sf
+
+    ct = load_script("benchmarks/corpus_throughput.py")
+    for way in ("a", "b"):
+        (tmp_path / way / "audio").mkdir(parents=True)
+        for name in ("x.flac", "y.flac"):
+            sf.write(tmp_path / way / "audio" / name, demo, 16000)
+    assert ct.same_outputs(tmp_path / "a", tmp_path / "b")
+    changed = demo.copy()
+    changed[1000] += 0.01
+    sf.write(tmp_path / "b" / "audio" / "y.flac", changed, 16000)
+    assert not ct.same_outputs(tmp_path / "a", tmp_path / "b")
+    (tmp_path / "b" / "audio" / "y.flac").rename(tmp_path / "b" / "audio" / "z.flac")
+    assert not ct.same_outputs(tmp_path / "a", tmp_path / "b")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--rate", "5"], "rate must be a number in [0, 1], got 5.0"),
+        (["--clips", "0"], "argument --clips: need a whole number >= 1, got '0'"),
+    ],
+)
+def test_corpus_throughput_refuses_a_bad_input_before_ray(planted, tmp_path, args, says):
+    r = run_benchmark(tmp_path, "corpus_throughput.py", "--clips", "1", *args, data=planted)
+    one_line_error(r, "corpus_throughput.py", says)
+    assert "Ray" not in r.stdout
+
+
+@pytest.mark.slow
+def test_corpus_throughput_runs_the_three_ways_on_one_clip(planted, tmp_path):
+    """One planted clip, the three ways (about 15 s here, most of it Ray's start-up)."""
+    pytest.importorskip("ray", reason="ray (the [ray] extra) not installed")
+    r = run_benchmark(tmp_path, "corpus_throughput.py", "--clips", "1", data=planted)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[0].startswith("1 clips, 0.1 min of audio; rate 0.5; ")
+    rows = [line.split(" | ") for line in out if line.startswith("| ") and "---" not in line]
+    assert [c[0] for c in rows] == ["| way", "| 1 process (--jobs 1)", "| process pool (--jobs 2)",
+                                    "| Ray, 2 CPUs (--ray --jobs 2)"]  # fmt: skip
+    for c in rows[1:]:
+        # x real time is files/s times the clip's 8.448 s (each printed rounded)
+        assert (
+            c[1] == "1"
+            and float(c[2]) > 0
+            and float(c[4]) == pytest.approx(8.448 * float(c[3]), abs=0.6)
+        )
+    assert rows[3][5] == "n/a (Ray workers) |"
+    assert "outputs identical across the three ways: True" in out
+    assert re.search(r"Ray overhead \(.*, 1 and 2 items\): [\d.-]+ ms per item", r.stdout)
