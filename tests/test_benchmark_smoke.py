@@ -27,6 +27,9 @@ DEMO = REPO / "src" / "audiosqueeze" / "data" / "demo_common_voice_en_73.flac"
 DEMO_TEXT = "His life and his path had always provided him with enough omens."  # ATTRIBUTION.md
 NO_WHISPER = "faster-whisper (the [whisper] extra) not installed"
 needs_whisper = pytest.mark.skipif(not has_module("faster_whisper"), reason=NO_WHISPER)
+#: scoring (``evaluate``: jiwer and Whisper's normaliser) is the [bench] extra
+HAS_BENCH = has_module("jiwer") and has_module("whisper_normalizer")
+needs_bench = pytest.mark.skipif(not HAS_BENCH, reason="jiwer, whisper-normalizer ([bench])")
 #: one manifest split per dataset and split of ``datasets.SPLITS``
 PLANTED_SPLITS = {
     ("librispeech", "dev"): "train-clean-5",
@@ -91,6 +94,7 @@ def test_longform_parts_refuses_a_bad_decay_in_one_line(tmp_path, args, says):
 
 
 @needs_silero
+@needs_bench  # the long-form set's references are normalised (evaluate.normalize)
 def test_longform_parts_prints_a_row_per_utterance_and_no_unknown_id(shared_data, tmp_path):
     r = run_benchmark(tmp_path, "longform_parts.py", "--count", "1", "--decay", "3,300",
                       data=shared_data)  # fmt: skip
@@ -134,11 +138,13 @@ def test_decode_repeat_refuses_a_malformed_id_before_reading_data(tmp_path, bad)
     one_line_error(r, "decode_repeat.py", f"--id must look like longform-SEED-K, got {bad!r}")
 
 
+@needs_bench
 def test_decode_repeat_refuses_a_recording_past_the_set(shared_data, tmp_path):
     r = run_benchmark(tmp_path, "decode_repeat.py", "--id", "longform-0-06", data=shared_data)
     one_line_error(r, "decode_repeat.py", "no recording 'longform-0-06': the set has 6")
 
 
+@needs_bench
 def test_decode_repeat_counts_distinct_decodes(shared_data, monkeypatch, capsys):
     """A planted recogniser that answers differently on every call with the fallback on and
     the same without: 3 distinct decodes, then 1; word counts and text hashes as given."""
@@ -412,9 +418,8 @@ def test_eval_throughput_refuses_a_folder_without_test_clips(planted, tmp_path):
 
 
 @needs_whisper
+@needs_bench
 def test_tsm_choice_prints_the_original_and_each_method(planted, monkeypatch, capsys):
-    pytest.importorskip("jiwer", reason="jiwer (the [bench] extra) not installed")
-    pytest.importorskip("whisper_normalizer", reason="whisper-normalizer ([bench]) not installed")
     out = run_main(monkeypatch, capsys, "tsm_choice.py", "--data", str(planted),
                    "--clips", "2", "--methods", "wsola").splitlines()  # fmt: skip
     assert out[0] == "2 dev utterances, 17 s; Whisper tiny.en int8 beam 5; speed 1.25x"
@@ -435,8 +440,8 @@ def test_tsm_choice_prints_the_original_and_each_method(planted, monkeypatch, ca
 )
 def test_tsm_choice_refuses_a_bad_input_before_transcribing(planted, tmp_path, args, says):
     if args[0] == "--data":
-        if not (has_module("jiwer") and has_module("whisper_normalizer")):
-            pytest.skip("jiwer and whisper-normalizer (the [bench] extra) not installed")
+        if not HAS_BENCH:
+            pytest.skip("jiwer, whisper-normalizer ([bench])")
         r = run_benchmark(tmp_path, "tsm_choice.py", data=planted / "empty")
     else:
         r = run_benchmark(tmp_path, "tsm_choice.py", *args, data=planted)
@@ -479,6 +484,7 @@ def test_bench_jobs_compares_rows_but_for_the_seconds(
     assert out[5:] == [f"rows the same, but for the seconds each step took: {same}"]
 
 
+@needs_whisper  # without it, the error is the recogniser's
 def test_bench_jobs_refuses_a_split_without_clips(planted, tmp_path):
     r = run_benchmark(tmp_path, "bench_jobs.py", "--limit", "1", data=planted / "empty")
     one_line_error(r, "bench_jobs.py", "no commonvoice dev clips in ")
@@ -486,6 +492,7 @@ def test_bench_jobs_refuses_a_split_without_clips(planted, tmp_path):
 
 @needs_silero
 @needs_whisper
+@needs_bench
 def test_bench_jobs_two_jobs_give_the_same_rows(planted, tmp_path):
     r = run_benchmark(tmp_path, "bench_jobs.py", "--limit", "1", "--methods", "none,sq-0.5",
                       "--jobs", "2", data=planted)  # fmt: skip
@@ -531,8 +538,8 @@ def test_confidence_signal_auc_and_near_on_planted_scores():
 def planted_bench(planted, tmp_path_factory):
     from audiosqueeze.bench.run import BenchOptions, run_bench
 
-    if not silero_available():
-        pytest.skip("Silero VAD model not installed")
+    if not silero_available() or not HAS_BENCH:
+        pytest.skip("needs the Silero VAD model and the [bench] extra (jiwer, whisper-normalizer)")
     out = tmp_path_factory.mktemp("bench") / "run"
     run_bench(BenchOptions(planted, out, split="dev", datasets=("librispeech", "commonvoice"),
                            asr=(_WordPerHalfSecond("planted"),), limit=1,
@@ -581,6 +588,7 @@ def test_confidence_signal_says_when_the_rate_is_not_the_benchs(
 # --- lead_words.py ----------------------------------------------------------------------------
 
 
+@needs_bench
 def test_lead_words_prints_what_results_quotes_from_the_committed_rows(tmp_path):
     """docs/RESULTS.md ("The kept lead before the first speech"): 2 clips with each model at
     today's lead (sq-keep60-pad32), 1 (tiny.en) and 3 (base) with the old one (sq-pauses)."""
@@ -599,6 +607,7 @@ def test_lead_words_prints_what_results_quotes_from_the_committed_rows(tmp_path)
     ]
 
 
+@needs_bench
 def test_lead_words_counts_planted_clips(tmp_path, monkeypatch, capsys):
     import gzip
 
