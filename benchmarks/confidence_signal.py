@@ -19,7 +19,6 @@ rate 0.5 (pauses cut only: the changes that are not the speed-up's) and at ``--r
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +27,9 @@ from scipy.stats import rankdata
 import audiosqueeze as sq
 from _script import run_script
 from audiosqueeze.bench.cache import TranscriptCache
+from audiosqueeze.bench.report import load_rows
 from audiosqueeze.datasets import split_utterances
-from audiosqueeze.errors import ManifestError
+from audiosqueeze.errors import ManifestError, ResultsFileError
 from audiosqueeze.verify import VERIFY_MARGIN_S, word_changes
 
 MARGIN = VERIFY_MARGIN_S * sq.SAMPLE_RATE
@@ -49,7 +49,9 @@ class Folder:
     """One bench folder: its recogniser config and transcript cache."""
 
     def __init__(self, path: Path):
-        rows = [json.loads(line) for line in (path / "results.jsonl").read_text().splitlines()]
+        rows = load_rows([path])  # results.jsonl(.gz), each line checked
+        if not rows or "asr_config" not in rows[0]:
+            raise ResultsFileError(f"{str(path)!r} holds no bench rows with an asr_config")
         self.config = rows[0]["asr_config"]
         self.clips = {(r["dataset"], r["id"]) for r in rows if r["method"] == "none"}
         self.cache = TranscriptCache(path / "cache")

@@ -585,6 +585,25 @@ def test_confidence_signal_says_when_the_rate_is_not_the_benchs(
     )
 
 
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        (None, "no results.jsonl(.gz) in "),
+        ("", "holds no bench rows with an asr_config"),
+        ('{"asr": "a"}\n', "is not bench rows: line 1 has no "),
+    ],
+)
+def test_confidence_signal_refuses_a_folder_without_bench_rows(tmp_path, rows, says):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    if rows is not None:
+        (folder / "results.jsonl").write_text(rows)
+    script = str(REPO / "benchmarks" / "confidence_signal.py")
+    r = subprocess.run([sys.executable, script, str(folder), str(folder)],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    one_line_error(r, "confidence_signal.py", says)
+
+
 # --- lead_words.py ----------------------------------------------------------------------------
 
 
