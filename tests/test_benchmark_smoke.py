@@ -2,11 +2,14 @@
 
 Each test checks what the script prints (numbers that must hold for the planted input, table
 headers, row counts), not only that it ends with 0; a bad input is one line and exit status 2
-(``_script.run_script``). Scripts that need Whisper (faster-whisper) or Ray skip without them;
-scripts that read the long-form set need ``../shared/data``. Too slow to run here, tested
-through their functions instead: ``memory_60min.py`` (a 6-second file, not 60 minutes),
-``corpus_throughput.py`` (no Ray start-up) and ``decode_repeat.py`` (no decoding of a long-form
-recording).
+(``_script.run_script``). The planted data folder holds the bundled demo clip under every
+split. Tests that need Whisper (faster-whisper), Ray or the [bench] extra (scoring) skip
+without them; those that read the long-form set need ``../shared/data``. Cut down where a real
+run is too slow: ``memory_60min.py`` builds a 6-second file, not 60 minutes (and ``build`` is
+checked sample by sample); ``decode_repeat.py`` decodes with a planted recogniser, not Whisper
+on a long-form recording; ``confidence_signal.py`` reads bench folders made with a planted
+recogniser; ``corpus_throughput.py``'s one-clip run (about 15 s, most of it Ray's start-up)
+is marked slow and skips without Ray.
 """
 
 from __future__ import annotations
