@@ -18,6 +18,7 @@ from pathlib import Path
 from _script import run_script, whole
 from audiosqueeze.bench.run import BenchOptions, run_bench
 from audiosqueeze.datasets import data_root
+from audiosqueeze.errors import ManifestError
 
 TIMES = ("asr_s", "method_s")  # how long a step took: differs from run to run
 
@@ -49,6 +50,8 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         one, t_one = run(BenchOptions(out=Path(tmp, "one"), jobs=1, **spec))
+        if not one:  # a split or dataset without clips: nothing was timed
+            raise ManifestError(f"no {args.datasets} {args.split} clips in {str(spec['data'])!r}")
         many, t_many = run(BenchOptions(out=Path(tmp, "many"), jobs=args.jobs, **spec))
     print(f"{len(one)} rows ({args.datasets}, {args.split}, --limit {args.limit}, {args.asr}, "
           f"{args.methods}); {os.cpu_count()} CPUs")  # fmt: skip

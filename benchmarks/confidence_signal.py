@@ -19,7 +19,6 @@ rate 0.5 (pauses cut only: the changes that are not the speed-up's) and at ``--r
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,9 @@ from scipy.stats import rankdata
 import audiosqueeze as sq
 from _script import run_script
 from audiosqueeze.bench.cache import TranscriptCache
+from audiosqueeze.bench.report import load_rows
 from audiosqueeze.datasets import split_utterances
+from audiosqueeze.errors import ManifestError, ResultsFileError
 from audiosqueeze.verify import VERIFY_MARGIN_S, word_changes
 
 MARGIN = VERIFY_MARGIN_S * sq.SAMPLE_RATE
@@ -48,7 +49,9 @@ class Folder:
     """One bench folder: its recogniser config and transcript cache."""
 
     def __init__(self, path: Path):
-        rows = [json.loads(line) for line in (path / "results.jsonl").read_text().splitlines()]
+        rows = load_rows([path])  # results.jsonl(.gz), each line checked
+        if not rows or "asr_config" not in rows[0]:
+            raise ResultsFileError(f"{str(path)!r} holds no bench rows with an asr_config")
         self.config = rows[0]["asr_config"]
         self.clips = {(r["dataset"], r["id"]) for r in rows if r["method"] == "none"}
         self.cache = TranscriptCache(path / "cache")
@@ -100,6 +103,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=0.75)
     args = ap.parse_args()
     tiny, base = Folder(args.tiny), Folder(args.base)
+    printed = 0
     for ds in ("librispeech", "commonvoice"):
         rows, missing = [], 0
         for u in split_utterances(args.data, "dev", ds):
@@ -109,7 +113,10 @@ def main() -> None:
             missing += w is None
             rows += w or []
         if not rows:
+            if missing:  # else silent: e.g. a --rate that is not the bench's misses them all
+                print(f"\n{ds}: no sped-up windows at rate {args.rate} ({missing} clips missing)")
             continue
+        printed += 1
         p, t5, b5, t, b = (np.array(c) for c in zip(*rows, strict=True))
         print(f"\n{ds}: {len(rows)} sped-up windows at rate {args.rate} ({missing} clips missing)")
         print(f"- base's words change near {b.mean():.1%} of them, tiny.en's near {t.mean():.1%}")
@@ -124,10 +131,18 @@ def main() -> None:
         edges = np.quantile(p, np.linspace(0, 1, 6))
         for i, (a, z) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             k = (p >= a) & ((p < z) if i < 4 else (p <= z))
+            if not k.any():  # tied edges (few windows): an empty quintile, no shares
+                print(f"| {a:.2f}–{z:.2f} | 0 | – | – |")
+                continue
             print(
                 f"| {a:.2f}–{z:.2f} | {k.sum()} | {t5[k].mean():.1%} → {t[k].mean():.1%} "
                 f"| {b5[k].mean():.1%} → {b[k].mean():.1%} |"
             )
+    if not printed:
+        raise ManifestError(
+            f"no sped-up windows: no dev clip of both folders has its transcripts cached at "
+            f"--rate {args.rate} (made with methods none, sq-0.5 and sq-{args.rate:g}?)"
+        )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,14 @@ from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import longform_set
 
 
+def parse_id(text: str) -> tuple[int, int]:
+    """``(seed, k)`` of a long-form id ``longform-SEED-K``."""
+    parts = text.split("-")
+    if len(parts) != 3 or parts[0] != "longform" or not (parts[1].isdigit() and parts[2].isdigit()):
+        raise sq.OptionsError(f"--id must look like longform-SEED-K, got {text!r}")
+    return int(parts[1]), int(parts[2])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", help="data folder (else $AUDIOSQUEEZE_DATA or ../shared/data)")
@@ -34,15 +42,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=whole(1), default=3)
     ap.add_argument("--seed", type=whole(0), default=0, help="set_random_seed before each")
     args = ap.parse_args()
-    import ctranslate2
-
-    parts = args.id.split("-")
-    if len(parts) != 3 or parts[0] != "longform" or not (parts[1] + parts[2]).isdigit():
-        raise SystemExit(f"--id must look like longform-SEED-K, got {args.id!r}")
-    recs = longform_set(data_root(args.data), args.split, seed=int(parts[1]))
-    if int(parts[2]) >= len(recs):
-        raise SystemExit(f"no recording {args.id!r}: the set has {len(recs)}")
-    rec = recs[int(parts[2])]
+    seed, k = parse_id(args.id)
+    recs = longform_set(data_root(args.data), args.split, seed=seed)
+    if k >= len(recs):
+        raise sq.OptionsError(f"no recording {args.id!r}: the set has {len(recs)}")
+    rec = recs[k]
     x = np.ascontiguousarray(rec.samples, np.float32)
     if args.rate is not None:
         x = sq.compress(x, sample_rate=sq.SAMPLE_RATE, rate=args.rate).audio
@@ -55,6 +59,8 @@ def main() -> None:
         texts = []
         for _ in range(args.repeats):
             if fallback:
+                import ctranslate2  # faster-whisper's: there once a Whisper model loaded
+
                 ctranslate2.set_random_seed(args.seed)
             texts.append(asr.transcribe(x).text)
         cells = ", ".join(

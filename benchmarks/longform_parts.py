@@ -23,7 +23,7 @@ import importlib
 import numpy as np
 
 import audiosqueeze as sq
-from _script import run_script, whole
+from _script import number_list, run_script, whole
 from audiosqueeze.datasets import data_root
 from audiosqueeze.datasets.longform import longform_set
 from audiosqueeze.features import level_db
@@ -72,18 +72,25 @@ def main() -> None:
     ap.add_argument("--id", default="longform-0-00", help="which recording (longform-SEED-NN)")
     ap.add_argument("--seed", type=whole(0), default=0)
     ap.add_argument("--count", type=whole(1), default=6, help="recordings in the set (as bench)")
-    ap.add_argument("--decay", default="3", help="comma-separated envelope decays, dB/s")
+    ap.add_argument(
+        "--decay",
+        type=number_list("3,10,20"),
+        default=[3.0],
+        help="comma-separated envelope decays, dB/s",
+    )
     ap.add_argument("--silero", action="store_true", help="also Silero's own speech frames")
     args = ap.parse_args()
+    if any(not d >= 0 for d in args.decay):  # a negative decay would raise the envelope
+        raise sq.OptionsError(f"--decay must be numbers >= 0 dB/s, got {args.decay}")
     root = data_root(args.data)
     recs = longform_set(root, args.split, seed=args.seed, count=args.count)
     by_id = {r.id: r for r in recs}
     if args.id not in by_id:
-        raise SystemExit(f"no recording {args.id!r}; the set has {', '.join(by_id)}")
+        raise sq.OptionsError(f"no recording {args.id!r}; the set has {', '.join(by_id)}")
     rec = by_id[args.id]
     x, gaps = rec.samples, rec.gaps
     level = level_db(x[: len(x) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES))
-    decays = [float(d) for d in args.decay.split(",")]
+    decays = args.decay
     masks = [speech_mask(x, d) for d in decays]
     print(f"{rec.id} ({args.split}): {len(x) / sq.SAMPLE_RATE:.1f} s, {len(rec.parts)} utterances")
     head = " | ".join(f"speech, {d:g} dB/s" for d in decays)

