@@ -74,10 +74,16 @@ class PlanOptions:
     window_ms: float = 750.0  #: speech is given one mean speed per window of about this length
     #: how a window's speed is spread over its frames: flat, stress (MACH1) or transients
     within_window: str = "flat"
-    min_stretch_ms: float = 400.0  #: speech spans shorter than this are never sped up
+    #: speech spans shorter than this are never sped up; a span split off a longer run (every
+    #: 64-ms analysis piece, the default) is always part of it, so with the default segments
+    #: this holds only for a run of one piece (docs/RESULTS.md, stop 41)
+    min_stretch_ms: float = 400.0
     max_risk_increase: float = 0.25  #: guard: added risk allowed per window at rate 1
     guard_path: str | None = None  #: guard: an ONNX model of your own (else the bundled one)
-    min_inner_pause_ms: float = 120.0  #: quiet runs inside speech this long are pauses
+    #: quiet runs inside a speech segment this long are pauses (a 64-ms segment, the default,
+    #: is too short to hold one, and below ``release_threshold`` the VAD has already ended
+    #: speech: docs/RESULTS.md, stop 41)
+    min_inner_pause_ms: float = 120.0
     inner_pause_prob: float = 0.3  #: ... with VAD probability below this
     inner_pause_drop_db: float = 12.0  #: ... and level this far under the speech level
 
