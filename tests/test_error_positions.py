@@ -12,6 +12,12 @@ import pytest
 
 from conftest import REPO, load_script
 
+# the script aligns and normalises words with the [bench] extra's jiwer and whisper-normalizer
+pytest.importorskip("jiwer", reason="needs jiwer: pip install 'audiosqueeze[bench]'")
+pytest.importorskip(
+    "whisper_normalizer", reason="needs whisper-normalizer: pip install 'audiosqueeze[bench]'"
+)
+
 
 @pytest.fixture(scope="module")
 def ep():
